@@ -1,0 +1,24 @@
+"""The clearing core: Numba kernels behind validating wrappers, and slow references.
+
+Public entry point (keep it stable)::
+
+    from clearing import OrderBook, clear
+    book = OrderBook.from_arrays(ids, sides, prices, quantities)  # sides: +1 sell, -1 buy
+    result = clear(book, pricing="uniform", price_rule="midpoint", price_cap=None,
+                   price_floor=None)
+"""
+
+from clearing.book import BUY, SELL, OrderBook
+from clearing.errors import ClearingInputError, OrderBookError, OrderProblem
+from clearing.uniform import ClearingResult, clear
+
+__all__ = [
+    "BUY",
+    "SELL",
+    "ClearingInputError",
+    "ClearingResult",
+    "OrderBook",
+    "OrderBookError",
+    "OrderProblem",
+    "clear",
+]
