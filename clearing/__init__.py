@@ -8,12 +8,14 @@ Public entry point (keep it stable)::
                    price_floor=None)
 """
 
+from clearing.batch import BatchResult, clear_batch
 from clearing.book import BUY, SELL, OrderBook
 from clearing.errors import ClearingInputError, OrderBookError, OrderProblem
 from clearing.uniform import ClearingResult, clear
 
 __all__ = [
     "BUY",
+    "BatchResult",
     "SELL",
     "ClearingInputError",
     "ClearingResult",
@@ -21,4 +23,5 @@ __all__ = [
     "OrderBookError",
     "OrderProblem",
     "clear",
+    "clear_batch",
 ]

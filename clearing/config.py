@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
+from pathlib import Path
 
-#: Options for every kernel. ``cache`` keeps compiled machine code next to the sources, so a
-#: second process (a test run, a CLI call) does not compile again; ``nogil`` lets Dask threads
-#: clear auctions concurrently.
-NJIT = {"cache": os.environ.get("MENGXI_NUMBA_CACHE", "1") != "0", "nogil": True}
+import numba
+
+
+def _source_digest() -> str:
+    """Hash of every source file of ``clearing/``.
+
+    Numba invalidates a cached kernel only when its own file changes, not when a kernel it
+    calls (in another module) does; keying the cache directory on all sources closes that gap.
+    """
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+_CACHE = os.environ.get("MENGXI_NUMBA_CACHE", "1") != "0"
+if _CACHE and not os.environ.get("NUMBA_CACHE_DIR"):
+    _root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    try:
+        _root.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        _root = Path(tempfile.gettempdir())
+    numba.config.CACHE_DIR = str(_root / "mengxi-numba" / _source_digest())
+
+#: Options for every kernel. ``cache`` keeps compiled machine code (under a directory keyed by
+#: the sources), so a second process (a test run, a CLI call) does not compile again; ``nogil``
+#: lets Dask threads clear auctions concurrently.
+NJIT = {"cache": _CACHE, "nogil": True}
 
 #: Default price tick, yuan per unit (yuan/MWh in the energy market).
 PRICE_TICK = 0.01
