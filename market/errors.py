@@ -1,0 +1,68 @@
+"""Domain errors of the markets: narrow ``ValueError`` subclasses with actionable messages.
+
+Each message says what is wrong, which unit, bid or key, and the allowed range, so a student
+or a rule author can fix it without reading code. ``api/`` maps these to 4xx responses.
+"""
+
+from __future__ import annotations
+
+
+class MarketError(ValueError):
+    """Base of every domain error of ``market/``."""
+
+
+class FleetError(MarketError):
+    """A fleet description was refused; ``problems`` lists every reason at once."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        shown = "\n".join(f"  {p}" for p in self.problems[:50])
+        more = f"\n  ... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
+        super().__init__(f"fleet refused:\n{shown}{more}")
+
+
+class CapacityOfferError(MarketError):
+    """A capacity-market offer was refused (unknown unit, more MW than accredited, bad price)."""
+
+
+class OfferAboveCapError(CapacityOfferError):
+    """A capacity offer priced above the offer cap; the message names the unit and the cap."""
+
+
+class CapacityInputError(MarketError):
+    """A capacity-market call got inputs it cannot use (format, shapes, missing credit)."""
+
+
+class CompensationInputError(MarketError):
+    """A coal-compensation call got inputs it cannot use (shapes, counts, funding weights)."""
+
+
+class LedgerError(MarketError):
+    """A ledger posting was refused (NaN, infinite or negative amount, unknown category, ...)."""
+
+
+class CertificateError(MarketError):
+    """A certificate-registry operation was refused (storage unit, more than held, expired)."""
+
+
+class CertificateInvariantError(CertificateError):
+    """The registry's books do not add up (issued != held + retired + expired, double sale)."""
+
+
+class GreenTradeError(MarketError):
+    """A green-power trade, listing, bid or obligation settlement was refused."""
+
+
+class RulesError(MarketError):
+    """A rules file, preset or override was refused; ``problems`` lists every reason at once,
+    each with its key path (``capacity.demand_points[1].price_yuan_per_kw_yr``) and file."""
+
+    def __init__(self, problems: list[object]) -> None:
+        self.problems = list(problems)
+        shown = "\n".join(f"  {p}" for p in self.problems[:50])
+        more = f"\n  ... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
+        super().__init__(f"rules refused ({len(self.problems)} problems):\n{shown}{more}")
+
+
+class UnknownPresetError(RulesError):
+    """No scenario preset has the given name; the message lists the available presets."""

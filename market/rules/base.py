@@ -1,0 +1,100 @@
+"""Shared building blocks of the rule models: the frozen base class, constrained number types
+and the way a model reports problems that involve several of its fields.
+
+Every rule model is frozen, forbids unknown keys and refuses NaN and infinity, so a rules object
+is a value: it can be hashed, compared and shared between threads without copying.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+#: Error type raised by model validators; its ``ctx["problems"]`` holds (sub-path, message)
+#: pairs that the loader expands into one problem each, with the full key path.
+CROSS_FIELD_ERROR = "rules_problems"
+
+
+class RulesModel(BaseModel):
+    """Base of every rules model: frozen, unknown keys refused, NaN and infinity refused."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        allow_inf_nan=False,
+        validate_default=False,
+        use_attribute_docstrings=True,
+    )
+
+
+#: A finite float (NaN and infinity refused).
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+#: A share or ratio in [0, 1].
+Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+#: A finite float >= 0 (costs, prices that cannot be negative, Net CONE).
+NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+#: A finite float > 0 (sizes, caps, ticks).
+Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+#: A count >= 0.
+Count = Annotated[int, Field(ge=0)]
+#: A count >= 1.
+PositiveCount = Annotated[int, Field(ge=1)]
+
+
+@dataclass(frozen=True)
+class RulesProblem:
+    """One thing wrong with a rules file.
+
+    ``path`` is the key path in the resolved rules
+    (``capacity.demand_points[1].price_yuan_per_kw_yr``; empty for the file as a whole),
+    ``file`` the file that was being loaded, ``message`` what is wrong and what is allowed.
+    """
+
+    path: str
+    message: str
+    file: str | None = None
+
+    def __str__(self) -> str:
+        where = ": ".join(part for part in (self.file, self.path) if part)
+        return f"{where}: {self.message}" if where else self.message
+
+
+def key_path(loc: Iterable[str | int]) -> str:
+    """Format a location tuple as a dotted key path with list indices in brackets."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def raise_problems(problems: list[tuple[str, str]]) -> None:
+    """Raise the cross-field error for ``problems`` (sub-path, message) if there are any.
+
+    Used inside ``model_validator(mode="after")`` so that every problem of a model is reported
+    together, each at its own key path, instead of only the first.
+    """
+    if problems:
+        summary = "; ".join(f"{path}: {message}" for path, message in problems)
+        raise PydanticCustomError(
+            CROSS_FIELD_ERROR, "{summary}", {"summary": summary, "problems": problems}
+        )
+
+
+def deep_merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` updated by ``update``: tables merge key by key, anything else (lists too)
+    replaces whole. Neither input is changed."""
+    out = {key: copy.deepcopy(value) for key, value in base.items()}
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out

@@ -1,0 +1,193 @@
+"""Rules of the Mengxi pilot capacity market: demand curve, format, accreditation, mitigation,
+performance penalties and cost allocation.
+
+How a demand curve is given
+---------------------------
+Quantities are fractions of the reliability requirement, ``peak load x (1 + reserve_margin)``;
+prices are yuan/kW-yr.
+
+* ``demand_shape = "sloped"``: two or more ``demand_points`` with ``requirement_fraction``
+  strictly increasing and ``price_yuan_per_kw_yr`` non-increasing; the curve is piecewise linear
+  between them, at the first point's price to the left of the first point and zero to the right
+  of the last.
+* ``demand_shape = "vertical"``: exactly one point. The buyer takes ``requirement_fraction`` of
+  the requirement at any price up to the point's price (the cap of the vertical curve), and
+  nothing more. :meth:`CapacityRules.demand_curve` gives it as the two points
+  ``(f, price), (f, 0)`` so a clearing routine may treat both shapes alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from market.rules.base import (
+    Fraction,
+    NonNegative,
+    Positive,
+    RulesModel,
+    raise_problems,
+)
+
+#: Technologies that have a capacity credit, in the order of the fleet table.
+TECHNOLOGIES: tuple[str, ...] = (
+    "coal_ultra_supercritical",
+    "coal_supercritical",
+    "coal_subcritical",
+    "wind",
+    "solar",
+    "storage",
+)
+
+
+class DemandPoint(RulesModel):
+    """One point of the capacity demand curve."""
+
+    requirement_fraction: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)]
+    """Quantity as a fraction of the reliability requirement (1.0 = peak x (1 + margin))."""
+    price_yuan_per_kw_yr: NonNegative
+    """Price at that quantity, yuan/kW-yr."""
+
+
+class CapacityCredit(RulesModel):
+    """Accredited MW per nameplate MW, by technology; a unit may override its own credit.
+
+    Reads like a table too: ``credit["wind"]``, ``credit.get("wind")``, ``credit.items()``.
+    """
+
+    coal_ultra_supercritical: Fraction = 0.90
+    coal_supercritical: Fraction = 0.88
+    coal_subcritical: Fraction = 0.85
+    wind: Fraction = 0.10
+    solar: Fraction = 0.03
+    storage: Fraction = 0.60
+    """4-hour storage."""
+
+    def __getitem__(self, technology: str) -> float:
+        if technology not in TECHNOLOGIES:
+            raise KeyError(
+                f"no capacity credit for {technology!r}; known: {', '.join(TECHNOLOGIES)}"
+            )
+        return float(getattr(self, technology))
+
+    def __contains__(self, technology: object) -> bool:
+        return technology in TECHNOLOGIES
+
+    def get(self, technology: str, default: float | None = None) -> float | None:
+        """The credit of ``technology``, or ``default`` when it has none."""
+        return self[technology] if technology in TECHNOLOGIES else default
+
+    def keys(self) -> tuple[str, ...]:
+        return TECHNOLOGIES
+
+    def items(self) -> Iterator[tuple[str, float]]:
+        return ((t, self[t]) for t in TECHNOLOGIES)
+
+    def values(self) -> Iterator[float]:
+        return (self[t] for t in TECHNOLOGIES)
+
+
+def _default_points() -> tuple[DemandPoint, ...]:
+    return (
+        DemandPoint(requirement_fraction=0.97, price_yuan_per_kw_yr=495.0),
+        DemandPoint(requirement_fraction=1.03, price_yuan_per_kw_yr=248.0),
+        DemandPoint(requirement_fraction=1.10, price_yuan_per_kw_yr=0.0),
+    )
+
+
+class CapacityRules(RulesModel):
+    """The pilot capacity market of the Mengxi grid (Guofa [2023] No. 16, item 17)."""
+
+    enabled: bool = True
+    """Whether the capacity market runs at all."""
+    delivery_year: Annotated[int, Field(ge=2000, le=2100)] = 2025
+    """Year whose capacity is bought (and whose stress hours test it) [E]."""
+    format: Literal["sealed_uniform", "pay_as_bid", "clock"] = "sealed_uniform"
+    """Auction format: sealed bids at one uniform price, pay-as-bid, or descending clock."""
+    demand_shape: Literal["sloped", "vertical"] = "sloped"
+    """Sloped curve through ``demand_points``, or a vertical requirement (one point)."""
+    net_cone_yuan_per_kw_yr: NonNegative = 330.0
+    """Net cost of new entry, yuan/kW-yr [E, = the coal fixed-cost standard]."""
+    reserve_margin: Fraction = 0.15
+    """Requirement = peak load x (1 + reserve_margin) [E]."""
+    demand_points: tuple[DemandPoint, ...] = Field(default_factory=_default_points)
+    """Demand curve points (see the module docstring for the two shapes)."""
+    offer_cap_yuan_per_kw_yr: Positive = 495.0
+    """No capacity offer may be priced above this, yuan/kW-yr [E, = the first point]."""
+    must_offer_existing_coal: bool = True
+    """Existing coal units must offer all their accredited capacity."""
+    capacity_credit: CapacityCredit = Field(default_factory=CapacityCredit)
+    """Accredited MW per nameplate MW, by technology [E]."""
+    penalty_hours: Positive = 30.0
+    """Penalty rate = Net CONE / penalty_hours, yuan per MWh short in a stress hour [S, PJM]."""
+    stop_loss_multiple: NonNegative = 1.0
+    """A unit's penalties in a year are capped at this x its annual capacity payment [E]."""
+    cost_allocation: Literal["peak_share", "energy_share"] = "peak_share"
+    """Loads pay the capacity cost by their share of peak load or of energy."""
+    clock_start_price_yuan_per_kw_yr: Positive = 495.0
+    """Starting price of the descending clock, yuan/kW-yr [E]."""
+    clock_decrement_yuan_per_kw_yr: Positive = 5.0
+    """Price step between clock rounds, yuan/kW-yr [E]."""
+
+    @model_validator(mode="after")
+    def _check_demand(self) -> CapacityRules:
+        problems: list[tuple[str, str]] = []
+        points = self.demand_points
+        if self.demand_shape == "vertical":
+            if len(points) != 1:
+                problems.append(
+                    (
+                        "demand_points",
+                        f"a vertical demand curve is given by exactly one point (the share of "
+                        f"the requirement bought at any price up to its price); got {len(points)}",
+                    )
+                )
+        elif len(points) < 2:
+            problems.append(
+                (
+                    "demand_points",
+                    f"a sloped demand curve needs at least 2 points; got {len(points)}",
+                )
+            )
+        else:
+            for i in range(1, len(points)):
+                before, here = points[i - 1], points[i]
+                if here.requirement_fraction <= before.requirement_fraction:
+                    problems.append(
+                        (
+                            f"demand_points[{i}].requirement_fraction",
+                            f"must be above the previous point's ({before.requirement_fraction:g}):"
+                            f" requirement fractions strictly increase along the curve",
+                        )
+                    )
+                previous_price = before.price_yuan_per_kw_yr
+                if here.price_yuan_per_kw_yr > previous_price:
+                    problems.append(
+                        (
+                            f"demand_points[{i}].price_yuan_per_kw_yr",
+                            f"must be at most the previous point's ({previous_price:g}): "
+                            "demand prices do not increase along the curve",
+                        )
+                    )
+        raise_problems(problems)
+        return self
+
+    def penalty_rate_yuan_per_mwh(self) -> float:
+        """Performance penalty per MWh short in a stress hour: Net CONE (yuan/kW-yr) x 1000
+        / ``penalty_hours``, in yuan/MWh."""
+        return self.net_cone_yuan_per_kw_yr * 1000.0 / self.penalty_hours
+
+    def demand_curve(self) -> tuple[np.ndarray, np.ndarray]:
+        """The demand curve as arrays ``(requirement_fraction, price_yuan_per_kw_yr)``.
+
+        Both float64 of shape (n,). A vertical curve comes back as two points at the same
+        fraction, from its price down to 0.
+        """
+        fractions = np.array([p.requirement_fraction for p in self.demand_points], dtype=np.float64)
+        prices = np.array([p.price_yuan_per_kw_yr for p in self.demand_points], dtype=np.float64)
+        if self.demand_shape == "vertical":
+            return np.repeat(fractions[:1], 2), np.array([prices[0], 0.0])
+        return fractions, prices

@@ -1,0 +1,87 @@
+"""Rules of the capacity compensation of coal units that support renewable bases
+(NDRC/NEA notice 1501 of 2023, and Guofa [2023] No. 16 item 17)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from market.rules.base import Fraction, NonNegative, RulesModel, raise_problems
+
+
+class Deduction(RulesModel):
+    """One row of the deduction table: ``failures`` or more in a month lose ``fraction`` of
+    that month's payment (the last row applies to any larger count)."""
+
+    failures: Annotated[int, Field(ge=1)]
+    """Failures to deliver declared output on call, in one month."""
+    fraction: Fraction
+    """Share of the month's payment deducted."""
+
+
+def _default_deductions() -> tuple[Deduction, ...]:
+    return (
+        Deduction(failures=2, fraction=0.10),
+        Deduction(failures=3, fraction=0.50),
+        Deduction(failures=4, fraction=1.00),
+    )
+
+
+class CompensationRules(RulesModel):
+    """Monthly payment = fixed-cost standard x recovery ratio x declared maximum output / 12."""
+
+    enabled: bool = True
+    """Whether the compensation is paid at all."""
+    eligibility: Literal["supporting", "all_coal"] = "supporting"
+    """Only coal registered as supporting a renewable base, or all coal (national 2024 scheme)."""
+    fixed_cost_standard_yuan_per_kw_yr: NonNegative = 330.0
+    """Fixed-cost standard of coal units, yuan/kW-yr [S]."""
+    recovery_ratio: Fraction = 0.30
+    """Share of the standard recovered (0.30 in 2024-25; at least 0.50 from 2026) [S]."""
+    deductions: tuple[Deduction, ...] = Field(default_factory=_default_deductions)
+    """Deduction table by monthly failures [R]."""
+    full_losses_to_end_eligibility: Annotated[int, Field(ge=1)] = 3
+    """Months with a 100 % deduction in a year that end a unit's eligibility [R]."""
+    funding: Literal["industrial_commercial_load", "supported_renewables"] = (
+        "industrial_commercial_load"
+    )
+    """Who pays: industrial and commercial load by monthly MWh [R], or the supported renewables."""
+    allow_double_payment: bool = False
+    """Whether a compensated unit may also be paid in the capacity market."""
+
+    @model_validator(mode="after")
+    def _check_deductions(self) -> CompensationRules:
+        problems: list[tuple[str, str]] = []
+        rows = self.deductions
+        for i in range(1, len(rows)):
+            if rows[i].failures <= rows[i - 1].failures:
+                problems.append(
+                    (
+                        f"deductions[{i}].failures",
+                        f"must be above the previous row's ({rows[i - 1].failures}): "
+                        "failure counts strictly increase down the table",
+                    )
+                )
+            if rows[i].fraction < rows[i - 1].fraction:
+                problems.append(
+                    (
+                        f"deductions[{i}].fraction",
+                        f"must be at least the previous row's ({rows[i - 1].fraction:g}): "
+                        "more failures never cost less",
+                    )
+                )
+        raise_problems(problems)
+        return self
+
+    def monthly_payment_yuan_per_kw(self) -> float:
+        """Undeducted payment per kW of declared maximum output per month, yuan/kW."""
+        return self.fixed_cost_standard_yuan_per_kw_yr * self.recovery_ratio / 12.0
+
+    def deduction_fraction(self, failures: int) -> float:
+        """Share of a month's payment deducted for ``failures`` failures in that month."""
+        fraction = 0.0
+        for row in self.deductions:
+            if failures >= row.failures:
+                fraction = row.fraction
+        return fraction

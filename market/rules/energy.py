@@ -1,0 +1,56 @@
+"""Rules of the hourly energy spot market (day-ahead, uniform price) and of storage in it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from market.rules.base import Finite, Fraction, NonNegative, RulesModel, raise_problems
+
+
+class EnergyRules(RulesModel):
+    """Offer limits, stress-hour definition, storage compensation and coal contract prices."""
+
+    price_cap_yuan_per_mwh: Finite = 1500.0
+    """Offer cap of the spot market, yuan/MWh [S]."""
+    price_floor_yuan_per_mwh: Finite = -50.0
+    """Temporary offer floor of the spot market, yuan/MWh [S]."""
+    stress_price_threshold_yuan_per_mwh: Finite = 1500.0
+    """An hour whose price reaches this is a stress hour, yuan/MWh [E]."""
+    stress_reserve_margin: Fraction = 0.05
+    """An hour whose spare capacity / load falls below this is a stress hour [E]."""
+    storage_discharge_compensation_yuan_per_mwh: NonNegative = 350.0
+    """Paid to independent storage per MWh discharged (2025 cohort), yuan/MWh [S]."""
+    storage_compensation_years: Annotated[int, Field(ge=0)] = 10
+    """Years the discharge compensation is paid to a cohort [S]."""
+    storage_max_cycles_per_day: NonNegative = 1.5
+    """Most full cycles a day that earn compensation (and that storage may run) [S]."""
+    storage_round_trip_efficiency: Fraction = 0.85
+    """MWh discharged per MWh charged for 4-hour storage [E]."""
+    coal_benchmark_price_yuan_per_mwh: NonNegative = 282.9
+    """Mengxi coal benchmark price, yuan/MWh [R]."""
+    contract_price_float: Fraction = 0.20
+    """Medium/long-term coal contract prices may float this share around the benchmark [S]."""
+
+    @model_validator(mode="after")
+    def _check_limits(self) -> EnergyRules:
+        problems: list[tuple[str, str]] = []
+        floor, cap = self.price_floor_yuan_per_mwh, self.price_cap_yuan_per_mwh
+        if floor >= cap:
+            problems.append(
+                (
+                    "price_floor_yuan_per_mwh",
+                    f"the price floor ({floor:g}) must be below the price cap ({cap:g})",
+                )
+            )
+        elif not floor < self.stress_price_threshold_yuan_per_mwh <= cap:
+            problems.append(
+                (
+                    "stress_price_threshold_yuan_per_mwh",
+                    f"must be above the price floor ({floor:g}) and at most the price cap "
+                    f"({cap:g}); a threshold above the cap would never mark a stress hour",
+                )
+            )
+        raise_problems(problems)
+        return self

@@ -1,0 +1,185 @@
+"""The Mengxi-like fleet that agents synthesise: unit counts and sizes, cost ranges, loads and
+export blocks, by technology class.
+
+Class names are the technologies of :class:`market.rules.capacity.CapacityCredit`, which is
+how a class refers to its capacity credit (``rules.capacity.capacity_credit[name]``). Storage
+round-trip efficiency and the daily cycle limit are market rules and live in
+``energy.storage_round_trip_efficiency`` / ``energy.storage_max_cycles_per_day``, once.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from market.rules.base import (
+    Count,
+    Finite,
+    Fraction,
+    NonNegative,
+    Positive,
+    PositiveCount,
+    RulesModel,
+    raise_problems,
+)
+
+
+class GeneratorClass(RulesModel):
+    """A class of identical-size generators with marginal costs drawn from a range."""
+
+    unit_count: Count
+    """Units at scale 1."""
+    unit_size_mw: Positive
+    """Nameplate of each unit, MW."""
+    marginal_cost_low_yuan_per_mwh: NonNegative
+    """Low end of the marginal-cost range, yuan/MWh."""
+    marginal_cost_high_yuan_per_mwh: NonNegative
+    """High end of the marginal-cost range, yuan/MWh."""
+    lowest_offer_yuan_per_mwh: Finite | None = None
+    """Lowest price the class may offer when below its cost (wind: the floor); None = cost."""
+    min_output_fraction_low: Fraction | None = None
+    """Low end of the minimum stable output, share of nameplate (where given)."""
+    min_output_fraction_high: Fraction | None = None
+    """High end of the minimum stable output, share of nameplate (where given)."""
+    winter_must_run: bool = False
+    """Combined heat and power: must run in the heating season."""
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> GeneratorClass:
+        problems: list[tuple[str, str]] = []
+        if self.marginal_cost_low_yuan_per_mwh > self.marginal_cost_high_yuan_per_mwh:
+            problems.append(
+                (
+                    "marginal_cost_low_yuan_per_mwh",
+                    f"must be at most marginal_cost_high_yuan_per_mwh "
+                    f"({self.marginal_cost_high_yuan_per_mwh:g})",
+                )
+            )
+        low, high = self.min_output_fraction_low, self.min_output_fraction_high
+        if (low is None) != (high is None):
+            problems.append(
+                (
+                    "min_output_fraction_low" if low is None else "min_output_fraction_high",
+                    "give both ends of the minimum-output range, or neither",
+                )
+            )
+        elif low is not None and high is not None and low > high:
+            problems.append(
+                ("min_output_fraction_low", f"must be at most min_output_fraction_high ({high:g})")
+            )
+        if (
+            self.lowest_offer_yuan_per_mwh is not None
+            and self.lowest_offer_yuan_per_mwh > self.marginal_cost_low_yuan_per_mwh
+        ):
+            problems.append(
+                (
+                    "lowest_offer_yuan_per_mwh",
+                    f"must be at most marginal_cost_low_yuan_per_mwh "
+                    f"({self.marginal_cost_low_yuan_per_mwh:g}); it is the lowest offer allowed",
+                )
+            )
+        raise_problems(problems)
+        return self
+
+
+class StorageClass(RulesModel):
+    """Battery storage units; they offer at their opportunity cost, so no cost range."""
+
+    unit_count: Count = 25
+    """Units at scale 1."""
+    unit_size_mw: Positive = 400.0
+    """Charge and discharge power of each unit, MW."""
+    energy_mwh: Positive = 1600.0
+    """Energy of each unit, MWh (4 hours at full power)."""
+
+
+class LoadRules(RulesModel):
+    """Loads of the Mengxi grid and their value of lost load."""
+
+    count: PositiveCount = 50
+    """Loads at scale 1 (about 50)."""
+    peak_mw: Positive = 45000.0
+    """System peak load at scale 1, MW."""
+    value_of_lost_load_yuan_per_mwh: Finite = 1500.0
+    """Inelastic demand is bid at this price; defaults to the energy price cap, yuan/MWh."""
+
+
+class ExportRules(RulesModel):
+    """Export blocks over the inter-provincial channels (bought like a load)."""
+
+    block_count: Count = 5
+    """Export blocks at scale 1 [E]."""
+    total_low_mw: NonNegative = 5000.0
+    """Low end of total exports in an hour, MW."""
+    total_high_mw: NonNegative = 10000.0
+    """High end of total exports in an hour, MW."""
+
+    @model_validator(mode="after")
+    def _check_range(self) -> ExportRules:
+        if self.total_low_mw > self.total_high_mw:
+            raise_problems(
+                [("total_low_mw", f"must be at most total_high_mw ({self.total_high_mw:g})")]
+            )
+        return self
+
+
+def _gen(count: int, size: float, low: float, high: float, **more: object) -> GeneratorClass:
+    return GeneratorClass(
+        unit_count=count,
+        unit_size_mw=size,
+        marginal_cost_low_yuan_per_mwh=low,
+        marginal_cost_high_yuan_per_mwh=high,
+        **more,  # type: ignore[arg-type]
+    )
+
+
+class FleetRules(RulesModel):
+    """The fleet table of DOMAIN.md [E]; ``scale`` shrinks unit counts, loads and exports."""
+
+    scale: Positive = 1.0
+    """Multiplies unit counts (at least 1 per non-empty class), peak load and exports."""
+    heating_season_months: tuple[Annotated[int, Field(ge=1, le=12)], ...] = (1, 2, 3, 11, 12)
+    """Months in which winter must-run units must run [E]."""
+    coal_ultra_supercritical: GeneratorClass = Field(
+        default_factory=lambda: _gen(
+            20, 1000.0, 200.0, 240.0, min_output_fraction_low=0.30, min_output_fraction_high=0.40
+        )
+    )
+    coal_supercritical: GeneratorClass = Field(
+        default_factory=lambda: _gen(30, 600.0, 240.0, 280.0)
+    )
+    coal_subcritical: GeneratorClass = Field(
+        default_factory=lambda: _gen(20, 350.0, 280.0, 340.0, winter_must_run=True)
+    )
+    """Subcritical and combined heat and power units."""
+    wind: GeneratorClass = Field(
+        default_factory=lambda: _gen(80, 500.0, 0.0, 0.0, lowest_offer_yuan_per_mwh=-50.0)
+    )
+    solar: GeneratorClass = Field(default_factory=lambda: _gen(50, 500.0, 0.0, 0.0))
+    storage: StorageClass = Field(default_factory=StorageClass)
+    loads: LoadRules = Field(default_factory=LoadRules)
+    exports: ExportRules = Field(default_factory=ExportRules)
+
+    @model_validator(mode="after")
+    def _check_months(self) -> FleetRules:
+        months = self.heating_season_months
+        if len(set(months)) != len(months):
+            raise_problems([("heating_season_months", "each month may appear only once")])
+        return self
+
+    def generator_classes(self) -> dict[str, GeneratorClass]:
+        """Generator classes by technology name (storage excluded), in fleet-table order."""
+        return {
+            "coal_ultra_supercritical": self.coal_ultra_supercritical,
+            "coal_supercritical": self.coal_supercritical,
+            "coal_subcritical": self.coal_subcritical,
+            "wind": self.wind,
+            "solar": self.solar,
+        }
+
+    def scaled_count(self, count: int) -> int:
+        """``count`` at this scale: rounded half-even, at least 1 when ``count`` > 0."""
+        if count <= 0:
+            return 0
+        return max(1, round(count * self.scale))

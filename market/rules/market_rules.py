@@ -1,0 +1,150 @@
+"""The whole rule set of one run: :class:`MarketRules`."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import Field, ValidationError, model_validator
+
+from market.errors import RulesError
+from market.rules import toml_text
+from market.rules.base import RulesModel, RulesProblem, deep_merge, raise_problems
+from market.rules.capacity import CapacityRules
+from market.rules.compensation import CompensationRules
+from market.rules.energy import EnergyRules
+from market.rules.fleet import FleetRules
+from market.rules.green import GreenRules
+from market.rules.meta import MetaRules, TickRules
+from market.rules.problems import problems_from, suggestion
+
+_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+class MarketRules(RulesModel):
+    """Every rule and sandbox parameter of a run; defaults are the ``mengxi`` preset."""
+
+    meta: MetaRules = Field(default_factory=MetaRules)
+    ticks: TickRules = Field(default_factory=TickRules)
+    energy: EnergyRules = Field(default_factory=EnergyRules)
+    capacity: CapacityRules = Field(default_factory=CapacityRules)
+    compensation: CompensationRules = Field(default_factory=CompensationRules)
+    green: GreenRules = Field(default_factory=GreenRules)
+    fleet: FleetRules = Field(default_factory=FleetRules)
+
+    @model_validator(mode="after")
+    def _check_across(self) -> MarketRules:
+        problems: list[tuple[str, str]] = []
+        floor = self.energy.price_floor_yuan_per_mwh
+        cap = self.energy.price_cap_yuan_per_mwh
+        voll = self.fleet.loads.value_of_lost_load_yuan_per_mwh
+        if floor < cap and not floor < voll <= cap:
+            problems.append(
+                (
+                    "fleet.loads.value_of_lost_load_yuan_per_mwh",
+                    f"must be above the energy price floor ({floor:g}) and at most the energy "
+                    f"price cap ({cap:g}): loads bid it in the energy market",
+                )
+            )
+        for name, cls in self.fleet.generator_classes().items():
+            lowest = cls.lowest_offer_yuan_per_mwh
+            if lowest is not None and lowest < floor:
+                problems.append(
+                    (
+                        f"fleet.{name}.lowest_offer_yuan_per_mwh",
+                        f"must be at least the energy price floor ({floor:g})",
+                    )
+                )
+        raise_problems(problems)
+        return self
+
+    # --- provenance and serialisation -------------------------------------------------------
+
+    def canonical_json(self) -> str:
+        """The rules as compact JSON with sorted keys: the input of :meth:`sha256`."""
+        return json.dumps(
+            self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+
+    def sha256(self) -> str:
+        """Hex SHA-256 of :meth:`canonical_json`; stored with every result for provenance."""
+        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+
+    def to_toml(self) -> str:
+        """The resolved rules as TOML text that :func:`market.rules.load_rules` reads back."""
+        return toml_text.dumps(self.model_dump(mode="python"))
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The resolved rules as JSON (``MarketRules.model_validate_json`` reads it back)."""
+        return self.model_dump_json(indent=indent)
+
+    # --- variants ---------------------------------------------------------------------------
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> MarketRules:
+        """A new validated rule set with dotted keys replaced, e.g.
+        ``{"capacity.net_cone_yuan_per_kw_yr": 300}`` or
+        ``{"capacity.demand_points[0].price_yuan_per_kw_yr": 450}``.
+
+        A table value is merged into the table; a list replaces the list whole. Raises
+        :class:`RulesError` listing every unknown key or invalid value.
+        """
+        data = self.model_dump(mode="python")
+        problems: list[RulesProblem] = []
+        for key, value in overrides.items():
+            problem = _set_path(data, key, value)
+            if problem is not None:
+                problems.append(problem)
+        if problems:
+            raise RulesError(problems)
+        try:
+            return MarketRules.model_validate(data)
+        except ValidationError as err:
+            raise RulesError(problems_from(err, MarketRules, "overrides")) from None
+
+
+def _parse_key(key: str) -> list[str | int] | None:
+    parts: list[str | int] = []
+    pos = 0
+    for match in _SEGMENT.finditer(key):
+        gap = key[pos : match.start()]
+        if gap not in ("", "."):
+            return None
+        name, index = match.groups()
+        parts.append(name if name is not None else int(index))
+        pos = match.end()
+    return parts if parts and pos == len(key) else None
+
+
+def _set_path(data: dict[str, Any], key: str, value: Any) -> RulesProblem | None:
+    parts = _parse_key(key)
+    if parts is None:
+        return RulesProblem(
+            key, "is not a key path (write table.key or table.list[0].key)", "overrides"
+        )
+    node: Any = data
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        if isinstance(part, int):
+            if not isinstance(node, list) or not 0 <= part < len(node):
+                size = len(node) if isinstance(node, list) else 0
+                return RulesProblem(
+                    key, f"index {part} out of range (the list has {size})", "overrides"
+                )
+        elif not isinstance(node, dict) or part not in node:
+            loc = tuple(parts[: depth + 1])
+            hint = suggestion(MarketRules, loc) if isinstance(node, dict) else None
+            message = "unknown key" + (f"; did you mean '{hint}'?" if hint else "")
+            return RulesProblem(key, message, "overrides")
+        if last:
+            if isinstance(value, Mapping) and isinstance(node[part], dict):
+                node[part] = deep_merge(node[part], value)
+            else:
+                node[part] = copy.deepcopy(list(value) if isinstance(value, tuple) else value)
+        else:
+            node[part] = list(node[part]) if isinstance(node[part], tuple) else node[part]
+            node = node[part]
+    return None
