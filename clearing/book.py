@@ -52,8 +52,9 @@ def to_ticks(values: np.ndarray, tick: float) -> tuple[np.ndarray, np.ndarray]:
     finite = np.isfinite(values)
     scaled = np.where(finite, values / tick, 0.0)
     rounded = np.rint(scaled)
-    ok = finite & (np.abs(scaled - rounded) <= _GRID_TOLERANCE * np.maximum(1.0, np.abs(rounded) * 1e-3))
-    ok &= np.abs(rounded) < 2.0**62
+    # Beyond 2**52 ticks a float64 cannot tell grid points apart: refuse rather than guess.
+    tolerance = _GRID_TOLERANCE + np.abs(rounded) * 2e-15
+    ok = finite & (np.abs(scaled - rounded) <= tolerance) & (np.abs(rounded) < 2.0**52)
     ticks = np.where(ok, rounded, 0.0).astype(np.int64)
     return ticks, ok
 
@@ -151,7 +152,8 @@ class OrderBook:
 
         side_codes = _side_codes(arrays["sides"])
         for row in np.flatnonzero(side_codes == 0):
-            problem(int(row), f"side {arrays['sides'][row]!r} is not 'buy' or 'sell' (or -1/+1)")
+            side = _plain(arrays["sides"][row])
+            problem(int(row), f"side {side!r} is not 'buy' or 'sell' (or -1/+1)")
 
         price_f = _as_float(arrays["prices"], "price", problem)
         qty_f = _as_float(arrays["quantities"], "quantity", problem)
@@ -163,10 +165,11 @@ class OrderBook:
             problem(int(row), "price is NaN")
         price_ticks, price_ok = to_ticks(price_f, price_tick)
         for row in np.flatnonzero(~price_ok & ~bad_price):
-            problem(int(row), f"price {price_f[row]!r} is not on the {price_tick:g} tick grid")
+            value = float(price_f[row])
+            problem(int(row), f"price {value!r} is not on the {price_tick:g} tick grid")
         too_far = price_ok & (np.abs(price_ticks) > MAX_ABS_PRICE_TICKS)
         for row in np.flatnonzero(too_far):
-            problem(int(row), f"price {price_f[row]!r} is too large in magnitude")
+            problem(int(row), f"price {float(price_f[row])!r} is too large in magnitude")
 
         bad_qty = ~np.isfinite(qty_f)
         for row in np.flatnonzero(bad_qty & _numeric_mask(arrays["quantities"])):
@@ -174,13 +177,17 @@ class OrderBook:
         nonpos = ~bad_qty & (qty_f <= 0)
         for row in np.flatnonzero(nonpos):
             kind = "zero" if qty_f[row] == 0 else "negative"
-            problem(int(row), f"quantity {qty_f[row]!r} is {kind}; it must be > 0")
+            problem(int(row), f"quantity {float(qty_f[row])!r} is {kind}; it must be > 0")
         qty_ticks, qty_ok = to_ticks(qty_f, quantity_tick)
         for row in np.flatnonzero(~qty_ok & ~bad_qty & ~nonpos):
-            problem(int(row), f"quantity {qty_f[row]!r} is not on the {quantity_tick:g} tick grid")
+            value = float(qty_f[row])
+            problem(int(row), f"quantity {value!r} is not on the {quantity_tick:g} tick grid")
+
+        def where(row: int) -> str:
+            return f"order {row}" if line_of is None else f"line {int(line_of[row])}"
 
         if n > 0:
-            _duplicates(ids_a, problem)
+            _duplicates(ids_a, problem, where)
         if sequence is None:
             seq = np.arange(n, dtype=np.int64)
         else:
@@ -430,7 +437,7 @@ def _number_or_text(value: Any) -> Any:
     return value
 
 
-def _duplicates(ids: np.ndarray, problem: Any) -> None:
+def _duplicates(ids: np.ndarray, problem: Any, where: Any) -> None:
     try:
         uniq, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
     except TypeError:
@@ -443,7 +450,8 @@ def _duplicates(ids: np.ndarray, problem: Any) -> None:
     for row in np.flatnonzero(dup):
         key = int(inverse[row])
         if key in first:
-            problem(int(row), f"duplicate id {_plain(ids[row])!r} (first used by order {first[key]})")
+            dup = _plain(ids[row])
+            problem(int(row), f"duplicate id {dup!r} (first used on {where(first[key])})")
         else:
             first[key] = int(row)
 

@@ -26,7 +26,7 @@ class OrderProblem:
             where.append(f"line {self.line}")
         elif self.row is not None:
             where.append(f"order {self.row}")
-        prefix = ":".join(where) if self.source and self.line else ", ".join(where)
+        prefix = " ".join(where)
         return f"{prefix}: {self.reason}" if prefix else self.reason
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from clearing import _uniform as k
 from clearing.book import OrderBook, from_ticks, to_ticks
-from clearing.errors import ClearingInputError, OrderBookError, OrderProblem
+from clearing.errors import ClearingInputError, OrderBookError
 
 Pricing = Literal["uniform", "pay_as_bid"]
 PriceRule = Literal["midpoint", "supply", "demand"]

@@ -1,0 +1,37 @@
+"""The ``mengxi`` command line (Typer + rich).
+
+Sub-commands live in small modules (``api/cli_*.py``) that each define a Typer app or
+commands; this module composes them. Exit status 2 means the input was refused.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from api import cli_clear
+
+app = typer.Typer(
+    name="mengxi",
+    help="Mengxi capacity-market and green-power trading sandbox.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+
+@app.callback()
+def _root() -> None:
+    """Mengxi capacity-market and green-power trading sandbox."""
+
+
+cli_clear.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
