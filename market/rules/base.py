@@ -8,11 +8,12 @@ is a value: it can be hashed, compared and shared between threads without copyin
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 #: Error type raised by model validators; its ``ctx["problems"]`` holds (sub-path, message)
@@ -30,6 +31,24 @@ class RulesModel(BaseModel):
         validate_default=False,
         use_attribute_docstrings=True,
     )
+
+    @classmethod
+    def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """Problems that involve several fields, as (sub-path, message) pairs.
+
+        ``values`` maps field names to values that may be unvalidated (raw TOML data merged over
+        the defaults) or validated; read them with :func:`pick` and :func:`num`, which give None
+        for anything missing or not a finite number, and skip comparisons with None. The
+        loader calls this on raw data when other fields failed, so every problem is reported
+        at once, not only those of the tables that happened to be valid.
+        """
+        return []
+
+    @model_validator(mode="after")
+    def _check_across_fields(self) -> RulesModel:
+        values = {name: getattr(self, name) for name in type(self).model_fields}
+        raise_problems(type(self).cross_problems(values))
+        return self
 
 
 #: A finite float (NaN and infinity refused).
@@ -98,3 +117,26 @@ def deep_merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, 
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+def pick(obj: Any, *path: str | int) -> Any:
+    """The value at ``path`` inside nested mappings, models and lists, or None if absent."""
+    for key in path:
+        if isinstance(key, int):
+            ok = isinstance(obj, list | tuple) and -len(obj) <= key < len(obj)
+            obj = obj[key] if ok else None
+        elif isinstance(obj, Mapping):
+            obj = obj.get(key)
+        elif isinstance(obj, BaseModel):
+            obj = getattr(obj, key, None)
+        else:
+            return None
+    return obj
+
+
+def num(value: Any) -> float | None:
+    """``value`` as a float if it is a finite real number (not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None

@@ -18,19 +18,13 @@ prices are yuan/kW-yr.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated, Literal
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from market.rules.base import (
-    Fraction,
-    NonNegative,
-    Positive,
-    RulesModel,
-    raise_problems,
-)
+from market.rules.base import Fraction, NonNegative, Positive, RulesModel, num, pick
 
 #: Technologies that have a capacity credit, in the order of the fleet table.
 TECHNOLOGIES: tuple[str, ...] = (
@@ -132,11 +126,13 @@ class CapacityRules(RulesModel):
     clock_decrement_yuan_per_kw_yr: Positive = 5.0
     """Price step between clock rounds, yuan/kW-yr [E]."""
 
-    @model_validator(mode="after")
-    def _check_demand(self) -> CapacityRules:
+    @classmethod
+    def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
-        points = self.demand_points
-        if self.demand_shape == "vertical":
+        points = values.get("demand_points")
+        if not isinstance(points, list | tuple):
+            return problems
+        if values.get("demand_shape") == "vertical":
             if len(points) != 1:
                 problems.append(
                     (
@@ -145,35 +141,36 @@ class CapacityRules(RulesModel):
                         f"the requirement bought at any price up to its price); got {len(points)}",
                     )
                 )
-        elif len(points) < 2:
+            return problems
+        if len(points) < 2:
             problems.append(
                 (
                     "demand_points",
                     f"a sloped demand curve needs at least 2 points; got {len(points)}",
                 )
             )
-        else:
-            for i in range(1, len(points)):
-                before, here = points[i - 1], points[i]
-                if here.requirement_fraction <= before.requirement_fraction:
-                    problems.append(
-                        (
-                            f"demand_points[{i}].requirement_fraction",
-                            f"must be above the previous point's ({before.requirement_fraction:g}):"
-                            f" requirement fractions strictly increase along the curve",
-                        )
+        for i in range(1, len(points)):
+            before_q = num(pick(points, i - 1, "requirement_fraction"))
+            here_q = num(pick(points, i, "requirement_fraction"))
+            if before_q is not None and here_q is not None and here_q <= before_q:
+                problems.append(
+                    (
+                        f"demand_points[{i}].requirement_fraction",
+                        f"must be above the previous point's ({before_q:g}): requirement "
+                        "fractions strictly increase along a sloped curve",
                     )
-                previous_price = before.price_yuan_per_kw_yr
-                if here.price_yuan_per_kw_yr > previous_price:
-                    problems.append(
-                        (
-                            f"demand_points[{i}].price_yuan_per_kw_yr",
-                            f"must be at most the previous point's ({previous_price:g}): "
-                            "demand prices do not increase along the curve",
-                        )
+                )
+            before_p = num(pick(points, i - 1, "price_yuan_per_kw_yr"))
+            here_p = num(pick(points, i, "price_yuan_per_kw_yr"))
+            if before_p is not None and here_p is not None and here_p > before_p:
+                problems.append(
+                    (
+                        f"demand_points[{i}].price_yuan_per_kw_yr",
+                        f"must be at most the previous point's ({before_p:g}): demand prices "
+                        "do not increase along the curve",
                     )
-        raise_problems(problems)
-        return self
+                )
+        return problems
 
     def penalty_rate_yuan_per_mwh(self) -> float:
         """Performance penalty per MWh short in a stress hour: Net CONE (yuan/kW-yr) x 1000

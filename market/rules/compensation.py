@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from market.rules.base import Fraction, NonNegative, RulesModel, raise_problems
+from market.rules.base import Fraction, NonNegative, RulesModel, num, pick
 
 
 class Deduction(RulesModel):
@@ -50,29 +51,33 @@ class CompensationRules(RulesModel):
     allow_double_payment: bool = False
     """Whether a compensated unit may also be paid in the capacity market."""
 
-    @model_validator(mode="after")
-    def _check_deductions(self) -> CompensationRules:
+    @classmethod
+    def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
-        rows = self.deductions
+        rows = values.get("deductions")
+        if not isinstance(rows, list | tuple):
+            return problems
         for i in range(1, len(rows)):
-            if rows[i].failures <= rows[i - 1].failures:
+            before_n, here_n = pick(rows, i - 1, "failures"), pick(rows, i, "failures")
+            if isinstance(before_n, int) and isinstance(here_n, int) and here_n <= before_n:
                 problems.append(
                     (
                         f"deductions[{i}].failures",
-                        f"must be above the previous row's ({rows[i - 1].failures}): "
-                        "failure counts strictly increase down the table",
+                        f"must be above the previous row's ({before_n}): failure counts "
+                        "strictly increase down the table",
                     )
                 )
-            if rows[i].fraction < rows[i - 1].fraction:
+            before_f = num(pick(rows, i - 1, "fraction"))
+            here_f = num(pick(rows, i, "fraction"))
+            if before_f is not None and here_f is not None and here_f < before_f:
                 problems.append(
                     (
                         f"deductions[{i}].fraction",
-                        f"must be at least the previous row's ({rows[i - 1].fraction:g}): "
-                        "more failures never cost less",
+                        f"must be at least the previous row's ({before_f:g}): more failures "
+                        "never cost less",
                     )
                 )
-        raise_problems(problems)
-        return self
+        return problems
 
     def monthly_payment_yuan_per_kw(self) -> float:
         """Undeducted payment per kW of declared maximum output per month, yuan/kW."""

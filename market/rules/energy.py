@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from market.rules.base import Finite, Fraction, NonNegative, RulesModel, raise_problems
+from market.rules.base import Finite, Fraction, NonNegative, RulesModel, num
 
 
 class EnergyRules(RulesModel):
@@ -33,10 +34,14 @@ class EnergyRules(RulesModel):
     contract_price_float: Fraction = 0.20
     """Medium/long-term coal contract prices may float this share around the benchmark [S]."""
 
-    @model_validator(mode="after")
-    def _check_limits(self) -> EnergyRules:
+    @classmethod
+    def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
-        floor, cap = self.price_floor_yuan_per_mwh, self.price_cap_yuan_per_mwh
+        floor = num(values.get("price_floor_yuan_per_mwh"))
+        cap = num(values.get("price_cap_yuan_per_mwh"))
+        threshold = num(values.get("stress_price_threshold_yuan_per_mwh"))
+        if floor is None or cap is None:
+            return problems
         if floor >= cap:
             problems.append(
                 (
@@ -44,7 +49,7 @@ class EnergyRules(RulesModel):
                     f"the price floor ({floor:g}) must be below the price cap ({cap:g})",
                 )
             )
-        elif not floor < self.stress_price_threshold_yuan_per_mwh <= cap:
+        elif threshold is not None and not floor < threshold <= cap:
             problems.append(
                 (
                     "stress_price_threshold_yuan_per_mwh",
@@ -52,5 +57,4 @@ class EnergyRules(RulesModel):
                     f"({cap:g}); a threshold above the cap would never mark a stress hour",
                 )
             )
-        raise_problems(problems)
-        return self
+        return problems

@@ -9,9 +9,10 @@ round-trip efficiency and the daily cycle limit are market rules and live in
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from market.rules.base import (
     Count,
@@ -21,7 +22,7 @@ from market.rules.base import (
     Positive,
     PositiveCount,
     RulesModel,
-    raise_problems,
+    num,
 )
 
 
@@ -45,42 +46,44 @@ class GeneratorClass(RulesModel):
     winter_must_run: bool = False
     """Combined heat and power: must run in the heating season."""
 
-    @model_validator(mode="after")
-    def _check_ranges(self) -> GeneratorClass:
+    @classmethod
+    def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
-        if self.marginal_cost_low_yuan_per_mwh > self.marginal_cost_high_yuan_per_mwh:
+        cost_low = num(values.get("marginal_cost_low_yuan_per_mwh"))
+        cost_high = num(values.get("marginal_cost_high_yuan_per_mwh"))
+        if cost_low is not None and cost_high is not None and cost_low > cost_high:
             problems.append(
                 (
                     "marginal_cost_low_yuan_per_mwh",
-                    f"must be at most marginal_cost_high_yuan_per_mwh "
-                    f"({self.marginal_cost_high_yuan_per_mwh:g})",
+                    f"must be at most marginal_cost_high_yuan_per_mwh ({cost_high:g})",
                 )
             )
-        low, high = self.min_output_fraction_low, self.min_output_fraction_high
-        if (low is None) != (high is None):
+        raw_low, raw_high = (
+            values.get("min_output_fraction_low"),
+            values.get("min_output_fraction_high"),
+        )
+        if (raw_low is None) != (raw_high is None):
             problems.append(
                 (
-                    "min_output_fraction_low" if low is None else "min_output_fraction_high",
+                    "min_output_fraction_low" if raw_low is None else "min_output_fraction_high",
                     "give both ends of the minimum-output range, or neither",
                 )
             )
-        elif low is not None and high is not None and low > high:
+        low, high = num(raw_low), num(raw_high)
+        if low is not None and high is not None and low > high:
             problems.append(
                 ("min_output_fraction_low", f"must be at most min_output_fraction_high ({high:g})")
             )
-        if (
-            self.lowest_offer_yuan_per_mwh is not None
-            and self.lowest_offer_yuan_per_mwh > self.marginal_cost_low_yuan_per_mwh
-        ):
+        lowest = num(values.get("lowest_offer_yuan_per_mwh"))
+        if lowest is not None and cost_low is not None and lowest > cost_low:
             problems.append(
                 (
                     "lowest_offer_yuan_per_mwh",
-                    f"must be at most marginal_cost_low_yuan_per_mwh "
-                    f"({self.marginal_cost_low_yuan_per_mwh:g}); it is the lowest offer allowed",
+                    f"must be at most marginal_cost_low_yuan_per_mwh ({cost_low:g}); it is the "
+                    "lowest offer allowed below cost",
                 )
             )
-        raise_problems(problems)
-        return self
+        return problems
 
 
 class StorageClass(RulesModel):
@@ -115,13 +118,12 @@ class ExportRules(RulesModel):
     total_high_mw: NonNegative = 10000.0
     """High end of total exports in an hour, MW."""
 
-    @model_validator(mode="after")
-    def _check_range(self) -> ExportRules:
-        if self.total_low_mw > self.total_high_mw:
-            raise_problems(
-                [("total_low_mw", f"must be at most total_high_mw ({self.total_high_mw:g})")]
-            )
-        return self
+    @classmethod
+    def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+        low, high = num(values.get("total_low_mw")), num(values.get("total_high_mw"))
+        if low is not None and high is not None and low > high:
+            return [("total_low_mw", f"must be at most total_high_mw ({high:g})")]
+        return []
 
 
 def _gen(count: int, size: float, low: float, high: float, **more: object) -> GeneratorClass:
@@ -161,12 +163,12 @@ class FleetRules(RulesModel):
     loads: LoadRules = Field(default_factory=LoadRules)
     exports: ExportRules = Field(default_factory=ExportRules)
 
-    @model_validator(mode="after")
-    def _check_months(self) -> FleetRules:
-        months = self.heating_season_months
-        if len(set(months)) != len(months):
-            raise_problems([("heating_season_months", "each month may appear only once")])
-        return self
+    @classmethod
+    def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+        months = values.get("heating_season_months")
+        if isinstance(months, list | tuple) and len(set(map(repr, months))) != len(months):
+            return [("heating_season_months", "each month may appear only once")]
+        return []
 
     def generator_classes(self) -> dict[str, GeneratorClass]:
         """Generator classes by technology name (storage excluded), in fleet-table order."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from market.rules.base import Fraction, NonNegative, Positive, RulesModel, raise_problems
+from market.rules.base import Fraction, NonNegative, Positive, RulesModel, num
 
 
 class GreenRules(RulesModel):
@@ -39,35 +40,31 @@ class GreenRules(RulesModel):
     listing_fill: Literal["pro_rata", "first_come"] = "pro_rata"
     """How a listing (posted price and quantity) is filled when oversubscribed."""
 
-    @model_validator(mode="after")
-    def _check_ranges(self) -> GreenRules:
+    @classmethod
+    def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
-        if self.premium_min_yuan_per_mwh > self.premium_max_yuan_per_mwh:
-            problems.append(
-                (
-                    "premium_min_yuan_per_mwh",
-                    f"must be at most premium_max_yuan_per_mwh ({self.premium_max_yuan_per_mwh:g})",
+        low = num(values.get("premium_min_yuan_per_mwh"))
+        high = num(values.get("premium_max_yuan_per_mwh"))
+        premium = num(values.get("premium_yuan_per_mwh"))
+        if low is not None and high is not None:
+            if low > high:
+                problems.append(
+                    (
+                        "premium_min_yuan_per_mwh",
+                        f"must be at most premium_max_yuan_per_mwh ({high:g})",
+                    )
                 )
-            )
-        elif not (
-            self.premium_min_yuan_per_mwh
-            <= self.premium_yuan_per_mwh
-            <= self.premium_max_yuan_per_mwh
-        ):
-            problems.append(
-                (
-                    "premium_yuan_per_mwh",
-                    f"must lie in the premium range [{self.premium_min_yuan_per_mwh:g}, "
-                    f"{self.premium_max_yuan_per_mwh:g}]",
+            elif premium is not None and not low <= premium <= high:
+                problems.append(
+                    ("premium_yuan_per_mwh", f"must lie in the premium range [{low:g}, {high:g}]")
                 )
-            )
-        if self.certificate_price_low_yuan > self.certificate_price_high_yuan:
+        low = num(values.get("certificate_price_low_yuan"))
+        high = num(values.get("certificate_price_high_yuan"))
+        if low is not None and high is not None and low > high:
             problems.append(
                 (
                     "certificate_price_low_yuan",
-                    f"must be at most certificate_price_high_yuan "
-                    f"({self.certificate_price_high_yuan:g})",
+                    f"must be at most certificate_price_high_yuan ({high:g})",
                 )
             )
-        raise_problems(problems)
-        return self
+        return problems

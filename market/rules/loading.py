@@ -56,7 +56,7 @@ def load_rules(path: str | Path) -> MarketRules:
     try:
         return MarketRules.model_validate(data)
     except ValidationError as err:
-        raise RulesError(problems_from(err, MarketRules, str(path))) from None
+        raise RulesError(problems_from(err, MarketRules, data, str(path))) from None
 
 
 def _read(path: Path) -> dict[str, Any]:

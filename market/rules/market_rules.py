@@ -9,18 +9,18 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError
 
 from market.errors import RulesError
 from market.rules import toml_text
-from market.rules.base import RulesModel, RulesProblem, deep_merge, raise_problems
+from market.rules.base import RulesModel, RulesProblem, deep_merge, num, pick
 from market.rules.capacity import CapacityRules
 from market.rules.compensation import CompensationRules
 from market.rules.energy import EnergyRules
 from market.rules.fleet import FleetRules
 from market.rules.green import GreenRules
 from market.rules.meta import MetaRules, TickRules
-from market.rules.problems import problems_from, suggestion
+from market.rules.problems import problems_from, unknown_key_message
 
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -36,13 +36,15 @@ class MarketRules(RulesModel):
     green: GreenRules = Field(default_factory=GreenRules)
     fleet: FleetRules = Field(default_factory=FleetRules)
 
-    @model_validator(mode="after")
-    def _check_across(self) -> MarketRules:
+    @classmethod
+    def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
-        floor = self.energy.price_floor_yuan_per_mwh
-        cap = self.energy.price_cap_yuan_per_mwh
-        voll = self.fleet.loads.value_of_lost_load_yuan_per_mwh
-        if floor < cap and not floor < voll <= cap:
+        floor = num(pick(values, "energy", "price_floor_yuan_per_mwh"))
+        cap = num(pick(values, "energy", "price_cap_yuan_per_mwh"))
+        voll = num(pick(values, "fleet", "loads", "value_of_lost_load_yuan_per_mwh"))
+        if floor is None or cap is None or floor >= cap:
+            return problems  # the energy table reports its own limits
+        if voll is not None and not floor < voll <= cap:
             problems.append(
                 (
                     "fleet.loads.value_of_lost_load_yuan_per_mwh",
@@ -50,8 +52,14 @@ class MarketRules(RulesModel):
                     f"price cap ({cap:g}): loads bid it in the energy market",
                 )
             )
-        for name, cls in self.fleet.generator_classes().items():
-            lowest = cls.lowest_offer_yuan_per_mwh
+        for name in (
+            "coal_ultra_supercritical",
+            "coal_supercritical",
+            "coal_subcritical",
+            "wind",
+            "solar",
+        ):
+            lowest = num(pick(values, "fleet", name, "lowest_offer_yuan_per_mwh"))
             if lowest is not None and lowest < floor:
                 problems.append(
                     (
@@ -59,8 +67,7 @@ class MarketRules(RulesModel):
                         f"must be at least the energy price floor ({floor:g})",
                     )
                 )
-        raise_problems(problems)
-        return self
+        return problems
 
     # --- provenance and serialisation -------------------------------------------------------
 
@@ -103,7 +110,7 @@ class MarketRules(RulesModel):
         try:
             return MarketRules.model_validate(data)
         except ValidationError as err:
-            raise RulesError(problems_from(err, MarketRules, "overrides")) from None
+            raise RulesError(problems_from(err, MarketRules, data, "overrides")) from None
 
 
 def _parse_key(key: str) -> list[str | int] | None:
@@ -136,9 +143,7 @@ def _set_path(data: dict[str, Any], key: str, value: Any) -> RulesProblem | None
                 )
         elif not isinstance(node, dict) or part not in node:
             loc = tuple(parts[: depth + 1])
-            hint = suggestion(MarketRules, loc) if isinstance(node, dict) else None
-            message = "unknown key" + (f"; did you mean '{hint}'?" if hint else "")
-            return RulesProblem(key, message, "overrides")
+            return RulesProblem(key, unknown_key_message(MarketRules, loc), "overrides")
         if last:
             if isinstance(value, Mapping) and isinstance(node[part], dict):
                 node[part] = deep_merge(node[part], value)

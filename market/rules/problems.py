@@ -4,28 +4,20 @@ suggest the known key when an unknown one is close to it."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from market.rules.base import CROSS_FIELD_ERROR, RulesProblem, key_path
+from market.rules.base import CROSS_FIELD_ERROR, RulesModel, RulesProblem, key_path
 
-
-def _sub_model(model: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseModel] | None:
-    """The model class found at ``loc`` inside ``model`` (list indices skipped), if any."""
-    current: type[BaseModel] = model
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = current.model_fields.get(part)
-        if field is None:
-            return None
-        found = _model_in(field.annotation)
-        if found is None:
-            return None
-        current = found
-    return current
+#: Unit words that end key names; a key whose stem matches a known key's stem is a key given
+#: in the wrong unit.
+_UNIT_TAIL = re.compile(
+    r"(_(yuan|fen|usd|gbp|mw|mwh|gw|gwh|kw|kwh|per|yr|year|years|month|months|day|days|h|"
+    r"hour|hours|pct|percent))+$"
+)
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
@@ -38,32 +30,63 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def all_key_paths(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
-    """Every leaf key path of ``model`` (lists of tables shown with ``[i]``)."""
+def _sub_model(model: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The model class found at ``loc`` inside ``model`` (list indices skipped), if any."""
+    current: type[BaseModel] = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part)
+        found = _model_in(field.annotation) if field is not None else None
+        if found is None:
+            return None
+        current = found
+    return current
+
+
+def _leaves(model: type[BaseModel], prefix: tuple[str | int, ...] = ()) -> Iterator[tuple]:
+    """Every leaf key location of ``model``; lists of tables get index 0."""
     for name, field in model.model_fields.items():
-        path = f"{prefix}.{name}" if prefix else name
         sub = _model_in(field.annotation)
         if sub is None:
-            yield path
+            yield (*prefix, name)
         else:
-            is_list = "tuple" in str(field.annotation) or "list" in str(field.annotation)
-            yield from all_key_paths(sub, f"{path}[i]" if is_list else path)
+            is_list = getattr(field.annotation, "__origin__", None) in (tuple, list)
+            yield from _leaves(sub, (*prefix, name, 0) if is_list else (*prefix, name))
+
+
+def _stem(name: str) -> str:
+    return _UNIT_TAIL.sub("", name)
 
 
 def suggestion(model: type[BaseModel], loc: tuple[str | int, ...]) -> str | None:
-    """The known key closest to the unknown key at ``loc``: first within its own table, then
-    anywhere in the rules (a key put in the wrong table)."""
+    """The known key path closest to the unknown key at ``loc``.
+
+    A known key with the same name but another unit wins (first in the same table); otherwise
+    the most similar name, preferring the same table on near ties.
+    """
     parent, name = loc[:-1], loc[-1]
     if not isinstance(name, str):
         return None
     sub = _sub_model(model, parent)
-    if sub is not None:
-        close = difflib.get_close_matches(name, list(sub.model_fields), n=1, cutoff=0.6)
-        if close:
-            return key_path((*parent, close[0]))
-    leaves = {path.rsplit(".", 1)[-1]: path for path in all_key_paths(model)}
-    close = difflib.get_close_matches(name, list(leaves), n=1, cutoff=0.6)
-    return leaves[close[0]] if close else None
+    local = [(*parent, key) for key in sub.model_fields] if sub is not None else []
+    everywhere = [leaf for leaf in _leaves(model) if leaf not in local]
+    for candidates in (local, everywhere):
+        for cand in candidates:
+            if _stem(str(cand[-1])) == _stem(name) and _stem(name):
+                return key_path(cand)
+    best, best_score = None, 0.6
+    for bonus, candidates in ((0.03, local), (0.0, everywhere)):
+        for cand in candidates:
+            score = difflib.SequenceMatcher(None, name, str(cand[-1])).ratio() + bonus
+            if score > best_score:
+                best, best_score = cand, score
+    return key_path(best) if best is not None else None
+
+
+def unknown_key_message(model: type[BaseModel], loc: tuple[str | int, ...]) -> str:
+    hint = suggestion(model, loc)
+    return "unknown key" + (f"; did you mean '{hint}'?" if hint else "")
 
 
 def _message(error: Any) -> str:
@@ -72,30 +95,57 @@ def _message(error: Any) -> str:
         return "must be a finite number (NaN and infinity are refused)"
     if kind == "missing":
         return "is required"
-    message = str(error["msg"])
-    if kind == "literal_error":
-        return message.replace("Input should be", "must be")
-    return message.replace("Input should be", "must be")
+    return str(error["msg"]).replace("Input should be", "must be")
+
+
+def raw_cross_problems(
+    model: type[BaseModel], data: Any, loc: tuple[str | int, ...] = ()
+) -> list[tuple[str, str]]:
+    """Cross-field problems of unvalidated ``data`` (merged over the model's defaults), found
+    by each model's ``cross_problems`` at every level; values that are not valid are skipped."""
+    if not isinstance(data, Mapping) or not issubclass(model, RulesModel):
+        return []
+    values: dict[str, Any] = {
+        name: field.get_default(call_default_factory=True)
+        for name, field in model.model_fields.items()
+        if not field.is_required()
+    }
+    values.update(data)
+    base = key_path(loc)
+    out = [(f"{base}.{sub}" if base else sub, msg) for sub, msg in model.cross_problems(values)]
+    for name, field in model.model_fields.items():
+        sub_model = _model_in(field.annotation)
+        raw = data.get(name)
+        if sub_model is None or raw is None:
+            continue
+        if isinstance(raw, Mapping):
+            out.extend(raw_cross_problems(sub_model, raw, (*loc, name)))
+        elif isinstance(raw, list | tuple):
+            for i, item in enumerate(raw):
+                out.extend(raw_cross_problems(sub_model, item, (*loc, name, i)))
+    return out
 
 
 def problems_from(
-    err: ValidationError, model: type[BaseModel], file: str | None = None
+    err: ValidationError, model: type[BaseModel], data: Any, file: str | None = None
 ) -> list[RulesProblem]:
-    """One :class:`RulesProblem` per problem in ``err``, in a stable order."""
+    """Every problem of ``data``: those pydantic found field by field (with key paths) and the
+    cross-field ones, which are recomputed on the raw data so that a bad value in one table does
+    not hide an inconsistency elsewhere in it."""
     out: list[RulesProblem] = []
     for error in err.errors():
         loc = tuple(error["loc"])
         if error["type"] == CROSS_FIELD_ERROR:
-            for sub_path, message in error["ctx"]["problems"]:
-                base = key_path(loc)
-                path = f"{base}.{sub_path}" if base else sub_path
-                out.append(RulesProblem(path, message, file))
-        elif error["type"] == "extra_forbidden":
-            hint = suggestion(model, loc)
-            message = "unknown key" + (f"; did you mean '{hint}'?" if hint else "")
-            out.append(RulesProblem(key_path(loc), message, file))
+            continue
+        if error["type"] == "extra_forbidden":
+            out.append(RulesProblem(key_path(loc), unknown_key_message(model, loc), file))
         else:
             value = error.get("input")
-            shown = f" (got {value!r})" if not isinstance(value, dict | list | tuple) else ""
+            shown = "" if isinstance(value, dict | list | tuple) else f" (got {value!r})"
             out.append(RulesProblem(key_path(loc), _message(error) + shown, file))
+    seen = {(p.path, p.message) for p in out}
+    for path, message in raw_cross_problems(model, data):
+        if (path, message) not in seen:
+            seen.add((path, message))
+            out.append(RulesProblem(path, message, file))
     return out
