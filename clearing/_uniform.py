@@ -46,8 +46,6 @@ def _crossing_tick(side, price, qty, lo_idx, hi_idx):  # pragma: no cover - comp
         return False, np.int64(0)
     lo = price[lo_idx]
     hi = price[lo_idx]
-    s_below = np.int64(0)
-    d_above = np.int64(0)
     tot_b = np.int64(0)
     for i in range(lo_idx, hi_idx):
         p = price[i]
@@ -60,12 +58,13 @@ def _crossing_tick(side, price, qty, lo_idx, hi_idx):  # pragma: no cover - comp
     # P(lo - 1): no sell is priced below lo, so S(<=lo-1) = 0.
     if tot_b == 0:
         return True, lo - 1
-    cand = np.empty(n, dtype=np.int64)
-    for j in range(n):
-        cand[j] = lo_idx + j
+    s_below = np.int64(0)
+    d_above = np.int64(0)
+    cand = np.empty(0, dtype=np.int64)
     m = n
-    # Invariant: P(lo - 1) is false, P(hi) is true; s_below = S(<lo), d_above = D(>hi);
-    # cand[:m] are exactly the orders priced in [lo, hi].
+    first = True
+    # Invariant: P(lo - 1) is false, P(hi) is true; s_below = S(<lo), d_above = D(>hi); the
+    # orders priced in [lo, hi] are the whole slice (first pass) or cand[:m].
     while True:
         span = hi - lo + 1
         if span == 1:
@@ -79,17 +78,19 @@ def _crossing_tick(side, price, qty, lo_idx, hi_idx):  # pragma: no cover - comp
         nbe = ((span - 1) >> sh) + 1
         hs = np.zeros(nbe, dtype=np.int64)
         hb = np.zeros(nbe, dtype=np.int64)
-        tb = np.int64(0)
+        hn = np.zeros(nbe, dtype=np.int64)
         for j in range(m):
-            i = cand[j]
+            i = lo_idx + j if first else cand[j]
             b = (price[i] - lo) >> sh
+            hn[b] += 1
             if side[i] > 0:
                 hs[b] += qty[i]
             else:
                 hb[b] += qty[i]
-                tb += qty[i]
         s_cum = s_below
-        d_rest = d_above + tb
+        d_rest = d_above
+        for kk in range(nbe):
+            d_rest += hb[kk]
         k = nbe - 1
         for kk in range(nbe):
             s_cum += hs[kk]
@@ -105,12 +106,15 @@ def _crossing_tick(side, price, qty, lo_idx, hi_idx):  # pragma: no cover - comp
             end = hi
         s_below = s_cum - hs[k]
         d_above = d_rest
+        kept = np.empty(hn[k], dtype=np.int64)
         mm = 0
         for j in range(m):
-            i = cand[j]
+            i = lo_idx + j if first else cand[j]
             if ((price[i] - lo) >> sh) == k:
-                cand[mm] = i
+                kept[mm] = i
                 mm += 1
+        cand = kept
+        first = False
         m = mm
         lo = start
         hi = end
@@ -124,78 +128,92 @@ def _clear_one(side, price, qty, seq, lo_idx, hi_idx, time_priority, accepted): 
     is the range of equilibrium prices in ticks and ``welfare_ticks2`` is welfare in
     price-tick x quantity-tick units, as float64.
     """
-    for i in range(lo_idx, hi_idx):
-        accepted[i] = 0
     found, q = _crossing_tick(side, price, qty, lo_idx, hi_idx)
     if not found:
         return STATUS_NO_TRADE, np.int64(0), np.int64(0), np.int64(0), 0.0
+    # One pass: orders off the level q are fully accepted or rejected whatever the volume, so
+    # accept them now, gather the level, and keep the extremes the price range needs.
     s_lt = np.int64(0)
     s_eq = np.int64(0)
     b_gt = np.int64(0)
     b_eq = np.int64(0)
-    n_s_eq = 0
-    n_b_eq = 0
+    n_eq = 0
+    sell_below = _INT64_MIN  # highest sell priced below q (accepted)
+    sell_above = _INT64_MAX  # lowest sell priced above q (rejected)
+    buy_below = _INT64_MIN  # highest buy priced below q (rejected)
+    buy_above = _INT64_MAX  # lowest buy priced above q (accepted)
+    welfare = 0.0
     for i in range(lo_idx, hi_idx):
         p = price[i]
-        if side[i] > 0:
-            if p < q:
-                s_lt += qty[i]
-            elif p == q:
+        if p == q:
+            accepted[i] = 0
+            n_eq += 1
+            if side[i] > 0:
                 s_eq += qty[i]
-                n_s_eq += 1
+            else:
+                b_eq += qty[i]
+        elif side[i] > 0:
+            if p < q:
+                accepted[i] = qty[i]
+                s_lt += qty[i]
+                welfare -= float(p) * float(qty[i])
+                if p > sell_below:
+                    sell_below = p
+            else:
+                accepted[i] = 0
+                if p < sell_above:
+                    sell_above = p
         else:
             if p > q:
+                accepted[i] = qty[i]
                 b_gt += qty[i]
-            elif p == q:
-                b_eq += qty[i]
-                n_b_eq += 1
+                welfare += float(p) * float(qty[i])
+                if p < buy_above:
+                    buy_above = p
+            else:
+                accepted[i] = 0
+                if p > buy_below:
+                    buy_below = p
     supply = s_lt + s_eq
     demand = b_gt + b_eq
     volume = supply if supply < demand else demand
     if volume <= 0:
+        for i in range(lo_idx, hi_idx):
+            accepted[i] = 0
         return STATUS_NO_TRADE, np.int64(0), np.int64(0), np.int64(0), 0.0
-    sells_at = np.empty(n_s_eq, dtype=np.int64)
-    buys_at = np.empty(n_b_eq, dtype=np.int64)
+    sells_at = np.empty(n_eq, dtype=np.int64)
+    buys_at = np.empty(n_eq, dtype=np.int64)
     ns = 0
     nb = 0
-    for i in range(lo_idx, hi_idx):
-        p = price[i]
-        if side[i] > 0:
-            if p < q:
-                accepted[i] = qty[i]
-            elif p == q:
-                sells_at[ns] = i
-                ns += 1
-        else:
-            if p > q:
-                accepted[i] = qty[i]
-            elif p == q:
-                buys_at[nb] = i
-                nb += 1
+    if n_eq > 0:
+        for i in range(lo_idx, hi_idx):
+            if price[i] == q:
+                if side[i] > 0:
+                    sells_at[ns] = i
+                    ns += 1
+                else:
+                    buys_at[nb] = i
+                    nb += 1
     fill_level(sells_at, ns, qty, seq, volume - s_lt, time_priority, accepted)
     fill_level(buys_at, nb, qty, seq, volume - b_gt, time_priority, accepted)
     # Equilibrium price range from the allocation: an accepted sell or a not fully accepted buy
     # bounds the price from below; a not fully accepted sell or an accepted buy from above.
-    lo_t = _INT64_MIN
-    hi_t = _INT64_MAX
-    welfare = 0.0
-    for i in range(lo_idx, hi_idx):
-        a = accepted[i]
-        p = price[i]
-        if side[i] > 0:
-            if a > 0:
-                welfare -= float(p) * float(a)
-                if p > lo_t:
-                    lo_t = p
-            if a < qty[i] and p < hi_t:
-                hi_t = p
-        else:
-            if a > 0:
-                welfare += float(p) * float(a)
-                if p < hi_t:
-                    hi_t = p
-            if a < qty[i] and p > lo_t:
-                lo_t = p
+    lo_t = sell_below if sell_below > buy_below else buy_below
+    hi_t = sell_above if sell_above < buy_above else buy_above
+    level_accepted = volume - s_lt  # sells at q
+    if level_accepted > 0:
+        welfare -= float(q) * float(level_accepted)
+        if q > lo_t:
+            lo_t = q
+    if level_accepted < s_eq and q < hi_t:
+        hi_t = q
+    level_accepted = volume - b_gt  # buys at q
+    if level_accepted > 0:
+        welfare += float(q) * float(level_accepted)
+        if q < hi_t:
+            hi_t = q
+    if level_accepted < b_eq and q > lo_t:
+        lo_t = q
     return STATUS_TRADE, volume, lo_t, hi_t, welfare
 
 
