@@ -2,7 +2,8 @@
 
 A file may start with ``extends = "<preset name>"`` (or a path ending in ``.toml``, relative to
 the file); the named rules are read first and the file's tables are merged into them key by key
-(lists replace whole). Everything not given takes the ``mengxi`` defaults of the models.
+(lists replace whole). Everything not given takes the defaults of the models, which are the
+``mengxi`` preset.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ def load_rules(path: str | Path) -> MarketRules:
     of order), each with its key path and the file.
     """
     path = Path(path)
-    data = _resolved(path, chain=())
+    # A partial table (say [fleet.solar] with one key) keeps the other keys' defaults, with or
+    # without ``extends``: the file is merged over the model defaults (the mengxi preset).
+    data = deep_merge(MarketRules().model_dump(mode="python"), _resolved(path, chain=()))
     try:
         return MarketRules.model_validate(data)
     except ValidationError as err:
