@@ -105,12 +105,16 @@ class MarketRules(RulesModel):
             problem = _set_path(data, key, value)
             if problem is not None:
                 problems.append(problem)
+        try:
+            rules = MarketRules.model_validate(data)
+        except ValidationError as err:
+            # Keys that could not be placed are reported together with the values that could.
+            raise RulesError(
+                problems + problems_from(err, MarketRules, data, "overrides")
+            ) from None
         if problems:
             raise RulesError(problems)
-        try:
-            return MarketRules.model_validate(data)
-        except ValidationError as err:
-            raise RulesError(problems_from(err, MarketRules, data, "overrides")) from None
+        return rules
 
 
 def _parse_key(key: str) -> list[str | int] | None:
