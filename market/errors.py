@@ -6,6 +6,8 @@ or a rule author can fix it without reading code. ``api/`` maps these to 4xx res
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class MarketError(ValueError):
     """Base of every domain error of ``market/``."""
@@ -57,11 +59,12 @@ class RulesError(MarketError):
     """A rules file, preset or override was refused; ``problems`` lists every reason at once,
     each with its key path (``capacity.demand_points[1].price_yuan_per_kw_yr``) and file."""
 
-    def __init__(self, problems: list[object]) -> None:
+    def __init__(self, problems: Sequence[object]) -> None:
         self.problems = list(problems)
         shown = "\n".join(f"  {p}" for p in self.problems[:50])
         more = f"\n  ... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
-        super().__init__(f"rules refused ({len(self.problems)} problems):\n{shown}{more}")
+        count = f"{len(self.problems)} problem{'' if len(self.problems) == 1 else 's'}"
+        super().__init__(f"rules refused ({count}):\n{shown}{more}")
 
 
 class UnknownPresetError(RulesError):
