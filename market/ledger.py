@@ -20,6 +20,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from fractions import Fraction
 from typing import Any
@@ -33,9 +34,6 @@ SYSTEM_OPERATOR = "system_operator"
 
 #: Largest single amount, fen (2**53, about 90 trillion yuan): every amount is exact in float64.
 MAX_AMOUNT_FEN = 2**53
-#: Float amounts are snapped to this fraction of a fen before rounding, so that the binary
-#: representation noise of a decimal (1.005 yuan is 100.49999... fen) does not decide a tie.
-_SNAP_DECIMALS = 6
 _MAX_SHOWN = 20
 
 
@@ -168,9 +166,10 @@ def _as_int(value: Any, name: str) -> int:
 def yuan_to_fen(amount_yuan: Any) -> tuple[np.ndarray, list[str]]:
     """Convert amounts in yuan to int64 fen, half-even; returns (fen, problems).
 
-    Integers convert exactly; floats are snapped to 1e-6 fen and then rounded half-even, so
-    ``1.005`` yuan is 100 fen and ``2.675`` is 268 (as the decimals are written). Problems name
-    the row: NaN, infinite, negative, too large, or not a number.
+    Integers convert exactly; a float is rounded half-even as the decimal it is written as
+    (its shortest ``repr``), so ``1.005`` yuan is 100 fen and ``2.675`` is 268, although their
+    binary values lie just below. Problems name the row: NaN, infinite, negative, too large,
+    or not a number.
     """
     a = np.atleast_1d(np.asarray(amount_yuan))
     problems: list[str] = []
@@ -200,8 +199,14 @@ def yuan_to_fen(amount_yuan: Any) -> tuple[np.ndarray, list[str]]:
         problems.append(f"row {i}: amount {a[i]!r} yuan is too large (limit 2**53 fen)")
     if problems:
         return np.zeros(a.shape[0], np.int64), problems
-    fen = np.rint(np.round(a * 100.0, _SNAP_DECIMALS)).astype(np.int64)
-    return fen, problems
+    scaled = a * 100.0
+    fen = np.rint(scaled)
+    # Only a value within float error of a half fen can round differently from its decimal;
+    # those few are rounded from the decimal they were written as, exactly.
+    near = np.abs(np.abs(scaled - np.floor(scaled)) - 0.5) <= 4 * np.spacing(np.abs(scaled))
+    for i in np.flatnonzero(near):
+        fen[i] = int((Decimal(repr(float(a[i]))) * 100).quantize(Decimal(1), ROUND_HALF_EVEN))
+    return fen.astype(np.int64), problems
 
 
 def _floats_of(a: np.ndarray) -> np.ndarray:
