@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from clearing.capacity import DemandCurve, clear_capacity
+from clearing.clock import ROUND_DTYPE, clear_clock
 from market.errors import CapacityInputError
 
 if TYPE_CHECKING:
@@ -63,3 +65,54 @@ def get_format(name: str) -> AuctionFormat:
         known = ", ".join(sorted(AUCTION_FORMATS))
         raise CapacityInputError(f"unknown capacity auction format {name!r}; known: {known}") \
             from None
+
+
+def _sealed(offers: OfferTable, demand: CapacityDemand, rules: CapacityRules,
+            pricing: Literal["uniform", "pay_as_bid"]) -> FormatOutcome:
+    m = len(offers)
+    if m == 0:
+        return FormatOutcome(None, np.zeros(0), np.zeros(0))
+    curve = DemandCurve.from_points(list(zip(demand.quantity_mw.tolist(),
+                                             demand.price_yuan_per_kw_yr.tolist(), strict=True)))
+    ids = np.arange(m, dtype=np.int64)
+    # midpoint: where a vertical requirement meets a supply gap the price is the middle of the
+    # range (the coupling rule DOMAIN.md cites); elsewhere the price is unique.
+    out = clear_capacity((ids, offers.mw, offers.price_yuan_per_kw_yr), curve, pricing=pricing,
+                         price_rule="midpoint", offer_cap=rules.offer_cap_yuan_per_kw_yr)
+    return FormatOutcome(out.price, np.asarray(out.accepted, dtype=np.float64),
+                         np.asarray(out.settlement_price, dtype=np.float64))
+
+
+@register_format("sealed_uniform")
+def sealed_uniform(offers: OfferTable, demand: CapacityDemand,
+                   rules: CapacityRules) -> FormatOutcome:
+    """Sealed offers, one clearing price for every accepted MW."""
+    return _sealed(offers, demand, rules, "uniform")
+
+
+@register_format("pay_as_bid")
+def pay_as_bid(offers: OfferTable, demand: CapacityDemand,
+               rules: CapacityRules) -> FormatOutcome:
+    """Sealed offers, the uniform auction's quantities, each accepted MW paid its own price;
+    ``price`` is still the marginal (uniform) price, for reference."""
+    return _sealed(offers, demand, rules, "pay_as_bid")
+
+
+@register_format("clock")
+def descending_clock(offers: OfferTable, demand: CapacityDemand,
+                     rules: CapacityRules) -> FormatOutcome:
+    """Descending clock from ``clock_start_price_yuan_per_kw_yr`` down by
+    ``clock_decrement_yuan_per_kw_yr`` to 0; each offer's price is its exit price. With the
+    start at the curve's first price this gives the sealed auction's quantities and price
+    (the upper end of the range where that is not a single price). ``round_log`` is the clock's
+    structured round log (``clearing.clock.ROUND_DTYPE``)."""
+    if len(offers) == 0:
+        return FormatOutcome(None, np.zeros(0), np.zeros(0), np.zeros(0, dtype=ROUND_DTYPE))
+    curve = DemandCurve.from_points(list(zip(demand.quantity_mw.tolist(),
+                                             demand.price_yuan_per_kw_yr.tolist(), strict=True)))
+    ids = np.arange(len(offers), dtype=np.int64)
+    out = clear_clock((ids, offers.mw, offers.price_yuan_per_kw_yr), curve,
+                      start_price=rules.clock_start_price_yuan_per_kw_yr,
+                      decrement=rules.clock_decrement_yuan_per_kw_yr, floor_price=0.0)
+    return FormatOutcome(out.price, np.asarray(out.accepted, dtype=np.float64),
+                         np.asarray(out.settlement_price, dtype=np.float64), out.rounds)

@@ -35,7 +35,8 @@ class Postings:
     def __init__(self) -> None:
         self._batches: list[dict] = []
 
-    def add(self, period: str, payers: Sequence[str], payees: Sequence[str],
+    def add(self, period: str, payers: Sequence[str] | np.ndarray,
+            payees: Sequence[str] | np.ndarray,
             category: Category, amount_fen: np.ndarray, memo: str,
             units: Sequence[str | None] | None = None) -> None:
         """Queue one payment per row (int64 fen >= 0; zero rows are skipped by the ledger)."""

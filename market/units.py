@@ -54,7 +54,8 @@ class Unit:
     existing: bool = True
 
 
-def _column(values: Sequence[float] | np.ndarray | None, n: int, fill: float) -> np.ndarray:
+def _column(values: Sequence[float | None] | np.ndarray | None, n: int,
+            fill: float) -> np.ndarray:
     if values is None:
         return np.full(n, fill, dtype=np.float64)
     return np.array(
