@@ -51,18 +51,23 @@ class RulesModel(BaseModel):
         return self
 
 
+# Numbers and switches are strict: TOML already types them, so a quoted "300" or a `true`
+# where a number belongs is a mistake to report, not to coerce. Ints are accepted as floats.
+
 #: A finite float (NaN and infinity refused).
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 #: A share or ratio in [0, 1].
-Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Fraction = Annotated[float, Field(strict=True, ge=0.0, le=1.0, allow_inf_nan=False)]
 #: A finite float >= 0 (costs, prices that cannot be negative, Net CONE).
-NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(strict=True, ge=0.0, allow_inf_nan=False)]
 #: A finite float > 0 (sizes, caps, ticks).
-Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(strict=True, gt=0.0, allow_inf_nan=False)]
 #: A count >= 0.
-Count = Annotated[int, Field(ge=0)]
+Count = Annotated[int, Field(strict=True, ge=0)]
 #: A count >= 1.
-PositiveCount = Annotated[int, Field(ge=1)]
+PositiveCount = Annotated[int, Field(strict=True, ge=1)]
+#: A true/false switch (TOML booleans only; 1, "yes" and the like are refused).
+Flag = Annotated[bool, Field(strict=True)]
 
 
 @dataclass(frozen=True)

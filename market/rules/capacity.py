@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field
 
-from market.rules.base import Fraction, NonNegative, Positive, RulesModel, num, pick
+from market.rules.base import Flag, Fraction, NonNegative, Positive, RulesModel, num, pick
 
 #: Technologies that have a capacity credit, in the order of the fleet table.
 TECHNOLOGIES: tuple[str, ...] = (
@@ -40,7 +40,7 @@ TECHNOLOGIES: tuple[str, ...] = (
 class DemandPoint(RulesModel):
     """One point of the capacity demand curve."""
 
-    requirement_fraction: Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)]
+    requirement_fraction: Annotated[float, Field(strict=True, gt=0.0, le=10.0, allow_inf_nan=False)]
     """Quantity as a fraction of the reliability requirement (1.0 = peak x (1 + margin))."""
     price_yuan_per_kw_yr: NonNegative
     """Price at that quantity, yuan/kW-yr."""
@@ -95,9 +95,9 @@ def _default_points() -> tuple[DemandPoint, ...]:
 class CapacityRules(RulesModel):
     """The pilot capacity market of the Mengxi grid (Guofa [2023] No. 16, item 17)."""
 
-    enabled: bool = True
+    enabled: Flag = True
     """Whether the capacity market runs at all."""
-    delivery_year: Annotated[int, Field(ge=2000, le=2100)] = 2025
+    delivery_year: Annotated[int, Field(strict=True, ge=2000, le=2100)] = 2025
     """Year whose capacity is bought (and whose stress hours test it) [E]."""
     format: Literal["sealed_uniform", "pay_as_bid", "clock"] = "sealed_uniform"
     """Auction format: sealed bids at one uniform price, pay-as-bid, or descending clock."""
@@ -111,7 +111,7 @@ class CapacityRules(RulesModel):
     """Demand curve points (see the module docstring for the two shapes)."""
     offer_cap_yuan_per_kw_yr: Positive = 495.0
     """No capacity offer may be priced above this, yuan/kW-yr [E, = the first point]."""
-    must_offer_existing_coal: bool = True
+    must_offer_existing_coal: Flag = True
     """Existing coal units must offer all their accredited capacity."""
     capacity_credit: CapacityCredit = Field(default_factory=CapacityCredit)
     """Accredited MW per nameplate MW, by technology [E]."""

@@ -8,14 +8,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from market.rules.base import Fraction, NonNegative, RulesModel, num, pick
+from market.rules.base import Flag, Fraction, NonNegative, RulesModel, num, pick
 
 
 class Deduction(RulesModel):
     """One row of the deduction table: ``failures`` or more in a month lose ``fraction`` of
     that month's payment (the last row applies to any larger count)."""
 
-    failures: Annotated[int, Field(ge=1)]
+    failures: Annotated[int, Field(strict=True, ge=1)]
     """Failures to deliver declared output on call, in one month."""
     fraction: Fraction
     """Share of the month's payment deducted."""
@@ -32,7 +32,7 @@ def _default_deductions() -> tuple[Deduction, ...]:
 class CompensationRules(RulesModel):
     """Monthly payment = fixed-cost standard x recovery ratio x declared maximum output / 12."""
 
-    enabled: bool = True
+    enabled: Flag = True
     """Whether the compensation is paid at all."""
     eligibility: Literal["supporting", "all_coal"] = "supporting"
     """Only coal registered as supporting a renewable base, or all coal (national 2024 scheme)."""
@@ -42,13 +42,13 @@ class CompensationRules(RulesModel):
     """Share of the standard recovered (0.30 in 2024-25; at least 0.50 from 2026) [S]."""
     deductions: tuple[Deduction, ...] = Field(default_factory=_default_deductions)
     """Deduction table by monthly failures [R]."""
-    full_losses_to_end_eligibility: Annotated[int, Field(ge=1)] = 3
+    full_losses_to_end_eligibility: Annotated[int, Field(strict=True, ge=1)] = 3
     """Months with a 100 % deduction in a year that end a unit's eligibility [R]."""
     funding: Literal["industrial_commercial_load", "supported_renewables"] = (
         "industrial_commercial_load"
     )
     """Who pays: industrial and commercial load by monthly MWh [R], or the supported renewables."""
-    allow_double_payment: bool = False
+    allow_double_payment: Flag = False
     """Whether a compensated unit may also be paid in the capacity market."""
 
     @classmethod

@@ -23,7 +23,7 @@ class EnergyRules(RulesModel):
     """An hour whose spare capacity / load falls below this is a stress hour [E]."""
     storage_discharge_compensation_yuan_per_mwh: NonNegative = 350.0
     """Paid to independent storage per MWh discharged (2025 cohort), yuan/MWh [S]."""
-    storage_compensation_years: Annotated[int, Field(ge=0)] = 10
+    storage_compensation_years: Annotated[int, Field(strict=True, ge=0)] = 10
     """Years the discharge compensation is paid to a cohort [S]."""
     storage_max_cycles_per_day: NonNegative = 1.5
     """Most full cycles a day that earn compensation (and that storage may run) [S]."""

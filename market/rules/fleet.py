@@ -17,6 +17,7 @@ from pydantic import Field
 from market.rules.base import (
     Count,
     Finite,
+    Flag,
     Fraction,
     NonNegative,
     Positive,
@@ -24,6 +25,9 @@ from market.rules.base import (
     RulesModel,
     num,
 )
+
+#: A calendar month, 1-12.
+Month = Annotated[int, Field(strict=True, ge=1, le=12)]
 
 
 class GeneratorClass(RulesModel):
@@ -43,7 +47,7 @@ class GeneratorClass(RulesModel):
     """Low end of the minimum stable output, share of nameplate (where given)."""
     min_output_fraction_high: Fraction | None = None
     """High end of the minimum stable output, share of nameplate (where given)."""
-    winter_must_run: bool = False
+    winter_must_run: Flag = False
     """Combined heat and power: must run in the heating season."""
 
     @classmethod
@@ -141,7 +145,13 @@ class FleetRules(RulesModel):
 
     scale: Positive = 1.0
     """Multiplies unit counts (at least 1 per non-empty class), peak load and exports."""
-    heating_season_months: tuple[Annotated[int, Field(ge=1, le=12)], ...] = (1, 2, 3, 11, 12)
+    heating_season_months: tuple[Annotated[int, Field(strict=True, ge=1, le=12)], ...] = (
+        1,
+        2,
+        3,
+        11,
+        12,
+    )
     """Months in which winter must-run units must run [E]."""
     coal_ultra_supercritical: GeneratorClass = Field(
         default_factory=lambda: _gen(

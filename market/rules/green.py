@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from market.rules.base import Fraction, NonNegative, Positive, RulesModel, num
+from market.rules.base import Flag, Fraction, NonNegative, Positive, RulesModel, num
 
 
 class GreenRules(RulesModel):
@@ -27,9 +27,9 @@ class GreenRules(RulesModel):
     """High end of 2025 unbundled certificate prices, yuan each [S]."""
     certificate_mwh: Positive = 1.0
     """MWh of green output per certificate [S]."""
-    certificate_validity_months: Annotated[int, Field(ge=1)] = 24
+    certificate_validity_months: Annotated[int, Field(strict=True, ge=1)] = 24
     """Months a certificate stays valid after issue [S]."""
-    storage_earns_certificates: bool = False
+    storage_earns_certificates: Flag = False
     """Independent storage earns no certificates [S]."""
     obligation_weight: Fraction = 0.22
     """Non-hydro renewable consumption responsibility weight of obligated loads [S]."""

@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 from pydantic import Field, ValidationError
 
 from market.errors import RulesError
@@ -96,12 +97,16 @@ class MarketRules(RulesModel):
         ``{"capacity.net_cone_yuan_per_kw_yr": 300}`` or
         ``{"capacity.demand_points[0].price_yuan_per_kw_yr": 450}``.
 
-        A table value is merged into the table; a list replaces the list whole. Raises
+        A table value is merged into the table; a list replaces the list whole; numpy scalars
+        are taken as Python numbers. Types are strict (``"300"`` or ``True`` for a number is
+        refused, an int is a valid float). Raises
         :class:`RulesError` listing every unknown key or invalid value.
         """
         data = self.model_dump(mode="python")
         problems: list[RulesProblem] = []
         for key, value in overrides.items():
+            if isinstance(value, np.generic):  # a sweep grid's numpy scalars are plain numbers
+                value = value.item()
             problem = _set_path(data, key, value)
             if problem is not None:
                 problems.append(problem)

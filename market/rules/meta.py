@@ -19,9 +19,9 @@ class MetaRules(RulesModel):
         "compensation (30 % recovery) and green electricity trading."
     )
     """One-line human description."""
-    year: Annotated[int, Field(ge=2000, le=2100)] = 2025
+    year: Annotated[int, Field(strict=True, ge=2000, le=2100)] = 2025
     """Calendar year simulated (hourly profiles and monthly settlements run over it)."""
-    seed: Annotated[int, Field(ge=0)] = 20231005
+    seed: Annotated[int, Field(strict=True, ge=0)] = 20231005
     """Default seed of the run's numpy Generator; results store the seed actually used."""
 
 

@@ -133,9 +133,13 @@ def problems_from(
     cross-field ones, which are recomputed on the raw data so that a bad value in one table does
     not hide an inconsistency elsewhere in it."""
     out: list[RulesProblem] = []
+    validated_cross: list[tuple[str, str]] = []
     for error in err.errors():
         loc = tuple(error["loc"])
         if error["type"] == CROSS_FIELD_ERROR:
+            base = key_path(loc)
+            for sub, message in error["ctx"]["problems"]:
+                validated_cross.append((f"{base}.{sub}" if base else sub, message))
             continue
         if error["type"] == "extra_forbidden":
             out.append(RulesProblem(key_path(loc), unknown_key_message(model, loc), file))
@@ -144,7 +148,9 @@ def problems_from(
             shown = "" if isinstance(value, dict | list | tuple) else f" (got {value!r})"
             out.append(RulesProblem(key_path(loc), _message(error) + shown, file))
     seen = {(p.path, p.message) for p in out}
-    for path, message in raw_cross_problems(model, data):
+    # The raw pass sees tables whose other fields failed; the validated pass is kept too, so a
+    # problem is never lost where the two read a value differently.
+    for path, message in [*raw_cross_problems(model, data), *validated_cross]:
         if (path, message) not in seen:
             seen.add((path, message))
             out.append(RulesProblem(path, message, file))

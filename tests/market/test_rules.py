@@ -609,3 +609,29 @@ def test_a_file_without_extends_keeps_defaults_of_partial_tables(tmp_path):
     rules = load_rules(write(tmp_path, "[fleet.solar]\nunit_count = 7\n"))
     assert rules.fleet.solar.unit_count == 7 and rules.fleet.solar.unit_size_mw == 500
     assert rules.with_overrides({"fleet.solar.unit_count": 50}) == MarketRules()
+
+
+def test_types_are_strict_but_ints_are_floats_and_numpy_scalars_are_numbers():
+    import numpy as np
+
+    base = load_preset("mengxi")
+    for key, value in [
+        ("energy.price_cap_yuan_per_mwh", True),
+        ("energy.price_cap_yuan_per_mwh", "1600"),
+        ("capacity.enabled", 1),
+        ("capacity.enabled", "yes"),
+        ("fleet.wind.unit_count", 80.0),
+    ]:
+        with pytest.raises(RulesError) as info:
+            base.with_overrides({key: value})
+        assert set(problem_map(info.value)) == {key}
+    rules = base.with_overrides(
+        {
+            "energy.price_cap_yuan_per_mwh": 1600,
+            "capacity.net_cone_yuan_per_kw_yr": np.float32(300.0),
+            "fleet.wind.unit_count": np.int64(7),
+        }
+    )
+    assert rules.energy.price_cap_yuan_per_mwh == 1600.0
+    assert isinstance(rules.energy.price_cap_yuan_per_mwh, float)
+    assert rules.capacity.net_cone_yuan_per_kw_yr == 300.0 and rules.fleet.wind.unit_count == 7
