@@ -28,7 +28,7 @@ class EnergyRules(RulesModel):
     storage_max_cycles_per_day: NonNegative = 1.5
     """Most full cycles a day that earn compensation (and that storage may run) [S]."""
     storage_round_trip_efficiency: Fraction = 0.85
-    """MWh discharged per MWh charged for 4-hour storage [E]."""
+    """MWh discharged per MWh charged for 4-hour storage [S]."""
     coal_benchmark_price_yuan_per_mwh: NonNegative = 282.9
     """Mengxi coal benchmark price, yuan/MWh [R]."""
     contract_price_float: Fraction = 0.20
