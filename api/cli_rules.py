@@ -88,16 +88,20 @@ def _refuse(err: RulesError) -> None:
     problems = list(err.problems)
     count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
     if console.is_terminal:
-        table = Table(title=f"rules refused: {count}", title_justify="left")
-        table.add_column("file", style="dim")
-        table.add_column("key", style="bold")
-        table.add_column("problem")
+        files = {getattr(p, "file", None) or "" for p in problems}
+        one_file = len(files) == 1
+        where = f" in {next(iter(files))}" if one_file and "" not in files else ""
+        table = Table(title=f"rules refused: {count}{where}", title_justify="left")
+        if not one_file:
+            table.add_column("file", style="dim", overflow="fold")
+        table.add_column("key", style="bold", overflow="fold")  # never truncate a key path
+        table.add_column("problem", overflow="fold")
         for p in problems:
-            table.add_row(
-                getattr(p, "file", None) or "",
+            row = [
                 getattr(p, "path", "") or "(file)",
                 str(getattr(p, "message", p)),
-            )
+            ]
+            table.add_row(*([getattr(p, "file", None) or ""] if not one_file else []), *row)
         console.print(table)
     else:
         console.print(f"rules refused: {count}", markup=False)

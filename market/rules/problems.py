@@ -154,4 +154,7 @@ def problems_from(
         if (path, message) not in seen:
             seen.add((path, message))
             out.append(RulesProblem(path, message, file))
-    return out
+    order = {name: i for i, name in enumerate(model.model_fields)}
+    return sorted(
+        out, key=lambda p: order.get(re.split(r"[.\[]", p.path, maxsplit=1)[0], len(order))
+    )
