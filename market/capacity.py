@@ -30,7 +30,13 @@ from typing import Any
 
 import numpy as np
 
-from market.capacity_demand import MW_TICK, CapacityDemand, demand_curve, requirement_mw
+from market.capacity_demand import (
+    MW_TICK,
+    PRICE_TICK,
+    CapacityDemand,
+    demand_curve,
+    requirement_mw,
+)
 from market.capacity_formats import AUCTION_FORMATS, FormatOutcome, get_format
 from market.errors import (
     CapacityInputError,
@@ -41,8 +47,6 @@ from market.errors import (
 from market.rules import CapacityRules
 from market.units import Fleet
 
-#: Price tick of capacity offers, yuan/kW·yr.
-PRICE_TICK = 0.01
 #: kW per MW: yuan/kW·yr x MW x KW_PER_MW = yuan per year.
 KW_PER_MW = 1000.0
 
@@ -92,9 +96,11 @@ def capacity_credits(fleet: Fleet, rules: CapacityRules) -> np.ndarray:
 def accredited_mw(fleet: Fleet, rules: CapacityRules) -> np.ndarray:
     """Accredited capacity per unit, float64 (n,) MW: nameplate x capacity credit, floored to
     the 0.001 MW tick and never above nameplate."""
+    per_mw = round(1 / MW_TICK)
     raw = fleet.nameplate_mw * capacity_credits(fleet, rules)
-    floored = np.floor(raw / MW_TICK + 1e-6) / round(1 / MW_TICK)
-    return np.minimum(floored, fleet.nameplate_mw)
+    ticks = np.floor(raw * per_mw + 1e-6)  # 1e-6: 0.9 x 1000 is 900 ticks, not 899
+    ticks -= ticks / per_mw > fleet.nameplate_mw  # the tolerance must not lift it above
+    return ticks / per_mw
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,6 +18,8 @@ from market.rules import CapacityRules
 
 #: Quantity tick of capacity offers, accreditation and the curve, MW.
 MW_TICK = 0.001
+#: Price tick of capacity offers and the curve, yuan/kW·yr.
+PRICE_TICK = 0.01
 
 
 def requirement_mw(rules: CapacityRules, peak_load_mw: float) -> float:
@@ -70,8 +72,11 @@ class CapacityDemand:
 
 
 def demand_curve(rules: CapacityRules, peak_load_mw: float) -> CapacityDemand:
-    """The capacity demand curve of the rules for a system with ``peak_load_mw`` (MW)."""
+    """The capacity demand curve of the rules for a system with ``peak_load_mw`` (MW): points
+    at fraction x requirement, rounded to the 0.001 MW tick, prices to the 0.01 yuan/kW·yr
+    tick (the grids the clearing core works on)."""
     rr = requirement_mw(rules, peak_load_mw)
     fractions, prices = rules.demand_curve()
     quantity = np.round(fractions * rr / MW_TICK) / round(1 / MW_TICK)
-    return CapacityDemand(rules.demand_shape, rr, quantity, prices.astype(np.float64))
+    prices = np.round(prices.astype(np.float64) / PRICE_TICK) / round(1 / PRICE_TICK)
+    return CapacityDemand(rules.demand_shape, rr, quantity, prices)

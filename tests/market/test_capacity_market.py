@@ -21,7 +21,11 @@ from market.capacity import (
     demand_curve,
 )
 from market.capacity_performance import assess_performance
-from market.capacity_settlement import allocate_capacity_cost, settle_capacity_year
+from market.capacity_settlement import (
+    allocate_capacity_cost,
+    post_capacity_payments,
+    settle_capacity_year,
+)
 from market.errors import CapacityInputError, CapacityOfferError, OfferAboveCapError
 from market.ledger import SYSTEM_OPERATOR, Ledger
 from market.rules import load_preset
@@ -243,7 +247,22 @@ def test_settlement_posts_payments_penalties_and_allocates_net_cost_to_loads():
     assert [by["load-1"], by["load-2"], by["load-3"]] == [-292_656_000_00, -175_593_600_00,
                                                          -117_062_400_00]
     assert by["genco-a"] == 223_200_000_00 - 2_200_000_00
-    assert ledger.totals_by("category")["performance_penalty"] == 0  # legs net per category
+    pen = ledger.totals_by(("participant", "category"), category="performance_penalty")
+    assert pen == {("genco-a", "performance_penalty"): -2_200_000_00,
+                   (SYSTEM_OPERATOR, "performance_penalty"): 2_200_000_00}
+
+
+def test_annual_payment_spread_over_months_exactly():
+    # wind-1: 50 MW x 248,000 = 12,400,000 yuan = 1,240,000,000 fen; / 12 = 103,333,333.33:
+    # four months get the spare fen (ties go to the earliest), and the year sums exactly.
+    res = auction(offers=MARGINAL_OFFER_BOOK).clear()
+    ledger = Ledger()
+    months = [f"2025-{m:02d}" for m in range(1, 13)]
+    post_capacity_payments(ledger, res, months)
+    wind = ledger.totals_by("period", participant="green-1")
+    assert [wind[m] for m in months] == [103_333_334] * 4 + [103_333_333] * 8
+    assert sum(wind.values()) == 12_400_000_00
+    assert all(ledger.balance(m) == 0 for m in months)
 
 
 def test_energy_share_allocation_exact_to_the_fen():
@@ -263,6 +282,12 @@ technologies = st.sampled_from(["coal_ultra_supercritical", "coal_supercritical"
                                 "coal_subcritical", "wind", "solar", "storage"])
 
 
+#: Nameplates anywhere, and just below a 0.001 MW tick (where flooring with a tolerance could
+#: lift accreditation above nameplate).
+nameplates = st.one_of(st.floats(0.001, 5000.0),
+                       st.integers(2, 5_000_000).map(lambda t: t / 1000 - 1e-10))
+
+
 @st.composite
 def fleets(draw):
     n = draw(st.integers(1, 8))
@@ -270,7 +295,7 @@ def fleets(draw):
     for i in range(n):
         override = draw(st.one_of(st.none(), st.floats(0.0, 1.0)))
         units.append(Unit(f"u{i}", f"o{i % 3}", draw(technologies),
-                          draw(st.floats(0.001, 5000.0)), capacity_credit=override,
+                          draw(nameplates), capacity_credit=override,
                           existing=draw(st.booleans())))
     return Fleet.from_units(units)
 
@@ -281,6 +306,10 @@ def test_property_accreditation_never_exceeds_nameplate(f):
     acc = accredited_mw(f, MENGXI)
     assert np.all(acc <= f.nameplate_mw)
     assert np.all(acc >= 0)
+    assert np.array_equal(np.round(acc, 3), acc)  # on the 0.001 MW grid
+    credit = np.where(np.isnan(f.capacity_credit),
+                      [MENGXI.capacity_credit[t] for t in f.technologies], f.capacity_credit)
+    assert np.all(acc > f.nameplate_mw * credit - 0.001)  # floored by less than a tick
 
 
 @st.composite

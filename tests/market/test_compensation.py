@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from market.capacity import CapacityAuction
 from market.compensation import (
     compensate_year,
     count_failures,
@@ -224,6 +225,23 @@ def test_no_double_payment_capacity_market_pays_first_and_compensation_tops_up()
     both = MENGXI.model_copy(update={"allow_double_payment": True})
     year = compensate_year(fleet(), both, no_failures(), PERIODS, capacity_payment_fen=big)
     assert year.net_fen[0, 0] == MONTHLY_600MW_FEN
+
+
+def test_no_double_payment_with_a_cleared_capacity_auction():
+    # coal-s (600 MW supercritical, 528 MW accredited) clears in a pay-as-bid capacity auction
+    # that is short of supply (2,300 MW wanted), paid its offer of 100 yuan/kW·yr:
+    # 528 x 100,000 = 52,800,000 yuan a year = 4,400,000 a month, so the compensation only
+    # tops it up by 550,000 a month to the 4,950,000 compensation.
+    f = fleet()
+    a = CapacityAuction(load_preset("capacity-pay-as-bid").capacity, f, 2000.0)
+    a.submit("coal-s", 528, 100)
+    a.submit("coal-x", 297.5, 100)
+    res = a.clear()
+    assert res.payment_fen[0] == 52_800_000_00
+    year = compensate_year(f, MENGXI, no_failures(), PERIODS,
+                           capacity_payment_fen=res.payment_fen)
+    assert year.net_fen[0].tolist() == [550_000_00] * 12
+    assert year.net_fen[0, 0] + res.payment_fen[0] // 12 == MONTHLY_600MW_FEN
 
 
 def test_ledger_postings_paid_deducted_and_funded_sum_to_zero():
