@@ -18,8 +18,9 @@ capacity payment is cleared MW x 1000 kW/MW x its settlement price (yuan/kW·yr)
 * **Formats**: looked up by name in :mod:`market.capacity_formats` (``sealed_uniform``,
   ``pay_as_bid``, ``clock``).
 
-Performance penalties are in :mod:`market.capacity_performance`, ledger postings and cost
-allocation to loads in :mod:`market.capacity_settlement`.
+The curve is built in :mod:`market.capacity_demand`, penalties in
+:mod:`market.capacity_performance`, ledger postings and cost allocation to loads in
+:mod:`market.capacity_settlement`.
 """
 
 from __future__ import annotations
