@@ -233,9 +233,8 @@ class GreenMarket:
                          else Category.CERTIFICATE_SALE.value for p in prods], dtype=object)
         memos = np.array([f"green {mode} {p} trade {i}" for p, i in zip(prods, ids, strict=True)],
                          dtype=object)
-        unit_col = np.array(list(units) + [None], dtype=object)[:n]
-        args = (period, np.array(list(buyers) + [None], dtype=object)[:n],
-                np.array(list(sellers) + [None], dtype=object)[:n], cats)
+        unit_col = _objects(units)
+        args = (period, _objects(buyers), _objects(sellers), cats)
         self.ledger.check_many(*args, memo=memos, unit=unit_col, amount_fen=fens)
         try:
             self.registry.transfer_many(list(sellers), list(buyers), np.array(ticks), prods,
@@ -243,9 +242,10 @@ class GreenMarket:
         except CertificateError as exc:
             raise GreenTradeError(f"green {mode} trades refused: {exc}") from exc
         self.ledger.post_many(*args, memo=memos, unit=unit_col, amount_fen=fens)
+        energy = [None if e is None else float(e) for e in energy_prices]
         out = [GreenTrade(ids[i], period, mode, prods[i], sellers[i], buyers[i], units[i],
-                          ticks[i], None if energy_prices[i] is None else float(energy_prices[i]),
-                          halves[i] / 200.0, int(fens[i])) for i in range(n)]
+                          ticks[i], energy[i], halves[i] / 200.0, int(fens[i]))
+               for i in range(n)]
         self.trades.extend(out)
         return out
 
@@ -330,8 +330,9 @@ class GreenMarket:
         """Retire certificates of obligated loads and charge the shortfall penalty.
 
         Each load owes ``obligation_weight`` (0.22) x its consumption (MWh, float (n,)) in
-        certificates, to the 0.001 MWh (rounded half-even). It retires what it holds, up to
-        that; the MWh short x ``shortfall_penalty_yuan_per_mwh`` is posted as
+        certificates, to the 0.001 MWh (rounded half-even). It retires what it holds (any
+        valid certificate, bought bundled or unbundled or its own, oldest first), up to that;
+        the MWh short x ``shortfall_penalty_yuan_per_mwh`` is posted as
         ``obligation_penalty`` from the load to the system operator in ledger ``period``
         (default: the compliance period). All or nothing.
         """
@@ -389,3 +390,10 @@ class GreenMarket:
 def _half_even(num: int, den: int) -> int:
     q, r = divmod(num, den)
     return q + (1 if 2 * r > den or (2 * r == den and q % 2) else 0)
+
+
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    """A 1-D object array of the values, whatever they are (names, ``None``)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out

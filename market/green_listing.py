@@ -110,8 +110,8 @@ def fill_listing(market: GreenMarket, listing: Listing, requests: Sequence[Listi
     if problems:
         raise GreenTradeError("listing refused:\n  " + "\n  ".join(problems[:20]))
     got = listing_fills(listed // lot, req // lot, rule) * lot  # type: ignore[arg-type]
-    rows = np.flatnonzero(got > 0)
-    k = rows.shape[0]
+    rows = np.flatnonzero(got > 0).tolist()
+    k = len(rows)
     return market.execute(period, "listing", listing.product, [listing.seller] * k,
                           [requests[i].buyer for i in rows], got[rows].tolist(),
                           [listing.premium_yuan_per_mwh] * k,

@@ -256,7 +256,10 @@ class _Names:
 
         Returns (codes int32, new names in code order); nothing is stored until :meth:`commit`.
         """
-        uniq, inverse = np.unique(values, return_inverse=True)
+        if values.shape[0] and (values == values[0]).all():  # one name: skip the sort
+            uniq, inverse = values[:1], np.zeros(values.shape[0], dtype=np.intp)
+        else:
+            uniq, inverse = np.unique(values, return_inverse=True)
         codes_u = np.empty(uniq.shape[0], dtype=np.int32)
         new: list[str] = []
         for j, name in enumerate(uniq.tolist()):
@@ -317,27 +320,30 @@ def _text_column(value: Any, n: int, name: str, problems: list[str], *,
 
 
 def _category_column(value: Any, n: int, problems: list[str]) -> np.ndarray:
+    """Category codes (int8, n); one category broadcasts. Looks up each distinct value once."""
     if isinstance(value, (str, Category)):
-        values = [value]
+        arr = np.array([value], dtype=object)
     else:
         arr = np.asarray(value, dtype=object)
         if arr.ndim != 1 or arr.shape[0] != n:
             problems.append(f"category must be one category or a 1-D array of {n}, "
                             f"got shape {arr.shape}")
             return np.zeros(n, dtype=np.int8)
-        values = arr.tolist()
-    codes = np.zeros(len(values), dtype=np.int8)
-    for i, v in enumerate(values):
-        key = v.value if isinstance(v, Category) else v
-        c = _CATEGORY_CODE.get(key) if isinstance(key, str) else None
+    # Category is a StrEnum: str() of a member is its value; other objects never match.
+    text = np.array([v if isinstance(v, str) else repr(v) for v in arr.tolist()]
+                    ) if arr.shape[0] < 64 else arr.astype(str)
+    uniq, inverse = np.unique(text, return_inverse=True)
+    codes_u = np.zeros(uniq.shape[0], dtype=np.int8)
+    for j, key in enumerate(uniq.tolist()):
+        c = _CATEGORY_CODE.get(key)
         if c is None:
-            problems.append(f"row {i}: category {v!r} is not a ledger category (one of "
-                            f"{', '.join(_CATEGORY_CODE)})")
-            if len(problems) > _MAX_SHOWN:
-                break
+            first = int(np.flatnonzero(inverse.reshape(-1) == j)[0])
+            problems.append(f"row {first}: category {arr[first]!r} is not a ledger category "
+                            f"(one of {', '.join(_CATEGORY_CODE)})")
         else:
-            codes[i] = c
-    return np.broadcast_to(codes, (n,)).copy() if len(values) == 1 else codes
+            codes_u[j] = c
+    codes = codes_u[inverse.reshape(-1)]
+    return np.broadcast_to(codes, (n,)).copy() if codes.shape[0] == 1 else codes
 
 
 def _length(*columns: Any) -> int:
@@ -588,9 +594,21 @@ class Ledger:
         legs = legs[mask]
         if legs.shape[0] == 0:
             return {}
-        code_cols = [legs[k].astype(np.int64) for k in key_list]
-        stacked = np.stack(code_cols, axis=1)
-        uniq, inverse = np.unique(stacked, axis=0, return_inverse=True)
+        # Codes are small non-negative ints (unit -1 -> 0 after the shift): fold the key
+        # columns into one int64 by mixed radix, so one 1-D unique groups them all.
+        code_cols = [legs[k].astype(np.int64) + 1 for k in key_list]
+        radix = [int(c.max()) + 1 for c in code_cols]
+        if float(np.prod(np.array(radix, dtype=np.float64))) < 2.0**62:
+            folded = np.zeros(legs.shape[0], dtype=np.int64)
+            for c, r in zip(code_cols, radix, strict=True):
+                folded = folded * r + c
+            uniq_f, inverse = np.unique(folded, return_inverse=True)
+            uniq = np.zeros((uniq_f.shape[0], len(key_list)), dtype=np.int64)
+            for j in range(len(key_list) - 1, -1, -1):
+                uniq_f, uniq[:, j] = np.divmod(uniq_f, radix[j])
+        else:
+            uniq, inverse = np.unique(np.stack(code_cols, axis=1), axis=0, return_inverse=True)
+        uniq = uniq - 1
         sums = np.zeros(uniq.shape[0], dtype=np.int64)
         np.add.at(sums, inverse.reshape(-1), legs["amount_fen"])
         decoded = [self._decode_key(k, uniq[:, j]) for j, k in enumerate(key_list)]
