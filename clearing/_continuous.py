@@ -2,9 +2,10 @@
 
 All state lives in fixed-dtype int64 arrays owned by the wrapper (``clearing.continuous``):
 
-* ``orders`` (C, 6): one row per slot, columns ``O_ID, O_SIDE, O_PRICE, O_REM, O_SEQ, O_STATE``.
-  Only resting orders take a slot; a taker filled on arrival never does. A slot is reused
-  (``free`` stack) once its order has left the book *and* its heap entry is gone.
+* ``orders`` (C, 7): one row per slot, columns ``O_ID, O_SIDE, O_PRICE, O_REM, O_SEQ, O_STATE``
+  and ``O_TPOS`` (the order's cell in ``table``). Only resting orders take a slot; a taker
+  filled on arrival never does. A slot is reused (``free`` stack) once its order has left the
+  book *and* its heap entry is gone.
 * ``heaps`` (2, C): two binary heaps of slot numbers, row 0 bids (highest price, then earliest
   sequence, on top), row 1 asks (lowest price, then earliest sequence). A cancel only marks the
   slot dead (lazy deletion); dead entries are dropped when they reach the top, and a heap is
@@ -40,7 +41,8 @@ O_PRICE = 2
 O_REM = 3
 O_SEQ = 4
 O_STATE = 5
-N_ORDER_COLS = 6
+O_TPOS = 6
+N_ORDER_COLS = 7
 
 # slot states
 SLOT_FREE = 0
@@ -142,14 +144,18 @@ def lookup(table, key):  # pragma: no cover - compiled
 
 
 @njit(**NJIT)
-def rehash(old, new):  # pragma: no cover - compiled
-    """Insert every entry of ``old`` into the empty table ``new`` (larger); returns the count."""
+def rehash(old, new, orders):  # pragma: no cover - compiled
+    """Insert every entry of ``old`` into the empty table ``new`` (larger), pointing the
+    ``O_TPOS`` of resting orders at their new cells; returns the count."""
     n = 0
     for i in range(old.shape[0]):
-        if old[i, T_VAL] != EMPTY:
+        value = old[i, T_VAL]
+        if value != EMPTY:
             pos, _ = _find(new, old[i, T_KEY])
             new[pos, T_KEY] = old[i, T_KEY]
-            new[pos, T_VAL] = old[i, T_VAL]
+            new[pos, T_VAL] = value
+            if value >= 0:
+                orders[value, O_TPOS] = pos
             n += 1
     return n
 
@@ -331,8 +337,7 @@ def process_events(orders, free, table, heaps, meta, events, start, status, trad
             orders[m, O_REM] -= q
             if orders[m, O_REM] == 0:
                 _pop_top(heaps, meta, orders, opp)
-                mpos, _ = _find(table, orders[m, O_ID])
-                table[mpos, T_VAL] = DONE_FILLED
+                table[orders[m, O_TPOS], T_VAL] = DONE_FILLED
                 _free_slot(orders, free, meta, m)
                 meta[M_LIVE + opp] -= 1
         _prune(heaps, meta, orders, free, opp)
@@ -355,6 +360,7 @@ def process_events(orders, free, table, heaps, meta, events, start, status, trad
             orders[slot, O_REM] = rem
             orders[slot, O_SEQ] = seq
             orders[slot, O_STATE] = SLOT_LIVE
+            orders[slot, O_TPOS] = pos
             size = meta[M_SIZE + k]
             heaps[k, size] = slot
             meta[M_SIZE + k] = size + 1

@@ -35,6 +35,7 @@ LIMIT = k.KIND_LIMIT
 CANCEL = k.KIND_CANCEL
 IOC = k.KIND_IOC
 KIND_NAMES = {"limit": LIMIT, "cancel": CANCEL, "ioc": IOC}
+_SIDES = {"sell": SELL, "buy": BUY}
 
 #: Per-event status codes returned by :meth:`ContinuousBook.process`.
 ACCEPTED = k.ACCEPTED
@@ -99,7 +100,7 @@ def make_events(kind: Any, order_id: Any, side: Any = None, price: Any = None,
     out = np.zeros(n, dtype=EVENT_DTYPE)
     out["kind"] = _codes(kind, KIND_NAMES, n)
     out["order_id"] = ids
-    out["side"] = 0 if side is None else _codes(side, {"sell": SELL, "buy": BUY}, n)
+    out["side"] = 0 if side is None else _codes(side, _SIDES, n)
     out["price"] = np.nan if price is None else price
     out["quantity"] = np.nan if quantity is None else quantity
     return out
@@ -119,7 +120,12 @@ def _id_column(ids: np.ndarray) -> np.ndarray:
 
 
 def _codes(values: Any, names: Mapping[str, int], n: int) -> np.ndarray:
-    arr = np.broadcast_to(np.asarray(values), (n,))
+    if isinstance(values, (list, tuple)):  # keep each item's type: ["buy", -1] is not strings
+        arr = np.empty(len(values), dtype=object)
+        arr[:] = values
+    else:
+        arr = np.asarray(values)
+    arr = np.broadcast_to(arr, (n,))
     if arr.dtype.kind in "iu":
         return np.where((arr > -99) & (arr < 99), arr, -99).astype(np.int64)
     return np.array([names.get(v.strip().lower(), -99) if isinstance(v, str)
@@ -167,13 +173,17 @@ class ContinuousBook:
         oid = _one_id(order_id)
         if oid is None:
             raise OrderBookError([OrderProblem(None, f"order id {order_id!r} is not an integer")])
-        try:
-            events = make_events(IOC if ioc else LIMIT, oid, side, price, quantity)
-        except (ValueError, TypeError):
-            raise OrderBookError([OrderProblem(None, (
-                f"order id {oid}: price {price!r} and quantity {quantity!r} must be numbers"))]
-            ) from None
-        ev, problems = self._encode(events)
+        kind = IOC if ioc else LIMIT
+        ev = self._encode_one(kind, oid, side, price, quantity)
+        problems: list[OrderProblem] = []
+        if ev is None:  # something is off: the batch intake finds and words every problem
+            try:
+                events = make_events(kind, oid, side, price, quantity)
+            except (ValueError, TypeError):
+                raise OrderBookError([OrderProblem(None, (
+                    f"order id {oid}: price {price!r} and quantity {quantity!r} must be numbers"
+                ))]) from None
+            ev, problems = self._encode(events)
         if not problems:
             value = int(k.lookup(self._table, int(ev[0, k.E_ID])))
             if value != k.EMPTY:
@@ -294,9 +304,68 @@ class ContinuousBook:
     def _live_rows(self) -> np.ndarray:
         return self._orders[self._orders[:, k.O_STATE] == k.SLOT_LIVE]
 
+    def _encode_one(self, kind: int, oid: int, side: Any, price: Any,
+                    quantity: Any) -> np.ndarray | None:
+        """The (1, 5) int64 event of one well-formed order, or None to take the batch intake.
+
+        Few NumPy calls: ``submit`` is called once per order, where NumPy on one-element arrays
+        costs more than the kernel. It accepts exactly what ``_encode`` accepts for plain
+        numbers, with the same ticks (tested).
+        """
+        code = _SIDES.get(side.strip().lower()) if isinstance(side, str) else (
+            int(side) if _is_int(side) and side in (SELL, BUY) else None)
+        if not (_is_number(price) and _is_number(quantity)):
+            return None
+        # to_ticks only ever looks at value / tick, so one call on the two quotients (tick 1)
+        # gives exactly the ticks of two calls, at half the NumPy overhead.
+        with np.errstate(all="ignore"):
+            scaled = np.array([float(price) / self.price_tick,
+                               float(quantity) / self.quantity_tick])
+            ticks, ok = to_ticks(scaled, 1.0)
+        if not ok.all():
+            return None
+        price_t, qty_t = int(ticks[0]), int(ticks[1])
+        if (code is None or not 0 < qty_t <= MAX_ORDER_TICKS
+                or abs(price_t) > MAX_ABS_PRICE_TICKS
+                or (self._cap_t is not None and price_t > self._cap_t)
+                or (self._floor_t is not None and price_t < self._floor_t)):
+            return None
+        return np.array([[kind, oid, code, price_t, qty_t]], dtype=np.int64)
+
     def _encode(self, events: np.ndarray) -> tuple[np.ndarray, list[OrderProblem]]:
         """Validate an ``EVENT_DTYPE`` array; int64 (n, 5) events and the problems found."""
         n = events.shape[0]
+        kind = events["kind"].astype(np.int64)
+        side = events["side"].astype(np.int64)
+        with np.errstate(all="ignore"):  # overflowing quotients come out as not on the grid
+            price_t, price_ok = to_ticks(events["price"], self.price_tick)
+            qty_t, qty_ok = to_ticks(events["quantity"], self.quantity_tick)
+        good = price_ok & qty_ok & (qty_t > 0) & (qty_t <= MAX_ORDER_TICKS)
+        good &= (np.abs(price_t) <= MAX_ABS_PRICE_TICKS) & ((side == SELL) | (side == BUY))
+        if self._cap_t is not None:
+            good &= price_t <= self._cap_t
+        if self._floor_t is not None:
+            good &= price_t >= self._floor_t
+        good = (good & ((kind == LIMIT) | (kind == IOC))) | (kind == CANCEL)
+        problems: list[OrderProblem] = []
+        if not good.all():
+            problems = self._problems(events)
+            worded = {p.row for p in problems}
+            for r in np.flatnonzero(~good):  # a safety net: no malformed event reaches the kernel
+                if int(r) not in worded:
+                    problems.append(OrderProblem(int(r), (
+                        f"order id {events['order_id'][r]}: not a valid order")))
+            problems.sort(key=lambda p: p.row if p.row is not None else -1)
+        ev = np.empty((n, k.N_EVENT_COLS), dtype=np.int64)
+        ev[:, k.E_KIND] = kind
+        ev[:, k.E_ID] = events["order_id"]
+        ev[:, k.E_SIDE] = side
+        ev[:, k.E_PRICE] = price_t
+        ev[:, k.E_QTY] = qty_t
+        return ev, problems
+
+    def _problems(self, events: np.ndarray) -> list[OrderProblem]:
+        """Every reason why events are refused, one :class:`OrderProblem` each (row = event)."""
         kind = events["kind"].astype(np.int64)
         ids = events["order_id"]
         side = events["side"].astype(np.int64)
@@ -312,7 +381,9 @@ class ContinuousBook:
         problem(add & (side != SELL) & (side != BUY), lambda r: "side must be 'buy' or 'sell'")
 
         price = events["price"]
-        price_t, price_ok = to_ticks(price, self.price_tick)
+        with np.errstate(all="ignore"):
+            price_t, price_ok = to_ticks(price, self.price_tick)
+            qty_t, qty_ok = to_ticks(events["quantity"], self.quantity_tick)
         problem(add & np.isnan(price), lambda r: "price is NaN")
         problem(add & np.isinf(price), lambda r: f"price {price[r]} is infinite")
         problem(add & np.isfinite(price) & ~price_ok,
@@ -328,7 +399,6 @@ class ContinuousBook:
                     lambda r: f"price {price[r]:g} is below the price floor {self.price_floor:g}")
 
         qty = events["quantity"]
-        qty_t, qty_ok = to_ticks(qty, self.quantity_tick)
         problem(add & ~np.isfinite(qty), lambda r: f"quantity {qty[r]} is not a finite number")
         problem(add & np.isfinite(qty) & (qty <= 0),
                 lambda r: f"quantity {float(qty[r])!r} is {'zero' if qty[r] == 0 else 'negative'}; "
@@ -336,17 +406,13 @@ class ContinuousBook:
         problem(add & (qty > 0) & np.isfinite(qty) & ~qty_ok,
                 lambda r: f"quantity {float(qty[r])!r} is not on the "
                           f"{self.quantity_tick:g} tick grid")
+        problem(add & (qty > 0) & qty_ok & (qty_t == 0),
+                lambda r: f"quantity {float(qty[r])!r} rounds to zero on the "
+                          f"{self.quantity_tick:g} tick grid; it must be > 0")
         problem(add & (qty > 0) & qty_ok & (qty_t > MAX_ORDER_TICKS),
                 lambda r: f"quantity {float(qty[r])!r} is too large")
         problems.sort(key=lambda p: p.row if p.row is not None else -1)
-
-        ev = np.zeros((n, k.N_EVENT_COLS), dtype=np.int64)
-        ev[:, k.E_KIND] = kind
-        ev[:, k.E_ID] = ids
-        ev[:, k.E_SIDE] = np.where(add, side, 0)
-        ev[:, k.E_PRICE] = np.where(add, price_t, 0)
-        ev[:, k.E_QTY] = np.where(add, qty_t, 0)
-        return ev, problems
+        return problems
 
     def _run(self, ev: np.ndarray) -> BatchResult:
         """Run validated int64 events through the kernel, growing arrays when it asks."""
@@ -387,7 +453,7 @@ class ContinuousBook:
     def _grow_table(self) -> None:
         table = np.zeros((2 * self._table.shape[0], 2), dtype=np.int64)
         table[:, k.T_VAL] = k.EMPTY
-        k.rehash(self._table, table)
+        k.rehash(self._table, table, self._orders)
         self._table = table
 
     def _decode_trades(self, rows: np.ndarray) -> np.ndarray:
@@ -401,6 +467,14 @@ class ContinuousBook:
         out["price"] = from_ticks(out["price_ticks"], self.price_tick)
         out["quantity"] = from_ticks(out["quantity_ticks"], self.quantity_tick)
         return out
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_number(value: Any) -> bool:
+    return _is_int(value) or isinstance(value, (float, np.floating))
 
 
 def _one_id(order_id: Any) -> int | None:

@@ -445,3 +445,57 @@ def test_limits_and_ticks_are_checked_at_construction():
         ContinuousBook(price_cap=10.0, price_floor=20.0)
     with pytest.raises(ValueError, match="price_tick"):
         ContinuousBook(price_tick=0.0)
+
+
+# ------------------------------------------------------------------ intake agreement
+
+def grid_floats(ticks_per_unit):
+    """Numbers on the grid, just off it, far off it, huge, and not finite."""
+    on = st.integers(-(10**7), 10**7).map(lambda t: t / ticks_per_unit)
+    nudged = st.tuples(on, st.sampled_from([1e-12, 1e-9, 1e-7, 3e-4, 0.3 / ticks_per_unit])).map(
+        lambda a: a[0] + a[1])
+    return st.one_of(on, on, nudged, st.floats(allow_nan=True, allow_infinity=True),
+                     st.sampled_from([0.0, -0.0, 1e17, -1e17, 2.0**62, 1e300]),
+                     st.integers(-5, 5))
+
+
+sides = st.sampled_from(["buy", "sell", " Buy", "SELL", -1, 1, 0, 2, "hold", np.int8(-1)])
+
+
+@SETTINGS
+@given(sides, grid_floats(100), grid_floats(1000), st.booleans())
+def test_submit_fast_intake_agrees_with_batch_intake(side, price, qty, ioc):
+    """``submit`` validates one order in plain Python; it accepts exactly what the batch intake
+    accepts for plain numbers, with the same ticks."""
+    book = ContinuousBook(price_cap=5000.0, price_floor=-5000.0)
+    kind = IOC if ioc else LIMIT
+    fast = book._encode_one(kind, 7, side, price, qty)
+    slow, problems = book._encode(make_events(kind, 7, side, price, qty))
+    assert (fast is None) == bool(problems)
+    if fast is not None:
+        np.testing.assert_array_equal(fast, slow)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.sampled_from([LIMIT, LIMIT, IOC, CANCEL, 5]), st.integers(0, 30),
+                          sides, grid_floats(100), grid_floats(1000)), max_size=30))
+def test_batch_is_refused_exactly_when_an_event_is_malformed(rows):
+    """Either the batch is refused (problems name exactly the malformed rows, the book is
+    unchanged) or it runs and the kernel never meets an event it must call INVALID."""
+    book = seeded_book()
+    before = snapshot(book)
+    malformed = []
+    for r, (kind, _, side, price, qty) in enumerate(rows):
+        if kind == CANCEL:
+            continue
+        if kind not in (LIMIT, IOC) or book._encode_one(kind, 0, side, price, qty) is None:
+            malformed.append(r)
+    events = make_events(*zip(*rows, strict=True)) if rows else make_events([], [])
+    if malformed:
+        with pytest.raises(OrderBookError) as err:
+            book.process(events)
+        assert sorted({p.row for p in err.value.problems}) == malformed
+        assert snapshot(book) == before
+    else:
+        result = book.process(events)
+        assert (result.status != k.INVALID).all()
