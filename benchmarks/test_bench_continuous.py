@@ -69,6 +69,18 @@ def test_bench_process_batch(benchmark, kernel_stream):
     per_second(benchmark, N_KERNEL)
 
 
+def test_bench_kernel_loop(benchmark, kernel_stream):
+    """The same 1e6 events already validated as int64 ticks: the kernel loop (with its array
+    growth) and trade decoding, without the float intake."""
+    warm_up()
+    ev, problems = ContinuousBook()._encode(kernel_stream)
+    assert not problems
+    result = benchmark.pedantic(lambda book: book._run(ev),
+                                setup=lambda: ((ContinuousBook(),), {}), rounds=5, iterations=1)
+    assert result.trades.shape[0] > 0
+    per_second(benchmark, N_KERNEL)
+
+
 def test_bench_reference(benchmark):
     """The pure-Python reference on the first 2e4 events of the same kind of stream."""
     events = event_stream(N_REFERENCE)

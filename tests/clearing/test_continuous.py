@@ -56,11 +56,14 @@ raw_event = st.one_of(
 raw_streams = st.lists(raw_event, max_size=80)
 
 
-def kernel_run(events, capacity=1):
-    """Run tick events through a ContinuousBook's kernel loop (no float intake)."""
+def kernel_run(events, capacity=1, presize=True):
+    """Run tick events through a ContinuousBook's kernel loop (no float intake).
+
+    ``presize=False``: every array, the id table too, grows only when the kernel asks.
+    """
     book = ContinuousBook(price_tick=1.0, quantity_tick=1.0, capacity=capacity)
     ev = np.array(events, dtype=np.int64).reshape(-1, 5)
-    result = book._run(ev)
+    result = book._run(ev, presize=presize)
     return book, result
 
 
@@ -97,13 +100,13 @@ def assert_same_book(book, ref):
 # ------------------------------------------------------------------ kernel vs reference
 
 @SETTINGS
-@given(raw_streams, st.sampled_from([1, 2, 1024]))
-def test_kernel_matches_reference_on_ticks(stream, capacity):
+@given(raw_streams, st.sampled_from([1, 2, 1024]), st.booleans())
+def test_kernel_matches_reference_on_ticks(stream, capacity, presize):
     """Same statuses, same trades (ids, maker price, quantity, order), same resting book.
 
     ``capacity=1`` makes every array grow by doubling mid-batch (the kernel's resume path).
     """
-    book, result = kernel_run(stream, capacity)
+    book, result = kernel_run(stream, capacity, presize)
     trades, statuses, open_orders = reference_continuous(stream)
     assert result.status.tolist() == statuses
     assert trade_tuples(result.trades) == trades
@@ -132,7 +135,8 @@ def test_event_by_event_matches_reference_and_never_crosses(stream):
     book = ContinuousBook(price_tick=1.0, quantity_tick=1.0, capacity=1)
     ref = ReferenceContinuousBook()
     for i, (kind, oid, side, price, qty) in enumerate(stream):
-        result = book._run(np.array([[kind, oid, side, price, qty]], dtype=np.int64))
+        result = book._run(np.array([[kind, oid, side, price, qty]], dtype=np.int64),
+                           presize=False)
         status, made = ref.apply(kind, oid, side, price, qty, event=0)
         assert int(result.status[0]) == status, i
         assert trade_tuples(result.trades) == made
