@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from api import cli_clear
+from api import cli_bench, cli_clear, cli_rules
 
 app = typer.Typer(
     name="mengxi",
@@ -26,6 +26,8 @@ def _root() -> None:
 
 
 cli_clear.register(app)
+cli_bench.register(app)
+cli_rules.register(app)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ Public entry point (keep it stable)::
 
 from clearing.batch import BatchResult, clear_batch
 from clearing.book import BUY, SELL, OrderBook
+from clearing.continuous import ContinuousBook
 from clearing.errors import ClearingInputError, OrderBookError, OrderProblem
 from clearing.uniform import ClearingResult, clear
 
@@ -19,6 +20,7 @@ __all__ = [
     "SELL",
     "ClearingInputError",
     "ClearingResult",
+    "ContinuousBook",
     "OrderBook",
     "OrderBookError",
     "OrderProblem",

@@ -49,6 +49,11 @@ def to_ticks(values: np.ndarray, tick: float) -> tuple[np.ndarray, np.ndarray]:
     Non-finite values give tick 0 and ``on_grid`` False; callers report them separately.
     """
     values = np.asarray(values, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _to_ticks(values, tick)
+
+
+def _to_ticks(values: np.ndarray, tick: float) -> tuple[np.ndarray, np.ndarray]:
     finite = np.isfinite(values)
     scaled = np.where(finite, values / tick, 0.0)
     rounded = np.rint(scaled)
@@ -438,6 +443,10 @@ def _number_or_text(value: Any) -> Any:
 
 
 def _duplicates(ids: np.ndarray, problem: Any, where: Any) -> None:
+    if ids.dtype.kind in "iu":  # the common case: one sorted copy, no inverse unless needed
+        ordered = np.sort(ids)
+        if not (ordered[1:] == ordered[:-1]).any():
+            return
     try:
         uniq, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
     except TypeError:

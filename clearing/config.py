@@ -6,6 +6,7 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numba
 
@@ -30,12 +31,13 @@ if _CACHE and not os.environ.get("NUMBA_CACHE_DIR"):
         _root.mkdir(parents=True, exist_ok=True)
     except OSError:
         _root = Path(tempfile.gettempdir())
-    numba.config.CACHE_DIR = str(_root / "mengxi-numba" / _source_digest())
+    numba.config.CACHE_DIR = str(  # type: ignore[attr-defined]
+        _root / "mengxi-numba" / _source_digest())
 
 #: Options for every kernel. ``cache`` keeps compiled machine code (under a directory keyed by
 #: the sources), so a second process (a test run, a CLI call) does not compile again; ``nogil``
 #: lets Dask threads clear auctions concurrently.
-NJIT = {"cache": _CACHE, "nogil": True}
+NJIT: dict[str, Any] = {"cache": _CACHE, "nogil": True}
 
 #: Default price tick, yuan per unit (yuan/MWh in the energy market).
 PRICE_TICK = 0.01

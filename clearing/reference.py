@@ -8,6 +8,15 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from clearing._reference_continuous import ReferenceContinuousBook, reference_continuous
+
+__all__ = [
+    "ReferenceContinuousBook",
+    "reference_continuous",
+    "reference_price_x2",
+    "reference_uniform",
+]
+
 
 def reference_uniform(sides, price_ticks, qty_ticks, sequence=None, time_priority=False):
     """Uniform-price double auction on ticks.
