@@ -69,3 +69,13 @@ class RulesError(MarketError):
 
 class UnknownPresetError(RulesError):
     """No scenario preset has the given name; the message lists the available presets."""
+
+
+class SynthesisError(MarketError):
+    """Fleet or profile synthesis (``agents/``) got a seed, scale, year or assumption it cannot
+    use; ``problems`` lists every reason at once, each with the allowed range."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        shown = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"synthesis refused:\n{shown}")
