@@ -79,3 +79,33 @@ class SynthesisError(MarketError):
         self.problems = list(problems)
         shown = "\n".join(f"  {p}" for p in self.problems)
         super().__init__(f"synthesis refused:\n{shown}")
+
+
+class EnergyBidError(MarketError):
+    """Energy-market bids were refused; nothing was cleared. ``problems`` lists every bad row
+    at once as ``(row, reason)`` (``row`` is the 0-based index in the input arrays, ``None`` for
+    a problem of the whole input), and ``rows`` the sorted distinct bad rows."""
+
+    def __init__(self, problems: Sequence[tuple[int | None, str]]) -> None:
+        self.problems = [(None if r is None else int(r), str(why)) for r, why in problems]
+        self.rows = sorted({r for r, _ in self.problems if r is not None})
+        lines = [why if r is None else f"row {r}: {why}" for r, why in self.problems]
+        shown = "\n".join(f"  {line}" for line in lines[:50])
+        more = f"\n  ... and {len(lines) - 50} more" if len(lines) > 50 else ""
+        count = f"{len(lines)} problem{'' if len(lines) == 1 else 's'}"
+        super().__init__(f"energy bids refused ({count}):\n{shown}{more}")
+
+
+class EnergyInputError(MarketError):
+    """An energy-market call got inputs it cannot use (shapes, hour counts, periods, ticks)."""
+
+
+class StorageLimitError(MarketError):
+    """A storage schedule or dispatch leaves its limits (state of charge outside [0, E], power
+    above P, more full cycles a day than allowed); ``problems`` lists every violation."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        shown = "\n".join(f"  {p}" for p in self.problems[:50])
+        more = f"\n  ... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
+        super().__init__(f"storage limits violated:\n{shown}{more}")
