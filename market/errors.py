@@ -109,3 +109,61 @@ class StorageLimitError(MarketError):
         shown = "\n".join(f"  {p}" for p in self.problems[:50])
         more = f"\n  ... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
         super().__init__(f"storage limits violated:\n{shown}{more}")
+
+
+class SessionError(MarketError):
+    """A trading-session action was refused (base of the session errors below)."""
+
+
+class SessionSetupError(SessionError):
+    """A session could not be created (rules, fleet, loads, profiles or round plan do not fit
+    together); ``problems`` lists every reason at once."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        shown = "\n".join(f"  {p}" for p in self.problems[:50])
+        more = f"\n  ... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
+        super().__init__(f"session refused:\n{shown}{more}")
+
+
+class SessionStateError(SessionError):
+    """A saved session could not be restored (unknown format, rules hash mismatch, books that
+    do not replay to the saved state)."""
+
+
+class ParticipantError(SessionError):
+    """A participant is unknown, has not joined, has already joined, or uses a reserved name."""
+
+
+class UnknownRoundError(SessionError):
+    """No round of the session's plan has the given id; the message lists the round ids."""
+
+
+class RoundStateError(SessionError):
+    """A round is not in the state the action needs (opening out of plan order, bidding before
+    it opens, clearing before its gate closes, reading a result not yet published)."""
+
+
+class GateClosedError(RoundStateError):
+    """Bids sent after the round's gate closed; nothing was stored."""
+
+
+class RoundAlreadyClearedError(RoundStateError):
+    """The round has cleared already; a round clears once (read it with ``result``)."""
+
+
+class BidsRefused(SessionError):
+    """A batch of bids was refused whole; nothing was stored. ``problems`` lists every bad bid
+    as ``(index, reason)`` (``index`` is the 0-based position in the batch)."""
+
+    def __init__(self, round_id: str, participant: str,
+                 problems: Sequence[tuple[int, str]]) -> None:
+        self.round_id = round_id
+        self.participant = participant
+        self.problems = [(int(i), str(why)) for i, why in problems]
+        lines = [f"bid {i}: {why}" for i, why in self.problems]
+        shown = "\n".join(f"  {line}" for line in lines[:50])
+        more = f"\n  ... and {len(lines) - 50} more" if len(lines) > 50 else ""
+        count = f"{len(lines)} problem{'' if len(lines) == 1 else 's'}"
+        super().__init__(f"bids of {participant!r} for round {round_id!r} refused ({count}); "
+                         f"nothing was stored:\n{shown}{more}")
