@@ -1,0 +1,335 @@
+"""The synthetic Mengxi-like fleet: units, owners, costs, loads, export blocks and the coal
+units registered as supporting renewable bases, built from the rules' fleet table.
+
+>>> from market.rules import load_preset
+>>> synth = synthesize_fleet(load_preset("mengxi"), seed=7, scale=0.01)
+>>> synth.fleet.unit_ids.tolist()
+['coal_usc-001', 'coal_sc-001', 'coal_sub-001', 'wind-001', 'solar-001', 'storage-001']
+
+Everything random (marginal costs, minimum outputs, load sizes) is drawn from one
+:class:`numpy.random.Generator` per purpose, spawned from ``seed``: the same rules, seed and
+scale give byte-identical arrays. Owners, supporting-coal pairings and export blocks are
+deterministic.
+
+The assumptions the rules do not (yet) hold are in :class:`FleetAssumptions`, each an [E]
+estimate with its default; they belong in the TOML preset once the rules grow a place for them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from market.errors import SynthesisError
+from market.rules import FleetRules, GeneratorClass, MarketRules
+from market.units import Fleet
+
+#: Short id prefix of each technology (``coal_usc-001``).
+ID_PREFIX = {
+    "coal_ultra_supercritical": "coal_usc",
+    "coal_supercritical": "coal_sc",
+    "coal_subcritical": "coal_sub",
+    "wind": "wind",
+    "solar": "solar",
+    "storage": "storage",
+}
+
+
+@dataclass(frozen=True)
+class FleetAssumptions:
+    """Fleet parameters the rules do not give; every default is an [E] estimate.
+
+    * ``genco_count``: generation companies; units are dealt to them in turn, class by class,
+      so each owns a slice of every technology (6 gives several units each at scale 1).
+    * ``supporting_share``: share of coal units (by count, newest classes first: ultra-
+      supercritical, then supercritical, then subcritical) registered as supporting a
+      renewable base, in [0, 1].
+    * ``pairing_ratio``: target MW of supporting coal per MW of wind/solar it firms up (> 0);
+      0.4 is the order of the desert bases' coal-to-renewable mix. Each unit records the ratio
+      it actually gets with whole renewable units.
+    * ``retailer_count``: load-serving owners of the loads, dealt in turn.
+    * ``industrial_commercial_share``: share of loads (by count) that are industrial or
+      commercial, the users the coal compensation is charged to, in [0, 1].
+    * ``load_size_sigma``: spread of load sizes (sigma of log size) before normalising.
+    """
+
+    genco_count: int = 6
+    supporting_share: float = 0.3
+    pairing_ratio: float = 0.4
+    retailer_count: int = 5
+    industrial_commercial_share: float = 0.8
+    load_size_sigma: float = 0.6
+
+    def problems(self) -> list[str]:
+        """Every value out of range, as messages (empty when all are usable)."""
+        out = []
+        for name in ("genco_count", "retailer_count"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                out.append(f"{name} must be an integer >= 1, got {value!r}")
+        for name in ("supporting_share", "industrial_commercial_share"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
+                out.append(f"{name} must be a share in [0, 1], got {value!r}")
+        for name, strict in (("pairing_ratio", True), ("load_size_sigma", False)):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value)
+                    and (value > 0 if strict else value >= 0)):
+                out.append(f"{name} must be a finite number {'>' if strict else '>='} 0, "
+                           f"got {value!r}")
+        return out
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class SynthFleet:
+    """A synthesised fleet: the market's :class:`~market.units.Fleet` plus what agents need.
+
+    Per unit, length n, in fleet order (read-only arrays):
+
+    * ``marginal_cost_yuan_per_mwh`` float64: drawn uniformly from the class's range (rounded
+      to the price tick); 0 for wind, solar and storage (storage offers at its opportunity cost,
+      which a strategy works out, so its column holds 0, not a cost).
+    * ``lowest_offer_yuan_per_mwh`` float64: the lowest offer the class allows (wind: the
+      floor), the cost where the class gives none.
+    * ``min_output_fraction`` float64: minimum stable output, share of nameplate, drawn from the
+      class's range; 0 where the class gives none.
+    * ``winter_must_run`` bool: must run in ``heating_season_months``.
+
+    Positions of each technology in the fleet (int64), in fleet order; profile columns follow
+    them (``profiles.wind_cf[:, k]`` is unit ``wind_index[k]``): ``coal_index``, ``wind_index``,
+    ``solar_index``, ``storage_index``. ``storage_power_mw`` and ``storage_energy_mwh``
+    (float64, per storage unit) follow ``storage_index``.
+
+    Loads, length n_loads: ``load_ids``, ``load_owners`` (str), ``load_peak_share`` (float64,
+    share of the system load, sums to 1), ``load_industrial_commercial`` (bool). Export blocks,
+    length n_blocks: ``export_ids`` (str), ``export_mw`` (float64, MW every hour),
+    ``export_price_yuan_per_mwh`` (float64, the block's bid).
+
+    ``peak_load_mw`` is the system peak the load profiles reach (rules' peak x scale);
+    ``seed``, ``scale`` and ``assumptions`` record how it was made.
+    """
+
+    fleet: Fleet
+    marginal_cost_yuan_per_mwh: np.ndarray
+    lowest_offer_yuan_per_mwh: np.ndarray
+    min_output_fraction: np.ndarray
+    winter_must_run: np.ndarray
+    coal_index: np.ndarray
+    wind_index: np.ndarray
+    solar_index: np.ndarray
+    storage_index: np.ndarray
+    storage_power_mw: np.ndarray
+    storage_energy_mwh: np.ndarray
+    load_ids: np.ndarray
+    load_owners: np.ndarray
+    load_peak_share: np.ndarray
+    load_industrial_commercial: np.ndarray
+    export_ids: np.ndarray
+    export_mw: np.ndarray
+    export_price_yuan_per_mwh: np.ndarray
+    peak_load_mw: float
+    heating_season_months: tuple[int, ...]
+    seed: int
+    scale: float
+    assumptions: FleetAssumptions = field(default_factory=FleetAssumptions)
+
+    @property
+    def n_loads(self) -> int:
+        return len(self.load_ids)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every array of the synthesis by name (the fleet's columns prefixed ``fleet.``)."""
+        out = {f"fleet.{name}": getattr(self.fleet, name) for name in (
+            "unit_ids", "owners", "technologies", "nameplate_mw", "capacity_credit",
+            "declared_max_mw", "pairing_ratio", "existing")}
+        out.update({name: value for name, value in vars(self).items()
+                    if isinstance(value, np.ndarray)})
+        return out
+
+
+def _check_inputs(rules: object, seed: object, scale: object,
+                  assumptions: object) -> list[str]:
+    problems = []
+    if not isinstance(rules, MarketRules):
+        problems.append(f"rules must be a MarketRules (load_preset), got {type(rules).__name__}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        problems.append(f"seed must be an integer >= 0, got {seed!r}")
+    if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int | float)
+                              or not math.isfinite(scale) or scale <= 0):
+        problems.append(f"scale must be a finite number > 0 (0.01 gives a handful of units), "
+                        f"got {scale!r}")
+    if not isinstance(assumptions, FleetAssumptions):
+        problems.append("assumptions must be a FleetAssumptions")
+    else:
+        problems.extend(assumptions.problems())
+    return problems
+
+
+def synthesize_fleet(rules: MarketRules, seed: int, scale: float | None = None, *,
+                     assumptions: FleetAssumptions | None = None) -> SynthFleet:
+    """The Mengxi-like fleet of ``rules.fleet`` at ``scale`` (``None``: the rules' own scale).
+
+    Unit counts, loads and export blocks are the rules' counts x scale (rounded half-even, at
+    least 1 for a non-empty class); unit sizes stay; peak load and export MW scale. Units come
+    in fleet-table order (ultra-supercritical, supercritical, subcritical coal, wind, solar,
+    storage). Raises :class:`~market.errors.SynthesisError` listing every bad input.
+    """
+    assumptions = FleetAssumptions() if assumptions is None else assumptions
+    problems = _check_inputs(rules, seed, scale, assumptions)
+    if problems:
+        raise SynthesisError(problems)
+    fleet_rules = rules.fleet if scale is None else rules.fleet.model_copy(
+        update={"scale": float(scale)})
+    costs_rng, min_output_rng, loads_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(3))
+
+    classes: list[tuple[str, GeneratorClass | None, int, float]] = [
+        (name, cls, fleet_rules.scaled_count(cls.unit_count), cls.unit_size_mw)
+        for name, cls in fleet_rules.generator_classes().items()]
+    storage = fleet_rules.storage
+    classes.append(("storage", None, fleet_rules.scaled_count(storage.unit_count),
+                    storage.unit_size_mw))
+
+    ids, techs, sizes, costs, lowest, min_out, must_run = [], [], [], [], [], [], []
+    tick = rules.ticks.price_yuan
+    for name, cls, count, size in classes:
+        width = max(3, len(str(count)))
+        ids += [f"{ID_PREFIX[name]}-{i + 1:0{width}d}" for i in range(count)]
+        techs += [name] * count
+        sizes.append(np.full(count, size))
+        if cls is None:  # storage: no cost range, no minimum output
+            costs.append(np.zeros(count))
+            lowest.append(np.zeros(count))
+            min_out.append(np.zeros(count))
+            must_run.append(np.zeros(count, dtype=bool))
+            continue
+        low, high = cls.marginal_cost_low_yuan_per_mwh, cls.marginal_cost_high_yuan_per_mwh
+        cost = np.clip(np.round(costs_rng.uniform(low, high, count) / tick) * tick, low, high)
+        costs.append(cost)
+        lowest.append(cost.copy() if cls.lowest_offer_yuan_per_mwh is None
+                      else np.full(count, cls.lowest_offer_yuan_per_mwh))
+        if cls.min_output_fraction_low is None or cls.min_output_fraction_high is None:
+            min_out.append(np.zeros(count))
+        else:
+            min_out.append(min_output_rng.uniform(
+                cls.min_output_fraction_low, cls.min_output_fraction_high, count))
+        must_run.append(np.full(count, cls.winter_must_run, dtype=bool))
+
+    technologies = np.array(techs, dtype=str)
+    nameplate = np.concatenate(sizes).astype(np.float64)
+    owners = np.array([f"genco-{g % assumptions.genco_count + 1}" for g in range(len(ids))],
+                      dtype=str)
+    index = {t: np.flatnonzero(technologies == t).astype(np.int64) for t in ID_PREFIX}
+    coal_index = np.flatnonzero(np.char.startswith(technologies, "coal")).astype(np.int64)
+    supported, ratios = _pair_supporting_coal(
+        coal_index, np.concatenate([index["wind"], index["solar"]]), ids, owners, nameplate,
+        assumptions)
+    fleet = Fleet.from_columns(ids, owners, technologies, nameplate,
+                               supported_units=supported, pairing_ratio=ratios)
+    loads = _loads(fleet_rules, assumptions, loads_rng)
+    exports = _export_blocks(rules, fleet_rules)
+    return SynthFleet(
+        fleet=fleet,
+        marginal_cost_yuan_per_mwh=_frozen(np.concatenate(costs)),
+        lowest_offer_yuan_per_mwh=_frozen(np.concatenate(lowest)),
+        min_output_fraction=_frozen(np.concatenate(min_out)),
+        winter_must_run=_frozen(np.concatenate(must_run)),
+        coal_index=_frozen(coal_index), wind_index=_frozen(index["wind"]),
+        solar_index=_frozen(index["solar"]), storage_index=_frozen(index["storage"]),
+        storage_power_mw=_frozen(np.full(len(index["storage"]), storage.unit_size_mw)),
+        storage_energy_mwh=_frozen(np.full(len(index["storage"]), storage.energy_mwh)),
+        **loads, **exports,
+        peak_load_mw=fleet_rules.loads.peak_mw * fleet_rules.scale,
+        heating_season_months=tuple(fleet_rules.heating_season_months),
+        seed=int(seed), scale=fleet_rules.scale, assumptions=assumptions)
+
+
+def _pair_supporting_coal(coal: np.ndarray, renewables: np.ndarray, ids: list[str],
+                          owners: np.ndarray, nameplate: np.ndarray,
+                          assumptions: FleetAssumptions,
+                          ) -> tuple[list[tuple[str, ...]], np.ndarray]:
+    """Register the first ``supporting_share`` of coal units (fleet order = newest classes
+    first) as supporting whole wind/solar units, as close to ``pairing_ratio`` as whole units
+    allow; each renewable unit is supported by at most one coal unit, preferably one of the
+    same owner (desert bases are built by one investor). A coal unit left without renewables
+    is not registered."""
+    n = len(ids)
+    supported: list[tuple[str, ...]] = [()] * n
+    ratios = np.full(n, math.nan)
+    if assumptions.supporting_share == 0 or len(coal) == 0 or len(renewables) == 0:
+        return supported, ratios
+    # Wind and solar interleaved by their position in their own class, so bases mix both.
+    n_wind = int(np.count_nonzero(np.char.startswith(np.array(ids)[renewables], "wind")))
+    position = np.concatenate([(np.arange(n_wind) + 0.5) / max(n_wind, 1),
+                               (np.arange(len(renewables) - n_wind) + 0.5)
+                               / max(len(renewables) - n_wind, 1)])
+    pool = renewables[np.argsort(position, kind="stable")].tolist()
+    count = max(1, round(assumptions.supporting_share * len(coal)))
+    for c in coal[:count].tolist():
+        if not pool:
+            break
+        want = nameplate[c] / assumptions.pairing_ratio
+        order = [r for r in pool if owners[r] == owners[c]] + [
+            r for r in pool if owners[r] != owners[c]]
+        chosen: list[int] = []
+        got = 0.0
+        for r in order:
+            # Take the next unit while it brings the total closer to the target (at least one).
+            if chosen and abs(got + nameplate[r] - want) >= abs(got - want):
+                break
+            chosen.append(r)
+            got += nameplate[r]
+        taken = set(chosen)
+        pool = [r for r in pool if r not in taken]
+        supported[c] = tuple(ids[r] for r in chosen)
+        ratios[c] = nameplate[c] / got
+    return supported, ratios
+
+
+def _loads(fleet_rules: FleetRules, assumptions: FleetAssumptions,
+           rng: np.random.Generator) -> dict[str, np.ndarray]:
+    n = fleet_rules.scaled_count(fleet_rules.loads.count)
+    width = max(3, len(str(n)))
+    size = rng.lognormal(0.0, assumptions.load_size_sigma, n)
+    n_ic = min(n, round(assumptions.industrial_commercial_share * n))
+    if assumptions.industrial_commercial_share > 0:
+        n_ic = max(1, n_ic)  # someone must pay a charge on I&C load
+    return {
+        "load_ids": _frozen(np.array([f"load-{i + 1:0{width}d}" for i in range(n)], dtype=str)),
+        "load_owners": _frozen(np.array(
+            [f"retailer-{i % assumptions.retailer_count + 1}" for i in range(n)], dtype=str)),
+        "load_peak_share": _frozen(size / size.sum()),
+        "load_industrial_commercial": _frozen(np.arange(n) < n_ic),
+    }
+
+
+def _export_blocks(rules: MarketRules, fleet_rules: FleetRules) -> dict[str, np.ndarray]:
+    """Export blocks: a firm block of the low total at the value of lost load (delivery the
+    channel is committed to), then equal flexible blocks up to the high total, bid on a ladder
+    from benchmark x (1 + float) down to benchmark x (1 - float), the medium/long-term coal
+    price band [E]. One block at a small scale is the firm one."""
+    exports = fleet_rules.exports
+    n = fleet_rules.scaled_count(exports.block_count)
+    low, high = exports.total_low_mw * fleet_rules.scale, exports.total_high_mw * fleet_rules.scale
+    bench, drift = rules.energy.coal_benchmark_price_yuan_per_mwh, rules.energy.contract_price_float
+    if n == 0:
+        mw, price = np.zeros(0), np.zeros(0)
+    elif n == 1 or high == low:
+        mw = np.full(n, low / n)
+        price = np.full(n, fleet_rules.loads.value_of_lost_load_yuan_per_mwh)
+    else:
+        mw = np.concatenate([[low], np.full(n - 1, (high - low) / (n - 1))])
+        ladder = np.linspace(bench * (1 + drift), bench * (1 - drift), n - 1)
+        price = np.concatenate([[fleet_rules.loads.value_of_lost_load_yuan_per_mwh], ladder])
+    return {
+        "export_ids": _frozen(np.array([f"export-{i + 1}" for i in range(n)], dtype=str)),
+        "export_mw": _frozen(mw.astype(np.float64)),
+        "export_price_yuan_per_mwh": _frozen(np.round(price, 2).astype(np.float64)),
+    }
