@@ -1,0 +1,443 @@
+"""A trading session: the domain object of a game (and of an in-process study run).
+
+A :class:`Session` holds the rules, the fleet (units and their owners), the loads, the hourly
+profiles and a plan of rounds (:mod:`market.session_setup`). Participants join by id; a
+participant bids for the units and loads it owns.
+
+Round lifecycle: ``pending -> open -> gate_closed -> cleared``. Rounds open in plan order, each
+only once every earlier round has cleared. While a round is open, :meth:`Session.submit_bids`
+takes a participant's whole batch or refuses it whole (:class:`~market.errors.BidsRefused`
+lists every bad bid); a new batch replaces the participant's earlier one (its revision number
+goes up). After :meth:`Session.close_gate` a bid raises :class:`~market.errors.GateClosedError`
+and stores nothing. :meth:`Session.clear_round` clears once (again:
+:class:`~market.errors.RoundAlreadyClearedError`), posts the settlement to the ledger and
+publishes the result (read it any number of times with :meth:`Session.result`). Bids are sealed:
+:meth:`Session.bids_visible_to` shows a participant only its own until the round clears.
+
+Settlement steps (compensation, issuance, obligation) take no bids: right after a bid round
+clears, the session runs the steps that follow it in the plan, up to the next bid round, so a
+game never waits for them (``auto_settle=False`` leaves them to :meth:`Session.clear_round`).
+
+:meth:`Session.to_dict` gives the whole state as JSON-compatible dicts and
+:meth:`Session.from_dict` restores it exactly (:mod:`market.session_state`).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from market.certificates import CertificateRegistry
+from market.errors import (
+    BidsRefused,
+    GateClosedError,
+    MarketError,
+    ParticipantError,
+    RoundAlreadyClearedError,
+    RoundStateError,
+    SessionSetupError,
+    UnknownRoundError,
+)
+from market.green import GreenMarket, GreenTrade
+from market.ledger import SYSTEM_OPERATOR, Ledger
+from market.rules import MarketRules
+from market.session_bids import Bid, check_batch
+from market.session_rounds import (
+    clear_capacity,
+    clear_green,
+    run_compensation,
+    run_issuance,
+    run_obligation,
+)
+from market.session_setup import (
+    Load,
+    Profiles,
+    RoundSpec,
+    available_matrix,
+    check_setup,
+    period_label,
+)
+from market.session_state import (
+    leaderboard,
+    round_settlement,
+    session_from_dict,
+    session_to_dict,
+)
+from market.units import Fleet
+
+__all__ = ["Bid", "Load", "Profiles", "RoundSpec", "Session"]
+
+PENDING, OPEN, GATE_CLOSED, CLEARED = "pending", "open", "gate_closed", "cleared"
+
+
+@dataclass
+class RoundState:
+    """A round of the plan and what happened to it. ``bids``: participant -> ``{"revision",
+    "sequence", "bids"}`` in submission order (a revision moves the participant last)."""
+
+    spec: RoundSpec
+    status: str = PENDING
+    bids: dict[str, dict[str, Any]] = field(default_factory=dict)
+    result: dict[str, Any] | None = None
+
+
+class Session:
+    """One session. ``marginal_cost_yuan_per_mwh`` (unit id -> yuan/MWh) is what the
+    leaderboard charges dispatched energy; ``seed`` (default: the rules' ``meta.seed``) seeds
+    :attr:`rng`, the generator bots of this session draw from."""
+
+    def __init__(self, rules: MarketRules, fleet: Fleet, loads: Sequence[Load],
+                 profiles: Profiles, plan: Sequence[RoundSpec], *, seed: int | None = None,
+                 marginal_cost_yuan_per_mwh: Mapping[str, float] | None = None,
+                 session_id: str = "session", auto_settle: bool = True) -> None:
+        problems = check_setup(rules, fleet, loads, profiles, plan)
+        costs = {str(k): float(v) for k, v in (marginal_cost_yuan_per_mwh or {}).items()}
+        problems += [f"marginal_cost_yuan_per_mwh: {u!r} is not a unit of the fleet"
+                     for u in costs if u not in set(fleet.unit_ids.tolist())]
+        problems += [f"marginal_cost_yuan_per_mwh of {u!r} must be a finite number, got {c!r}"
+                     for u, c in costs.items() if not np.isfinite(c)]
+        if problems:
+            raise SessionSetupError(problems)
+        self.rules = rules
+        self.fleet = fleet
+        self.loads = tuple(loads)
+        self.profiles = profiles
+        self.session_id = session_id
+        self.seed = rules.meta.seed if seed is None else int(seed)
+        self.rng = np.random.default_rng(self.seed)
+        self.marginal_cost = costs
+        self.auto_settle = auto_settle
+        self.available = available_matrix(fleet, profiles)
+        self.available.setflags(write=False)
+        self.ledger = Ledger()
+        months = profiles.months()
+        self.registry = CertificateRegistry.from_rules(rules.green, self.period(months[0]))
+        self.registry.register_units(fleet.unit_ids.tolist(), fleet.technologies.tolist(),
+                                     fleet.owners.tolist())
+        self.registry_log: list[dict[str, Any]] = []
+        self.green_market = GreenMarket(rules.green, self.registry, self.ledger)
+        self.participants: list[str] = []
+        self.rounds: dict[str, RoundState] = {r.round_id: RoundState(r) for r in plan}
+        self.events: list[dict[str, Any]] = []
+        self.sequence = 0
+        self._assets = {str(u): str(o) for u, o in zip(fleet.unit_ids, fleet.owners, strict=True)}
+        self._assets.update({ld.load_id: ld.participant for ld in self.loads})
+
+    # ----------------------------------------------------------------- calendar and assets
+
+    def period(self, month: int) -> str:
+        """Ledger period of a calendar month of the rules' year, ``"2025-01"``."""
+        return period_label(self.rules.meta.year, month)
+
+    def hours_of_month(self, month: int) -> list[int]:
+        return [h for h, m in enumerate(self.profiles.month_of_hour) if m == month]
+
+    def demand_mw(self) -> np.ndarray:
+        """float64 (n_loads, n_hours): demand per load and hour, MW."""
+        return np.array([ld.demand_mw for ld in self.loads], dtype=np.float64)
+
+    def peak_load_mw(self) -> float:
+        """System peak over the session's hours (sum of the loads), MW."""
+        return float(self.demand_mw().sum(axis=0).max())
+
+    def owner_of(self, asset: str) -> str | None:
+        """Owner of a unit or load id (``None`` if neither)."""
+        return self._assets.get(asset)
+
+    def assets_of(self, participant: str) -> list[str]:
+        """Unit and load ids owned by ``participant``."""
+        return [a for a, o in self._assets.items() if o == participant]
+
+    def technology_of(self, asset: str) -> str:
+        """Technology of a unit, ``"load"`` for a load id."""
+        if asset in self._assets and asset not in set(self.fleet.unit_ids.tolist()):
+            return "load"
+        return str(self.fleet.technologies[self.fleet.index_of(asset)])
+
+    def energy_limit_mw(self, asset: str, hour: int) -> float:
+        """Most MW ``asset`` may bid in ``hour``: demand for a load, available MW for a unit."""
+        if self.technology_of(asset) == "load":
+            return next(ld.demand_mw[hour] for ld in self.loads if ld.load_id == asset)
+        return float(self.available[self.fleet.index_of(asset), hour])
+
+    # ----------------------------------------------------------------- participants
+
+    def join(self, participant: str) -> dict[str, Any]:
+        """Join ``participant``; returns what it owns (:meth:`participant_view`)."""
+        if not isinstance(participant, str) or not participant:
+            raise ParticipantError(f"a participant id is a non-empty string, got {participant!r}")
+        if participant == SYSTEM_OPERATOR:
+            raise ParticipantError(f"{SYSTEM_OPERATOR!r} is reserved for the system operator; "
+                                   "choose another participant id")
+        if participant in self.participants:
+            raise ParticipantError(f"participant {participant!r} has already joined")
+        self.participants.append(participant)
+        self._event("joined", participant=participant)
+        return self.participant_view(participant)
+
+    def participant_view(self, participant: str) -> dict[str, Any]:
+        """The units (with technology, nameplate MW) and loads of ``participant``."""
+        units = [{"unit": str(u), "technology": str(t), "nameplate_mw": float(c)}
+                 for u, o, t, c in zip(self.fleet.unit_ids, self.fleet.owners,
+                                       self.fleet.technologies, self.fleet.nameplate_mw,
+                                       strict=True) if o == participant]
+        loads = [ld.load_id for ld in self.loads if ld.participant == participant]
+        return {"participant": participant, "units": units, "loads": loads}
+
+    def _joined(self, participant: str) -> None:
+        if participant not in self.participants:
+            raise ParticipantError(f"participant {participant!r} has not joined this session; "
+                                   f"joined: {', '.join(self.participants) or 'nobody yet'}")
+
+    # ----------------------------------------------------------------- rounds
+
+    def round(self, round_id: str) -> RoundState:
+        try:
+            return self.rounds[round_id]
+        except KeyError:
+            raise UnknownRoundError(f"no round {round_id!r} in this session; rounds: "
+                                    f"{', '.join(self.rounds)}") from None
+
+    def status(self, round_id: str) -> str:
+        return self.round(round_id).status
+
+    def round_list(self) -> list[dict[str, Any]]:
+        """Every round of the plan with its status, in plan order."""
+        return [{**r.spec.to_dict(), "status": r.status} for r in self.rounds.values()]
+
+    def next_round(self) -> str | None:
+        """The first round of the plan that has not cleared (``None`` when all have)."""
+        return next((rid for rid, r in self.rounds.items() if r.status != CLEARED), None)
+
+    def _check_turn(self, rid: str, action: str) -> None:
+        first = self.next_round()
+        if first != rid:
+            raise RoundStateError(f"cannot {action} round {rid!r} yet: round {first!r} comes "
+                                  "before it in the plan and has not cleared")
+
+    def open_round(self, round_id: str) -> None:
+        """Open a pending bid round (every earlier round must have cleared)."""
+        r = self.round(round_id)
+        if r.status == CLEARED:
+            raise RoundAlreadyClearedError(f"round {round_id!r} has cleared already")
+        if not r.spec.takes_bids:
+            raise RoundStateError(f"round {round_id!r} is a {r.spec.kind} step: it takes no "
+                                  "bids and is run by clear_round")
+        if r.status != PENDING:
+            raise RoundStateError(f"round {round_id!r} is {r.status}, not pending")
+        self._check_turn(round_id, "open")
+        r.status = OPEN
+        self._event("opened", round_id)
+
+    def submit_bids(self, participant: str, round_id: str,
+                    bids: Iterable[Bid | Mapping[str, Any]]) -> int:
+        """Store ``participant``'s whole batch for an open round, replacing its earlier one;
+        returns the batch's revision number (1 for the first). An empty batch withdraws."""
+        self._joined(participant)
+        r = self.round(round_id)
+        if not r.spec.takes_bids:
+            raise RoundStateError(f"round {round_id!r} is a {r.spec.kind} step and takes no bids")
+        if r.status in (GATE_CLOSED, CLEARED):
+            raise GateClosedError(f"the gate of round {round_id!r} has closed ({r.status}); "
+                                  f"bids of {participant!r} were not stored")
+        if r.status != OPEN:
+            raise RoundStateError(f"round {round_id!r} is not open yet ({r.status}); bids are "
+                                  "taken between open_round and close_gate")
+        raw = list(bids)
+        parsed, problems = check_batch(self, participant, r.spec, raw)
+        if problems:
+            raise BidsRefused(round_id, participant, problems)
+        previous = r.bids.pop(participant, None)
+        self.sequence += 1
+        r.bids[participant] = {"revision": 1 if previous is None else previous["revision"] + 1,
+                               "sequence": self.sequence,
+                               "bids": [b.to_dict() for b in parsed]}
+        self._event("bids", round_id, participant=participant,
+                    revision=r.bids[participant]["revision"])
+        return int(r.bids[participant]["revision"])
+
+    def close_gate(self, round_id: str) -> None:
+        """Close an open round's gate: no more bids."""
+        r = self.round(round_id)
+        if r.status == CLEARED:
+            raise RoundAlreadyClearedError(f"round {round_id!r} has cleared already")
+        if r.status != OPEN:
+            raise RoundStateError(f"round {round_id!r} is {r.status}; only an open round's gate "
+                                  "closes")
+        r.status = GATE_CLOSED
+        self._event("gate_closed", round_id)
+
+    def clear_round(self, round_id: str) -> dict[str, Any]:
+        """Clear a round once, settle it and publish its result (returned). A bid round must
+        have its gate closed; a settlement step runs when every earlier round has cleared."""
+        r = self.round(round_id)
+        if r.status == CLEARED:
+            raise RoundAlreadyClearedError(f"round {round_id!r} has cleared already; read its "
+                                           "result with result()")
+        if r.spec.takes_bids and r.status != GATE_CLOSED:
+            raise RoundStateError(f"round {round_id!r} is {r.status}: close its gate before "
+                                  "clearing")
+        self._check_turn(round_id, "clear")
+        before = self.to_dict()
+        try:
+            self._clear(r)
+            if self.auto_settle and r.spec.takes_bids:
+                self._settle_following(round_id)
+        except MarketError:
+            self.__dict__.update(Session.from_dict(before).__dict__)
+            raise
+        return copy.deepcopy(r.result or {})
+
+    def _clear(self, r: RoundState) -> None:
+        start = self.ledger.n_entries
+        entries = [(p, e["bids"]) for p, e in sorted(r.bids.items(),
+                                                     key=lambda kv: kv[1]["sequence"])]
+        kind = r.spec.kind
+        if kind == "capacity":
+            result = clear_capacity(self, r.spec, entries)
+        elif kind == "green":
+            result = clear_green(self, r.spec, entries)
+        elif kind == "energy":
+            result = self._clear_energy(r.spec, entries)
+        elif kind == "issuance":
+            result = run_issuance(self, r.spec)
+        elif kind == "compensation":
+            result = run_compensation(self, r.spec)
+        else:
+            result = run_obligation(self, r.spec)
+        result["round_id"] = r.spec.round_id
+        result["settlement"] = round_settlement(self.ledger, start)
+        r.result = result
+        r.status = CLEARED
+        self._event("cleared", r.spec.round_id)
+
+    def _clear_energy(self, spec: RoundSpec, entries: Any) -> dict[str, Any]:
+        from market.session_energy import clear_energy_round
+
+        return clear_energy_round(self, spec, entries)
+
+    def _settle_following(self, round_id: str) -> None:
+        ids = list(self.rounds)
+        for rid in ids[ids.index(round_id) + 1:]:
+            r = self.rounds[rid]
+            if r.spec.takes_bids or r.status == CLEARED:
+                break
+            self._clear(r)
+
+    def result(self, round_id: str) -> dict[str, Any]:
+        """The published result of a cleared round (the same every time)."""
+        r = self.round(round_id)
+        if r.status != CLEARED or r.result is None:
+            raise RoundStateError(f"round {round_id!r} is {r.status}; its result is published "
+                                  "when it clears")
+        return copy.deepcopy(r.result)
+
+    def bids_visible_to(self, participant: str, round_id: str) -> list[dict[str, Any]]:
+        """Bids ``participant`` may see: its own until the round clears, everyone's after;
+        each ``{"participant", "revision", "bids"}``, in submission order."""
+        self._joined(participant)
+        r = self.round(round_id)
+        return [{"participant": p, "revision": e["revision"], "bids": copy.deepcopy(e["bids"])}
+                for p, e in r.bids.items() if r.status == CLEARED or p == participant]
+
+    # ----------------------------------------------------------------- money
+
+    def settlement(self, participant: str) -> dict[str, int]:
+        """Net fen by ledger category for ``participant`` over the whole session (+ received),
+        with the total under ``"net"``."""
+        out = {str(k): int(v) for k, v in
+               sorted(self.ledger.totals_by("category", participant=participant).items())}
+        out["net"] = sum(out.values())
+        return out
+
+    def leaderboard(self) -> list[dict[str, Any]]:
+        """Profit per participant, ranked (see :func:`market.session_state.leaderboard`)."""
+        return leaderboard(self)
+
+    # ----------------------------------------------------------------- energy-derived data
+
+    def energy_results(self) -> list[dict[str, Any]]:
+        return [r.result for r in self.rounds.values()
+                if r.spec.kind == "energy" and r.result is not None]
+
+    def dispatch_mw(self) -> np.ndarray:
+        """float64 (n_units, n_hours): net MW each unit delivered (sells - storage buys) in
+        hours an energy round cleared, NaN elsewhere."""
+        out = np.full(self.available.shape, np.nan)
+        for res in self.energy_results():
+            hours = res["hours"]
+            out[:, hours] = 0.0
+            for row in res["dispatch"]:
+                out[self.fleet.index_of(row["unit"]), row["hour"]] = row["mw"]
+        return out
+
+    def metered_mw(self) -> np.ndarray:
+        """float64 (n_units, n_hours): output as metered: dispatch in cleared hours, available
+        MW in the others (a unit runs at what it can outside the rounds a game plays)."""
+        d = self.dispatch_mw()
+        return np.where(np.isnan(d), self.available, d)
+
+    def stress_hours(self) -> set[int]:
+        """Hours the energy rounds so far found to be stress hours."""
+        return {int(h) for res in self.energy_results() for h in res["stress_hours"]}
+
+    def capacity_monthly_fen(self, month: int) -> np.ndarray:
+        """int64 (n_units,): capacity payment of ``month`` of the rules' year (zero without a
+        cleared capacity round for that year)."""
+        out = np.zeros(len(self.fleet), dtype=np.int64)
+        for r in self.rounds.values():
+            res = r.result
+            if r.spec.kind == "capacity" and res and res["delivery_year"] == self.rules.meta.year:
+                out += np.array([u["monthly_payment_fen"][month - 1] for u in res["units"]],
+                                dtype=np.int64)
+        return out
+
+    def compensation_excluded(self) -> np.ndarray:
+        """bool (n_units,): units whose full losses so far this year ended their eligibility."""
+        losses = np.zeros(len(self.fleet), dtype=np.int64)
+        for r in self.rounds.values():
+            if r.spec.kind == "compensation" and r.result:
+                for u in r.result["units"]:
+                    if u["eligible"] and u["fraction"] is not None and u["fraction"] >= 1.0:
+                        losses[self.fleet.index_of(u["unit"])] += 1
+        return losses >= self.rules.compensation.full_losses_to_end_eligibility
+
+    # ----------------------------------------------------------------- registry book-keeping
+
+    def log_registry(self, op: dict[str, Any]) -> None:
+        """Record a registry operation (replayed, in order, by :meth:`from_dict`)."""
+        self.registry_log.append(op)
+
+    def advance_registry(self, period: str) -> None:
+        """Move the registry's clock to ``period`` (expiring what is past validity)."""
+        if self.registry.month_label != period:
+            self.registry.advance_to(period)
+            self.log_registry({"op": "advance_to", "month": period})
+
+    def log_transfers(self, trades: Sequence[GreenTrade]) -> None:
+        """Record the registry transfers of one settled batch of green trades."""
+        if trades:
+            self.log_registry({
+                "op": "transfer", "sellers": [t.seller for t in trades],
+                "buyers": [t.buyer for t in trades],
+                "ticks": [t.quantity_ticks for t in trades],
+                "modes": [t.product for t in trades], "units": [t.unit for t in trades],
+                "trades": [t.trade for t in trades]})
+
+    # ----------------------------------------------------------------- events and state
+
+    def _event(self, event: str, round_id: str | None = None, **more: Any) -> None:
+        self.events.append({"event": event, "round_id": round_id, **more})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole state as JSON-compatible dicts (see :mod:`market.session_state`)."""
+        return session_to_dict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Session:
+        """Restore a session from :meth:`to_dict` output, exactly."""
+        return session_from_dict(cls, d)
