@@ -107,7 +107,8 @@ class CapacityResult:
 
     * ``price``: clearing price, yuan/kW·yr; ``None`` when nothing clears. Half a tick when the
       midpoint rule splits an odd range.
-    * ``price_range``: (lowest, highest) clearing price allowed by the offers and the curve.
+    * ``price_range``: (lowest, highest) clearing price allowed by the offers and the curve, on
+      the price tick grid (a single curve price between two ticks is floored).
     * ``cleared_mw``: accepted capacity, MW.
     * ``welfare``: area under the demand curve up to ``cleared_mw`` minus the offers' cost of
       their accepted MW, yuan/yr.
