@@ -231,7 +231,7 @@ def synthesize_fleet(rules: MarketRules, seed: int, scale: float | None = None, 
     supported, ratios = _pair_supporting_coal(
         coal_index, np.concatenate([index["wind"], index["solar"]]), ids, owners, nameplate,
         assumptions)
-    fleet = Fleet.from_columns(ids, owners, technologies, nameplate,
+    fleet = Fleet.from_columns(ids, owners.tolist(), techs, nameplate,
                                supported_units=supported, pairing_ratio=ratios)
     loads = _loads(fleet_rules, assumptions, loads_rng)
     exports = _export_blocks(rules, fleet_rules)

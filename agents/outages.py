@@ -55,11 +55,13 @@ def outage_problems(forced_outage_rate: object, mean_outage_hours: object) -> li
             and math.isfinite(mean_outage_hours) and mean_outage_hours >= 1.0):
         out.append(f"mean_outage_hours must be a finite number of hours >= 1, "
                    f"got {mean_outage_hours!r}")
-    if not out and forced_outage_rate > 0 and (
-            mean_outage_hours * (1.0 - forced_outage_rate) / forced_outage_rate < 1.0):
-        out.append(f"a forced outage rate of {forced_outage_rate:g} with outages of "
-                   f"{mean_outage_hours:g} h leaves less than an hour in service between "
-                   "outages; lengthen mean_outage_hours or lower the rate")
+    if out:
+        return out
+    rate, hours = float(forced_outage_rate), float(mean_outage_hours)  # type: ignore[arg-type]
+    if rate > 0 and hours * (1.0 - rate) / rate < 1.0:
+        out.append(f"a forced outage rate of {rate:g} with outages of {hours:g} h leaves less "
+                   "than an hour in service between outages; lengthen mean_outage_hours or "
+                   "lower the rate")
     return out
 
 

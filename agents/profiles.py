@@ -158,7 +158,8 @@ class Profiles:
     ``heating_season`` bool (the fleet's heating-season months).
 
     * ``load_mw`` float64 (n_hours, n_loads), MW, columns in ``synth.load_ids`` order;
-      ``system_load_mw`` float64 (n_hours,) is their sum, peak = ``synth.peak_load_mw``.
+      ``system_load_mw`` float64 (n_hours,): the system load the loads add up to (to
+      rounding); its peak is exactly ``synth.peak_load_mw``.
     * ``wind_cf`` float64 (n_hours, n_wind) in [0, 1], columns follow ``synth.wind_index``.
     * ``solar_cf`` float64 (n_hours, n_solar) in [0, 1], columns follow ``synth.solar_index``.
     * ``outage`` bool (n_hours, n_coal): forced out, columns follow ``synth.coal_index``.

@@ -224,6 +224,16 @@ def test_rules_scale_used_when_no_scale_given():
     assert len(synthesize_fleet(rules, 2).fleet) == 2 + 3 + 2 + 8 + 5 + 2
 
 
+def test_empty_classes_stay_empty():
+    rules = RULES.with_overrides({"fleet.wind.unit_count": 0, "fleet.storage.unit_count": 0,
+                                  "fleet.exports.block_count": 0})
+    synth = synthesize_fleet(rules, 1, scale=0.05)
+    assert not np.isin(synth.fleet.technologies, ["wind", "storage"]).any()
+    assert len(synth.wind_index) == len(synth.storage_power_mw) == len(synth.export_mw) == 0
+    _check_pairings(synth)  # solar only
+    assert synth.fleet.is_supporting.any()
+
+
 @settings(max_examples=40, deadline=None)
 @given(scale=st.floats(0.001, 2.5), seed=st.integers(0, 2**32))
 def test_any_scale_gives_a_valid_fleet(scale, seed):
