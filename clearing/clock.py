@@ -86,8 +86,9 @@ def clear_clock(
     With ``start_price`` at or above the curve's first price, every exit price at or above the
     floor, and something cleared, the result equals sealed-bid
     ``clear_capacity(..., price_rule="demand")`` for any decrement: exit bids make the price
-    exact inside a round. It differs when the start price is below that price (the clock stops
-    at the start) or when the clock reaches the floor (all offers still in share pro rata).
+    exact inside a round. It differs when the start price is below the sealed-bid price (the
+    clock stops at the start), and when it ends at the floor while some exit price is below the
+    floor (the clock never learns those prices, so every offer still in shares pro rata).
     """
     book = offer_book(offers)
     curve = as_curve(curve)
