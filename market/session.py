@@ -93,8 +93,12 @@ class Session:
     def __init__(self, rules: MarketRules, fleet: Fleet, loads: Sequence[Load],
                  profiles: Profiles, plan: Sequence[RoundSpec], *, seed: int | None = None,
                  marginal_cost_yuan_per_mwh: Mapping[str, float] | None = None,
-                 session_id: str = "session", auto_settle: bool = True) -> None:
+                 session_id: str = "session", auto_settle: bool = True,
+                 storage_soc_start_fraction: float = 0.5) -> None:
         problems = check_setup(rules, fleet, loads, profiles, plan)
+        if not 0.0 <= storage_soc_start_fraction <= 1.0:
+            problems.append(f"storage_soc_start_fraction must be in [0, 1], got "
+                            f"{storage_soc_start_fraction!r}")
         costs = {str(k): float(v) for k, v in (marginal_cost_yuan_per_mwh or {}).items()}
         problems += [f"marginal_cost_yuan_per_mwh: {u!r} is not a unit of the fleet"
                      for u in costs if u not in set(fleet.unit_ids.tolist())]
@@ -111,6 +115,7 @@ class Session:
         self.rng = np.random.default_rng(self.seed)
         self.marginal_cost = costs
         self.auto_settle = auto_settle
+        self.storage_soc_start_fraction = float(storage_soc_start_fraction)
         self.available = available_matrix(fleet, profiles)
         self.available.setflags(write=False)
         self.ledger = Ledger()
@@ -384,6 +389,26 @@ class Session:
     def stress_hours(self) -> set[int]:
         """Hours the energy rounds so far found to be stress hours."""
         return {int(h) for res in self.energy_results() for h in res["stress_hours"]}
+
+    def storage_energy_mwh(self) -> dict[int, float]:
+        """Energy (MWh) of each storage unit, by fleet index: nameplate MW x the hours of the
+        rules' storage class (``fleet.storage.energy_mwh / unit_size_mw``, 4 h by default)."""
+        st = self.rules.fleet.storage
+        hours = st.energy_mwh / st.unit_size_mw
+        return {int(i): float(self.fleet.nameplate_mw[i]) * hours
+                for i in np.flatnonzero(self.fleet.technologies == "storage")}
+
+    def storage_soc_mwh(self) -> dict[str, float]:
+        """State of charge (MWh) of each storage unit after the energy rounds so far."""
+        eff = self.rules.energy.storage_round_trip_efficiency
+        d = np.nan_to_num(self.dispatch_mw(), nan=0.0)
+        out = {}
+        for i, e in self.storage_energy_mwh().items():
+            flow = d[i]
+            soc = e * self.storage_soc_start_fraction + float(
+                eff * -flow[flow < 0].sum() - flow[flow > 0].sum())
+            out[str(self.fleet.unit_ids[i])] = min(max(soc, 0.0), e)
+        return out
 
     def capacity_monthly_fen(self, month: int) -> np.ndarray:
         """int64 (n_units,): capacity payment of ``month`` of the rules' year (zero without a

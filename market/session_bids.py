@@ -171,6 +171,50 @@ def _energy(session: Session, participant: str, spec: RoundSpec, bids: list[Bid]
         if not why:
             why += _energy_limit(session, b, used)
         out += [(i, w) for w in why]
+    bad = {i for i, _ in out}
+    return out + _storage(session, bids, [i for i in rows if i not in bad])
+
+
+def _storage(session: Session, bids: list[Bid], rows: list[int]) -> list[tuple[int, str]]:
+    """A storage unit's bids must stay feasible whatever part is accepted: in the round, its
+    discharge offered <= its state of charge, efficiency x charge bid <= the room left, each
+    day's discharge <= max cycles x energy, and never both sides in one hour."""
+    rules = session.rules.energy
+    energy = {str(session.fleet.unit_ids[i]): e for i, e in session.storage_energy_mwh().items()}
+    soc = session.storage_soc_mwh()
+    out: list[tuple[int, str]] = []
+    for unit, e in energy.items():
+        mine = [i for i in rows if bids[i].unit == unit]
+        if not mine:
+            continue
+        sell = [i for i in mine if bids[i].side == "sell"]
+        buy = [i for i in mine if bids[i].side == "buy"]
+        both = sorted({bids[i].hour for i in sell} & {bids[i].hour for i in buy}, key=int)
+        for h in both:
+            out.append((max(i for i in mine if bids[i].hour == h),
+                        f"storage {unit!r} both charges and discharges in hour {h}; bid one "
+                        "side per hour"))
+        total = sum(bids[i].quantity for i in sell)
+        if sell and total > soc[unit] + 1e-6:
+            out.append((sell[-1], f"storage {unit!r} offers {total:g} MWh of discharge in this "
+                                  f"round but holds {soc[unit]:g} MWh; allowed total <= "
+                                  f"{soc[unit]:g} MWh"))
+        room = (e - soc[unit]) / rules.storage_round_trip_efficiency
+        total = sum(bids[i].quantity for i in buy)
+        if buy and total > room + 1e-6:
+            out.append((buy[-1], f"storage {unit!r} bids to charge {total:g} MWh in this round "
+                                 f"but has room for {room:g} MWh (energy {e:g} MWh, "
+                                 f"{rules.storage_round_trip_efficiency:g} round-trip); allowed "
+                                 f"total <= {room:g} MWh"))
+        limit = rules.storage_max_cycles_per_day * e
+        for day in sorted({bids[i].hour // 24 for i in sell}):  # type: ignore[operator]
+            rows_day = [i for i in sell if bids[i].hour // 24 == day]  # type: ignore[operator]
+            total = sum(bids[i].quantity for i in rows_day)
+            if total > limit + 1e-6:
+                out.append((rows_day[-1], f"storage {unit!r} offers {total:g} MWh of discharge "
+                                          f"on day {day}, above "
+                                          f"{rules.storage_max_cycles_per_day:g} full cycles; "
+                                          f"allowed total <= {limit:g} MWh"))
     return out
 
 
@@ -183,11 +227,13 @@ def _energy_limit(session: Session, b: Bid, used: dict[tuple[str, int, str], flo
     if tech not in ("load", "storage") and b.side != "sell":
         return [f"{tech} unit {b.unit!r} sells energy; side must be 'sell' (only storage "
                 "and loads buy)"]
-    limit = session.energy_limit_mw(b.unit, b.hour)
+    tick = float(session.rules.ticks.quantity_mw)
+    # What may be bid is the limit rounded down to the quantity grid.
+    limit = math.floor(session.energy_limit_mw(b.unit, b.hour) / tick + 1e-9) / round(1 / tick)
     key = (b.unit, b.hour, b.side)
     total = used.get(key, 0.0) + b.quantity
     used[key] = total
-    if total > limit + 1e-9:
+    if total > limit + tick / 2:
         what = "demand" if tech == "load" else "available capacity"
         return [f"{b.side} quantity of {b.unit!r} in hour {b.hour} totals {total:g} MW in this "
                 f"batch, above its {what} {limit:g} MW; allowed 0 < total <= {limit:g} MW"]

@@ -61,6 +61,7 @@ def session_to_dict(s: Session) -> dict[str, Any]:
         "seed": s.seed,
         "rng_state": _plain(s.rng.bit_generator.state),
         "auto_settle": s.auto_settle,
+        "storage_soc_start_fraction": s.storage_soc_start_fraction,
         "rules": {"resolved": s.rules.model_dump(mode="json"), "sha256": s.rules.sha256()},
         "fleet": fleet_records(s.fleet),
         "marginal_cost_yuan_per_mwh": dict(s.marginal_cost),
@@ -104,7 +105,8 @@ def session_from_dict(cls: type[Session], d: Mapping[str, Any]) -> Session:
                 [Load.from_dict(x) for x in d["loads"]], Profiles.from_dict(d["profiles"]),
                 [RoundSpec.from_dict(x) for x in d["rounds"]], seed=d["seed"],
                 marginal_cost_yuan_per_mwh=d["marginal_cost_yuan_per_mwh"],
-                session_id=d["session_id"], auto_settle=d["auto_settle"])
+                session_id=d["session_id"], auto_settle=d["auto_settle"],
+                storage_soc_start_fraction=d["storage_soc_start_fraction"])
         s.rng.bit_generator.state = d["rng_state"]
         s.participants = list(d["participants"])
         s.sequence = int(d["sequence"])
