@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from clearing import OrderBook, clear, clear_batch
+from clearing import ContinuousBook, DemandCurve, OrderBook, clear, clear_batch, clear_capacity
+from clearing.continuous import CANCEL, IOC, LIMIT, make_events
 
 
 @dataclass
@@ -119,6 +120,66 @@ def measure_batch(n_auctions: int = 8_760, per_auction: int = 300,
     offsets = np.arange(0, n + 1, per_auction)
     t, runs = median_time(lambda: clear_batch(book, offsets), budget_s)
     return Measurement("batch", n_auctions, f"clear_batch x{per_auction}", t, runs)
+
+
+def capacity_case(n: int, seed: int = 0) -> tuple[OrderBook, DemandCurve]:
+    """n capacity offers priced uniformly on 0-600 yuan/kW·yr, 0.001-2 MW each, against the
+    Mengxi-shaped curve (495 / 248 / 0 at 0.97 / 1.03 / 1.10 of the requirement) scaled to a
+    requirement of half the offered MW, so the curve crosses the supply mid-range."""
+    rng = np.random.default_rng(seed)
+    prices = rng.integers(0, 60_001, n) / 100
+    mw = rng.integers(1, 2_001, n) / 1000
+    book = OrderBook.from_arrays(np.arange(n), np.ones(n, dtype=np.int8), prices, mw)
+    rr = round(float(mw.sum()) / 2)
+    curve = DemandCurve.from_points([(rr * 0.97, 495.0), (rr * 1.03, 248.0), (rr * 1.10, 0.0)])
+    return book, curve
+
+
+def measure_capacity(n: int = 100_000, budget_s: float = 1.0) -> list[Measurement]:
+    """Sloped-demand capacity clearing beside the sort floor of the same prices."""
+    book, curve = capacity_case(n, seed=n)
+    t, runs = median_time(lambda: clear_capacity(book, curve), budget_s)
+    out = [Measurement("capacity", n, "clear_capacity", t, runs)]
+    prices = book.prices
+    t, runs = median_time(lambda: np.sort(prices), budget_s)
+    out.append(Measurement("capacity", n, "np.sort (floor)", t, runs))
+    return out
+
+
+def event_stream(n: int, seed: int = 2023) -> np.ndarray:
+    """``n`` mixed continuous-auction events (``EVENT_DTYPE``); event i uses order id i.
+
+    55 % limit orders, 10 % immediate-or-cancel, 35 % cancels of a recent id (live, filled or
+    never added); prices a random walk around 300 yuan/MWh with a spread of about 0.3 yuan on
+    a 0.01 tick, so levels are shared and about a third of orders trade on arrival.
+    """
+    rng = np.random.default_rng(seed)
+    u = rng.random(n)
+    kind = np.where(u < 0.55, LIMIT, np.where(u < 0.65, IOC, CANCEL))
+    side = np.where(rng.random(n) < 0.5, -1, 1)
+    mid = 30_000 + np.cumsum(rng.integers(-1, 2, n))  # ticks of 0.01 yuan
+    price = mid - side * np.rint(rng.normal(10, 30, n)).astype(np.int64)
+    qty = rng.integers(1, 100_001, n)  # ticks of 0.001 MW
+    ids = np.arange(n, dtype=np.int64)
+    back = np.minimum(rng.geometric(0.01, n), np.maximum(ids, 1))
+    ids = np.where(kind == CANCEL, ids - back, ids)
+    return make_events(kind, ids, side, price / 100, qty / 1000)
+
+
+def measure_continuous(n: int = 1_000_000, budget_s: float = 1.0) -> Measurement:
+    """Events per second of one ``ContinuousBook.process`` call on a fresh book."""
+    events = event_stream(n)
+    ContinuousBook().process(event_stream(2_000, seed=1))  # warm
+    times = []
+    start = time.perf_counter()
+    while len(times) < 3 or (time.perf_counter() - start < budget_s and len(times) < 50):
+        book = ContinuousBook()
+        t0 = time.perf_counter()
+        book.process(events)
+        times.append(time.perf_counter() - t0)
+    med = float(np.median(times))
+    return Measurement("continuous", n, "ContinuousBook.process", med, len(times),
+                       f"{n / med:,.0f} events/s", {"events_per_second": n / med})
 
 
 def peak_memory_mb(n: int) -> dict[str, float]:

@@ -55,6 +55,10 @@ def register(app: typer.Typer) -> None:
                 results += bench.measure_uniform([n], budget, with_peers=peers)
         with console.status("batched year: 8,760 auctions x 300 orders ..."):
             results.append(bench.measure_batch(budget_s=budget))
+        with console.status("capacity clearing, 100,000 offers ..."):
+            results += bench.measure_capacity(100_000, budget)
+        with console.status("continuous double auction, 1,000,000 events ..."):
+            results.append(bench.measure_continuous(1_000_000, budget))
         mem = None
         if 1_000_000 in size_list:
             with console.status("peak memory of a 1e6-order clear ..."):
@@ -103,13 +107,13 @@ def print_tables(console: Console, results: list[bench.Measurement], compile_s: 
     for col in ("case", "orders", "engine", "median", "ns/order", "vs floor", "runs", "note"):
         table.add_column(col, no_wrap=True, justify="right" if col in (
             "orders", "median", "ns/order", "vs floor", "runs") else "left")
-    floors = {r.size: r.median_s for r in results if r.engine.startswith("np.sort")}
+    floors = {(r.case, r.size): r.median_s for r in results if r.engine.startswith("np.sort")}
     for r in results:
         orders = r.size * (300 if r.case == "batch" else 1)
         per = "-" if r.median_s is None else f"{r.median_s / orders * 1e9:,.1f}"
-        floor = floors.get(r.size) if r.case == "uniform" else None
+        floor = floors.get((r.case, r.size))
         ratio = "-" if (r.median_s is None or not floor) else f"{r.median_s / floor:.2f}x"
-        size = f"{r.size:,}" if r.case == "uniform" else f"{r.size:,} x 300"
+        size = f"{r.size:,} x 300" if r.case == "batch" else f"{r.size:,}"
         table.add_row(r.case, size, r.engine, _fmt(r.median_s), per, ratio, str(r.runs), r.note)
     console.print(table)
     console.print("first call with the Numba cache off (compile): " + ", ".join(

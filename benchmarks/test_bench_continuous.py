@@ -13,31 +13,16 @@ orders and about a third of the orders trade on arrival; quantities 0.001-100 MW
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
+from api.bench import event_stream
 from clearing._reference_continuous import reference_continuous
-from clearing.continuous import CANCEL, IOC, LIMIT, ContinuousBook, make_events
+from clearing.continuous import CANCEL, ContinuousBook
 
 SEED = 2023
 N_KERNEL = 1_000_000
 N_REFERENCE = 20_000
 N_SUBMIT = 10_000
-
-
-def event_stream(n: int, seed: int = SEED) -> np.ndarray:
-    """``n`` mixed events (``EVENT_DTYPE``); event i uses order id i."""
-    rng = np.random.default_rng(seed)
-    u = rng.random(n)
-    kind = np.where(u < 0.55, LIMIT, np.where(u < 0.65, IOC, CANCEL))
-    side = np.where(rng.random(n) < 0.5, -1, 1)
-    mid = 30_000 + np.cumsum(rng.integers(-1, 2, n))  # ticks of 0.01 yuan
-    price = mid - side * np.rint(rng.normal(10, 30, n)).astype(np.int64)
-    qty = rng.integers(1, 100_001, n)  # ticks of 0.001 MW
-    ids = np.arange(n, dtype=np.int64)
-    back = np.minimum(rng.geometric(0.01, n), np.maximum(ids, 1))
-    ids = np.where(kind == CANCEL, ids - back, ids)
-    return make_events(kind, ids, side, price / 100, qty / 1000)
 
 
 def per_second(benchmark, n: int) -> None:

@@ -10,6 +10,8 @@ Public entry point (keep it stable)::
 
 from clearing.batch import BatchResult, clear_batch
 from clearing.book import BUY, SELL, OrderBook
+from clearing.capacity import CapacityResult, DemandCurve, clear_capacity
+from clearing.clock import ClockResult, clear_clock
 from clearing.continuous import ContinuousBook
 from clearing.errors import ClearingInputError, OrderBookError, OrderProblem
 from clearing.uniform import ClearingResult, clear
@@ -17,6 +19,9 @@ from clearing.uniform import ClearingResult, clear
 __all__ = [
     "BUY",
     "BatchResult",
+    "CapacityResult",
+    "ClockResult",
+    "DemandCurve",
     "SELL",
     "ClearingInputError",
     "ClearingResult",
@@ -26,4 +31,6 @@ __all__ = [
     "OrderProblem",
     "clear",
     "clear_batch",
+    "clear_capacity",
+    "clear_clock",
 ]

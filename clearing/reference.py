@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from clearing._reference_capacity import reference_capacity, reference_clock
 from clearing._reference_continuous import ReferenceContinuousBook, reference_continuous
 
 __all__ = [
+    "reference_capacity",
+    "reference_clock",
     "ReferenceContinuousBook",
     "reference_continuous",
     "reference_price_x2",
