@@ -195,11 +195,11 @@ def leaderboard(s: Session) -> list[dict[str, Any]]:
     variable = variable_cost_fen(s)
     names = dict.fromkeys([*s.participants, *revenue, *cost, *variable])
     names.pop(SYSTEM_OPERATOR, None)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for p in names:
         r, c, v = revenue.get(p, 0), cost.get(p, 0), variable.get(p, 0)
         rows.append({"participant": p, "revenue_fen": r, "cost_fen": c,
                      "variable_cost_fen": v, "profit_fen": r - c - v,
                      "profit_yuan": (r - c - v) / 100.0})
-    rows.sort(key=lambda x: (-x["profit_fen"], x["participant"]))
+    rows.sort(key=lambda x: (-int(x["profit_fen"]), str(x["participant"])))
     return [{"rank": k + 1, **row} for k, row in enumerate(rows)]
