@@ -189,7 +189,9 @@ def _storage(session: Session, bids: list[Bid], rows: list[int]) -> list[tuple[i
             continue
         sell = [i for i in mine if bids[i].side == "sell"]
         buy = [i for i in mine if bids[i].side == "buy"]
-        both = sorted({int(bids[i].hour or 0) for i in sell} & {int(bids[i].hour or 0) for i in buy})
+        hours_of = {side: {int(bids[i].hour or 0) for i in rows_}
+                    for side, rows_ in (("sell", sell), ("buy", buy))}
+        both = sorted(hours_of["sell"] & hours_of["buy"])
         for h in both:
             out.append((max(i for i in mine if bids[i].hour == h),
                         f"storage {unit!r} both charges and discharges in hour {h}; bid one "

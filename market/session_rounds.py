@@ -220,7 +220,7 @@ def run_compensation(s: Session, spec: RoundSpec) -> dict[str, Any]:
     coal = np.flatnonzero(fleet.is_coal)
     unit_ids = np.repeat(fleet.unit_ids[coal], len(calls)).tolist()
     called = np.repeat(fleet.declared_max_mw[coal], len(calls))
-    delivered = s.available[np.ix_(coal, np.array(calls, dtype=np.int64))].reshape(-1) if calls else np.zeros(0)
+    delivered = s.available[np.ix_(coal, np.array(calls, dtype=np.int64))].reshape(-1)
     failures = count_failures(fleet, unit_ids, np.zeros(len(unit_ids), dtype=np.int64), called,
                               delivered, n_months=1)
     year = compensate_year(fleet, rules, failures, [period],
