@@ -40,6 +40,9 @@ from market.energy_settlement import EnergySettlement, settle_energy
 from market.errors import EnergyBidError, EnergyInputError
 from market.rules import MarketRules
 
+#: Points of the equilibrium price range an hour may be priced at (DESIGN.md).
+PRICE_RULES = ("midpoint", "supply", "demand")
+
 __all__ = [
     "BUY",
     "SELL",
@@ -139,6 +142,9 @@ def clear_energy(
     """
     if not isinstance(bids, EnergyBids):
         raise EnergyInputError(f"clear_energy needs EnergyBids, got {type(bids).__name__}")
+    if price_rule not in PRICE_RULES:
+        raise EnergyInputError(f"price_rule must be one of {', '.join(PRICE_RULES)}; got "
+                               f"{price_rule!r}")
     if bids.n_hours != n_hours:
         raise EnergyInputError(f"the bids cover {bids.n_hours} hours, clear_energy was asked "
                                f"for {n_hours}")

@@ -128,6 +128,11 @@ class EnergyBids:
     price_tick: float
     quantity_tick: float
 
+    def __post_init__(self) -> None:
+        for name in ("hour", "participant", "unit_id", "side", "price_yuan_per_mwh",
+                     "quantity_mw", "price_ticks", "quantity_ticks"):
+            getattr(self, name).setflags(write=False)  # bids are sealed once validated
+
     def __len__(self) -> int:
         return int(self.hour.shape[0])
 

@@ -177,6 +177,8 @@ def test_settlement_refuses_mismatched_inputs_and_posts_nothing():
     other = golden_bids(GOLDEN[:5])
     with pytest.raises(EnergyInputError, match="rows"):
         settle_energy(res, other, ledger, "2025-01")
+    with pytest.raises(EnergyInputError, match="positive MWh"):
+        settle_energy(res, bids, ledger, "2025-01", storage_energy_mwh={"wind-a": 0.0})
     assert ledger.n_payments == 0
 
 
@@ -242,6 +244,10 @@ def test_shape_problems_and_concat():
     with pytest.raises(EnergyInputError, match="covers 3 hours"):
         EnergyBids.concat([a, EnergyBids.empty(3, RULES)])
     assert len(EnergyBids.concat([EnergyBids.empty(2, RULES), a])) == 1
+    with pytest.raises(ValueError, match="read-only"):
+        a.price_yuan_per_mwh[0] = 2.0  # sealed once validated
+    with pytest.raises(EnergyInputError, match="price_rule"):
+        clear_energy(a, 2, RULES, price_rule="lowest")
 
 
 # ------------------------------------------------------------------ batched = one hour at a time
