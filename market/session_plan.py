@@ -36,7 +36,7 @@ def check_setup(rules: MarketRules, fleet: Fleet, loads: Sequence[Load], profile
             r.kind == "compensation" for r in plan):
         paid = fleet.is_coal if comp.eligibility == "all_coal" else fleet.is_supporting
         for i in np.flatnonzero(paid & ~fleet.is_supporting):
-            problems.append(f"fleet: coal unit {fleet.unit_ids[i]!r} would be compensated but "
+            problems.append(f"fleet: coal unit {str(fleet.unit_ids[i])!r} would be compensated but "
                             "supports no wind or solar unit, and these rules charge the "
                             "compensation to the supported renewables; give it supported_units")
     return problems
@@ -66,7 +66,7 @@ def _profile_problems(fleet: Fleet, profiles: Profiles) -> list[str]:
                        f"{cap:g}] in every hour")
     for i in np.flatnonzero(fleet.is_renewable):
         if fleet.unit_ids[i] not in profiles.available_mw:
-            out.append(f"profiles: {fleet.technologies[i]} unit {fleet.unit_ids[i]!r} needs its "
+            out.append(f"profiles: {fleet.technologies[i]} unit {str(fleet.unit_ids[i])!r} needs its "
                        "available MW per hour (available_mw)")
     bad = [h for h in profiles.call_hours if not 0 <= h < n]
     if bad or len(set(profiles.call_hours)) != len(profiles.call_hours):
