@@ -167,3 +167,16 @@ class BidsRefused(SessionError):
         count = f"{len(lines)} problem{'' if len(lines) == 1 else 's'}"
         super().__init__(f"bids of {participant!r} for round {round_id!r} refused ({count}); "
                          f"nothing was stored:\n{shown}{more}")
+
+
+class StudyInputError(MarketError):
+    """A study (comparison, sweep) was refused before anything ran: an unknown grid key, a grid
+    value that cannot be read as the key's type, no seeds, an unknown metric. ``problems`` lists
+    every reason at once."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = [str(p) for p in problems]
+        shown = "\n".join(f"  {p}" for p in self.problems[:50])
+        more = f"\n  ... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
+        count = f"{len(self.problems)} problem{'' if len(self.problems) == 1 else 's'}"
+        super().__init__(f"study refused ({count}):\n{shown}{more}")
