@@ -25,6 +25,7 @@ game never waits for them (``auto_settle=False`` leaves them to :meth:`Session.c
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -279,7 +280,7 @@ class Session(SessionBooks):
             result = run_obligation(self, r.spec)
         result["round_id"] = r.spec.round_id
         result["settlement"] = round_settlement(self.ledger, start)
-        r.result = result
+        r.result = json.loads(json.dumps(result))  # published as JSON reads it back
         r.status = CLEARED
         self._event("cleared", r.spec.round_id)
 

@@ -30,7 +30,8 @@ import numpy as np
 
 from market.capacity import CapacityAuction
 from market.certificates import TICKS_PER_MWH
-from market.errors import GreenTradeError, MarketError
+from market.energy_bids import EnergyBids
+from market.errors import EnergyBidError, GreenTradeError, MarketError
 from market.green import quantity_ticks
 from market.session_setup import RoundSpec
 
@@ -172,7 +173,26 @@ def _energy(session: Session, participant: str, spec: RoundSpec, bids: list[Bid]
             why += _energy_limit(session, b, used)
         out += [(i, w) for w in why]
     bad = {i for i, _ in out}
-    return out + _storage(session, bids, [i for i in rows if i not in bad])
+    good = [i for i in rows if i not in bad]
+    out += _storage(session, bids, good)
+    if not out and good:
+        out += _energy_intake(session, participant, spec, [bids[i] for i in good], good)
+    return out
+
+
+def _energy_intake(session: Session, participant: str, spec: RoundSpec, bids: list[Bid],
+                   index: list[int]) -> list[tuple[int, str]]:
+    """The energy market's own intake checks, so that a stored batch always clears."""
+    local = {h: k for k, h in enumerate(spec.hours)}
+    try:
+        EnergyBids.from_arrays(
+            [local[b.hour or 0] for b in bids], participant, [b.unit or "" for b in bids],
+            [1 if b.side == "sell" else -1 for b in bids], [b.price for b in bids],
+            [b.quantity for b in bids], rules=session.rules, n_hours=len(spec.hours))
+    except EnergyBidError as exc:
+        return [(index[row] if row is not None else index[0], why)
+                for row, why in exc.problems]
+    return []
 
 
 def _storage(session: Session, bids: list[Bid], rows: list[int]) -> list[tuple[int, str]]:

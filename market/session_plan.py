@@ -66,8 +66,9 @@ def _profile_problems(fleet: Fleet, profiles: Profiles) -> list[str]:
                        f"{cap:g}] in every hour")
     for i in np.flatnonzero(fleet.is_renewable):
         if fleet.unit_ids[i] not in profiles.available_mw:
-            out.append(f"profiles: {fleet.technologies[i]} unit {str(fleet.unit_ids[i])!r} needs its "
-                       "available MW per hour (available_mw)")
+            uid = str(fleet.unit_ids[i])
+            out.append(f"profiles: {fleet.technologies[i]} unit {uid!r} needs its available MW "
+                       "per hour (available_mw)")
     bad = [h for h in profiles.call_hours if not 0 <= h < n]
     if bad or len(set(profiles.call_hours)) != len(profiles.call_hours):
         out.append(f"profiles: call_hours must be distinct hour indices in 0..{n - 1}; "
