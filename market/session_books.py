@@ -36,6 +36,7 @@ class SessionBooks:
     registry_log: list[dict[str, Any]]
     storage_soc_start_fraction: float
     _assets: dict[str, str]
+    _load_ids: frozenset[str]
     # ----------------------------------------------------------------- calendar and assets
 
     def period(self, month: int) -> str:
@@ -63,7 +64,7 @@ class SessionBooks:
 
     def technology_of(self, asset: str) -> str:
         """Technology of a unit, ``"load"`` for a load id."""
-        if asset in self._assets and asset not in set(self.fleet.unit_ids.tolist()):
+        if asset in self._load_ids:
             return "load"
         return str(self.fleet.technologies[self.fleet.index_of(asset)])
 

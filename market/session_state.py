@@ -15,6 +15,8 @@ What the service needs to restore a session exactly, and what :func:`session_to_
   reproduce; ``holdings`` per owner and ``totals`` are there to read, not needed to restore.
 
 Floats are kept as Python floats (JSON writes them exactly); NaN never appears (``None``).
+The dict holds every sealed bid of every open round: it is for persistence, never for players
+(they read :meth:`~market.session.Session.bids_visible_to`).
 """
 
 from __future__ import annotations
