@@ -180,3 +180,9 @@ class StudyInputError(MarketError):
         more = f"\n  ... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
         count = f"{len(self.problems)} problem{'' if len(self.problems) == 1 else 's'}"
         super().__init__(f"study refused ({count}):\n{shown}{more}")
+
+
+class StrategyError(MarketError):
+    """A bidding strategy was named or configured wrongly (unknown name, unknown parameter, a
+    strategy used for a role it does not play), or an observation it was given does not fit;
+    the message names the strategy, the participant and what is allowed."""
