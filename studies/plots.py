@@ -1,0 +1,265 @@
+"""The seven plots of a year's report, drawn with matplotlib's object API on the Agg canvas.
+
+No ``pyplot``: each function builds a :class:`matplotlib.figure.Figure` of a fixed size, so
+nothing touches global backend state and plots can be drawn from worker threads. PNGs are
+written without the "Software" metadata, so the same result gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+#: Figure size (inches) and resolution of every plot: 1000 x 500 pixels.
+FIGSIZE = (10.0, 5.0)
+DPI = 100
+
+#: File name of each plot in ``plots/``, in report order.
+PLOT_FILES: dict[str, str] = {
+    "price_duration": "price_duration.png",
+    "dispatch_week": "dispatch_week.png",
+    "capacity_auction": "capacity_auction.png",
+    "compensation_monthly": "compensation_monthly.png",
+    "certificates_monthly": "certificates_monthly.png",
+    "consumer_cost": "consumer_cost.png",
+    "profit_by_technology": "profit_by_technology.png",
+}
+
+#: Consumer cost components in the order they are drawn (``total`` is the sum, drawn apart).
+COST_COMPONENTS = ("energy", "capacity", "compensation", "green", "storage_compensation")
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_COLORS = {"coal": "#4d4d4d", "wind": "#2b8cbe", "solar": "#fdae61",
+           "storage": "#7b3294", "export": "#1a9850", "load": "#d7191c"}
+
+
+def yuan_scale(values: np.ndarray | list[float]) -> tuple[float, str]:
+    """A divisor and its label for showing amounts of yuan: yuan, thousand, million, billion."""
+    peak = float(np.nanmax(np.abs(values))) if len(values) else 0.0
+    for divisor, label in ((1e9, "billion yuan"), (1e6, "million yuan"),
+                           (1e3, "thousand yuan")):
+        if peak >= divisor:
+            return divisor, label
+    return 1.0, "yuan"
+
+
+def _figure(title: str) -> tuple[Figure, Any]:
+    fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    return fig, ax
+
+
+def _empty(ax: Any, message: str) -> None:
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, fontsize=14,
+            color="#555555")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def price_duration(hourly: Mapping[str, np.ndarray]) -> Figure:
+    """Hourly prices (yuan/MWh) sorted from highest to lowest against hours of the year."""
+    fig, ax = _figure("Price duration curve")
+    price = np.sort(np.asarray(hourly["price_yuan_per_mwh"], dtype=np.float64))[::-1]
+    ax.plot(np.arange(1, price.size + 1), price, color="#d7191c", lw=1.5)
+    stress = int(np.count_nonzero(hourly["stress"])) if "stress" in hourly else 0
+    ax.axvspan(0.5, stress + 0.5, color="#fdae61", alpha=0.3, lw=0,
+               label=f"as many hours as stress hours ({stress})")
+    ax.set_xlabel("hours at or above the price")
+    ax.set_ylabel("price, yuan/MWh")
+    ax.set_xlim(0, max(price.size, 1))
+    ax.legend(loc="upper right")
+    return fig
+
+
+def typical_week(load_mw: np.ndarray, hours_per_week: int = 168) -> slice:
+    """Hours of the week (168 hours from a day boundary) whose mean load is closest to the
+    median weekly mean load; the earliest such week on ties; every hour if under a week."""
+    load = np.asarray(load_mw, dtype=np.float64)
+    n_weeks = load.size // hours_per_week
+    if n_weeks == 0:
+        return slice(0, load.size)
+    means = load[: n_weeks * hours_per_week].reshape(n_weeks, hours_per_week).mean(axis=1)
+    week = int(np.argmin(np.abs(means - np.median(means))))
+    return slice(week * hours_per_week, (week + 1) * hours_per_week)
+
+
+def dispatch_week(hourly: Mapping[str, np.ndarray]) -> Figure:
+    """MW by technology, stacked, over a typical week; storage charging below zero; the load
+    and the load plus exports as lines."""
+    span = typical_week(hourly["load_mw"])
+    first = int(np.asarray(hourly["hour"])[span][0]) if span.stop > span.start else 0
+    fig, ax = _figure(f"Dispatch by technology, typical week (from hour {first})")
+    x = np.arange(span.stop - span.start)
+
+    def col(name: str) -> np.ndarray:
+        return np.asarray(hourly[name], dtype=np.float64)[span]
+
+    ax.stackplot(x, col("coal_mw"), col("wind_mw"), col("solar_mw"),
+                 col("storage_discharge_mw"),
+                 labels=["coal", "wind", "solar", "storage discharge"],
+                 colors=[_COLORS["coal"], _COLORS["wind"], _COLORS["solar"], _COLORS["storage"]])
+    ax.fill_between(x, -col("storage_charge_mw"), 0, color=_COLORS["storage"], alpha=0.4,
+                    label="storage charge")
+    ax.plot(x, col("load_mw"), color=_COLORS["load"], lw=1.5, label="load")
+    ax.plot(x, col("load_mw") + col("export_mw"), color=_COLORS["export"], lw=1.2, ls="--",
+            label="load + export")
+    top = float(np.max(col("load_mw") + col("export_mw"), initial=0.0))
+    stacked = col("coal_mw") + col("wind_mw") + col("solar_mw") + col("storage_discharge_mw")
+    top = max(top, float(np.max(stacked, initial=0.0)))
+    if top > 0:
+        ax.set_ylim(top=top * 1.25)  # room for the legend above the curves
+    ax.set_xlabel("hour of the week")
+    ax.set_ylabel("MW")
+    ax.set_xlim(0, max(x.size - 1, 1))
+    ax.legend(loc="upper left", ncol=4, fontsize=9)
+    return fig
+
+
+def capacity_auction(capacity: Mapping[str, Any] | None) -> Figure:
+    """Capacity offers as a supply staircase (yuan/kW·yr against accredited MW), the sloped
+    demand curve through its points, and the clearing point."""
+    fig, ax = _figure("Capacity auction: supply, demand and the clearing point")
+    if capacity is None:
+        _empty(ax, "no capacity market in these rules")
+        return fig
+    offers = capacity["offers"]
+    mw = np.asarray(offers["mw"], dtype=np.float64)
+    price = np.asarray(offers["price_yuan_per_kw_yr"], dtype=np.float64)
+    order = np.argsort(price, kind="stable")
+    edges = np.concatenate([[0.0], np.cumsum(mw[order])])
+    if mw.size:
+        ax.stairs(price[order], edges, color="#2b8cbe", lw=2, label="offers (supply)",
+                  baseline=None)
+    points = np.asarray(capacity.get("demand_points") or [], dtype=np.float64).reshape(-1, 2)
+    if points.size:
+        # Flat at the first point's price (the cap) from 0 MW, zero beyond the last point.
+        right = max(float(points[-1, 0]), float(edges[-1])) * 1.05
+        dx = np.concatenate([[0.0], points[:, 0], [right]])
+        dy = np.concatenate([[points[0, 1]], points[:, 1], [points[-1, 1]]])
+        ax.plot(dx, dy, color="#d7191c", lw=2, label="demand curve")
+        ax.plot(points[:, 0], points[:, 1], "o", color="#d7191c", ms=4)
+    cleared = capacity.get("cleared_mw")
+    cprice = capacity.get("price")
+    if cleared is not None and cprice is not None:
+        ax.plot([cleared], [cprice], marker="*", ms=16, color="black", ls="none",
+                label=f"cleared {cleared:,.0f} MW at {cprice:,.2f} yuan/kW·yr")
+        ax.axvline(cleared, color="black", lw=0.8, ls=":")
+        ax.axhline(cprice, color="black", lw=0.8, ls=":")
+    ax.set_xlabel("accredited capacity, MW")
+    ax.set_ylabel("price, yuan/kW·yr")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="best")
+    return fig
+
+
+def _grouped_bars(ax: Any, series: list[tuple[str, np.ndarray, str]]) -> None:
+    width = 0.8 / len(series)
+    x = np.arange(12)
+    for i, (label, values, color) in enumerate(series):
+        ax.bar(x + (i - (len(series) - 1) / 2) * width, values, width, label=label, color=color)
+    ax.set_xticks(x, _MONTHS)
+    ax.legend(loc="upper right")
+
+
+def compensation_monthly(monthly: Mapping[str, np.ndarray]) -> Figure:
+    """Coal capacity compensation paid and deducted, by month (yuan, scaled)."""
+    fig, ax = _figure("Coal capacity compensation by month")
+    paid = np.asarray(monthly["compensation_paid_yuan"], dtype=np.float64)
+    deducted = np.asarray(monthly["compensation_deducted_yuan"], dtype=np.float64)
+    divisor, unit = yuan_scale(np.concatenate([paid, deducted]))
+    _grouped_bars(ax, [("paid", paid / divisor, "#1a9850"),
+                       ("deducted", deducted / divisor, "#d7191c")])
+    ax.set_ylabel(unit)
+    return fig
+
+
+def certificates_monthly(monthly: Mapping[str, np.ndarray]) -> Figure:
+    """Green certificates issued, traded and retired, by month (certificates = MWh)."""
+    fig, ax = _figure("Green certificates by month")
+    _grouped_bars(ax, [
+        ("issued", np.asarray(monthly["certificates_issued"], dtype=np.float64), "#1a9850"),
+        ("traded", np.asarray(monthly["certificates_traded"], dtype=np.float64), "#2b8cbe"),
+        ("retired", np.asarray(monthly["certificates_retired"], dtype=np.float64), "#7b3294"),
+    ])
+    ax.set_ylabel("certificates (1 = 1 MWh)")
+    return fig
+
+
+def consumer_cost(summary: Mapping[str, Any]) -> Figure:
+    """Consumers' cost of the year by component (yuan, scaled), the total in the title."""
+    costs = summary.get("consumer_cost_yuan") or {}
+    names = [c for c in COST_COMPONENTS if c in costs] + sorted(
+        c for c in costs if c not in COST_COMPONENTS and c != "total")
+    values = np.array([float(costs[c] or 0.0) for c in names])
+    total = costs.get("total")
+    divisor, unit = yuan_scale(values)
+    title = "Consumer cost by component"
+    if total is not None:
+        title += f" (total {float(total) / divisor:,.2f} {unit})"
+    fig, ax = _figure(title)
+    if not names:
+        _empty(ax, "no consumer cost in the summary")
+        return fig
+    bars = ax.bar(names, values / divisor, color="#2b8cbe")
+    ax.bar_label(bars, fmt="{:,.2f}", fontsize=9)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_ylabel(unit)
+    return fig
+
+
+def profit_by_technology(units: Mapping[str, np.ndarray]) -> Figure:
+    """Producers' profit of the year summed by technology (yuan, scaled), with the
+    capacity-weighted fixed-cost recovery of each technology above its bar."""
+    tech = np.asarray(units["technology"]).astype(str)
+    profit = np.asarray(units["profit_yuan"], dtype=np.float64)
+    names, codes = np.unique(tech, return_inverse=True)
+    codes = codes.ravel()
+    by_tech = np.bincount(codes, weights=profit, minlength=names.size)
+    divisor, unit = yuan_scale(by_tech)
+    fig, ax = _figure("Profit by technology (label: fixed-cost recovery)")
+    if names.size == 0:
+        _empty(ax, "no units")
+        return fig
+    bars = ax.bar(names.tolist(), by_tech / divisor,
+                  color=np.where(by_tech >= 0, "#1a9850", "#d7191c").tolist())
+    if "fixed_cost_recovery" in units and "nameplate_mw" in units:
+        recovery = np.asarray(units["fixed_cost_recovery"], dtype=np.float64)
+        weight = np.asarray(units["nameplate_mw"], dtype=np.float64)
+        ok = np.isfinite(recovery)
+        num = np.bincount(codes[ok], weights=(recovery * weight)[ok], minlength=names.size)
+        den = np.bincount(codes[ok], weights=weight[ok], minlength=names.size)
+        labels = [f"{n / d:.2f}" if d > 0 else "-" for n, d in zip(num, den, strict=True)]
+        ax.bar_label(bars, labels=labels, fontsize=9)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_ylabel(unit)
+    ax.tick_params(axis="x", labelrotation=15)
+    return fig
+
+
+def save(fig: Figure, path: Path) -> Path:
+    """Write ``fig`` as PNG at ``path`` (no metadata that changes between runs)."""
+    fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
+    return path
+
+
+def write_plots(result: Any, plots_dir: Path) -> dict[str, Path]:
+    """Draw the seven plots of ``result`` (a YearResult) into ``plots_dir``; returns each
+    plot's path by name (the keys of :data:`PLOT_FILES`)."""
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    figures = {
+        "price_duration": lambda: price_duration(result.hourly),
+        "dispatch_week": lambda: dispatch_week(result.hourly),
+        "capacity_auction": lambda: capacity_auction(result.capacity),
+        "compensation_monthly": lambda: compensation_monthly(result.monthly),
+        "certificates_monthly": lambda: certificates_monthly(result.monthly),
+        "consumer_cost": lambda: consumer_cost(result.summary),
+        "profit_by_technology": lambda: profit_by_technology(result.units),
+    }
+    return {name: save(draw(), plots_dir / PLOT_FILES[name]) for name, draw in figures.items()}
