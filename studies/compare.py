@@ -1,0 +1,292 @@
+"""Paired comparisons of two rule sets: the same seeds under A and under B.
+
+Each seed gives one simulated year under each rule set; the weather, outages and agents' draws
+follow the seed, so the per-seed difference B - A removes most of the noise the two years share.
+For every metric (a dotted path of the summary, :data:`studies.metrics.KEY_METRICS` by default)
+the comparison reports the mean of A, of B, the mean difference and its two-sided 95 %
+confidence interval from Student's t with n - 1 degrees of freedom:
+``mean ± t(0.975, n-1) · sd / sqrt(n)``. A rule set compared with itself gives differences of
+exactly zero and intervals [0, 0].
+
+The t quantile is computed here (no SciPy): the t distribution function through the
+regularised incomplete beta function (a continued fraction), inverted by bisection.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from market.errors import StudyInputError
+from studies.metrics import KEY_METRICS, summary_value
+
+#: (step, done, total) -> None, as ``run_year`` takes it.
+Progress = Callable[[str, int, int], None]
+#: (rules, seed, scale) -> an object with a ``summary`` dict: ``run_year`` or a stand-in.
+RunYear = Callable[..., Any]
+
+
+# --------------------------------------------------------------------- Student's t
+
+def _beta_continued_fraction(a: float, b: float, x: float) -> float:
+    """Continued fraction of the incomplete beta function (modified Lentz)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 100_000):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < 1e-16:
+            break
+    return h
+
+
+def regularized_beta(a: float, b: float, x: float) -> float:
+    """I_x(a, b), the regularised incomplete beta function, for a, b > 0 and 0 <= x <= 1."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    log_front = (math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                 + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return math.exp(log_front) * _beta_continued_fraction(a, b, x) / a
+    return 1.0 - math.exp(log_front) * _beta_continued_fraction(b, a, 1.0 - x) / b
+
+
+def t_cdf(t: float, df: float) -> float:
+    """P(T <= t) for Student's t with ``df`` > 0 degrees of freedom."""
+    if df <= 0:
+        raise ValueError(f"degrees of freedom must be > 0, got {df}")
+    tail = 0.5 * regularized_beta(df / 2.0, 0.5, df / (df + t * t))
+    return 1.0 - tail if t > 0 else tail
+
+
+def t_quantile(p: float, df: float) -> float:
+    """The ``p`` quantile of Student's t with ``df`` > 0 degrees of freedom (0 < p < 1):
+    ``t_quantile(0.975, 9)`` = 2.2621571627982...."""
+    if not 0.0 < p < 1.0:
+        raise ValueError(f"p must be in (0, 1), got {p}")
+    if p == 0.5:
+        return 0.0
+    if p < 0.5:
+        return -t_quantile(1.0 - p, df)
+    lo, hi = 0.0, 1.0
+    while t_cdf(hi, df) < p:
+        lo, hi = hi, hi * 2.0
+    for _ in range(200):  # bisection to the last bit
+        mid = 0.5 * (lo + hi)
+        if mid in (lo, hi):
+            break
+        if t_cdf(mid, df) < p:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+# --------------------------------------------------------------------- paired statistics
+
+@dataclass(frozen=True)
+class MetricDifference:
+    """One metric of a comparison. ``n`` counts the seeds where the metric is defined under
+    both rule sets; means and the interval are over those seeds (``None`` when n is too small:
+    no pair for the means, fewer than two for the interval)."""
+
+    metric: str
+    n: int
+    mean_a: float | None
+    mean_b: float | None
+    mean_diff: float | None
+    std_diff: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+def paired_difference(metric: str, a: Sequence[float | None], b: Sequence[float | None],
+                      confidence: float = 0.95) -> MetricDifference:
+    """Mean of ``b - a`` over the pairs where both are numbers, with its t-based interval."""
+    if len(a) != len(b):
+        raise ValueError(f"{metric}: {len(a)} values under A but {len(b)} under B")
+    pairs = [(x, y) for x, y in zip(a, b, strict=True) if x is not None and y is not None]
+    n = len(pairs)
+    if n == 0:
+        return MetricDifference(metric, 0, None, None, None, None, None, None)
+    xs = [x for x, _ in pairs]
+    ys = [y for _, y in pairs]
+    diffs = [y - x for x, y in pairs]
+    mean = math.fsum(diffs) / n
+    if n < 2:
+        return MetricDifference(metric, n, math.fsum(xs) / n, math.fsum(ys) / n, mean,
+                                None, None, None)
+    sd = math.sqrt(math.fsum((d - mean) ** 2 for d in diffs) / (n - 1))
+    half = t_quantile(0.5 + confidence / 2.0, n - 1) * sd / math.sqrt(n)
+    return MetricDifference(metric, n, math.fsum(xs) / n, math.fsum(ys) / n, mean, sd,
+                            mean - half, mean + half)
+
+
+# --------------------------------------------------------------------- running a comparison
+
+@dataclass(frozen=True)
+class Comparison:
+    """Both rule sets over the same seeds. ``values_a[metric]`` and ``values_b[metric]`` hold
+    one value per seed (in ``seeds`` order; ``None`` where undefined); ``rows`` one
+    :class:`MetricDifference` per metric, B - A."""
+
+    name_a: str
+    name_b: str
+    sha256_a: str
+    sha256_b: str
+    seeds: tuple[int, ...]
+    scale: float | None
+    metrics: tuple[str, ...]
+    values_a: dict[str, list[float | None]] = field(repr=False)
+    values_b: dict[str, list[float | None]] = field(repr=False)
+    rows: tuple[MetricDifference, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (what ``comparison.json`` holds)."""
+        return {"a": {"rules_name": self.name_a, "rules_sha256": self.sha256_a},
+                "b": {"rules_name": self.name_b, "rules_sha256": self.sha256_b},
+                "seeds": list(self.seeds), "scale": self.scale, "difference": "b - a",
+                "confidence": 0.95, "metrics": [asdict(r) for r in self.rows],
+                "values_a": self.values_a, "values_b": self.values_b}
+
+
+def _default_run() -> RunYear:
+    from studies.year import run_year  # the year engine, imported when first needed
+
+    return run_year
+
+
+def _metric_values(summary: Mapping[str, Any], metrics: Sequence[str]
+                   ) -> tuple[list[float | None], list[str]]:
+    values: list[float | None] = []
+    problems = []
+    for m in metrics:
+        try:
+            values.append(summary_value(summary, m))
+        except KeyError as err:
+            values.append(None)
+            problems.append(f"metric {err.args[0]}")
+    return values, problems
+
+
+def compare_rules(rules_a: Any, rules_b: Any, seeds: Sequence[int], scale: float | None = None,
+                  metrics: Sequence[str] = KEY_METRICS, *, run: RunYear | None = None,
+                  progress: Progress | None = None) -> Comparison:
+    """Run ``rules_a`` and ``rules_b`` (``MarketRules``) on every seed and compare the metrics.
+
+    ``run(rules, seed, scale=scale)`` simulates one year (``studies.year.run_year`` by
+    default). Raises :class:`StudyInputError` for no seeds, repeated seeds, or a metric that is
+    not a number in the summaries (checked on the first seed, before the rest run).
+    """
+    seeds = tuple(int(s) for s in seeds)
+    metrics = tuple(metrics)
+    problems = []
+    if not seeds:
+        problems.append("no seeds: give at least one (two for a confidence interval)")
+    if len(set(seeds)) != len(seeds):
+        problems.append(f"seeds repeat: {list(seeds)}")
+    if not metrics:
+        problems.append("no metrics to compare")
+    if problems:
+        raise StudyInputError(problems)
+    run = run or _default_run()
+    values_a: dict[str, list[float | None]] = {m: [] for m in metrics}
+    values_b: dict[str, list[float | None]] = {m: [] for m in metrics}
+    total = 2 * len(seeds)
+    for i, seed in enumerate(seeds):
+        for j, (rules, store) in enumerate(((rules_a, values_a), (rules_b, values_b))):
+            summary = run(rules, seed, scale=scale).summary
+            row, bad = _metric_values(summary, metrics)
+            if bad:
+                raise StudyInputError(sorted(set(bad)))
+            for m, v in zip(metrics, row, strict=True):
+                store[m].append(v)
+            if progress is not None:
+                progress("compare", 2 * i + j + 1, total)
+    rows = tuple(paired_difference(m, values_a[m], values_b[m]) for m in metrics)
+    return Comparison(rules_a.meta.name, rules_b.meta.name, rules_a.sha256(), rules_b.sha256(),
+                      seeds, scale, metrics, values_a, values_b, rows)
+
+
+# --------------------------------------------------------------------- output files
+
+CSV_COLUMNS = ("metric", "n", "mean_a", "mean_b", "mean_diff", "std_diff", "ci_low", "ci_high")
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def plot_comparison(comparison: Comparison) -> Any:
+    """A forest plot: each metric's mean difference B - A as a percentage of its mean under A,
+    with the 95 % interval; metrics with no defined relative change are labelled n/a."""
+    from matplotlib.figure import Figure
+
+    rows = comparison.rows
+    fig = Figure(figsize=(10.0, 1.5 + 0.4 * max(len(rows), 1)), dpi=100, layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_title(f"{comparison.name_b} \u2212 {comparison.name_a}, paired over "
+                 f"{len(comparison.seeds)} seeds (mean and 95 % CI, % of A)")
+    labels = []
+    for i, r in enumerate(rows):
+        y = len(rows) - 1 - i
+        ok = r.mean_diff is not None and r.mean_a not in (None, 0.0)
+        labels.append(r.metric if ok else f"{r.metric} (n/a)")
+        if not ok:
+            continue
+        assert r.mean_a is not None and r.mean_diff is not None
+        scale = 100.0 / abs(r.mean_a)
+        ax.plot([r.mean_diff * scale], [y], "o", color="#2b8cbe")
+        if r.ci_low is not None and r.ci_high is not None:
+            ax.plot([r.ci_low * scale, r.ci_high * scale], [y, y], color="#2b8cbe", lw=2)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(np.arange(len(rows))[::-1], labels, fontsize=9)
+    ax.set_xlabel("difference B \u2212 A, % of the mean under A")
+    ax.grid(True, axis="x", alpha=0.3)
+    return fig
+
+
+def write_comparison(comparison: Comparison, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``comparison.csv`` (one row per metric), ``comparison.json`` (everything, per-seed
+    values too) and ``comparison.png`` into ``out_dir``; returns their paths by kind."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"csv": out / "comparison.csv", "json": out / "comparison.json",
+             "png": out / "comparison.png"}
+    with paths["csv"].open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for r in comparison.rows:
+            writer.writerow([_csv_cell(getattr(r, c)) for c in CSV_COLUMNS])
+    paths["json"].write_text(json.dumps(comparison.to_dict(), indent=2, sort_keys=True) + "\n",
+                             encoding="utf-8")
+    plot_comparison(comparison).savefig(paths["png"], format="png", metadata={"Software": None})
+    return paths
