@@ -1,0 +1,67 @@
+"""The FastAPI app of the service: :func:`create_app`.
+
+Every route lives under ``settings.api_prefix`` (``/api/v1``), the OpenAPI document at
+``/api/v1/openapi.json`` and its browsable page at ``/api/v1/docs``. On start the app upgrades
+its database to the newest migration (``migrate_on_start``), creating the tables of an empty
+one, and creates the PostgreSQL schema it is told to work in.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import text
+
+from api.db import Database
+from api.errors import install_handlers
+from api.live import LiveSessions
+from api.migrate import upgrade
+from api.routers import api_router
+from api.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def prepare_database(database: Database, settings: Settings) -> None:
+    """Create the schema (PostgreSQL, when one is set) and upgrade to the newest migration."""
+    if settings.database_schema and not database.is_sqlite:
+        with database.engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{settings.database_schema}"'))
+    upgrade(database.engine)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app, on the database of ``settings`` (default: read from ``MENGXI_*``)."""
+    settings = settings or Settings()
+    database = Database(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            await run_in_threadpool(prepare_database, database, settings)
+            log.info("database ready: %s", database.engine.url.render_as_string())
+        try:
+            yield
+        finally:
+            database.dispose()
+
+    app = FastAPI(
+        title="Mengxi capacity-market sandbox",
+        summary="Trading games of the Mengxi capacity, energy and green-power markets.",
+        version="1",
+        openapi_url=f"{settings.api_prefix}/openapi.json",
+        docs_url=f"{settings.api_prefix}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.live = LiveSessions(settings.session_cache_size, single_writer=database.is_sqlite)
+    install_handlers(app)
+    app.include_router(api_router, prefix=settings.api_prefix)
+    return app

@@ -1,0 +1,170 @@
+"""Errors of the API and how every refusal becomes a response a student can act on.
+
+Every error body is ``{"detail": "<what is wrong and what to do>", "code": "<kind>"}``, plus
+``"problems"`` when there are several (a refused batch lists ``{"index", "reason"}`` per bad
+bid; refused rules or a refused request list ``{"loc", "reason"}``). Domain errors
+(:mod:`market.errors`) map to statuses by kind: a refused batch or set-up is 422, acting out
+of turn (a closed gate, a round not open yet, a seat taken) is 409, an unknown round is 404.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from market.errors import (
+    BidsRefused,
+    GateClosedError,
+    MarketError,
+    ParticipantError,
+    RoundStateError,
+    SessionStateError,
+    UnknownRoundError,
+)
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """A refusal with its HTTP status, a code and an actionable message."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, detail: str, *, problems: list[dict[str, Any]] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.problems = problems
+        self.headers = headers
+
+
+class Unauthorized(ApiError):
+    status, code = 401, "unauthorized"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class Conflict(ApiError):
+    status, code = 409, "conflict"
+
+
+class TooLarge(ApiError):
+    status, code = 413, "too_large"
+
+
+class Refused(ApiError):
+    status, code = 422, "refused"
+
+
+def session_not_found(session_id: str) -> NotFound:
+    """The one answer for a session that does not exist or is not the caller's."""
+    return NotFound(f"no session {session_id!r} for this token: check the session id, and "
+                    "use the token you got when you created or joined that session")
+
+
+def _body(detail: str, code: str, problems: list[dict[str, Any]] | None = None
+          ) -> dict[str, Any]:
+    out: dict[str, Any] = {"detail": detail, "code": code}
+    if problems is not None:
+        out["problems"] = problems
+    return out
+
+
+def market_error_response(exc: MarketError) -> JSONResponse:
+    """The response of a domain refusal (see the module docstring)."""
+    problems: list[dict[str, Any]] | None = None
+    if isinstance(exc, BidsRefused):
+        status, code = 422, "bids_refused"
+        problems = [{"index": i, "reason": why} for i, why in exc.problems]
+        detail = (f"bids of {exc.participant!r} for round {exc.round_id!r} refused "
+                  f"({len(problems)} problem{'s' if len(problems) != 1 else ''}); nothing was "
+                  "stored: fix every listed bid and send the whole batch again")
+    elif isinstance(exc, SessionStateError):
+        log.error("saved session does not restore: %s", exc)
+        return JSONResponse(_body("the saved state of this session does not restore; tell "
+                                  "the instructor", "state_error"), status_code=500)
+    else:
+        detail = str(exc)
+        reasons = getattr(exc, "problems", None)
+        if reasons:
+            problems = [{"loc": str(getattr(p, "path", "")) or None,
+                         "reason": str(getattr(p, "message", p))} for p in reasons]
+        if isinstance(exc, UnknownRoundError):
+            status, code = 404, "unknown_round"
+        elif isinstance(exc, GateClosedError):
+            status, code = 409, "gate_closed"
+        elif isinstance(exc, RoundStateError):
+            status, code = 409, "round_state"
+        elif isinstance(exc, ParticipantError):
+            status, code = 409, "participant"
+        else:
+            status, code = 422, "refused"
+    return JSONResponse(_body(detail, code, problems), status_code=status)
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def validation_error_response(exc: RequestValidationError) -> JSONResponse:
+    errors = list(exc.errors())
+    bad_json = next((e for e in errors if e.get("type") == "json_invalid"), None)
+    if bad_json is not None:
+        where = bad_json.get("loc", ("body", "?"))[-1]
+        why = (bad_json.get("ctx") or {}).get("error", "JSON decode error")
+        return JSONResponse(_body(f"the request body is not valid JSON: {why} at character "
+                                  f"{where}; send a JSON object", "malformed_json"),
+                            status_code=400)
+    problems = [{"loc": _loc(tuple(e.get("loc", ()))), "reason": str(e.get("msg", ""))}
+                for e in errors]
+    shown = "; ".join(f"{p['loc']}: {p['reason']}" for p in problems[:5])
+    more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+    return JSONResponse(_body(f"request refused: {shown}{more}", "invalid_request", problems),
+                        status_code=422)
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Register the handlers that give every error the body of the module docstring."""
+
+    async def on_api_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiError)
+        return JSONResponse(_body(exc.detail, exc.code, exc.problems), status_code=exc.status,
+                            headers=exc.headers)
+
+    async def on_market_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, MarketError)
+        return market_error_response(exc)
+
+    async def on_validation(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return validation_error_response(exc)
+
+    async def on_http(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            exc.status_code, "http_error")
+        detail = str(exc.detail)
+        if exc.status_code == 413:
+            detail = "the request body is too large; send fewer bids per batch"
+        return JSONResponse(_body(detail, code), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(MarketError, on_market_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
