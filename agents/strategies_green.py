@@ -1,0 +1,139 @@
+"""Green trading strategies: renewable sellers and obligated buyers, month by month.
+
+Each month the market runs a **bundled** call auction (green power with its certificates,
+priced as a premium over the energy price) and then an **unbundled** one (certificates alone).
+
+* ``green_seller`` chooses between the two products. Selling bundled is worth it only when the
+  premium it expects beats the price of a certificate sold alone (the reservation price); then
+  it offers ``bundled_share`` of its never-sold certificates bundled, each unit asking the
+  reservation plus a random share in [``ask_low``, ``ask_high``] of the expected mark-up. What
+  the bundled auction leaves unsold goes to the unbundled auction, asked at the certificate
+  price x a random factor in [0.9, 1.1] within the rules' certificate price range.
+* ``green_buyer`` (obligated loads) covers its renewable consumption obligation as it
+  accrues: it wants ``bundled_share`` of what it still needs as green power, bidding a premium
+  drawn once a month in the rules' premium range, and buys the rest as certificates, bidding
+  up to the cheaper of the shortfall penalty and the premium ceiling (a certificate below the
+  penalty is always worth buying).
+
+Expected prices come in the observation (last month's clearing prices, NaN before any).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from agents.strategies import Strategy, register_strategy
+from market.errors import StrategyError
+from market.rules import MarketRules
+
+
+@dataclass(frozen=True, eq=False)
+class GreenSellerObservation:
+    """A renewable owner's month: ``unit_ids`` str (U,), ``sellable_mwh`` float64 (U,) of
+    never-sold certificates it holds per unit, and last month's clearing prices
+    (``expected_premium_yuan_per_mwh`` bundled, ``expected_certificate_price_yuan``; NaN when
+    unknown)."""
+
+    owner: str
+    month: int
+    unit_ids: np.ndarray
+    sellable_mwh: np.ndarray
+    expected_premium_yuan_per_mwh: float
+    expected_certificate_price_yuan: float
+    state: Any = None
+
+
+@dataclass(frozen=True, eq=False)
+class GreenSellerDecision:
+    """Per unit (U,): ``bundled_mwh`` offered bundled at ``bundled_premium_yuan_per_mwh``;
+    whatever stays unsold is offered unbundled at ``certificate_price_yuan``."""
+
+    bundled_mwh: np.ndarray
+    bundled_premium_yuan_per_mwh: np.ndarray
+    certificate_price_yuan: np.ndarray
+    state: Any = None
+
+
+@dataclass(frozen=True, eq=False)
+class GreenBuyerObservation:
+    """Obligated loads' month: ``load_ids`` str (L,), ``need_mwh`` float64 (L,) of
+    certificates still to acquire for the obligation accrued so far, last month's prices."""
+
+    month: int
+    load_ids: np.ndarray
+    need_mwh: np.ndarray
+    expected_premium_yuan_per_mwh: float
+    expected_certificate_price_yuan: float
+    state: Any = None
+
+
+@dataclass(frozen=True, eq=False)
+class GreenBuyerDecision:
+    """Per load (L,): ``bundled_mwh`` wanted as green power at up to
+    ``bundled_premium_yuan_per_mwh``; the rest of the need bought as certificates at up to
+    ``certificate_price_yuan``."""
+
+    bundled_mwh: np.ndarray
+    bundled_premium_yuan_per_mwh: np.ndarray
+    certificate_price_yuan: np.ndarray
+    state: Any = None
+
+
+def _cents(x: np.ndarray) -> np.ndarray:
+    return np.round(np.asarray(x, dtype=np.float64) * 100.0) / 100.0
+
+
+def _known(value: float, default: float) -> float:
+    return default if value is None or not np.isfinite(value) else float(value)
+
+
+def seller_decision(obs: GreenSellerObservation, rules: MarketRules, rng: np.random.Generator,
+                    params: Mapping[str, Any]) -> GreenSellerDecision:
+    """Bundled first when it is expected to pay more than a certificate alone."""
+    g = rules.green
+    share, low, high = (float(params[k]) for k in ("bundled_share", "ask_low", "ask_high"))
+    if not (0 <= share <= 1 and 0 <= low <= high):
+        raise StrategyError("green_seller needs 0 <= bundled_share <= 1 and 0 <= ask_low <= "
+                            f"ask_high; got {share}, {low}, {high}")
+    u = obs.unit_ids.shape[0]
+    reservation = _known(obs.expected_certificate_price_yuan, g.certificate_price_yuan)
+    expected = _known(obs.expected_premium_yuan_per_mwh, g.premium_yuan_per_mwh)
+    go = expected > reservation
+    ask = reservation + (expected - reservation) * rng.uniform(low, high, u)
+    ask = _cents(np.clip(ask, g.premium_min_yuan_per_mwh, g.premium_max_yuan_per_mwh))
+    cert = reservation * rng.uniform(0.9, 1.1, u)
+    cert = np.clip(cert, g.certificate_price_low_yuan, g.certificate_price_high_yuan)
+    cert = _cents(np.clip(cert, g.premium_min_yuan_per_mwh, g.premium_max_yuan_per_mwh))
+    bundled = np.floor(obs.sellable_mwh * (share if go else 0.0) * 1000.0 + 1e-9) / 1000.0
+    return GreenSellerDecision(bundled, ask, cert)
+
+
+def buyer_decision(obs: GreenBuyerObservation, rules: MarketRules, rng: np.random.Generator,
+                   params: Mapping[str, Any]) -> GreenBuyerDecision:
+    """Part of the need as green power at a drawn premium, the rest as certificates."""
+    g = rules.green
+    share = float(params["bundled_share"])
+    if not 0 <= share <= 1:
+        raise StrategyError(f"green_buyer bundled_share must be in [0, 1], got {share!r}")
+    n = obs.load_ids.shape[0]
+    need = np.maximum(np.asarray(obs.need_mwh, dtype=np.float64), 0.0)
+    bid = _cents(rng.uniform(g.premium_min_yuan_per_mwh, g.premium_max_yuan_per_mwh, n))
+    ceiling = min(g.shortfall_penalty_yuan_per_mwh, g.premium_max_yuan_per_mwh)
+    cert = np.full(n, max(ceiling, g.premium_min_yuan_per_mwh))
+    bundled = np.floor(need * share * 1000.0 + 1e-9) / 1000.0
+    return GreenBuyerDecision(bundled, bid, _cents(cert))
+
+
+register_strategy(Strategy(
+    "green_seller", "green_seller", seller_decision,
+    defaults={"bundled_share": 1.0, "ask_low": 0.5, "ask_high": 1.5},
+    description="offers bundled green power when the expected premium beats a certificate "
+                "alone; sells the rest unbundled"))
+register_strategy(Strategy(
+    "green_buyer", "green_buyer", buyer_decision, defaults={"bundled_share": 0.5},
+    description="covers its consumption obligation as it accrues, part bundled, the rest as "
+                "certificates up to the shortfall penalty"))
