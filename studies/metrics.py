@@ -86,7 +86,13 @@ def hhi(owners: np.ndarray | Sequence[str], quantities: np.ndarray | Sequence[fl
     if q.size == 0:
         return math.nan
     _, codes = np.unique(np.asarray(owners), return_inverse=True)
-    by_owner = np.bincount(codes.ravel(), weights=q)
+    return _hhi_of_codes(codes.ravel(), q)
+
+
+def _hhi_of_codes(codes: np.ndarray, q: np.ndarray) -> float:
+    if q.size == 0:
+        return math.nan
+    by_owner = np.bincount(codes, weights=q)
     total = by_owner.sum()
     if not total > 0:
         return math.nan
@@ -143,12 +149,17 @@ def markup_by_owner(owners: np.ndarray | Sequence[str], price_yuan_per_mwh: np.n
     storage, NaN for loads) or whose weight is zero are left out; an owner with no row left
     gets ``None``. Keys are every owner present, sorted.
     """
-    owners = np.asarray(owners)
+    names, codes = np.unique(np.asarray(owners), return_inverse=True)
+    return _markup_of_codes(names, codes.ravel(), price_yuan_per_mwh,
+                            marginal_cost_yuan_per_mwh, weight_mw)
+
+
+def _markup_of_codes(names: np.ndarray, codes: np.ndarray, price_yuan_per_mwh: np.ndarray,
+                     marginal_cost_yuan_per_mwh: np.ndarray, weight_mw: np.ndarray
+                     ) -> dict[str, float | None]:
     price = np.asarray(price_yuan_per_mwh, dtype=np.float64)
     cost = np.asarray(marginal_cost_yuan_per_mwh, dtype=np.float64)
     weight = np.asarray(weight_mw, dtype=np.float64)
-    names, codes = np.unique(owners, return_inverse=True)
-    codes = codes.ravel()
     usable = np.isfinite(cost) & (cost > 0) & np.isfinite(price) & (weight > 0)
     ratio = np.zeros(price.shape)
     ratio[usable] = (price[usable] - cost[usable]) / cost[usable]
@@ -229,7 +240,9 @@ def market_power(result_like: Any) -> dict[str, Any]:
     units = result_like.units
 
     sell = _side_is_sell(bids["side"])
-    owners_all = np.asarray(bids["owner"]).astype(str)
+    owners_all = np.asarray(bids["owner"])
+    if owners_all.dtype.kind != "U":
+        owners_all = owners_all.astype(str)
     hours_all = np.asarray(bids["hour"], dtype=np.int64)
     qty_all = np.asarray(bids["quantity_mw"], dtype=np.float64)
     acc_all = np.asarray(bids["accepted_mw"], dtype=np.float64)
@@ -243,13 +256,14 @@ def market_power(result_like: Any) -> dict[str, Any]:
     n_hours = hour_labels.size
     row_stress = stress[pos_all] if n_hours else np.zeros(hours_all.shape, bool)
 
-    s_owner = owners_all[sell]
-    s_acc = acc_all[sell]
-    hhi_energy = hhi(s_owner, s_acc)
-    hhi_energy_stress = hhi(s_owner[row_stress[sell]], s_acc[row_stress[sell]])
-
-    names, codes = np.unique(s_owner, return_inverse=True)
+    # Owners are coded once: a year holds millions of bid rows and few owners.
+    names, codes = np.unique(owners_all[sell], return_inverse=True)
     codes = codes.ravel()
+    s_acc = acc_all[sell]
+    s_stress = row_stress[sell]
+    hhi_energy = _hhi_of_codes(codes, s_acc)
+    hhi_energy_stress = _hhi_of_codes(codes[s_stress], s_acc[s_stress])
+
     stress_pos = np.flatnonzero(stress)
     n_stress = int(stress_pos.size)
     pivotal_by_owner: dict[str, float | None] = {str(n): None for n in names.tolist()}
@@ -260,7 +274,7 @@ def market_power(result_like: Any) -> dict[str, Any]:
         remap = np.full(n_hours, -1, dtype=np.int64)
         remap[stress_pos] = np.arange(n_stress)
         in_stress = sell & row_stress
-        supply = supply_by_owner_hour(remap[pos_all[in_stress]], codes[row_stress[sell]],
+        supply = supply_by_owner_hour(remap[pos_all[in_stress]], codes[s_stress],
                                       qty_all[in_stress], n_stress, names.size)
         buy_stress = ~sell & row_stress
         demand = np.bincount(remap[pos_all[buy_stress]], weights=acc_all[buy_stress],
@@ -277,12 +291,13 @@ def market_power(result_like: Any) -> dict[str, Any]:
     s_price = np.asarray(bids["price_yuan_per_mwh"], dtype=np.float64)[sell]
     s_cost = np.asarray(bids["marginal_cost_yuan_per_mwh"], dtype=np.float64)[sell]
     s_qty = qty_all[sell]
-    fleet = np.full(s_owner.shape, "all")  # every offer as one owner: the fleet's markup
+    fleet = np.zeros(codes.shape, dtype=np.int64)  # every offer as one owner: the fleet
+    one = np.array(["all"])
     markup = {
-        "offered_by_owner": markup_by_owner(s_owner, s_price, s_cost, s_qty),
-        "accepted_by_owner": markup_by_owner(s_owner, s_price, s_cost, s_acc),
-        "offered_all": markup_by_owner(fleet, s_price, s_cost, s_qty).get("all"),
-        "accepted_all": markup_by_owner(fleet, s_price, s_cost, s_acc).get("all"),
+        "offered_by_owner": _markup_of_codes(names, codes, s_price, s_cost, s_qty),
+        "accepted_by_owner": _markup_of_codes(names, codes, s_price, s_cost, s_acc),
+        "offered_all": _markup_of_codes(one, fleet, s_price, s_cost, s_qty).get("all"),
+        "accepted_all": _markup_of_codes(one, fleet, s_price, s_cost, s_acc).get("all"),
     }
 
     unit_owner = dict(zip(np.asarray(units["unit_id"]).astype(str).tolist(),
