@@ -60,16 +60,15 @@ class StrategySpec:
 @dataclass(frozen=True, eq=False)
 class Group:
     """Participants playing one strategy together: ``owner`` ("" for the loads' group),
-    ``role``, ``spec`` and ``members`` (int64 positions: fleet units, or loads)."""
+    ``role``, ``spec``, ``members`` (int64 positions: fleet units, or loads) and a unique
+    ``label`` (``owner/role/strategy``, numbered when an owner plays one strategy with two
+    sets of parameters)."""
 
     owner: str
     role: str
     spec: StrategySpec
     members: np.ndarray
-
-    @property
-    def label(self) -> str:
-        return f"{self.owner or 'loads'}/{self.role}"
+    label: str
 
 
 def parse_spec(value: Any, role: str | None = None) -> StrategySpec:
@@ -150,5 +149,11 @@ def assign(strategies: Mapping[str, Any] | None, owners: np.ndarray, technologie
                 problems.append(f"{key!r}: {err}")
         raise StrategyError("strategies refused: " + "; ".join(problems))
     order = sorted(members, key=lambda k: (k[0], k[1], k[2].name, k[2].params.__repr__()))
-    return [Group(owner, role, spec, np.array(members[(role, owner, spec)], dtype=np.int64))
-            for role, owner, spec in order]
+    groups, seen = [], {}
+    for role, owner, spec in order:
+        base = f"{owner or 'loads'}/{role}/{spec.name}"
+        seen[base] = seen.get(base, 0) + 1
+        label = base if seen[base] == 1 else f"{base}#{seen[base]}"
+        groups.append(Group(owner, role, spec, np.array(members[(role, owner, spec)],
+                                                         dtype=np.int64), label))
+    return groups
