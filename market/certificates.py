@@ -26,12 +26,13 @@ operation raises :class:`CertificateError` and changes nothing.
 The registry is put together from small modules: the records, months and ticks
 (:mod:`market.certificates_lots`), its books and clock (:mod:`market.certificates_books`),
 issuing (:mod:`market.certificates_issue`), sale and retirement
-(:mod:`market.certificates_sale`) and the invariant report (:mod:`market.certificates_report`);
-everything public is re-exported here.
+(:mod:`market.certificates_sale`), the invariant report (:mod:`market.certificates_report`) and
+its JSON form (:mod:`market.certificates_state`); everything public is re-exported here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,7 @@ from market.certificates_lots import (
 )
 from market.certificates_report import RegistryReport, registry_report
 from market.certificates_sale import RegistrySales
+from market.certificates_state import registry_from_dict, registry_to_dict
 from market.errors import CertificateError, CertificateInvariantError
 
 # Names defined in the certificates_* modules are part of this module's interface.
@@ -99,6 +101,20 @@ class CertificateRegistry(RegistryIssue, RegistrySales):
         out["sellable"] = self.sellable_ticks(owner) / TICKS_PER_MWH
         del out["retired_flow"], out["expired_flow"]
         return out
+
+    # ----------------------------------------------------------------- saving
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything the registry holds as a JSON-compatible dict (format
+        ``"mengxi-certificates/1"``, described in :mod:`market.certificates_state`)."""
+        return registry_to_dict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CertificateRegistry:
+        """Restore a registry exactly from :meth:`to_dict` output; it then behaves as the
+        original would. Refuses a malformed dict (:class:`CertificateError`) or books that do
+        not add up (:class:`CertificateInvariantError`), listing every problem."""
+        return registry_from_dict(cls, d)
 
     # ----------------------------------------------------------------- invariants
 

@@ -145,7 +145,8 @@ class SessionBooks:
     # ----------------------------------------------------------------- registry book-keeping
 
     def log_registry(self, op: dict[str, Any]) -> None:
-        """Record a registry operation (replayed, in order, by :meth:`from_dict`)."""
+        """Record a registry operation in the session's history of the registry (saved with the
+        registry's books by ``to_dict``; a restore takes the books as saved, not a replay)."""
         self.registry_log.append(op)
 
     def advance_registry(self, period: str) -> None:

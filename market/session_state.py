@@ -10,9 +10,12 @@ What the service needs to restore a session exactly, and what :func:`session_to_
 * ``rounds`` in plan order: spec, status, every participant's current bids with revision and
   sequence, and the published result (with its settlement);
 * ``ledger``: every payment (``Ledger.to_records``);
-* ``registry``: the log of registry operations (clock moves, issues, transfers, retirements),
-  replayed in order on restore, and the sha256 of the registry's books, which the replay must
-  reproduce; ``holdings`` per owner and ``totals`` are there to read, not needed to restore.
+* ``registry``: the certificate registry's books (``state``,
+  :meth:`~market.certificates.CertificateRegistry.to_dict`), restored as they are; the log of
+  registry operations (clock moves, issues, transfers, retirements), kept as the session's
+  history; and the sha256 of both, which a restore checks (as it checks that the books balance
+  and were set up by the saved rules and fleet); ``holdings`` per owner and ``totals`` are
+  there to read, not needed to restore.
 
 Floats are kept as Python floats (JSON writes them exactly); NaN never appears (``None``).
 The dict holds every sealed bid of every open round: it is for persistence, never for players
@@ -44,19 +47,19 @@ from market.session_setup import (
 if TYPE_CHECKING:
     from market.session import Session
 
-FORMAT = "mengxi-session/1"
+FORMAT = "mengxi-session/2"
 
 
-def registry_sha256(registry: CertificateRegistry) -> str:
-    """Hex sha256 of the registry's books (every array of its snapshot, as lists)."""
-    snap = {k: py(v) if isinstance(v, np.ndarray) else v
-            for k, v in registry.snapshot().items()}
-    text = json.dumps(snap, sort_keys=True, separators=(",", ":"))
+def registry_sha256(state: Mapping[str, Any], log: list[dict[str, Any]]) -> str:
+    """Hex sha256 of a saved registry: its books (``state``) and its operation log, as JSON."""
+    text = json.dumps({"log": log, "state": state}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def session_to_dict(s: Session) -> dict[str, Any]:
     report = s.registry.invariant_report()
+    state = s.registry.to_dict()
+    log = json.loads(json.dumps(s.registry_log))
     return {
         "format": FORMAT,
         "session_id": s.session_id,
@@ -80,8 +83,9 @@ def session_to_dict(s: Session) -> dict[str, Any]:
         "ledger": s.ledger.to_records(),
         "registry": {
             "start_month": s.period(s.profiles.months()[0]),
-            "log": json.loads(json.dumps(s.registry_log)),
-            "state_sha256": registry_sha256(s.registry),
+            "state": state,
+            "log": log,
+            "sha256": registry_sha256(state, log),
             "holdings": {o: s.registry.owner_summary(o) for o in s.registry.names()["owner"]},
             "totals": report.totals,
         },
@@ -121,7 +125,7 @@ def session_from_dict(cls: type[Session], d: Mapping[str, Any]) -> Session:
             r.result = json.loads(json.dumps(saved["result"]))
         s.ledger = Ledger.from_records(d["ledger"])
         s.green_market.ledger = s.ledger
-        _replay(s, d["registry"]["log"])
+        _restore_registry(s, d["registry"])
         s.green_market.trades = [trade_from_dict(t) for r in s.rounds.values()
                                  if r.spec.kind == "green" and r.result
                                  for t in r.result["trades"]]
@@ -131,29 +135,34 @@ def session_from_dict(cls: type[Session], d: Mapping[str, Any]) -> Session:
         raise
     except MarketError as exc:
         raise SessionStateError(f"saved session does not restore: {exc}") from None
-    if registry_sha256(s.registry) != d["registry"]["state_sha256"]:
-        raise SessionStateError("the certificate registry's log does not replay to the saved "
-                                "books (state_sha256 differs)")
     s.ledger.check_balanced()
     return s
 
 
-def _replay(s: Session, log: list[dict[str, Any]]) -> None:
-    reg = s.registry
-    for op in log:
-        kind = op["op"]
-        if kind == "advance_to":
-            reg.advance_to(op["month"])
-        elif kind == "issue":
-            reg.issue(op["month"], op["units"], op["metered_mwh"])
-        elif kind == "transfer":
-            reg.transfer_many(op["sellers"], op["buyers"], np.array(op["ticks"], dtype=np.int64),
-                              op["modes"], units=op["units"], trades=op["trades"])
-        elif kind == "retire":
-            reg.retire_many(op["owners"], np.array(op["ticks"], dtype=np.int64), op["period"])
-        else:
-            raise SessionStateError(f"unknown registry operation {kind!r} in the saved log")
-        s.registry_log.append(op)
+def _restore_registry(s: Session, saved: Mapping[str, Any]) -> None:
+    """Put the saved certificate registry in place of the session's new one, once its sha256,
+    its books and its set-up (validity, certificate size, issuing technologies, the fleet's
+    units and owners, a clock not before the session's first month) check out."""
+    log = json.loads(json.dumps(saved["log"]))
+    if registry_sha256(saved["state"], log) != saved["sha256"]:
+        raise SessionStateError("the saved certificate registry (books or log) does not match "
+                                "its sha256; it was edited")
+    registry = CertificateRegistry.from_dict(saved["state"])
+    if _set_up(registry) != _set_up(s.registry) or registry.month < s.registry.month:
+        raise SessionStateError("the saved certificate registry was not set up by the saved "
+                                "rules and fleet")
+    s.registry = registry
+    s.green_market.registry = registry
+    s.registry_log = log
+
+
+def _set_up(registry: CertificateRegistry) -> tuple[Any, ...]:
+    """What the rules and the fleet fix in a registry: validity, certificate size, issuing
+    technologies, and the units with their technologies and owners."""
+    units = registry.to_dict()["units"]
+    return (registry.validity_months, registry.ticks_per_certificate,
+            registry.issuing_technologies, units["unit"], units["technology"],
+            [registry.unit_owner(u) for u in units["unit"]])
 
 
 # --------------------------------------------------------------------- money views

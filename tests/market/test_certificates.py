@@ -1,5 +1,6 @@
 """The certificate registry: monthly issue with carry, sales (once), retirement, expiry and the
-books (issued = held + retired + expired, per owner and in total).
+books (issued = held + retired + expired, per owner and in total), and the registry's JSON form
+(``to_dict``/``from_dict``: exact round trip, the same behaviour after a restore, refusals).
 
 Golden numbers follow DOMAIN.md, "Green electricity trading and certificates": 1 certificate =
 1 MWh, issued monthly per whole MWh with the remainder carried over, valid 2 years, none for
@@ -8,6 +9,8 @@ independent storage.
 
 from __future__ import annotations
 
+import copy
+import json
 from typing import Any
 
 import numpy as np
@@ -321,3 +324,135 @@ def test_books_balance_after_any_sequence(sequence):
     bought = lots["sold"] != 0
     assert (lots["owner"][bought] != batches["owner"][lots["batch"][bought]]).all()
     assert (lots["sold"][bought] <= SOLD_UNBUNDLED).all() and SOLD_BUNDLED == 1
+
+
+# --------------------------------------------------------------------- saving and restoring
+
+def apply(reg: CertificateRegistry, op: tuple) -> Any:
+    """Run one operation drawn from ``ops``; returns what it gave, or the refusal's message."""
+    try:
+        if op[0] == "issue":
+            return reg.issue(reg.month, ["W1", "S1"], op[1]).certificates.tolist()
+        if op[0] == "sell":
+            _, seller, buyer, quarter_mwh, mode, unit = op
+            q = quarter_mwh if mode == "unbundled" else quarter_mwh / 4
+            return reg.transfer(seller, buyer, q, mode, unit=unit, trade=quarter_mwh).tolist()
+        if op[0] == "retire":
+            return reg.retire(op[1], op[2], "2025")
+        return reg.advance_to(reg.month + op[1])
+    except CertificateError as exc:
+        return f"refused: {exc}"
+
+
+def new_registry(validity: int = 6, per_certificate: int = 1000) -> CertificateRegistry:
+    reg = CertificateRegistry("2025-01", validity_months=validity,
+                              ticks_per_certificate=per_certificate)
+    reg.register_units(["W1", "S1", "B1"], ["wind", "solar", "storage"],
+                       ["wind_co", "solar_co", "wind_co"])
+    return reg
+
+
+def restored(reg: CertificateRegistry) -> CertificateRegistry:
+    """``reg`` through JSON text and back; the restored registry writes the same text."""
+    text = json.dumps(reg.to_dict())
+    back = CertificateRegistry.from_dict(json.loads(text))
+    assert json.dumps(back.to_dict()) == text
+    return back
+
+
+def test_to_dict_is_plain_json_with_a_format(registry):
+    registry.issue("2025-01", ["W1"], [10.5])
+    registry.transfer("wind_co", "load_1", 4, "unbundled", trade=9)
+    registry.retire("load_1", 1, "2025")
+    d = registry.to_dict()
+    assert d["format"] == "mengxi-certificates/1"
+    assert (d["month"], d["validity_months"], d["next_id"]) == (month_index("2025-01"), 24, 11)
+    assert d["units"]["unit"] == ["W1", "S1", "B1", "C1"]
+    assert d["units"]["carry_ticks"] == [500, 0, 0, 0]  # 0.5 MWh carried
+    assert d["units"]["last_month"] == [month_index("2025-01"), None, None, None]
+    assert d["owners"]["owner"] == ["wind_co", "solar_co", "coal_co", "load_1"]
+    assert d["owners"]["sent"] == [4000, 0, 0, 0] and d["owners"]["retired"] == [0, 0, 0, 1000]
+    assert d["batches"]["count"] == [10] and d["transfers"]["trade"] == [9]
+    # wind_co keeps 6 MWh; load_1 holds 3 MWh and retired 1 MWh.
+    assert d["lots"]["ticks"] == [6000, 3000, 1000]
+    assert d["lots"]["state"] == [HELD, HELD, RETIRED]
+    assert json.loads(json.dumps(d)) == d
+    back = CertificateRegistry.from_dict(d)
+    d["units"]["unit"][0] = "edited"
+    d["lots"]["ticks"][0] = 0
+    assert back.names()["unit"][0] == "W1" and back.lots()["ticks"][0] == 6000  # copies
+
+
+@settings(max_examples=150, deadline=None)
+@given(ops, st.integers(1, 8), st.sampled_from([500, 1000, 2000]))
+def test_to_dict_round_trips_after_any_sequence(sequence, validity, per_certificate):
+    reg = new_registry(validity, per_certificate)
+    for op in sequence:
+        apply(reg, op)
+    back = restored(reg)
+    assert same(back.snapshot(), reg.snapshot())
+    assert (back.validity_months, back.issuing_technologies, back.ticks_per_certificate) == (
+        validity, ("wind", "solar"), per_certificate)
+    assert back.names() == reg.names()
+    assert back.invariant_report() == reg.invariant_report()
+    for owner in [*reg.names()["owner"], "nobody"]:
+        assert back.owner_summary(owner) == reg.owner_summary(owner)
+    for unit in ("W1", "S1", "B1"):
+        assert back.carry_mwh(unit) == reg.carry_mwh(unit)
+        assert back.unit_owner(unit) == reg.unit_owner(unit)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ops, ops, st.integers(1, 8))
+def test_a_restored_registry_behaves_like_the_original(before, after, validity):
+    reg = new_registry(validity)
+    for op in before:
+        apply(reg, op)
+    back = restored(reg)
+    for op in after:
+        assert apply(back, op) == apply(reg, op)  # same result, or the same refusal
+        assert same(back.snapshot(), reg.snapshot())
+    assert back.to_dict() == reg.to_dict()
+    assert back.invariant_report().ok
+
+
+def _set(d: dict, path: str, value: Any) -> None:
+    *head, last = path.split(".")
+    for key in head:
+        d = d[key]
+    d[last] = value
+
+
+def _duplicate_sale(d: dict) -> None:
+    for col in d["transfers"].values():
+        col.append(col[0])
+
+
+@pytest.mark.parametrize(("edit", "error", "message"), [
+    (lambda d: _set(d, "format", "other"), CertificateError, "format"),
+    (lambda d: d.pop("lots"), CertificateError, "missing \\['lots'\\]"),
+    (lambda d: _set(d, "extra", 1), CertificateError, "unknown keys \\['extra'\\]"),
+    (lambda d: _set(d, "validity_months", 0), CertificateError, "validity_months"),
+    (lambda d: _set(d, "lots.owner", [99] * 3), CertificateError, "lots.owner holds codes"),
+    (lambda d: _set(d, "lots.ticks", [6000.0, 3000, 1000]), CertificateError, "whole numbers"),
+    (lambda d: _set(d, "lots.state", [True, 0, 1]), CertificateError, "whole numbers"),
+    (lambda d: _set(d, "lots.ticks", [6000, 3000]), CertificateError, "one length"),
+    (lambda d: _set(d, "lots.ticks", [2**63, 3000, 1000]), CertificateError, "out of the range"),
+    (lambda d: _set(d, "owners.owner", ["a", "a", "b", "c"]), CertificateError, "repeat"),
+    (lambda d: _set(d, "lots.vintage", [0, 0, 0]), CertificateError, "vintage"),
+    (lambda d: _set(d, "next_id", 5), CertificateError, "ids"),
+    (lambda d: _set(d, "month", month_index("2024-12")), CertificateError, "after the clock"),
+    (lambda d: _set(d, "transfers.ticks", [0]), CertificateError, "more than 0 ticks"),
+    (lambda d: _set(d, "lots.ticks", [6001, 3000, 1000]), CertificateInvariantError, "issued"),
+    (_duplicate_sale, CertificateInvariantError, "sold twice"),
+])
+def test_from_dict_refuses_what_is_not_a_sound_registry(registry, edit, error, message):
+    registry.issue("2025-01", ["W1"], [10.5])
+    registry.transfer("wind_co", "load_1", 4, "unbundled", trade=9)
+    registry.retire("load_1", 1, "2025")
+    d = copy.deepcopy(registry.to_dict())
+    CertificateRegistry.from_dict(copy.deepcopy(d))  # unedited: restores
+    edit(d)
+    with pytest.raises(error, match=message) as info:
+        CertificateRegistry.from_dict(d)
+    assert isinstance(info.value, CertificateError)
