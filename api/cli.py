@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from api import cli_bench, cli_clear, cli_rules
+from api import cli_bench, cli_clear, cli_rules, cli_serve, cli_simulate, cli_studies
 
 app = typer.Typer(
     name="mengxi",
@@ -28,6 +28,9 @@ def _root() -> None:
 cli_clear.register(app)
 cli_bench.register(app)
 cli_rules.register(app)
+cli_simulate.register(app)
+cli_studies.register(app)
+cli_serve.register(app)
 
 
 def main() -> None:
