@@ -1,0 +1,188 @@
+"""A simulated year: determinism, a ledger that sums to zero, the certificate books, the
+compensation formula against the fleet table and the failures log, and the tables' shapes.
+
+Small scales (0.02-0.05) keep it fast; every run is a whole year of 8,760 hours.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from market.errors import StrategyError, SynthesisError
+from market.rules import load_preset
+from studies.outputs import write_outputs
+from studies.year import YearResult, run_year
+
+HOURLY = ("hour", "price_yuan_per_mwh", "load_mw", "curtailed_mwh", "coal_mw", "wind_mw",
+          "solar_mw", "storage_discharge_mw", "storage_charge_mw", "export_mw",
+          "wind_available_mw", "solar_available_mw", "stress", "reserve_margin")
+UNITS = ("unit_id", "owner", "technology", "nameplate_mw", "accredited_mw",
+         "marginal_cost_yuan_per_mwh", "energy_mwh", "energy_revenue_yuan",
+         "capacity_revenue_yuan", "performance_penalty_yuan", "compensation_yuan",
+         "deduction_yuan", "green_revenue_yuan", "storage_compensation_yuan",
+         "variable_cost_yuan", "fixed_cost_yuan", "profit_yuan", "fixed_cost_recovery")
+MONTHLY = ("month", "compensation_paid_yuan", "compensation_deducted_yuan", "failures",
+           "certificates_issued", "certificates_traded", "certificates_retired",
+           "green_premium_yuan_per_mwh")
+BIDS = ("hour", "owner", "unit_id", "side", "price_yuan_per_mwh", "quantity_mw", "accepted_mw",
+        "marginal_cost_yuan_per_mwh")
+
+
+@pytest.fixture(scope="module")
+def year() -> YearResult:
+    return run_year(load_preset("mengxi"), 11, 0.03)
+
+
+def test_same_seed_same_bytes_different_seed_different_results(tmp_path: Path, year):
+    again = run_year(load_preset("mengxi"), 11, 0.03)
+    other = run_year(load_preset("mengxi"), 12, 0.03)
+    for name, result in (("a", year), ("b", again), ("c", other)):
+        write_outputs(result, tmp_path / name)
+    for f in ("summary.json", "ledger.csv", "units.csv", "monthly.csv", "hourly.parquet"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
+    assert (tmp_path / "a" / "summary.json").read_bytes() != (
+        tmp_path / "c" / "summary.json").read_bytes()
+    assert not np.array_equal(year.hourly["price_yuan_per_mwh"],
+                              other.hourly["price_yuan_per_mwh"])
+    assert other.summary["seed"] == 12
+
+
+def test_the_ledger_of_the_year_sums_to_zero_in_every_period(year):
+    ledger = year.ledger
+    assert year.summary["ledger"]["imbalance_yuan"] == 0
+    assert ledger.balance() == 0
+    periods = ledger.totals_by("period")
+    assert sorted(periods) == [f"2025-{m:02d}" for m in range(1, 13)]
+    assert all(v == 0 for v in periods.values())
+    cats = ledger.totals_by("category", participant="system_operator")
+    assert set(cats) >= {"energy", "capacity_payment", "cost_allocation",
+                         "storage_compensation", "compensation"}
+
+
+def test_the_certificate_books_balance_at_year_end(year):
+    g = year.summary["green"]
+    assert g["registry_problems"] == 0
+    assert g["certificates_issued"] > 0 and g["certificates_retired"] > 0
+    assert g["certificates_issued"] == pytest.approx(
+        g["certificates_held"] + g["certificates_retired"] + g["certificates_expired"],
+        abs=1e-6)
+    assert year.monthly["certificates_issued"].sum() == g["certificates_issued"]
+    assert year.monthly["certificates_retired"].sum() == pytest.approx(g["certificates_retired"])
+    # issued in whole certificates only for the wind and solar output dispatched
+    wind_solar = year.hourly["wind_mw"].sum() + year.hourly["solar_mw"].sum()
+    assert wind_solar - 1 * len(year.units["unit_id"]) <= g["certificates_issued"] <= wind_solar
+    # obligations: retired + short = 22 % of consumption
+    assert g["obligation_mwh"] == pytest.approx(0.22 * year.hourly["load_mw"].sum(), rel=1e-6)
+    assert g["certificates_retired"] + g["shortfall_mwh"] == pytest.approx(
+        g["obligation_mwh"], abs=0.01)
+
+
+def _expected_compensation(result: YearResult, rules) -> tuple[int, int]:
+    """Gross and deducted fen from units.csv-style columns and the failures log, by the
+    formula: 330 x 0.30 / 12 yuan/kW x declared MW x 1000 a month, less the deduction
+    table's share for the month's failures; three full losses end eligibility."""
+    c = rules.compensation
+    units, fail = result.units, result.failures
+    gross = deducted = 0
+    for i in np.flatnonzero(units["compensation_eligible"]):
+        monthly = round(c.fixed_cost_standard_yuan_per_kw_yr * c.recovery_ratio / 12
+                        * units["declared_max_mw"][i] * 1000 * 100)
+        counts = np.zeros(12, dtype=int)
+        for u, m, f in zip(fail["unit_id"], fail["month"], fail["failures"], strict=True):
+            if u == units["unit_id"][i]:
+                counts[m - 1] = f
+        full = 0
+        for m in range(12):
+            if full >= c.full_losses_to_end_eligibility:
+                break
+            fraction = c.deduction_fraction(int(counts[m]))
+            gross += monthly
+            deducted += round(monthly * fraction)
+            full += fraction >= 1.0
+    return gross, deducted
+
+
+def test_compensation_paid_is_the_formula_on_the_fleet_less_deductions_from_the_failures_log():
+    rules = load_preset("no-capacity-market").with_overrides(
+        {"compensation.eligibility": "all_coal"})
+    result = run_year(rules, 5, 0.05)
+    k = result.summary["compensation"]
+    gross, deducted = _expected_compensation(result, rules)
+    assert result.failures["failures"].sum() > 0  # the check below is not vacuous
+    assert k["offset_yuan"] == 0  # no capacity market, nothing to offset
+    assert round(k["gross_yuan"] * 100) == gross
+    assert round(k["deducted_yuan"] * 100) == deducted
+    assert round(k["paid_yuan"] * 100) == gross - deducted
+    assert result.monthly["compensation_paid_yuan"].sum() == pytest.approx(k["paid_yuan"])
+    # and the ledger pays exactly that to the units' owners
+    paid = result.ledger.totals_by("category", participant="system_operator")
+    assert -paid["compensation"] - paid["deduction"] == gross - deducted
+    assert result.units["compensation_yuan"].sum() - result.units["deduction_yuan"].sum() == \
+        pytest.approx(k["paid_yuan"])
+    assert result.capacity is None
+    assert result.summary["capacity"]["clearing_price_yuan_per_kw_yr"] is None
+
+
+def test_the_tables_have_the_contract_columns_and_agree_with_each_other(year):
+    h = year.summary["hours"]
+    assert h == 8760
+    assert set(HOURLY) <= set(year.hourly)
+    assert all(len(year.hourly[k]) == h for k in year.hourly)
+    n = len(year.units["unit_id"])
+    assert set(UNITS) <= set(year.units) and all(len(v) == n for v in year.units.values())
+    assert set(MONTHLY) <= set(year.monthly)
+    assert year.monthly["month"].tolist() == list(range(1, 13))
+    assert set(BIDS) <= set(year.bids)
+    assert year.summary["energy"]["stress_hours"] == int(year.hourly["stress"].sum())
+    cost = year.summary["consumer_cost_yuan"]
+    parts = ("energy", "capacity", "compensation", "green", "storage_compensation")
+    assert cost["total"] == pytest.approx(sum(cost[k] for k in parts))
+    assert cost["capacity"] == pytest.approx(year.summary["capacity"]["payments_yuan"]
+                                             - year.summary["capacity"]["penalties_yuan"])
+    cap = year.capacity
+    assert cap is not None and cap["price"] == year.summary["capacity"][
+        "clearing_price_yuan_per_kw_yr"]
+    assert len(cap["demand_points"]) == 3
+
+
+def test_every_hour_clears_supply_equal_to_demand_and_no_bid_gets_more_than_it_asked(year):
+    b = year.bids
+    assert (b["accepted_mw"] <= b["quantity_mw"] + 1e-9).all()
+    sells = np.bincount(b["hour"], weights=np.where(b["side"] > 0, b["accepted_mw"], 0.0),
+                        minlength=8760)
+    buys = np.bincount(b["hour"], weights=np.where(b["side"] < 0, b["accepted_mw"], 0.0),
+                       minlength=8760)
+    assert np.allclose(sells, buys, atol=1e-6)
+    hourly = year.hourly
+    gen = hourly["coal_mw"] + hourly["wind_mw"] + hourly["solar_mw"] + hourly[
+        "storage_discharge_mw"]
+    assert np.allclose(gen, sells, atol=1e-6)
+    loads = np.isnan(b["marginal_cost_yuan_per_mwh"]) & (b["side"] < 0)
+    assert loads.any()
+
+
+def test_strategies_change_the_year_and_bad_inputs_are_refused():
+    rules = load_preset("mengxi")
+    base = run_year(rules, 3, 0.02)
+    held = run_year(rules, 3, 0.02, strategies={"coal": ("withholding", {"share": 0.6})})
+    assert held.summary["energy"]["avg_price_yuan_per_mwh"] > base.summary["energy"][
+        "avg_price_yuan_per_mwh"]
+    assert held.summary["strategies"]["genco-1/generator/withholding"]["params"]["share"] == 0.6
+    with pytest.raises(StrategyError):
+        run_year(rules, 3, 0.02, strategies={"coal": "bluff"})
+    with pytest.raises(SynthesisError, match="seed"):
+        run_year(rules, -1, 0.02)
+    with pytest.raises(SynthesisError, match="scale"):
+        run_year(rules, 1, 0.0)
+
+
+def test_progress_reports_every_step_to_completion():
+    seen: dict[str, tuple[int, int]] = {}
+    run_year(load_preset("mengxi"), 2, 0.01,
+             progress=lambda step, done, total: seen.__setitem__(step, (done, total)))
+    assert set(seen) == {"fleet", "capacity", "energy", "settlement", "compensation", "green",
+                         "tables"}
+    assert all(done == total for done, total in seen.values())
