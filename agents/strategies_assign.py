@@ -75,6 +75,7 @@ def parse_spec(value: Any, role: str | None = None) -> StrategySpec:
     """A strategy spec from a name, a (name, params) pair or {"name", "params"}."""
     if isinstance(value, StrategySpec):
         return value
+    params: Mapping[str, Any]
     if isinstance(value, str):
         name, params = value, {}
     elif isinstance(value, Mapping) and "name" in value:
@@ -149,7 +150,8 @@ def assign(strategies: Mapping[str, Any] | None, owners: np.ndarray, technologie
                 problems.append(f"{key!r}: {err}")
         raise StrategyError("strategies refused: " + "; ".join(problems))
     order = sorted(members, key=lambda k: (k[0], k[1], k[2].name, k[2].params.__repr__()))
-    groups, seen = [], {}
+    groups: list[Group] = []
+    seen: dict[str, int] = {}
     for role, owner, spec in order:
         base = f"{owner or 'loads'}/{role}/{spec.name}"
         seen[base] = seen.get(base, 0) + 1

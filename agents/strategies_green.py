@@ -83,11 +83,11 @@ class GreenBuyerDecision:
     state: Any = None
 
 
-def _cents(x: np.ndarray) -> np.ndarray:
+def _cents(x: np.ndarray | float) -> np.ndarray:
     return np.round(np.asarray(x, dtype=np.float64) * 100.0) / 100.0
 
 
-def _known(value: float, default: float) -> float:
+def _known(value: float | None, default: float) -> float:
     return default if value is None or not np.isfinite(value) else float(value)
 
 
@@ -103,11 +103,11 @@ def seller_decision(obs: GreenSellerObservation, rules: MarketRules, rng: np.ran
     reservation = _known(obs.expected_certificate_price_yuan, g.certificate_price_yuan)
     expected = _known(obs.expected_premium_yuan_per_mwh, g.premium_yuan_per_mwh)
     go = expected > reservation
-    ask = reservation + (expected - reservation) * rng.uniform(low, high, u)
-    ask = _cents(np.clip(ask, g.premium_min_yuan_per_mwh, g.premium_max_yuan_per_mwh))
-    cert = reservation * rng.uniform(0.9, 1.1, u)
-    cert = np.clip(cert, g.certificate_price_low_yuan, g.certificate_price_high_yuan)
-    cert = _cents(np.clip(cert, g.premium_min_yuan_per_mwh, g.premium_max_yuan_per_mwh))
+    draw = reservation + (expected - reservation) * rng.uniform(low, high, u)
+    ask = _cents(np.clip(draw, g.premium_min_yuan_per_mwh, g.premium_max_yuan_per_mwh))
+    alone = np.clip(reservation * rng.uniform(0.9, 1.1, u), g.certificate_price_low_yuan,
+                    g.certificate_price_high_yuan)
+    cert = _cents(np.clip(alone, g.premium_min_yuan_per_mwh, g.premium_max_yuan_per_mwh))
     bundled = np.floor(obs.sellable_mwh * (share if go else 0.0) * 1000.0 + 1e-9) / 1000.0
     return GreenSellerDecision(bundled, ask, cert)
 

@@ -93,7 +93,7 @@ def run_green_year(rules: MarketRules, synth: SynthFleet, groups: list[Group],
         if offers[0] and bids:
             out = call_auction(market, offers[0], bids, "bundled", period,
                                energy_price_yuan_per_mwh=price_stated)
-            if out.trades:
+            if out.trades and out.premium_yuan_per_mwh is not None:
                 premium[m] = last_premium = float(out.premium_yuan_per_mwh)
         bought = _bought(market, first_trade, loads)
         want = np.ceil(np.maximum(need - bought, 0.0) - 1e-9)
@@ -102,7 +102,7 @@ def run_green_year(rules: MarketRules, synth: SynthFleet, groups: list[Group],
         cert_offers = _unbundled_orders(offers[1], registry)
         if cert_offers and cert_bids:
             out = call_auction(market, cert_offers, cert_bids, "unbundled", period)
-            if out.trades:
+            if out.trades and out.premium_yuan_per_mwh is not None:
                 cert_price[m] = last_cert = float(out.premium_yuan_per_mwh)
         month_trades = market.trades[first_trade:]
         stats["traded"][m] = sum(t.quantity_ticks for t in month_trades) / TICKS_PER_MWH
