@@ -186,3 +186,42 @@ def test_progress_reports_every_step_to_completion():
     assert set(seen) == {"fleet", "capacity", "energy", "settlement", "compensation", "green",
                          "tables"}
     assert all(done == total for done, total in seen.values())
+
+
+def test_the_runners_fast_settlement_posts_exactly_what_settle_energy_posts():
+    from agents.fleet import synthesize_fleet
+    from agents.profiles import year_profiles
+    from agents.runner import _year_result, run_energy_year, settle_rows
+    from agents.strategies_assign import assign
+    from market.energy import settle_energy
+    from market.ledger import Ledger
+
+    rules = load_preset("mengxi")
+    synth = synthesize_fleet(rules, 4, 0.02)
+    profiles = year_profiles(synth, 2025, 4)
+    groups = assign(None, synth.fleet.owners, synth.fleet.technologies, synth.n_loads)
+    rngs = {g.label: np.random.default_rng(0) for g in groups}
+    energy = run_energy_year(rules, synth, profiles, groups, rngs, Ledger())
+    bids, actor, acc = energy.parts[0]
+    periods = np.array([f"2025-{m:02d}" for m in profiles.month])
+    fast, slow = Ledger(), Ledger()
+    settle_rows(fast, (bids.hour, actor, bids.price_ticks, bids.quantity_ticks, bids.side), acc,
+                energy.price_half_ticks, periods, energy.actors, rules)
+    h = profiles.n_hours
+    settle_energy(_year_result(rules, h, energy.price, energy.stress, energy.reserve_margin,
+                               energy.curtailed_mwh, energy.price_half_ticks, acc, bids),
+                  bids, slow, periods)
+    assert fast.n_payments > 50
+    assert fast.to_records() == slow.to_records()
+
+
+def test_a_year_with_a_learning_owner_is_reproducible():
+    rules = load_preset("mengxi")
+    spec = {"genco-1": "learning", "genco-2": ("markup", {"markup": 0.3})}
+    a = run_year(rules, 8, 0.02, strategies=spec)
+    b = run_year(rules, 8, 0.02, strategies=spec)
+    base = run_year(rules, 8, 0.02)
+    assert np.array_equal(a.hourly["price_yuan_per_mwh"], b.hourly["price_yuan_per_mwh"])
+    assert a.summary == b.summary
+    assert not np.array_equal(a.hourly["price_yuan_per_mwh"], base.hourly["price_yuan_per_mwh"])
+    assert a.ledger.balance() == 0
