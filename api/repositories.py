@@ -132,11 +132,6 @@ def batches_since(db: Db, session_id: str, version: int, after_id: int
         BidBatchRow.id > after_id).order_by(BidBatchRow.id)).all()
 
 
-def count_rows(db: Db, table: type, session_id: str) -> int:
-    return int(db.scalar(select(func.count()).select_from(table)
-                         .where(table.session_id == session_id)) or 0)
-
-
 # --------------------------------------------------------------------- events
 
 def add_events(db: Db, session_id: str, events: Sequence[tuple[str, str | None, dict[str, Any]]]

@@ -8,7 +8,8 @@
 * ``participants``: a seat taken, with the sha256 of its bearer token.
 * ``bid_batches``: every accepted batch, appended; ``base_version`` is the snapshot it was
   taken on top of, so the live state is the snapshot plus the batches of its version.
-  ``idempotency_key`` and ``response`` let a retried batch replay its first answer.
+  ``idempotency_key`` and ``request_sha256`` let a retried batch replay its first answer
+  (the receipt is made of the row's own columns).
 * ``events``: what happened in a game (joined, round opened, gate closed, cleared); the
   autoincrement ``id`` is the event id a stream resumes from.
 
@@ -106,7 +107,6 @@ class BidBatchRow(Base):
     bids: Mapped[str] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     request_sha256: Mapped[str] = mapped_column(String(64))
-    response: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

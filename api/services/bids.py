@@ -44,7 +44,7 @@ def submit(db: Db, live: LiveSessions, max_bids: int, session_id: str, participa
                 if done.request_sha256 != digest:
                     raise Refused(f"Idempotency-Key {key!r} was used for another batch; use a "
                                   "new key for a new batch")
-                return BidBatchPublic.model_validate_json(done.response), True
+                return receipt_of(done), True
         s = w.session
         revision = s.submit_bids(participant, round_id, bids)
         entry = s.round(round_id).bids[participant]
@@ -52,15 +52,18 @@ def submit(db: Db, live: LiveSessions, max_bids: int, session_id: str, participa
                           base_version=w.live.version, revision=revision,
                           sequence=entry["sequence"], bid_count=len(entry["bids"]),
                           bids=repo.dumps(entry["bids"]), idempotency_key=key,
-                          request_sha256=digest, response="", created_at=utcnow())
+                          request_sha256=digest, created_at=utcnow())
         repo.add_batch(db, row)
-        receipt = BidBatchPublic(batch_id=row.id, session_id=session_id, round_id=round_id,
-                                 participant=participant, revision=revision,
-                                 bid_count=row.bid_count, accepted_at=row.created_at)
-        row.response = receipt.model_dump_json()
-        db.flush()
         w.live.last_batch_id = row.id
+        receipt = receipt_of(row)
     return receipt, False
+
+
+def receipt_of(row: BidBatchRow) -> BidBatchPublic:
+    """The answer to an accepted batch, made of its row (so a retry gets the same)."""
+    return BidBatchPublic(batch_id=row.id, session_id=row.session_id, round_id=row.round_id,
+                          participant=row.participant, revision=row.revision,
+                          bid_count=row.bid_count, accepted_at=row.created_at)
 
 
 def _visible(s: Session, participant: str | None, round_id: str) -> BidsPublic:

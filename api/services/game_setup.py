@@ -64,13 +64,14 @@ def build_session(rules: MarketRules, setup: GameSetup, session_id: str) -> Sess
     fleet = synth.fleet
     nameplate = np.asarray(fleet.nameplate_mw, dtype=np.float64)
     ids = fleet.unit_ids.tolist()
-    available: dict[str, np.ndarray] = {}
+    available: dict[str, tuple[float, ...]] = {}
     for index, factors in ((synth.wind_index, year.wind_cf), (synth.solar_index, year.solar_cf)):
         for k, i in enumerate(index.tolist()):
-            available[ids[i]] = np.minimum(nameplate[i] * factors[window, k], nameplate[i])
+            available[ids[i]] = tuple(
+                np.minimum(nameplate[i] * factors[window, k], nameplate[i]).tolist())
     for k, i in enumerate(synth.coal_index.tolist()):
-        available[ids[i]] = np.where(year.outage[window, k], 0.0, nameplate[i])
-    loads = [Load(str(load_id), str(owner), year.load_mw[window, j],
+        available[ids[i]] = tuple(np.where(year.outage[window, k], 0.0, nameplate[i]).tolist())
+    loads = [Load(str(load_id), str(owner), tuple(year.load_mw[window, j].tolist()),
                   industrial_commercial=bool(synth.load_industrial_commercial[j]))
              for j, (load_id, owner) in enumerate(zip(synth.load_ids, synth.load_owners,
                                                       strict=True))]

@@ -134,12 +134,17 @@ def participant_view(s: Session, participant: str, round_id: str | None) -> Part
 
 def result_public(s: Session, round_id: str, participant: str | None) -> RoundResultPublic:
     """The published result; ``participant`` ``None`` (the instructor) sees every
-    participant's settlement, a participant its own."""
-    result = s.result(round_id)
-    settlement: dict[str, dict[str, int]] = result.pop("settlement", {}) or {}
+    participant's settlement, a participant its own. The result is read in place, not copied
+    (it is large, and it is serialised at once under the session's lock)."""
+    r = s.round(round_id)
+    if r.status != "cleared" or r.result is None:
+        s.result(round_id)  # raises the domain's "not published yet" refusal
+    published: dict[str, Any] = r.result or {}
+    result = {k: v for k, v in published.items() if k != "settlement"}
+    settlement: dict[str, dict[str, int]] = published.get("settlement") or {}
     if participant is not None:
         settlement = {participant: settlement.get(participant, {"net": 0})}
-    kind = str(result.get("kind", s.round(round_id).spec.kind))
+    kind = str(result.get("kind", r.spec.kind))
     price: float | None = None
     hourly: list[float | None] | None = None
     volume: float | None = None
@@ -152,9 +157,9 @@ def result_public(s: Session, round_id: str, participant: str | None) -> RoundRe
     elif kind == "green":
         price = result.get("premium_yuan_per_mwh")
         volume = result.get("volume_mwh")
-    return RoundResultPublic(round_id=round_id, kind=kind, status=s.round(round_id).status,
-                             price=price, hourly_price_yuan_per_mwh=hourly, volume=volume,
-                             result=result, settlement=settlement)
+    return RoundResultPublic(round_id=round_id, kind=kind, status=r.status, price=price,
+                             hourly_price_yuan_per_mwh=hourly, volume=volume, result=result,
+                             settlement=settlement)
 
 
 def ledger_entries(s: Session, participant: str | None, *, category: str | None = None,

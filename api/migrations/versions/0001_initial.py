@@ -78,7 +78,6 @@ def upgrade() -> None:
         sa.Column("bids", sa.Text(), nullable=False),
         sa.Column("idempotency_key", sa.String(length=200), nullable=True),
         sa.Column("request_sha256", sa.String(length=64), nullable=False),
-        sa.Column("response", sa.Text(), nullable=False),
         sa.Column("created_at", When, nullable=False),
         sa.ForeignKeyConstraint(["session_id"], ["sessions.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
