@@ -8,8 +8,9 @@
   ``(total supply offered - owner's supply offered) / demand``; below 1 some owner is pivotal,
   below about 1.1 (the CAISO screen) the hour is tight.
 * **Markup** of an offer: ``(offer price - marginal cost) / marginal cost``; an owner's markup is
-  the quantity-weighted mean over its offers with a positive marginal cost (wind, solar and
-  storage offer at zero cost, where a markup ratio is undefined).
+  the quantity-weighted mean over its price-setting offers with a positive marginal cost (wind,
+  solar and storage offer at zero cost, where a markup ratio is undefined; must-run blocks
+  offered at the floor take any price and are left out too).
 
 :func:`market_power` reads a year's result (anything with the ``bids``, ``hourly``,
 ``capacity`` and ``units`` fields of ``studies.year.YearResult``) and returns a JSON-able dict
@@ -145,9 +146,11 @@ def markup_by_owner(owners: np.ndarray | Sequence[str], price_yuan_per_mwh: np.n
     """Quantity-weighted mean markup ``(price - cost) / cost`` of each owner's offers.
 
     All inputs (n,): ``owners`` str, prices and marginal costs float64 yuan/MWh, ``weight_mw``
-    float64 (offered or accepted MW). Rows whose cost is not positive (zero-cost renewables and
-    storage, NaN for loads) or whose weight is zero are left out; an owner with no row left
-    gets ``None``. Keys are every owner present, sorted.
+    float64 (offered or accepted MW). Left out: rows whose cost is not positive (zero-cost
+    renewables and storage, NaN for loads), rows priced at or below zero (price-taking
+    blocks: must-run output offered at the floor to stay on, which sets no price), and rows
+    of zero weight; an owner with no row left gets ``None``. Keys are every owner present,
+    sorted.
     """
     names, codes = np.unique(np.asarray(owners), return_inverse=True)
     return _markup_of_codes(names, codes.ravel(), price_yuan_per_mwh,
@@ -160,7 +163,7 @@ def _markup_of_codes(names: np.ndarray, codes: np.ndarray, price_yuan_per_mwh: n
     price = np.asarray(price_yuan_per_mwh, dtype=np.float64)
     cost = np.asarray(marginal_cost_yuan_per_mwh, dtype=np.float64)
     weight = np.asarray(weight_mw, dtype=np.float64)
-    usable = np.isfinite(cost) & (cost > 0) & np.isfinite(price) & (weight > 0)
+    usable = np.isfinite(cost) & (cost > 0) & np.isfinite(price) & (price > 0) & (weight > 0)
     ratio = np.zeros(price.shape)
     ratio[usable] = (price[usable] - cost[usable]) / cost[usable]
     w = np.where(usable, weight, 0.0)

@@ -130,7 +130,8 @@ def _market_power_section(mp: Mapping[str, Any]) -> str:
     rows = [[o, by_owner.get(o), offered.get(o), accepted.get(o)] for o in owners]
     rows.append(["all owners", None, markup.get("offered_all"), markup.get("accepted_all")])
     parts.append("<p>Markup is (offer price \u2212 marginal cost) / marginal cost, weighted by "
-                 "offered or accepted MW, over offers with a positive marginal cost.</p>")
+                 "offered or accepted MW, over offers with a positive marginal cost priced "
+                 "above zero (must-run blocks at the floor take any price).</p>")
     parts.append(_table(["owner", "pivotal (share of stress hours)", "markup, offered",
                          "markup, accepted"], rows))
     return "\n".join(parts)

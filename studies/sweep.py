@@ -282,7 +282,7 @@ def run_sweep(rules: MarketRules, axes: Sequence[GridAxis], seeds: Sequence[int]
     ``task(rules, seed, scale)`` returns a summary (:func:`year_summary` by default; a test
     may pass another). A point whose overrides the rules refuse, or whose task raises, is a
     ``failed`` row with the message; the others finish. Raises :class:`StudyInputError` for
-    no seeds, repeated seeds or an unreachable scheduler.
+    no seeds, repeated seeds, a scale that is not > 0 or an unreachable scheduler.
     """
     seeds = tuple(int(s) for s in seeds)
     problems = []
@@ -290,6 +290,10 @@ def run_sweep(rules: MarketRules, axes: Sequence[GridAxis], seeds: Sequence[int]
         problems.append("no seeds: give at least one")
     if len(set(seeds)) != len(seeds):
         problems.append(f"seeds repeat: {list(seeds)}")
+    if scale is not None and not (isinstance(scale, int | float) and math.isfinite(scale)
+                                  and scale > 0):
+        problems.append(f"scale must be a number > 0 (1 is the full Mengxi fleet), "
+                        f"got {scale!r}")
     if problems:
         raise StudyInputError(problems)
     task = task or year_summary

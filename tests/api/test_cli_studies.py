@@ -194,3 +194,33 @@ def test_sweep_needs_a_grid():
     result = runner.invoke(APP, ["sweep", "mengxi"])
     assert result.exit_code == 2
     assert "--grid" in result.output
+
+
+# --------------------------------------------------------------------- real years
+
+
+def test_real_compare_of_a_preset_with_itself(tmp_path: Path):
+    result = runner.invoke(APP, ["compare", "mengxi", "mengxi", "--seeds", "2", "--scale",
+                                 "0.01", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "comparison.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) > 10
+    for row in rows:
+        assert row["mean_diff"] in ("0.0", ""), row
+        if int(row["n"]) >= 2:
+            assert (row["ci_low"], row["ci_high"]) == ("0.0", "0.0"), row
+
+
+def test_real_compare_with_a_bad_scale_is_refused():
+    result = runner.invoke(APP, ["compare", "mengxi", "mengxi", "--seeds", "1", "--scale",
+                                 "-1"])
+    assert result.exit_code == 2, result.output
+    assert "scale must be a number > 0" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_sweep_with_a_bad_scale_is_refused_before_any_point_runs(fake_years):
+    result = runner.invoke(APP, ["sweep", "mengxi", "--grid", f"{CONE}=300", "--scale", "0"])
+    assert result.exit_code == 2, result.output
+    assert "scale must be a number > 0" in result.output

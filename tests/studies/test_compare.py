@@ -214,3 +214,30 @@ def test_write_comparison_files(tmp_path: Path):
     again = write_comparison(c, tmp_path / "again")
     for kind in ("csv", "json", "png"):
         assert again[kind].read_bytes() == paths[kind].read_bytes()
+
+
+# --------------------------------------------------------------------- real years
+
+
+def test_real_years_compared_with_themselves_differ_by_exactly_zero():
+    rules = load_preset("mengxi")
+    c = compare_rules(rules, rules, seeds=[0, 2], scale=0.02)
+    assert len(c.rows) == len(c.metrics) > 10
+    for r in c.rows:
+        assert r.mean_diff in (0.0, None), r
+        if r.n >= 2:
+            assert (r.std_diff, r.ci_low, r.ci_high) == (0.0, 0.0, 0.0), r
+    assert {r.metric: r.n for r in c.rows}["energy.avg_price_yuan_per_mwh"] == 2
+
+
+def test_real_years_without_a_capacity_market():
+    a = load_preset("mengxi")
+    b = load_preset("no-capacity-market")
+    c = compare_rules(a, b, seeds=[0, 1], scale=0.01)
+    rows = {r.metric: r for r in c.rows}
+    # no clearing price under B: nothing to pair
+    assert rows["capacity.clearing_price_yuan_per_kw_yr"].n == 0
+    assert rows["capacity.clearing_price_yuan_per_kw_yr"].mean_diff is None
+    # consumers stop paying for capacity
+    cap_cost = rows["consumer_cost_yuan.capacity"]
+    assert cap_cost.mean_b == 0.0 and cap_cost.mean_diff == -cap_cost.mean_a < 0

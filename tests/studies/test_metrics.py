@@ -120,12 +120,13 @@ def test_markup_by_hand_with_zero_costs_left_out():
     # A: 10 MW at 110 over cost 100 (0.1) and 30 MW at 150 over 100 (0.5)
     #    -> (10 * 0.1 + 30 * 0.5) / 40 = 16 / 40 = 0.4
     # B: zero-cost wind at -50 only: undefined -> None
-    # C: 20 MW at 90 over 100 (-0.1) and a NaN-cost row (a load) left out -> -0.1
+    # C: 20 MW at 90 over 100 (-0.1); a NaN-cost row (a load) and a must-run block at the
+    #    floor (-50 over cost 100: price-taking) left out -> -0.1
     out = markup_by_owner(
-        np.array(["A", "A", "B", "C", "C"]),
-        np.array([110.0, 150.0, -50.0, 90.0, 1500.0]),
-        np.array([100.0, 100.0, 0.0, 100.0, np.nan]),
-        np.array([10.0, 30.0, 50.0, 20.0, 40.0]),
+        np.array(["A", "A", "B", "C", "C", "C"]),
+        np.array([110.0, 150.0, -50.0, 90.0, 1500.0, -50.0]),
+        np.array([100.0, 100.0, 0.0, 100.0, np.nan, 100.0]),
+        np.array([10.0, 30.0, 50.0, 20.0, 40.0, 70.0]),
     )
     assert out["A"] == pytest.approx(0.4)
     assert out["B"] is None
@@ -170,6 +171,7 @@ def tiny_year(side_words: bool = False, capacity: bool = True) -> SimpleNamespac
     rows = [
         # hour, owner, unit, side, price, quantity, accepted, cost
         (0, "g1", "coal-1", sell, 100.0, 50.0, 50.0, 100.0),
+        (0, "g1", "coal-1", sell, -50.0, 30.0, 30.0, 100.0),  # must-run at the floor
         (0, "g2", "wind-1", sell, 0.0, 50.0, 30.0, 0.0),
         (0, "r1", "", buy, 1500.0, 80.0, 80.0, np.nan),
         (1, "g1", "coal-1", sell, 300.0, 60.0, 60.0, 200.0),
@@ -212,9 +214,9 @@ def tiny_year(side_words: bool = False, capacity: bool = True) -> SimpleNamespac
 @pytest.mark.parametrize("side_words", [False, True])
 def test_market_power_of_a_tiny_year_by_hand(side_words):
     mp = market_power(tiny_year(side_words))
-    # energy: accepted sells g1 50+60+30+0 = 140, g2 30+40+40 = 110 of 250
-    #   -> 10,000 * (.56^2 + .44^2) = 3,136 + 1,936 = 5,072
-    assert mp["hhi"]["energy"] == pytest.approx(5072.0)
+    # energy: accepted sells g1 50+30+60+30+0 = 170, g2 30+40+40 = 110 of 280
+    #   -> 10,000 * (170^2 + 110^2) / 280^2 = 10,000 * 41,000 / 78,400
+    assert mp["hhi"]["energy"] == pytest.approx(1e4 * 41_000 / 78_400)
     # stress hours only: g1 60+30 = 90, g2 40+40 = 80 of 170
     #   -> 10,000 * (8,100 + 6,400) / 28,900
     assert mp["hhi"]["energy_stress_hours"] == pytest.approx(1e4 * 14_500 / 28_900)
@@ -235,7 +237,8 @@ def test_market_power_of_a_tiny_year_by_hand(side_words):
     assert mp["rsi"]["mean"] == pytest.approx((0.4 + 40 / 70) / 2)
     assert mp["rsi"]["share_below_screen"] == 1.0
 
-    # markups (cost > 0 only): g1 offered: 50*0 + 60*0.5 + 60*0 + 20*1.0 = 50 over 190 MW;
+    # markups (cost > 0, price > 0: the must-run block at -50 is left out):
+    #   g1 offered: 50*0 + 60*0.5 + 60*0 + 20*1.0 = 50 over 190 MW;
     #   accepted: 60*0.5 = 30 over 50+60+30 = 140; g2: storage 220 over 200 = 0.1 both ways.
     m = mp["markup"]
     assert m["offered_by_owner"]["g1"] == pytest.approx(50 / 190)
@@ -299,3 +302,27 @@ def test_summary_value_reads_dotted_paths():
         summary_value(summary, "rules_name")
     with pytest.raises(KeyError, match="not a table"):
         summary_value(summary, "renewable_share.x")
+
+
+# --------------------------------------------------------------------- a real year
+
+
+def test_real_year_truthful_offers_have_zero_markup_and_a_marked_up_owner_shows_it():
+    from market.rules import load_preset
+    from studies.year import run_year
+
+    rules = load_preset("mengxi")
+    truthful = run_year(rules, 1, scale=0.01).summary["market_power"]
+    # every generator offers at its marginal cost (must-run at the floor is left out)
+    assert truthful["markup"]["offered_all"] == pytest.approx(0.0, abs=1e-9)
+    for value in truthful["markup"]["offered_by_owner"].values():
+        assert value is None or value == pytest.approx(0.0, abs=1e-9)
+    for value in truthful["hhi"].values():
+        assert value is None or 0 < value <= 10_000
+    json.dumps(truthful, allow_nan=False)
+
+    marked = run_year(rules, 1, scale=0.01, strategies={"genco-1": ("markup", {"markup": 0.2})})
+    offered = marked.summary["market_power"]["markup"]["offered_by_owner"]
+    assert offered["genco-1"] == pytest.approx(0.2, abs=1e-4)  # prices on the 0.01 grid
+    assert offered["genco-2"] == pytest.approx(0.0, abs=1e-9)
+    assert market_power(marked) == marked.summary["market_power"]

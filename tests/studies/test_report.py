@@ -279,3 +279,25 @@ def test_yuan_scale_and_value_format():
     assert format_value(12.345) == "12.35"
     assert format_value(0.0123456) == "0.01235"
     assert format_value(True) == "yes"
+
+
+# --------------------------------------------------------------------- a real year
+
+
+def test_a_real_small_year_writes_the_same_report_twice(tmp_path: Path):
+    from market.rules import load_preset
+    from studies.year import run_year
+
+    rules = load_preset("mengxi")
+    first = run_year(rules, 0, scale=0.02)
+    assert first.summary["energy"]["stress_hours"] > 0  # the pivotal/RSI section has data
+    path = write_report(first, tmp_path / "a")
+    write_report(run_year(rules, 0, scale=0.02), tmp_path / "b")
+    a, b = digest_tree(tmp_path / "a"), digest_tree(tmp_path / "b")
+    assert len(a) == 8 and a == b
+    html = path.read_text(encoding="utf-8")
+    assert rules.sha256() in html and "<code>mengxi</code>" in html
+    rsi = first.summary["market_power"]["rsi"]["mean"]
+    assert format_value(rsi) in html
+    for name in PLOT_FILES.values():
+        assert png_size(tmp_path / "a" / "plots" / name) == (1000, 500)

@@ -205,12 +205,14 @@ def test_sweep_starts_its_own_local_cluster_of_two_workers():
     assert all(r.summary["worker"].startswith("tcp://") for r in result.rows)
 
 
-def test_sweep_refuses_no_seeds_and_repeated_seeds(client):
+def test_sweep_refuses_no_seeds_repeated_seeds_and_a_bad_scale(client):
     axes = parse_grid(RULES, [f"{CONE}=300"])
     with pytest.raises(StudyInputError, match="no seeds"):
         run_sweep(RULES, axes, (), client=client, task=fake_task())
     with pytest.raises(StudyInputError, match="repeat"):
         run_sweep(RULES, axes, (1, 1), client=client, task=fake_task())
+    with pytest.raises(StudyInputError, match="scale must be a number > 0"):
+        run_sweep(RULES, axes, (1,), -0.5, client=client, task=fake_task())
 
 
 def test_write_sweep_files(client, tmp_path: Path):
@@ -234,3 +236,16 @@ def test_write_sweep_files(client, tmp_path: Path):
     assert [p["ok"] for p in data["points"]] == [2, 0, 2, 0, 0, 0]
     assert data["rows"][0]["summary"]["energy"]["avg_price_yuan_per_mwh"] == 225.0
     assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_real_sweep_gives_the_numbers_of_each_year_run_alone(client):
+    from studies.year import run_year
+
+    axes = parse_grid(RULES, [f"{CONE}=250,400"])
+    result = run_sweep(RULES, axes, (0, 1), 0.01, client=client)
+    assert [r.status for r in result.rows] == ["ok"] * 4
+    for row in result.rows:
+        alone = run_year(RULES.with_overrides(row.overrides), row.seed, scale=0.01)
+        assert row.summary == alone.summary
+    assert result.rows[0].summary["rules_sha256"] == \
+        RULES.with_overrides({CONE: 250.0}).sha256()
