@@ -144,7 +144,9 @@ class ParticipantsPublic(BaseModel):
 
 class UnitView(BaseModel):
     """A unit you own. ``available_mw`` has one value per hour of ``ParticipantView.hours``;
-    ``marginal_cost_yuan_per_mwh`` is ``None`` where the game gives none (storage)."""
+    ``marginal_cost_yuan_per_mwh`` is ``None`` where the game gives none (storage);
+    ``min_output_fraction`` (share of nameplate) must run in the heating season when
+    ``winter_must_run``; ``lowest_offer_yuan_per_mwh`` is the lowest price its class offers."""
 
     unit: str
     technology: str
@@ -157,6 +159,9 @@ class UnitView(BaseModel):
     storage_energy_mwh: float | None
     storage_soc_mwh: float | None
     sellable_certificates_mwh: float | None
+    min_output_fraction: float
+    winter_must_run: bool
+    lowest_offer_yuan_per_mwh: float | None
     available_mw: list[float]
 
 
@@ -184,13 +189,15 @@ class MarketLimits(BaseModel):
 
 class ParticipantView(BaseModel):
     """What a participant (or its bot) needs to bid: its units and loads, with availability
-    and demand for the hours of ``round`` (the current round unless asked for another), the
-    limits, and its certificates."""
+    and demand for the hours of ``round`` (the current round unless asked for another): their
+    session hour indices (what a bid names), hour of the rules' year (0-based) and calendar
+    month; the limits, and its certificates."""
 
     session_id: str
     participant: str
     round: RoundPublic | None
     hours: list[int]
+    hour_of_year: list[int]
     month_of_hour: list[int]
     units: list[UnitView]
     loads: list[LoadView]

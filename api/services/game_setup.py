@@ -17,6 +17,7 @@ game (the session's loads are the synthesised loads only).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -47,9 +48,13 @@ class GameSetup:
     obligation: bool = True
 
 
-def build_session(rules: MarketRules, setup: GameSetup, session_id: str) -> Session:
-    """The domain session of a new game. Raises :class:`~market.errors.SynthesisError` or
-    :class:`~market.errors.SessionSetupError` (every problem listed) when it cannot be built."""
+def build_session(rules: MarketRules, setup: GameSetup, session_id: str
+                  ) -> tuple[Session, dict[str, dict[str, Any]]]:
+    """The domain session of a new game, and per unit the traits the synthesis gave it that
+    the session does not hold (``min_output_fraction``, share of nameplate;
+    ``winter_must_run``; ``lowest_offer_yuan_per_mwh``), for bots. Raises
+    :class:`~market.errors.SynthesisError` or :class:`~market.errors.SessionSetupError` (every
+    problem listed) when it cannot be built."""
     synth = synthesize_fleet(rules, setup.seed, setup.scale, assumptions=FleetAssumptions(
         genco_count=setup.gencos, retailer_count=setup.retailers))
     year = year_profiles(synth, rules.meta.year, setup.seed)
@@ -84,5 +89,12 @@ def build_session(rules: MarketRules, setup: GameSetup, session_id: str) -> Sess
                          obligation=setup.obligation)
     costs = {ids[i]: float(synth.marginal_cost_yuan_per_mwh[i]) for i in range(len(ids))
              if fleet.technologies[i] != "storage"}
-    return Session(rules, fleet, loads, profiles, plan, seed=setup.seed,
-                   marginal_cost_yuan_per_mwh=costs, session_id=session_id)
+    session = Session(rules, fleet, loads, profiles, plan, seed=setup.seed,
+                      marginal_cost_yuan_per_mwh=costs, session_id=session_id)
+    traits = {ids[i]: {"min_output_fraction": float(synth.min_output_fraction[i]),
+                       "winter_must_run": bool(synth.winter_must_run[i]),
+                       "lowest_offer_yuan_per_mwh": (
+                           None if fleet.technologies[i] == "storage"
+                           else float(synth.lowest_offer_yuan_per_mwh[i]))}
+              for i in range(len(ids))}
+    return session, traits

@@ -39,7 +39,7 @@ def join(db: Db, live: LiveSessions, session_id: str, body: ParticipantJoin
         s.join(seat)
         repo.add_participant(db, session_id, seat, body.display_name, token_sha256(token))
         w.save()
-        view = views.participant_view(s, seat, None)
+        view = views.participant_view(s, w.row, seat, None)
     return ParticipantJoined(session_id=session_id, participant=seat, token=token, view=view)
 
 
@@ -53,5 +53,5 @@ def list_participants(db: Db, session_id: str) -> ParticipantsPublic:
 
 def view(db: Db, live: LiveSessions, session_id: str, participant: str,
          round_id: str | None) -> ParticipantView:
-    with reading(db, live, session_id) as (_row, s):
-        return views.participant_view(s, participant, round_id)
+    with reading(db, live, session_id) as (row, s):
+        return views.participant_view(s, row, participant, round_id)

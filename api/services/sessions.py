@@ -52,7 +52,7 @@ def create_session(db: Db, live: LiveSessions, settings: Settings, body: Session
                       green_product=body.green_product, green_mode=body.green_mode,
                       obligation=body.obligation)
     session_id = new_session_id()
-    session = build_session(rules, setup, session_id)
+    session, traits = build_session(rules, setup, session_id)
     state = repo.dumps(session.to_dict())
     token = None
     with live.writing(None), db.begin():
@@ -62,7 +62,8 @@ def create_session(db: Db, live: LiveSessions, settings: Settings, body: Session
             instructor = repo.add_instructor(db, token_sha256(token))
         row = SessionRow(id=session_id, instructor_id=instructor.id, name=body.name,
                          rules_name=rules.meta.name, rules_sha256=rules.sha256(),
-                         setup=json.dumps({"preset": body.preset, **asdict(setup)}),
+                         setup=json.dumps({"preset": body.preset, **asdict(setup),
+                                           "unit_traits": traits}),
                          snapshot_version=1)
         repo.add_session(db, row, state)
         repo.add_events(db, session_id, [("session_created", None, {"name": body.name})]

@@ -70,11 +70,16 @@ def seat_list(s: Session) -> list[SeatPublic]:
                        taken=p in taken) for p in seats(s)]
 
 
+def setup_of(row: SessionRow) -> dict[str, Any]:
+    """How the game was made (without the per-unit traits, which ``/me`` shows)."""
+    return {k: v for k, v in json.loads(row.setup).items() if k != "unit_traits"}
+
+
 def session_public(row: SessionRow, s: Session) -> SessionPublic:
     cur = s.next_round()
     return SessionPublic(
         id=row.id, name=row.name, rules_name=row.rules_name, rules_sha256=row.rules_sha256,
-        created_at=row.created_at, setup=json.loads(row.setup), status=status_of(s),  # type: ignore[arg-type]
+        created_at=row.created_at, setup=setup_of(row), status=status_of(s),  # type: ignore[arg-type]
         current_round=None if cur is None else round_public(s, cur),
         rounds_total=len(s.rounds),
         rounds_cleared=sum(r.status == "cleared" for r in s.rounds.values()),
@@ -93,9 +98,13 @@ def limits(s: Session) -> MarketLimits:
         price_tick_yuan=r.ticks.price_yuan, quantity_tick_mw=r.ticks.quantity_mw)
 
 
-def participant_view(s: Session, participant: str, round_id: str | None) -> ParticipantView:
+def participant_view(s: Session, row: SessionRow, participant: str, round_id: str | None
+                     ) -> ParticipantView:
     """The participant's units and loads with availability and demand in the hours of
     ``round_id`` (default: the current round; no hours for rounds without hours)."""
+    setup = json.loads(row.setup)
+    traits: dict[str, dict[str, Any]] = setup.get("unit_traits", {})
+    first_hour = 24 * int(setup.get("start_day", 0))
     rid = round_id if round_id is not None else s.next_round()
     spec = None if rid is None else s.round(rid).spec
     hours = list(spec.hours) if spec is not None else []
@@ -111,6 +120,7 @@ def participant_view(s: Session, participant: str, round_id: str | None) -> Part
         nameplate = float(fleet.nameplate_mw[i])
         sellable = (registry.sellable_ticks(participant, uid) / TICKS_PER_MWH
                     if tech in issuing else None)
+        trait = traits.get(uid, {})
         units.append(UnitView(
             unit=uid, technology=tech, nameplate_mw=nameplate,
             capacity_credit=float(credit[i]) / nameplate if nameplate else 0.0,
@@ -119,6 +129,9 @@ def participant_view(s: Session, participant: str, round_id: str | None) -> Part
             supported_units=list(fleet.supported_units[i]),
             storage_energy_mwh=energy.get(uid), storage_soc_mwh=soc.get(uid),
             sellable_certificates_mwh=sellable,
+            min_output_fraction=float(trait.get("min_output_fraction", 0.0)),
+            winter_must_run=bool(trait.get("winter_must_run", False)),
+            lowest_offer_yuan_per_mwh=trait.get("lowest_offer_yuan_per_mwh"),
             available_mw=[float(v) for v in s.available[i, hours]]))
     loads = [LoadView(load=ld.load_id, industrial_commercial=ld.industrial_commercial,
                       obligated=ld.obligated, demand_mw=[ld.demand_mw[h] for h in hours])
@@ -126,6 +139,7 @@ def participant_view(s: Session, participant: str, round_id: str | None) -> Part
     return ParticipantView(
         session_id=s.session_id, participant=participant,
         round=None if rid is None else round_public(s, rid), hours=hours,
+        hour_of_year=[first_hour + h for h in hours],
         month_of_hour=[s.profiles.month_of_hour[h] for h in hours], units=units, loads=loads,
         limits=limits(s),
         sellable_certificates_mwh=registry.sellable_ticks(participant) / TICKS_PER_MWH,

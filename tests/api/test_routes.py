@@ -84,7 +84,11 @@ def test_join_seats(client: TestClient) -> None:
     assert r.status_code == 404 and "genco-1" in r.json()["detail"]
     view = game.view("genco-3")
     assert [u["unit"] for u in view["units"]] == ["coal_sub-001"]
-    assert view["units"][0]["marginal_cost_yuan_per_mwh"] > 0
+    unit = view["units"][0]
+    assert unit["marginal_cost_yuan_per_mwh"] > 0 and unit["accredited_mw"] == 297.5
+    assert unit["winter_must_run"] is True  # subcritical CHP runs in the heating season
+    usc = game.view("genco-1")["units"][0]
+    assert usc["winter_must_run"] is False and 0 < usc["min_output_fraction"] < 1
     assert view["limits"]["energy_price_cap_yuan_per_mwh"] == 1500.0
     lobby = client.get(game.url("/lobby")).json()
     assert {x["participant"] for x in lobby["seats"] if x["taken"]} == {"genco-1", "genco-3"}
@@ -94,6 +98,26 @@ def test_join_seats(client: TestClient) -> None:
         game.join()
     r = client.post(game.url("/participants"), json={})
     assert r.status_code == 409 and "every seat" in r.json()["detail"]
+
+
+def test_the_view_a_bot_builds_on(client: TestClient) -> None:
+    game = new_game(client, join=("genco-6", "retailer-1"), start_day=31, hours_per_round=12)
+    game.open()
+    game.clear("capacity")
+    assert game.open() == "energy-02-01"
+    view = game.view("genco-6")
+    assert view["round"]["kind"] == "energy" and view["hours"] == list(range(12))
+    assert view["hour_of_year"] == list(range(31 * 24, 31 * 24 + 12))
+    assert view["month_of_hour"] == [2] * 12
+    storage = view["units"][0]
+    assert storage["technology"] == "storage" and storage["marginal_cost_yuan_per_mwh"] is None
+    assert storage["storage_energy_mwh"] == 1600.0 and storage["storage_soc_mwh"] == 800.0
+    assert storage["available_mw"] == [400.0] * 12
+    load = game.view("retailer-1")["loads"][0]
+    assert len(load["demand_mw"]) == 12 and min(load["demand_mw"]) > 0
+    later = client.get(game.url("/me"), params={"round_id": "energy-02-02"},
+                       headers=game.as_("genco-6")).json()
+    assert later["hours"] == list(range(12, 24)) and later["round"]["status"] == "pending"
 
 
 def _bid_all(game: Game, round_id: str, offers: Any) -> None:
