@@ -22,7 +22,7 @@ from api import repositories as repo
 from api.errors import ApiError, session_not_found
 from api.live import LiveSession, LiveSessions
 from api.tables import SessionRow
-from market.errors import BidsRefused
+from market.errors import MarketError
 from market.session import Session
 
 #: Domain events published to clients, by the name they are published under.
@@ -75,6 +75,7 @@ def event_rows(session: Session, start: int) -> list[tuple[str, str | None, dict
 
 @contextmanager
 def writing(db: Db, live: LiveSessions, session_id: str) -> Iterator[Writing]:
+    w: Writing | None = None
     with live.writing(session_id):
         try:
             with db.begin():
@@ -88,8 +89,12 @@ def writing(db: Db, live: LiveSessions, session_id: str) -> Iterator[Writing]:
                 if w.snapshot:
                     state = repo.dumps(w.session.to_dict())
                     current.version = repo.write_snapshot(db, row, state)
-        except (BidsRefused, ApiError):
-            raise  # refused before anything changed: the live session is intact
+        except (ApiError, MarketError):
+            # A refusal: the domain refuses before it changes anything (and every change it
+            # makes logs an event), so the live session is intact unless events were added.
+            if w is None or len(w.session.events) != w.events_before:
+                live.evict(session_id)
+            raise
         except BaseException:
             live.evict(session_id)
             raise

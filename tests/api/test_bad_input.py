@@ -114,7 +114,8 @@ def test_nan_and_infinity(energy_game: Game, settings: Settings) -> None:
 def test_every_bad_bid_is_listed(energy_game: Game, settings: Settings) -> None:
     g = energy_game
     good = energy_offers(g.view("genco-1"))
-    bad_at = {1: {"quantity": -1}, 4: {"price": 9999}, 7: {"unit": "storage-001"}}
+    bad_at: dict[int, dict[str, Any]] = {1: {"quantity": -1}, 4: {"price": 9999},
+                                         7: {"unit": "storage-001"}}
     bids = [{**b, **bad_at.get(i, {})} for i, b in enumerate(good[:10])]
     body = _refused(g, settings, lambda: g.bid("genco-1", "energy-01-01", bids), 422)
     assert {p["index"] for p in body["problems"]} == set(bad_at)
@@ -201,7 +202,7 @@ def test_a_batch_is_taken_whole_or_refused_whole(energy_game: Game, settings: Se
     good = energy_offers(g.view("genco-1"))
     picks = data.draw(st.lists(st.sampled_from(range(len(good))), min_size=1, max_size=8,
                                unique=True))
-    spoil = data.draw(st.lists(st.sampled_from([
+    spoil: list[dict[str, Any]] = data.draw(st.lists(st.sampled_from([
         {"quantity": -1.0}, {"quantity": 0.0}, {"price": 1500.5}, {"price": 0.001},
         {"unit": "wind-001"}, {"hour": 99}, {"side": "buy"}]), max_size=len(picks)))
     bids = [dict(good[i]) for i in picks]

@@ -202,3 +202,43 @@ def test_a_small_cache_still_serves_every_session(db_kind: str,
             assert mine["data"][0]["revision"] == 2
             assert mine["data"][0]["bids"][0]["price"] == 10.0 + k + 3
         assert client.get(f"{API}/health").status_code == 200
+
+
+def test_refusals_keep_the_live_session(game: Game) -> None:
+    live = game.client.app.state.live  # type: ignore[attr-defined]
+    game.open()
+    offers = capacity_offers(game.view("genco-1"))
+    assert game.bid("genco-1", "capacity", offers).status_code == 201
+    rebuilds = live.rebuilds
+    assert game.bid("genco-1", "capacity", [{**offers[0], "price": -1}]).status_code == 422
+    assert game.bid("genco-1", "energy-01-01", offers).status_code == 409
+    assert game.client.post(game.url("/rounds/open"),
+                            headers=game.as_("instructor")).status_code == 409
+    game.client.post(game.url("/rounds/capacity/close"), headers=game.as_("instructor"))
+    assert game.bid("genco-2", "capacity", offers).status_code == 409  # after the gate
+    assert live.rebuilds == rebuilds  # refused before anything changed: nothing rebuilt
+
+
+def test_a_failed_clear_changes_nothing(game: Game, settings: Settings,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from api import repositories
+    from tests.api.conftest import db_state
+
+    game.open()
+    for seat in SEATS[:3]:
+        game.bid(seat, "capacity", capacity_offers(game.view(seat)))
+    before = db_state(settings, game.id)
+    live_before = live_state(game.client, game.id)
+
+    def broken(*_args: Any, **_kw: Any) -> int:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(repositories, "write_snapshot", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        game.client.post(game.url("/rounds/capacity/clear"), headers=game.as_("instructor"))
+    monkeypatch.undo()
+    assert db_state(settings, game.id) == before  # the clear rolled back whole
+    assert live_state(game.client, game.id) == live_before  # memory followed the database
+    current = game.client.get(game.url("/rounds/current"), headers=game.as_("genco-1")).json()
+    assert current["round"]["status"] == "open"
+    assert game.clear("capacity")["status"] == "cleared"
