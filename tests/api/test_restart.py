@@ -106,3 +106,35 @@ def test_acknowledged_bids_survive_a_killed_server(db_kind: str,
         offers = [o for o in cleared.json()["result"]["offers"] if not o["imputed"]]
         assert [(o["participant"], o["price_yuan_per_kw_yr"]) for o in offers] == \
             [("genco-1", 60.0)]
+
+
+def test_events_are_pushed_while_the_stream_is_open(tmp_path: Path) -> None:
+    import threading
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'served.sqlite'}")
+    with server(settings, tmp_path / "server.log") as (base, _proc):
+        made = httpx.post(f"{base}/sessions", json={"seed": 5}).json()
+        sid = made["session"]["id"]
+        boss = {"Authorization": f"Bearer {made['instructor_token']}"}
+        seen: list[str] = []
+        listening = threading.Event()
+
+        def listen() -> None:
+            with httpx.stream("GET", f"{base}/sessions/{sid}/events", headers=boss,
+                              timeout=30) as r:
+                listening.set()
+                for line in r.iter_lines():
+                    if line.startswith("event: "):
+                        seen.append(line.removeprefix("event: "))
+                    if "round_cleared" in seen:
+                        return
+
+        reader = threading.Thread(target=listen, daemon=True)
+        reader.start()
+        assert listening.wait(30)
+        time.sleep(0.5)
+        httpx.post(f"{base}/sessions/{sid}/rounds/open", headers=boss)
+        httpx.post(f"{base}/sessions/{sid}/rounds/capacity/clear", headers=boss)
+        reader.join(30)
+        assert not reader.is_alive()
+        assert seen == ["session_created", "round_opened", "gate_closed", "round_cleared"]
