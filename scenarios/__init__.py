@@ -1,0 +1,1 @@
+"""Scenario presets (TOML) and example order books, shipped as package data."""
