@@ -7,6 +7,17 @@
 """
 
 from market.errors import RulesError, UnknownPresetError
+from market.rules.agents import (
+    AgentRules,
+    GreenBuyerParams,
+    GreenSellerParams,
+    LearningParams,
+    MarkupParams,
+    RunnerRules,
+    StorageArbitrageParams,
+    StrategyRules,
+    WithholdingParams,
+)
 from market.rules.base import RulesProblem
 from market.rules.capacity import TECHNOLOGIES, CapacityCredit, CapacityRules, DemandPoint
 from market.rules.compensation import CompensationRules, Deduction
@@ -16,10 +27,18 @@ from market.rules.green import GreenRules
 from market.rules.loading import SCENARIOS_DIR, load_preset, load_rules, preset_names, preset_path
 from market.rules.market_rules import MarketRules
 from market.rules.meta import MetaRules, TickRules
+from market.rules.profiles import (
+    LoadProfileRules,
+    OutageRules,
+    SolarProfileRules,
+    WindProfileRules,
+    outage_problems,
+)
 
 __all__ = [
     "SCENARIOS_DIR",
     "TECHNOLOGIES",
+    "AgentRules",
     "CapacityCredit",
     "CapacityRules",
     "CompensationRules",
@@ -29,17 +48,30 @@ __all__ = [
     "ExportRules",
     "FleetRules",
     "GeneratorClass",
+    "GreenBuyerParams",
     "GreenRules",
+    "GreenSellerParams",
+    "LearningParams",
+    "LoadProfileRules",
     "LoadRules",
     "MarketRules",
+    "MarkupParams",
     "MetaRules",
+    "OutageRules",
     "RulesError",
     "RulesProblem",
+    "RunnerRules",
+    "SolarProfileRules",
+    "StorageArbitrageParams",
     "StorageClass",
+    "StrategyRules",
     "TickRules",
     "UnknownPresetError",
+    "WindProfileRules",
+    "WithholdingParams",
     "load_preset",
     "load_rules",
+    "outage_problems",
     "preset_names",
     "preset_path",
 ]

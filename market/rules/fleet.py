@@ -1,5 +1,6 @@
-"""The Mengxi-like fleet that agents synthesise: unit counts and sizes, cost ranges, loads and
-export blocks, by technology class.
+"""The Mengxi-like fleet that agents synthesise: unit counts and sizes, cost ranges, fixed costs,
+owners, the coal registered as supporting renewable bases, loads and export blocks, by
+technology class.
 
 Class names are the technologies of :class:`market.rules.capacity.CapacityCredit`, which is
 how a class refers to its capacity credit (``rules.capacity.capacity_credit[name]``). Storage
@@ -49,6 +50,9 @@ class GeneratorClass(RulesModel):
     """High end of the minimum stable output, share of nameplate (where given)."""
     winter_must_run: Flag = False
     """Combined heat and power: must run in the heating season."""
+    fixed_cost_yuan_per_kw_yr: NonNegative | None = None
+    """Annual fixed cost per kW of nameplate, yuan/kW-yr [E]; None (coal) = the compensation's
+    fixed-cost standard (``compensation.fixed_cost_standard_yuan_per_kw_yr``)."""
 
     @classmethod
     def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -99,6 +103,10 @@ class StorageClass(RulesModel):
     """Charge and discharge power of each unit, MW."""
     energy_mwh: Positive = 1600.0
     """Energy of each unit, MWh (4 hours at full power)."""
+    fixed_cost_yuan_per_kw_yr: NonNegative = 600.0
+    """Annual fixed cost per kW of power, yuan/kW-yr [E]."""
+    initial_soc_fraction: Fraction = 0.5
+    """State of charge at the first hour of the year, share of the energy [E]."""
 
 
 class LoadRules(RulesModel):
@@ -110,6 +118,19 @@ class LoadRules(RulesModel):
     """System peak load at scale 1, MW."""
     value_of_lost_load_yuan_per_mwh: Finite = 1500.0
     """Inelastic demand is bid at this price; defaults to the energy price cap, yuan/MWh."""
+    responsive_share: Fraction = 0.05
+    """Share of each load's demand bid at ``responsive_price_yuan_per_mwh`` (price-responsive
+    demand); the rest is bid at the value of lost load [E]."""
+    responsive_price_yuan_per_mwh: Finite = 1000.0
+    """Bid price of the price-responsive share, yuan/MWh [E]; at least the energy price floor,
+    and bid at the energy price cap when above it."""
+    retailer_count: PositiveCount = 5
+    """Load-serving companies that own the loads, dealt in turn [E]."""
+    industrial_commercial_share: Fraction = 0.8
+    """Share of loads (by count) that are industrial or commercial, the users the coal
+    compensation is charged to [E]."""
+    size_sigma: NonNegative = 0.6
+    """Spread of load sizes: sigma of the log of each load's size before normalising [E]."""
 
 
 class ExportRules(RulesModel):
@@ -153,6 +174,20 @@ class FleetRules(RulesModel):
         12,
     )
     """Months in which winter must-run units must run [E]."""
+    heat_led_output_fraction: Fraction = 0.5
+    """Output of a winter must-run (CHP) unit in the heating season, share of nameplate [E]."""
+    genco_count: PositiveCount = 6
+    """Generation companies; units are dealt to them in turn, class by class, so each owns a
+    slice of every technology [E]."""
+    supporting_share: Fraction = 0.3
+    """Share of coal units (by count, newest classes first) registered as supporting a
+    renewable base [E]."""
+    pairing_ratio: Positive = 0.4
+    """Target MW of supporting coal per MW of the wind and solar it firms up [E]; each unit gets
+    as close as whole renewable units allow."""
+    going_forward_cost_share: Fraction = 0.3
+    """Share of a unit's fixed cost it avoids by not delivering capacity for a year (its
+    going-forward cost) [E]."""
     coal_ultra_supercritical: GeneratorClass = Field(
         default_factory=lambda: _gen(
             20, 1000.0, 200.0, 240.0, min_output_fraction_low=0.30, min_output_fraction_high=0.40
@@ -166,9 +201,13 @@ class FleetRules(RulesModel):
     )
     """Subcritical and combined heat and power units."""
     wind: GeneratorClass = Field(
-        default_factory=lambda: _gen(80, 500.0, 0.0, 0.0, lowest_offer_yuan_per_mwh=-50.0)
+        default_factory=lambda: _gen(
+            80, 500.0, 0.0, 0.0, lowest_offer_yuan_per_mwh=-50.0, fixed_cost_yuan_per_kw_yr=400.0
+        )
     )
-    solar: GeneratorClass = Field(default_factory=lambda: _gen(50, 500.0, 0.0, 0.0))
+    solar: GeneratorClass = Field(
+        default_factory=lambda: _gen(50, 500.0, 0.0, 0.0, fixed_cost_yuan_per_kw_yr=280.0)
+    )
     storage: StorageClass = Field(default_factory=StorageClass)
     loads: LoadRules = Field(default_factory=LoadRules)
     exports: ExportRules = Field(default_factory=ExportRules)

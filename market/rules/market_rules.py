@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError
 
 from market.errors import RulesError
 from market.rules import toml_text
+from market.rules.agents import AgentRules
 from market.rules.base import RulesModel, RulesProblem, deep_merge, num, pick
 from market.rules.capacity import CapacityRules
 from market.rules.compensation import CompensationRules
@@ -36,6 +37,7 @@ class MarketRules(RulesModel):
     compensation: CompensationRules = Field(default_factory=CompensationRules)
     green: GreenRules = Field(default_factory=GreenRules)
     fleet: FleetRules = Field(default_factory=FleetRules)
+    agents: AgentRules = Field(default_factory=AgentRules)
 
     @classmethod
     def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -51,6 +53,15 @@ class MarketRules(RulesModel):
                     "fleet.loads.value_of_lost_load_yuan_per_mwh",
                     f"must be above the energy price floor ({floor:g}) and at most the energy "
                     f"price cap ({cap:g}): loads bid it in the energy market",
+                )
+            )
+        responsive = num(pick(values, "fleet", "loads", "responsive_price_yuan_per_mwh"))
+        if responsive is not None and responsive < floor:
+            problems.append(
+                (
+                    "fleet.loads.responsive_price_yuan_per_mwh",
+                    f"must be at least the energy price floor ({floor:g}): loads bid it in the "
+                    "energy market (above the cap they bid the cap)",
                 )
             )
         for name in (

@@ -384,10 +384,10 @@ def test_wrong_unit_key_in_another_table_suggests_the_known_key(tmp_path):
 
 
 def test_unknown_table_and_far_key_are_reported_without_a_wrong_hint(tmp_path):
-    path = write(tmp_path, "[weather]\nxyzzy = 1\n")
+    path = write(tmp_path, "[tariffs]\nxyzzy = 1\n")
     with pytest.raises(RulesError) as info:
         load_rules(path)
-    assert problem_map(info.value) == {"weather": "unknown key"}
+    assert problem_map(info.value) == {"tariffs": "unknown key"}
 
 
 @pytest.mark.parametrize(
@@ -433,6 +433,41 @@ def test_unknown_table_and_far_key_are_reported_without_a_wrong_hint(tmp_path):
         ),
         ("[fleet]\nheating_season_months = [1, 13]\n", "fleet.heating_season_months[1]", ""),
         ("[meta]\nseed = -3\n", "meta.seed", ""),
+        ("[fleet]\ngenco_count = 0\n", "fleet.genco_count", ""),
+        ("[fleet]\npairing_ratio = 0.0\n", "fleet.pairing_ratio", ""),
+        ("[fleet.storage]\ninitial_soc_fraction = 1.5\n", "fleet.storage.initial_soc_fraction", ""),
+        (
+            "[fleet.loads]\nresponsive_price_yuan_per_mwh = -60.0\n",
+            "fleet.loads.responsive_price_yuan_per_mwh",
+            "price floor",
+        ),
+        (
+            "[agents.runner]\nwindow_start_hours = [0, 16, 16]\n",
+            "agents.runner.window_start_hours",
+            "only once",
+        ),
+        (
+            "[agents.runner]\nwindow_start_hours = [0, 24]\n",
+            "agents.runner.window_start_hours[1]",
+            "",
+        ),
+        ("[agents.wind_profile]\ncut_in_m_s = 12.0\n", "agents.wind_profile.cut_in_m_s", "rated"),
+        ("[agents.outages]\nforced_outage_rate = 1.0\n", "agents.outages.forced_outage_rate", ""),
+        (
+            "[agents.outages]\nforced_outage_rate = 0.9\nmean_outage_hours = 2.0\n",
+            "agents.outages.mean_outage_hours",
+            "in service",
+        ),
+        (
+            "[agents.strategies.learning]\nmarkups = [0.1]\n",
+            "agents.strategies.learning.markups",
+            "",
+        ),
+        (
+            "[agents.strategies.green_seller]\ncertificate_ask_low = 1.2\n",
+            "agents.strategies.green_seller.certificate_ask_low",
+            "at most",
+        ),
     ],
 )
 def test_single_problems_are_found_at_their_key(tmp_path, text, path, fragment):
@@ -441,6 +476,65 @@ def test_single_problems_are_found_at_their_key(tmp_path, text, path, fragment):
     found = problem_map(info.value)
     assert path in found, found
     assert fragment in found[path]
+
+
+def test_every_estimate_of_the_agents_is_a_rule_with_its_preset_value():
+    """The [E] estimates that used to live in agents/ and studies/ are rules; the preset holds
+    exactly the model defaults (test_model_defaults_are_the_mengxi_preset), spot-checked here by
+    key path, and a variant or sweep reaches them by that path."""
+    rules = load_preset("mengxi")
+    expected = {
+        "fleet.genco_count": 6,
+        "fleet.supporting_share": 0.3,
+        "fleet.pairing_ratio": 0.4,
+        "fleet.heat_led_output_fraction": 0.5,
+        "fleet.going_forward_cost_share": 0.3,
+        "fleet.wind.fixed_cost_yuan_per_kw_yr": 400.0,
+        "fleet.solar.fixed_cost_yuan_per_kw_yr": 280.0,
+        "fleet.storage.fixed_cost_yuan_per_kw_yr": 600.0,
+        "fleet.storage.initial_soc_fraction": 0.5,
+        "fleet.loads.retailer_count": 5,
+        "fleet.loads.industrial_commercial_share": 0.8,
+        "fleet.loads.size_sigma": 0.6,
+        "fleet.loads.responsive_share": 0.05,
+        "fleet.loads.responsive_price_yuan_per_mwh": 1000.0,
+        "agents.runner.window_start_hours": [0, 16],
+        "agents.runner.storage_lookahead_hours": 24,
+        "agents.load_profile.weekend_factor": 0.95,
+        "agents.wind_profile.mean_speed_m_s": 6.8,
+        "agents.wind_profile.seasonal_amplitude": 0.15,
+        "agents.wind_profile.autocorrelation": 0.98,
+        "agents.wind_profile.regional_share": 0.7,
+        "agents.solar_profile.latitude_deg": 40.8,
+        "agents.solar_profile.longitude_deg": 111.0,
+        "agents.solar_profile.utc_offset_hours": 8.0,
+        "agents.solar_profile.panel_tilt_deg": 35.0,
+        "agents.solar_profile.performance_ratio": 0.85,
+        "agents.outages.forced_outage_rate": 0.05,
+        "agents.outages.mean_outage_hours": 50.0,
+        "agents.strategies.markup.markup": 0.2,
+        "agents.strategies.green_seller.certificate_ask_low": 0.9,
+        "agents.strategies.green_seller.certificate_ask_high": 1.1,
+        "agents.strategies.green_buyer.bundled_share": 0.5,
+    }
+    flat = leaves(rules.model_dump(mode="json"))
+    assert {k: flat[k] for k in expected} == expected
+    assert rules.fleet.coal_subcritical.fixed_cost_yuan_per_kw_yr is None  # = the standard
+    changed = rules.with_overrides({"agents.outages.forced_outage_rate": 0.1})
+    assert changed.agents.outages.forced_outage_rate == 0.1
+    assert changed.sha256() != rules.sha256()
+
+
+def test_a_price_cap_below_the_responsive_bid_is_not_refused():
+    """Loads then bid the cap (agents.runner_window); a sweep of the cap needs no other key."""
+    rules = load_preset("mengxi").with_overrides(
+        {
+            "energy.price_cap_yuan_per_mwh": 800.0,
+            "energy.stress_price_threshold_yuan_per_mwh": 800.0,
+            "fleet.loads.value_of_lost_load_yuan_per_mwh": 800.0,
+        }
+    )
+    assert rules.fleet.loads.responsive_price_yuan_per_mwh == 1000.0
 
 
 def test_wind_may_not_offer_below_the_energy_floor():
