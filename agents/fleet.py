@@ -11,19 +11,22 @@ Everything random (marginal costs, minimum outputs, load sizes) is drawn from on
 scale give byte-identical arrays. Owners, supporting-coal pairings and export blocks are
 deterministic.
 
-The assumptions the rules do not (yet) hold are in :class:`FleetAssumptions`, each an [E]
-estimate with its default; they belong in the TOML preset once the rules grow a place for them.
+Every assumption is a rule [E]: owners (``fleet.genco_count``, ``fleet.loads.retailer_count``),
+the supporting coal (``fleet.supporting_share``, ``fleet.pairing_ratio``), load sizes and types
+(``fleet.loads.size_sigma``, ``fleet.loads.industrial_commercial_share``). A call may override
+a few of them with :class:`FleetAssumptions` (a game seats its own number of companies).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
-from market.errors import SynthesisError
-from market.rules import FleetRules, GeneratorClass, MarketRules
+from market.errors import RulesError, SynthesisError
+from market.rules import AgentRules, FleetRules, GeneratorClass, MarketRules
 from market.units import Fleet
 
 #: Short id prefix of each technology (``coal_usc-001``).
@@ -37,49 +40,35 @@ ID_PREFIX = {
 }
 
 
+#: Where each field of :class:`FleetAssumptions` lives in the rules.
+RULE_KEYS = {
+    "genco_count": "fleet.genco_count",
+    "supporting_share": "fleet.supporting_share",
+    "pairing_ratio": "fleet.pairing_ratio",
+    "retailer_count": "fleet.loads.retailer_count",
+    "industrial_commercial_share": "fleet.loads.industrial_commercial_share",
+    "load_size_sigma": "fleet.loads.size_sigma",
+}
+
+
 @dataclass(frozen=True)
 class FleetAssumptions:
-    """Fleet parameters the rules do not give; every default is an [E] estimate.
+    """Overrides of the rules' fleet-synthesis assumptions for one call; ``None`` (the default
+    of every field) keeps the rules' value. Each field names its rule in :data:`RULE_KEYS`
+    (``genco_count`` is ``fleet.genco_count``, ``retailer_count`` is
+    ``fleet.loads.retailer_count``, ...), where its meaning and range are documented."""
 
-    * ``genco_count``: generation companies; units are dealt to them in turn, class by class,
-      so each owns a slice of every technology (6 gives several units each at scale 1).
-    * ``supporting_share``: share of coal units (by count, newest classes first: ultra-
-      supercritical, then supercritical, then subcritical) registered as supporting a
-      renewable base, in [0, 1].
-    * ``pairing_ratio``: target MW of supporting coal per MW of wind/solar it firms up (> 0);
-      0.4 is the order of the desert bases' coal-to-renewable mix. Each unit records the ratio
-      it actually gets with whole renewable units.
-    * ``retailer_count``: load-serving owners of the loads, dealt in turn.
-    * ``industrial_commercial_share``: share of loads (by count) that are industrial or
-      commercial, the users the coal compensation is charged to, in [0, 1].
-    * ``load_size_sigma``: spread of load sizes (sigma of log size) before normalising.
-    """
+    genco_count: int | None = None
+    supporting_share: float | None = None
+    pairing_ratio: float | None = None
+    retailer_count: int | None = None
+    industrial_commercial_share: float | None = None
+    load_size_sigma: float | None = None
 
-    genco_count: int = 6
-    supporting_share: float = 0.3
-    pairing_ratio: float = 0.4
-    retailer_count: int = 5
-    industrial_commercial_share: float = 0.8
-    load_size_sigma: float = 0.6
-
-    def problems(self) -> list[str]:
-        """Every value out of range, as messages (empty when all are usable)."""
-        out = []
-        for name in ("genco_count", "retailer_count"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                out.append(f"{name} must be an integer >= 1, got {value!r}")
-        for name in ("supporting_share", "industrial_commercial_share"):
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
-                out.append(f"{name} must be a share in [0, 1], got {value!r}")
-        for name, strict in (("pairing_ratio", True), ("load_size_sigma", False)):
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and math.isfinite(value)
-                    and (value > 0 if strict else value >= 0)):
-                out.append(f"{name} must be a finite number {'>' if strict else '>='} 0, "
-                           f"got {value!r}")
-        return out
+    def overrides(self) -> dict[str, Any]:
+        """The given fields as rule overrides (dotted key -> value)."""
+        return {RULE_KEYS[f.name]: getattr(self, f.name) for f in fields(self)
+                if getattr(self, f.name) is not None}
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -113,7 +102,8 @@ class SynthFleet:
     ``export_price_yuan_per_mwh`` (float64, the block's bid).
 
     ``peak_load_mw`` is the system peak the load profiles reach (rules' peak x scale);
-    ``seed``, ``scale`` and ``assumptions`` record how it was made.
+    ``seed`` and ``scale`` record how it was made; ``agents`` holds the rules' assumptions about
+    the participants' world, which :func:`agents.profiles.year_profiles` models by default.
     """
 
     fleet: Fleet
@@ -138,7 +128,7 @@ class SynthFleet:
     heating_season_months: tuple[int, ...]
     seed: int
     scale: float
-    assumptions: FleetAssumptions = field(default_factory=FleetAssumptions)
+    agents: AgentRules
 
     @property
     def n_loads(self) -> int:
@@ -155,21 +145,32 @@ class SynthFleet:
 
 
 def _check_inputs(rules: object, seed: object, scale: object,
-                  assumptions: object) -> list[str]:
+                  assumptions: object) -> tuple[list[str], MarketRules | None]:
+    """Every problem of the inputs, and the rules with ``assumptions`` applied (None if they
+    cannot be)."""
     problems = []
-    if not isinstance(rules, MarketRules):
-        problems.append(f"rules must be a MarketRules (load_preset), got {type(rules).__name__}")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         problems.append(f"seed must be an integer >= 0, got {seed!r}")
     if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int | float)
                               or not math.isfinite(scale) or scale <= 0):
         problems.append(f"scale must be a finite number > 0 (0.01 gives a handful of units), "
                         f"got {scale!r}")
+    if not isinstance(rules, MarketRules):
+        problems.append(f"rules must be a MarketRules (load_preset), got {type(rules).__name__}")
+        return problems, None
+    if assumptions is None:
+        return problems, rules
     if not isinstance(assumptions, FleetAssumptions):
         problems.append("assumptions must be a FleetAssumptions")
-    else:
-        problems.extend(assumptions.problems())
-    return problems
+        return problems, None
+    try:
+        return problems, rules.with_overrides(assumptions.overrides())
+    except RulesError as err:
+        names = {key: name for name, key in RULE_KEYS.items()}
+        for p in err.problems:
+            path = str(getattr(p, "path", ""))
+            problems.append(f"{names.get(path, path)} ({path}) {getattr(p, 'message', p)}")
+        return problems, None
 
 
 def synthesize_fleet(rules: MarketRules, seed: int, scale: float | None = None, *,
@@ -179,12 +180,13 @@ def synthesize_fleet(rules: MarketRules, seed: int, scale: float | None = None, 
     Unit counts, loads and export blocks are the rules' counts x scale (rounded half-even, at
     least 1 for a non-empty class); unit sizes stay; peak load and export MW scale. Units come
     in fleet-table order (ultra-supercritical, supercritical, subcritical coal, wind, solar,
-    storage). Raises :class:`~market.errors.SynthesisError` listing every bad input.
+    storage). ``assumptions`` overrides some of the rules' synthesis assumptions for this
+    call. Raises :class:`~market.errors.SynthesisError` listing every bad input.
     """
-    assumptions = FleetAssumptions() if assumptions is None else assumptions
-    problems = _check_inputs(rules, seed, scale, assumptions)
-    if problems:
+    problems, resolved = _check_inputs(rules, seed, scale, assumptions)
+    if problems or resolved is None:
         raise SynthesisError(problems)
+    rules = resolved
     fleet_rules = rules.fleet if scale is None else rules.fleet.model_copy(
         update={"scale": float(scale)})
     costs_rng, min_output_rng, loads_rng = (
@@ -224,16 +226,16 @@ def synthesize_fleet(rules: MarketRules, seed: int, scale: float | None = None, 
 
     technologies = np.array(techs, dtype=str)
     nameplate = np.concatenate(sizes).astype(np.float64)
-    owners = np.array([f"genco-{g % assumptions.genco_count + 1}" for g in range(len(ids))],
+    owners = np.array([f"genco-{g % fleet_rules.genco_count + 1}" for g in range(len(ids))],
                       dtype=str)
     index = {t: np.flatnonzero(technologies == t).astype(np.int64) for t in ID_PREFIX}
     coal_index = np.flatnonzero(np.char.startswith(technologies, "coal")).astype(np.int64)
     supported, ratios = _pair_supporting_coal(
         coal_index, np.concatenate([index["wind"], index["solar"]]), ids, owners, nameplate,
-        assumptions)
+        fleet_rules)
     fleet = Fleet.from_columns(ids, owners.tolist(), techs, nameplate,
                                supported_units=supported, pairing_ratio=ratios)
-    loads = _loads(fleet_rules, assumptions, loads_rng)
+    loads = _loads(fleet_rules, loads_rng)
     exports = _export_blocks(rules, fleet_rules)
     return SynthFleet(
         fleet=fleet,
@@ -248,12 +250,11 @@ def synthesize_fleet(rules: MarketRules, seed: int, scale: float | None = None, 
         **loads, **exports,
         peak_load_mw=fleet_rules.loads.peak_mw * fleet_rules.scale,
         heating_season_months=tuple(fleet_rules.heating_season_months),
-        seed=int(seed), scale=fleet_rules.scale, assumptions=assumptions)
+        seed=int(seed), scale=fleet_rules.scale, agents=rules.agents)
 
 
 def _pair_supporting_coal(coal: np.ndarray, renewables: np.ndarray, ids: list[str],
-                          owners: np.ndarray, nameplate: np.ndarray,
-                          assumptions: FleetAssumptions,
+                          owners: np.ndarray, nameplate: np.ndarray, fleet_rules: FleetRules,
                           ) -> tuple[list[tuple[str, ...]], np.ndarray]:
     """Register the first ``supporting_share`` of coal units (fleet order = newest classes
     first) as supporting whole wind/solar units, as close to ``pairing_ratio`` as whole units
@@ -263,7 +264,7 @@ def _pair_supporting_coal(coal: np.ndarray, renewables: np.ndarray, ids: list[st
     n = len(ids)
     supported: list[tuple[str, ...]] = [()] * n
     ratios = np.full(n, math.nan)
-    if assumptions.supporting_share == 0 or len(coal) == 0 or len(renewables) == 0:
+    if fleet_rules.supporting_share == 0 or len(coal) == 0 or len(renewables) == 0:
         return supported, ratios
     # Wind and solar interleaved by their position in their own class, so bases mix both.
     n_wind = int(np.count_nonzero(np.char.startswith(np.array(ids)[renewables], "wind")))
@@ -271,11 +272,11 @@ def _pair_supporting_coal(coal: np.ndarray, renewables: np.ndarray, ids: list[st
                                (np.arange(len(renewables) - n_wind) + 0.5)
                                / max(len(renewables) - n_wind, 1)])
     pool = renewables[np.argsort(position, kind="stable")].tolist()
-    count = max(1, round(assumptions.supporting_share * len(coal)))
+    count = max(1, round(fleet_rules.supporting_share * len(coal)))
     for c in coal[:count].tolist():
         if not pool:
             break
-        want = nameplate[c] / assumptions.pairing_ratio
+        want = nameplate[c] / fleet_rules.pairing_ratio
         order = [r for r in pool if owners[r] == owners[c]] + [
             r for r in pool if owners[r] != owners[c]]
         chosen: list[int] = []
@@ -293,18 +294,18 @@ def _pair_supporting_coal(coal: np.ndarray, renewables: np.ndarray, ids: list[st
     return supported, ratios
 
 
-def _loads(fleet_rules: FleetRules, assumptions: FleetAssumptions,
-           rng: np.random.Generator) -> dict[str, np.ndarray]:
-    n = fleet_rules.scaled_count(fleet_rules.loads.count)
+def _loads(fleet_rules: FleetRules, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    loads = fleet_rules.loads
+    n = fleet_rules.scaled_count(loads.count)
     width = max(3, len(str(n)))
-    size = rng.lognormal(0.0, assumptions.load_size_sigma, n)
-    n_ic = min(n, round(assumptions.industrial_commercial_share * n))
-    if assumptions.industrial_commercial_share > 0:
+    size = rng.lognormal(0.0, loads.size_sigma, n)
+    n_ic = min(n, round(loads.industrial_commercial_share * n))
+    if loads.industrial_commercial_share > 0:
         n_ic = max(1, n_ic)  # someone must pay a charge on I&C load
     return {
         "load_ids": _frozen(np.array([f"load-{i + 1:0{width}d}" for i in range(n)], dtype=str)),
         "load_owners": _frozen(np.array(
-            [f"retailer-{i % assumptions.retailer_count + 1}" for i in range(n)], dtype=str)),
+            [f"retailer-{i % loads.retailer_count + 1}" for i in range(n)], dtype=str)),
         "load_peak_share": _frozen(size / size.sum()),
         "load_industrial_commercial": _frozen(np.arange(n) < n_ic),
     }
@@ -331,5 +332,15 @@ def _export_blocks(rules: MarketRules, fleet_rules: FleetRules) -> dict[str, np.
     return {
         "export_ids": _frozen(np.array([f"export-{i + 1}" for i in range(n)], dtype=str)),
         "export_mw": _frozen(mw.astype(np.float64)),
-        "export_price_yuan_per_mwh": _frozen(np.round(price, 2).astype(np.float64)),
+        "export_price_yuan_per_mwh": _frozen(_on_price_grid(price, rules.ticks.price_yuan)),
     }
+
+
+def _on_price_grid(price: np.ndarray, tick: float) -> np.ndarray:
+    """float64 prices rounded to the nearest multiple of the price ``tick`` (half to even);
+    through the integer inverse of a decimal tick, so 0.01 rounds exactly as ``np.round(p, 2)``."""
+    inverse = 1.0 / tick
+    if abs(inverse - round(inverse)) < 1e-9 and round(inverse) >= 1:
+        return (np.rint(np.asarray(price, dtype=np.float64) * round(inverse))
+                / round(inverse)).astype(np.float64)
+    return (np.rint(np.asarray(price, dtype=np.float64) / tick) * tick).astype(np.float64)

@@ -7,25 +7,22 @@ share of hours out is the forced outage rate:
 ``mean_outage_hours`` and ``mean_outage_hours x (1 - FOR) / FOR``. The first hour is drawn
 from the long-run distribution, so every hour of the year has the same outage probability.
 
-Defaults are [E] estimates: FOR 5 %, mean outage 50 h (large coal units in China report
-forced outage rates of a few per cent). A unit that is forced out cannot deliver a
-compensation call, so these hours are where coal-compensation failures come from.
+The rate and the mean outage length are rules, ``agents.outages`` [E]. A unit that is forced
+out cannot deliver a compensation call, so these hours are where coal-compensation failures
+come from.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 from numba import njit
 
 from clearing.config import NJIT
 from market.errors import SynthesisError
+from market.rules import OutageRules, outage_problems
 
-#: Forced outage rate: long-run share of hours a coal unit is forced out [E].
-FORCED_OUTAGE_RATE = 0.05
-#: Mean length of a forced outage, hours [E].
-MEAN_OUTAGE_HOURS = 50.0
+#: The defaults of ``agents.outages`` (the mengxi preset).
+_DEFAULT = OutageRules()
 
 
 @njit(**NJIT)
@@ -45,30 +42,13 @@ def _two_state_chain(uniform: np.ndarray, outage_rate: float, p_fail: float,
                 out[t, j] = uniform[t, j] < p_fail
 
 
-def outage_problems(forced_outage_rate: object, mean_outage_hours: object) -> list[str]:
-    """Messages for an unusable outage rate or mean outage length (empty when both are fine)."""
-    out = []
-    if not (isinstance(forced_outage_rate, int | float) and not isinstance(forced_outage_rate, bool)
-            and 0.0 <= forced_outage_rate < 1.0):
-        out.append(f"forced_outage_rate must be a share in [0, 1), got {forced_outage_rate!r}")
-    if not (isinstance(mean_outage_hours, int | float) and not isinstance(mean_outage_hours, bool)
-            and math.isfinite(mean_outage_hours) and mean_outage_hours >= 1.0):
-        out.append(f"mean_outage_hours must be a finite number of hours >= 1, "
-                   f"got {mean_outage_hours!r}")
-    if out:
-        return out
-    rate, hours = float(forced_outage_rate), float(mean_outage_hours)  # type: ignore[arg-type]
-    if rate > 0 and hours * (1.0 - rate) / rate < 1.0:
-        out.append(f"a forced outage rate of {rate:g} with outages of {hours:g} h leaves less "
-                   "than an hour in service between outages; lengthen mean_outage_hours or "
-                   "lower the rate")
-    return out
-
-
 def forced_outages(n_hours: int, n_units: int, rng: np.random.Generator, *,
-                   forced_outage_rate: float = FORCED_OUTAGE_RATE,
-                   mean_outage_hours: float = MEAN_OUTAGE_HOURS) -> np.ndarray:
+                   forced_outage_rate: float = _DEFAULT.forced_outage_rate,
+                   mean_outage_hours: float = _DEFAULT.mean_outage_hours) -> np.ndarray:
     """bool (n_hours, n_units): True where a unit is forced out in that hour.
+
+    ``forced_outage_rate`` (share of hours, in [0, 1)) and ``mean_outage_hours`` (hours, >= 1)
+    default to the rules' ``agents.outages``.
 
     Draws n_hours x n_units uniforms from ``rng`` (a seeded :class:`numpy.random.Generator`).
     Raises :class:`~market.errors.SynthesisError` for negative sizes or unusable rates.

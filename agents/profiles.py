@@ -23,129 +23,33 @@ month of each hour from :class:`Profiles`, never a constant 8,760).
 
 Randomness comes from four generators spawned from ``seed`` (load, wind, solar, outages), so
 changing one model leaves the others' draws alone; the same synthesis, year and seed give
-byte-identical arrays. Every number of the models is a field of :class:`ProfileAssumptions`,
-an [E] estimate.
+byte-identical arrays. Every estimate of the models is a rule [E] (``agents.load_profile``,
+``agents.wind_profile``, ``agents.solar_profile``, ``agents.outages``: the fleet's
+``synth.agents`` unless other :class:`~market.rules.AgentRules` are given); what is left in code
+is physics (solar geometry, the Kasten-Young air mass, Meinel's clear-sky beam).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
 from agents.fleet import SynthFleet
-from agents.outages import FORCED_OUTAGE_RATE, MEAN_OUTAGE_HOURS, forced_outages, outage_problems
+from agents.outages import forced_outages
 from clearing.config import NJIT
 from market.errors import SynthesisError
+from market.rules import AgentRules, LoadProfileRules, SolarProfileRules, WindProfileRules
 
 #: Solar constant, W/m2.
 SOLAR_CONSTANT = 1361.0
 #: Irradiance at which a panel makes its rated output, W/m2 (standard test conditions).
 RATED_IRRADIANCE = 1000.0
-
-
-@dataclass(frozen=True)
-class ProfileAssumptions:
-    """Parameters of the profile models, all [E] estimates (Mengxi: Hohhot/Baotou area)."""
-
-    # Load. Seasonal level 1 + winter cos(2 pi x) + semiannual cos(4 pi x), x from mid-January.
-    load_winter_amplitude: float = 0.04
-    load_semiannual_amplitude: float = 0.05
-    load_base: float = 0.80
-    """Night level of the daily shape (shares of the daily peak shape)."""
-    load_daytime_bump: float = 0.10
-    """Industrial and commercial daytime bump, centred at 11:00."""
-    load_evening_bump: float = 0.06
-    """Evening (lighting) bump, centred at 19:00, all year."""
-    load_winter_evening_bump: float = 0.10
-    """Extra winter evening bump (heating), scaled by how wintry the day is."""
-    load_summer_afternoon_bump: float = 0.12
-    """Summer afternoon bump (cooling) centred at 15:00, scaled by how summery the day is."""
-    weekend_factor: float = 0.95
-    """Saturday and Sunday load relative to a weekday."""
-    load_noise_sigma: float = 0.015
-    load_noise_ar: float = 0.9
-    load_weather_sigma: float = 0.02
-    load_weather_ar: float = 0.995
-    """Slow (multi-day) load weather, e.g. cold spells."""
-    load_split_sigma: float = 0.05
-    load_split_ar: float = 0.95
-    """Each load's own wobble around its share of the system load."""
-
-    # Wind.
-    wind_mean_speed_m_s: float = 6.8
-    wind_seasonal_amplitude: float = 0.15
-    wind_peak_day_of_year: float = 75.0
-    """Windiest day of the year (mid-March: winter and spring windy, late summer calm)."""
-    wind_ar: float = 0.98
-    """Hour-to-hour autocorrelation of the Gaussian weather components."""
-    wind_common_share: float = 0.7
-    """Share of each unit's weather variance that is regional (common to all units)."""
-    wind_cut_in_m_s: float = 3.0
-    wind_rated_m_s: float = 11.5
-    wind_cut_out_m_s: float = 25.0
-
-    # Solar.
-    latitude_deg: float = 40.8
-    longitude_deg: float = 111.0
-    utc_offset_hours: float = 8.0
-    panel_tilt_deg: float = 35.0
-    solar_performance_ratio: float = 0.85
-    """AC output per unit of plane-of-array irradiance / 1000 W/m2 (losses, inverter)."""
-    cloud_clear_logit: float = 1.6
-    """Mean logit of the cloud transmittance in winter (clear, dry)."""
-    cloud_summer_drop: float = 0.6
-    """How much lower the logit is at midsummer (monsoon clouds)."""
-    cloud_sigma: float = 1.2
-    cloud_ar: float = 0.9
-    cloud_common_share: float = 0.8
-
-    # Forced outages of coal units.
-    forced_outage_rate: float = FORCED_OUTAGE_RATE
-    mean_outage_hours: float = MEAN_OUTAGE_HOURS
-
-    def problems(self) -> list[str]:
-        """Every value out of range, as messages (empty when all are usable)."""
-        out = []
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
-                    value):
-                out.append(f"{f.name} must be a finite number, got {value!r}")
-        if out:
-            return out
-        for name in ("load_noise_ar", "load_weather_ar", "load_split_ar", "wind_ar", "cloud_ar"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                out.append(f"{name} must be an AR(1) coefficient in [0, 1), got "
-                           f"{getattr(self, name)!r}")
-        for name in ("wind_common_share", "cloud_common_share", "solar_performance_ratio"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                out.append(f"{name} must be a share in [0, 1], got {getattr(self, name)!r}")
-        for name in ("load_noise_sigma", "load_weather_sigma", "load_split_sigma", "cloud_sigma",
-                     "load_daytime_bump", "load_evening_bump", "load_winter_evening_bump",
-                     "load_summer_afternoon_bump"):
-            if getattr(self, name) < 0:
-                out.append(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        if not 0.0 < self.weekend_factor <= 2.0:
-            out.append(f"weekend_factor must be in (0, 2], got {self.weekend_factor!r}")
-        if self.load_base <= 0:
-            out.append(f"load_base must be > 0, got {self.load_base!r}")
-        if abs(self.load_winter_amplitude) + abs(self.load_semiannual_amplitude) >= 1:
-            out.append("load_winter_amplitude and load_semiannual_amplitude must add up to less "
-                       "than 1 in absolute value (the seasonal level stays positive)")
-        if not (self.wind_mean_speed_m_s > 0 and 0 <= self.wind_seasonal_amplitude < 1):
-            out.append("wind_mean_speed_m_s must be > 0 and wind_seasonal_amplitude in [0, 1)")
-        if not 0 <= self.wind_cut_in_m_s < self.wind_rated_m_s < self.wind_cut_out_m_s:
-            out.append("wind speeds must satisfy 0 <= cut-in < rated < cut-out, got "
-                       f"{self.wind_cut_in_m_s}, {self.wind_rated_m_s}, {self.wind_cut_out_m_s}")
-        if not (-90 <= self.latitude_deg <= 90 and -180 <= self.longitude_deg <= 180
-                and -14 <= self.utc_offset_hours <= 14 and 0 <= self.panel_tilt_deg <= 90):
-            out.append("latitude_deg in [-90, 90], longitude_deg in [-180, 180], "
-                       "utc_offset_hours in [-14, 14] and panel_tilt_deg in [0, 90] please")
-        out.extend(outage_problems(self.forced_outage_rate, self.mean_outage_hours))
-        return out
+#: Meinel's clear-sky beam: SOLAR_CONSTANT x MEINEL_BASE ** (air mass ** MEINEL_EXPONENT).
+MEINEL_BASE = 0.7
+MEINEL_EXPONENT = 0.678
 
 
 @dataclass(frozen=True, eq=False)
@@ -163,6 +67,8 @@ class Profiles:
     * ``wind_cf`` float64 (n_hours, n_wind) in [0, 1], columns follow ``synth.wind_index``.
     * ``solar_cf`` float64 (n_hours, n_solar) in [0, 1], columns follow ``synth.solar_index``.
     * ``outage`` bool (n_hours, n_coal): forced out, columns follow ``synth.coal_index``.
+
+    ``agents``: the rules the profiles were modelled with.
     """
 
     year: int
@@ -179,7 +85,7 @@ class Profiles:
     wind_cf: np.ndarray
     solar_cf: np.ndarray
     outage: np.ndarray
-    assumptions: ProfileAssumptions
+    agents: AgentRules
 
     @property
     def n_hours(self) -> int:
@@ -262,9 +168,10 @@ def solar_position(day_of_year: np.ndarray, clock_hour: np.ndarray, latitude_deg
 
 
 def clear_sky_cf(day_of_year: np.ndarray, hour_of_day: np.ndarray,
-                 a: ProfileAssumptions) -> np.ndarray:
-    """float64 (n_hours,): clear-sky output per MW of a south-facing panel tilted
-    ``panel_tilt_deg``, each hour averaged over four points; 0 when the sun is down."""
+                 a: SolarProfileRules) -> np.ndarray:
+    """float64 (n_hours,): clear-sky output per MW of a panel tilted ``panel_tilt_deg``
+    towards the equator at the site of ``a``, each hour averaged over four points; 0 when the
+    sun is down."""
     clock = hour_of_day[:, None] + np.array([0.125, 0.375, 0.625, 0.875])
     sin_el, decl, hour_angle = solar_position(day_of_year[:, None].astype(np.float64), clock,
                                               a.latitude_deg, a.longitude_deg, a.utc_offset_hours)
@@ -272,15 +179,15 @@ def clear_sky_cf(day_of_year: np.ndarray, hour_of_day: np.ndarray,
     s = np.where(up, sin_el, 1.0)
     elevation_deg = np.rad2deg(np.arcsin(s))
     air_mass = 1.0 / (s + 0.50572 * (elevation_deg + 6.07995) ** -1.6364)  # Kasten-Young
-    beam = SOLAR_CONSTANT * 0.7 ** (air_mass ** 0.678)  # Meinel clear-sky beam, W/m2
-    diffuse = 0.1 * beam
+    beam = SOLAR_CONSTANT * MEINEL_BASE ** (air_mass ** MEINEL_EXPONENT)  # W/m2
+    diffuse = a.diffuse_fraction * beam
     tilt = np.deg2rad(a.panel_tilt_deg)
     lat = np.deg2rad(a.latitude_deg)
     toward = -1.0 if a.latitude_deg < 0 else 1.0  # face the equator
     cos_incidence = (np.sin(decl) * np.sin(lat - toward * tilt)
                      + np.cos(decl) * np.cos(hour_angle) * np.cos(lat - toward * tilt))
     plane = beam * np.maximum(cos_incidence, 0.0) + diffuse * (1.0 + np.cos(tilt)) / 2.0
-    cf = np.where(up, np.minimum(plane * a.solar_performance_ratio / RATED_IRRADIANCE, 1.0), 0.0)
+    cf = np.where(up, np.minimum(plane * a.performance_ratio / RATED_IRRADIANCE, 1.0), 0.0)
     return cf.mean(axis=1)
 
 
@@ -289,23 +196,25 @@ def _bump(hour: np.ndarray, centre: float, width: float) -> np.ndarray:
     return np.exp(-0.5 * (d / width) ** 2)
 
 
-def system_load_shape(cal: dict[str, np.ndarray], a: ProfileAssumptions) -> np.ndarray:
+def system_load_shape(cal: dict[str, np.ndarray], a: LoadProfileRules) -> np.ndarray:
     """float64 (n_hours,): the noiseless system load shape (arbitrary units)."""
     hour = cal["hour_of_day"] + 0.5
-    x = 2.0 * np.pi * (cal["day_of_year"] - 15.0 + hour / 24.0) / 365.25
+    x = 2.0 * np.pi * (cal["day_of_year"] - a.coldest_day_of_year + hour / 24.0) / 365.25
     winter, summer = np.maximum(np.cos(x), 0.0), np.maximum(-np.cos(x), 0.0)
-    level = 1.0 + a.load_winter_amplitude * np.cos(x) + a.load_semiannual_amplitude * np.cos(2 * x)
-    daily = (a.load_base + a.load_daytime_bump * _bump(hour, 11.0, 3.0)
-             + (a.load_evening_bump + a.load_winter_evening_bump * winter) * _bump(hour, 19.0, 2.0)
-             + a.load_summer_afternoon_bump * summer * _bump(hour, 15.0, 2.5))
+    level = 1.0 + a.winter_amplitude * np.cos(x) + a.semiannual_amplitude * np.cos(2 * x)
+    evening = _bump(hour, a.evening_hour, a.evening_width_hours)
+    daily = (a.night_level + a.daytime_bump * _bump(hour, a.daytime_hour, a.daytime_width_hours)
+             + (a.evening_bump + a.winter_evening_bump * winter) * evening
+             + a.summer_afternoon_bump * summer
+             * _bump(hour, a.summer_afternoon_hour, a.summer_afternoon_width_hours))
     week = np.where(cal["weekday"] >= 5, a.weekend_factor, 1.0)
     return level * daily * week
 
 
-def _wind_cf(speed: np.ndarray, a: ProfileAssumptions) -> np.ndarray:
-    lo, rated = a.wind_cut_in_m_s ** 3, a.wind_rated_m_s ** 3
+def _wind_cf(speed: np.ndarray, a: WindProfileRules) -> np.ndarray:
+    lo, rated = a.cut_in_m_s ** 3, a.rated_m_s ** 3
     cf = np.clip((speed ** 3 - lo) / (rated - lo), 0.0, 1.0)
-    return np.where(speed >= a.wind_cut_out_m_s, 0.0, cf)
+    return np.where(speed >= a.cut_out_m_s, 0.0, cf)
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -315,11 +224,11 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 
 
 def year_profiles(synth: SynthFleet, year: int, seed: int,
-                  assumptions: ProfileAssumptions | None = None) -> Profiles:
+                  agents: AgentRules | None = None) -> Profiles:
     """Hourly load, wind, solar and outage profiles of ``year`` for ``synth`` (see the module
-    docstring for the models and the hour convention). Raises
+    docstring for the models and the hour convention), modelled with ``agents`` (default: the
+    rules the fleet was synthesised from, ``synth.agents``). Raises
     :class:`~market.errors.SynthesisError` listing every bad input."""
-    a = ProfileAssumptions() if assumptions is None else assumptions
     problems = []
     if not isinstance(synth, SynthFleet):
         problems.append(f"synth must be a SynthFleet (synthesize_fleet), got "
@@ -328,12 +237,12 @@ def year_profiles(synth: SynthFleet, year: int, seed: int,
         problems.append(f"year must be an integer in [1, 9998], got {year!r}")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         problems.append(f"seed must be an integer >= 0, got {seed!r}")
-    if not isinstance(a, ProfileAssumptions):
-        problems.append("assumptions must be a ProfileAssumptions")
-    else:
-        problems.extend(a.problems())
+    if agents is not None and not isinstance(agents, AgentRules):
+        problems.append(f"agents must be AgentRules (rules.agents), got {type(agents).__name__}")
     if problems:
         raise SynthesisError(problems)
+    rules = synth.agents if agents is None else agents
+    load, wind, solar = rules.load_profile, rules.wind_profile, rules.solar_profile
 
     cal = calendar(int(year))
     n_hours = len(cal["month"])
@@ -341,37 +250,41 @@ def year_profiles(synth: SynthFleet, year: int, seed: int,
         np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(4))
 
     # Load: system shape x noise, scaled to the peak; split among loads by share x wobble.
-    noise = ar1(load_rng.standard_normal((n_hours, 1)), a.load_noise_ar)[:, 0] * a.load_noise_sigma
-    noise += ar1(load_rng.standard_normal((n_hours, 1)), a.load_weather_ar)[:, 0] \
-        * a.load_weather_sigma
-    system = system_load_shape(cal, a) * np.exp(noise)
+    noise = ar1(load_rng.standard_normal((n_hours, 1)), load.noise_autocorrelation)[:, 0] \
+        * load.noise_sigma
+    noise += ar1(load_rng.standard_normal((n_hours, 1)), load.weather_autocorrelation)[:, 0] \
+        * load.weather_sigma
+    system = system_load_shape(cal, load) * np.exp(noise)
     peak_hour = int(np.argmax(system))
     system *= synth.peak_load_mw / system[peak_hour]
     system[peak_hour] = synth.peak_load_mw
-    wobble = ar1(load_rng.standard_normal((n_hours, synth.n_loads)), a.load_split_ar)
-    weight = synth.load_peak_share * np.exp(a.load_split_sigma * wobble)
+    wobble = ar1(load_rng.standard_normal((n_hours, synth.n_loads)), load.split_autocorrelation)
+    weight = synth.load_peak_share * np.exp(load.split_sigma * wobble)
     load_mw = system[:, None] * (weight / weight.sum(axis=1, keepdims=True))
 
     # Wind: Rayleigh speed from two Gaussian weather components, seasonal scale, power curve.
     n_wind = len(synth.wind_index)
-    u = _weather(wind_rng, n_hours, n_wind, a.wind_ar, a.wind_common_share)
-    v = _weather(wind_rng, n_hours, n_wind, a.wind_ar, a.wind_common_share)
-    season = 1.0 + a.wind_seasonal_amplitude * np.cos(
-        2.0 * np.pi * (cal["day_of_year"] - a.wind_peak_day_of_year) / 365.25)
-    sigma = a.wind_mean_speed_m_s / math.sqrt(math.pi / 2.0) * season
-    wind_cf = _wind_cf(sigma[:, None] * np.sqrt(u * u + v * v), a)
+    u = _weather(wind_rng, n_hours, n_wind, wind.autocorrelation, wind.regional_share)
+    v = _weather(wind_rng, n_hours, n_wind, wind.autocorrelation, wind.regional_share)
+    season = 1.0 + wind.seasonal_amplitude * np.cos(
+        2.0 * np.pi * (cal["day_of_year"] - wind.peak_day_of_year) / 365.25)
+    sigma = wind.mean_speed_m_s / math.sqrt(math.pi / 2.0) * season
+    wind_cf = _wind_cf(sigma[:, None] * np.sqrt(u * u + v * v), wind)
 
     # Solar: clear sky x cloud transmittance (logistic of AR(1) weather, cloudier in summer).
     n_solar = len(synth.solar_index)
-    clouds = _weather(solar_rng, n_hours, n_solar, a.cloud_ar, a.cloud_common_share)
-    summer = np.maximum(-np.cos(2.0 * np.pi * (cal["day_of_year"] - 15.0) / 365.25), 0.0)
-    logit = (a.cloud_clear_logit - a.cloud_summer_drop * summer)[:, None] + a.cloud_sigma * clouds
-    solar_cf = clear_sky_cf(cal["day_of_year"], cal["hour_of_day"], a)[:, None] / (
+    clouds = _weather(solar_rng, n_hours, n_solar, solar.cloud_autocorrelation,
+                      solar.cloud_regional_share)
+    summer = np.maximum(-np.cos(2.0 * np.pi * (cal["day_of_year"] - solar.driest_day_of_year)
+                                / 365.25), 0.0)
+    logit = (solar.cloud_clear_logit - solar.cloud_summer_drop * summer)[:, None] \
+        + solar.cloud_sigma * clouds
+    solar_cf = clear_sky_cf(cal["day_of_year"], cal["hour_of_day"], solar)[:, None] / (
         1.0 + np.exp(-logit))
 
     outage = forced_outages(n_hours, len(synth.coal_index), outage_rng,
-                            forced_outage_rate=a.forced_outage_rate,
-                            mean_outage_hours=a.mean_outage_hours)
+                            forced_outage_rate=rules.outages.forced_outage_rate,
+                            mean_outage_hours=rules.outages.mean_outage_hours)
     weekday = cal["weekday"]
     return Profiles(
         year=int(year), seed=int(seed),
@@ -381,4 +294,4 @@ def year_profiles(synth: SynthFleet, year: int, seed: int,
         heating_season=_frozen(np.isin(cal["month"], synth.heating_season_months)),
         load_mw=_frozen(load_mw), system_load_mw=_frozen(system),
         wind_cf=_frozen(wind_cf), solar_cf=_frozen(solar_cf), outage=_frozen(outage),
-        assumptions=a)
+        agents=rules)

@@ -20,6 +20,10 @@ Strategies are looked up by name in :data:`STRATEGIES` (:func:`get_strategy`). E
 Learning state is explicit data: an adaptive strategy returns its new state in the decision
 and gets its reward through ``learn(state, reward_yuan, params) -> state``.
 
+Parameters: the built-in strategies' defaults are rules, ``agents.strategies.<name>`` [E]
+(:class:`market.rules.StrategyRules`); a run resolves them from its rules and a run's
+``strategies`` mapping may override them per owner (:mod:`agents.strategies_assign`).
+
 Energy offers are blocks (H, U, B): block 0 of every built-in generator strategy is the
 **must-run** output (minimum stable output, winter heat-led output) offered at the floor --
 physics, not a choice -- and the rest is priced by the strategy.
@@ -33,8 +37,9 @@ from typing import Any
 
 import numpy as np
 
+from market.capacity_demand import MW_TICK, PRICE_TICK
 from market.errors import StrategyError
-from market.rules import MarketRules
+from market.rules import MarketRules, MarkupParams, WithholdingParams
 
 ROLES = ("generator", "storage", "green_seller", "green_buyer")
 
@@ -114,7 +119,8 @@ LearnFn = Callable[[Any, float, Mapping[str, Any]], Any]
 class Strategy:
     """A registered strategy: its ``role``, the decision function ``offer`` (observation, rules,
     rng, params) -> decision, an optional ``capacity`` offer function, an optional ``learn``
-    (adaptive strategies), and ``defaults`` for its parameters."""
+    (adaptive strategies), and ``defaults`` for its parameters (for a built-in strategy, the
+    defaults of its rules table ``agents.strategies.<name>``)."""
 
     name: str
     role: str
@@ -129,15 +135,18 @@ class Strategy:
         """True when the strategy learns from rewards between rounds."""
         return self.learn is not None
 
-    def params(self, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Defaults overridden by ``given``; an unknown parameter is refused."""
+    def params(self, given: Mapping[str, Any] | None = None,
+               base: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """``base`` (default: :attr:`defaults`; a run passes its rules' table of the strategy)
+        overridden by ``given``; an unknown parameter is refused."""
+        base = self.defaults if base is None else base
         given = dict(given or {})
-        unknown = sorted(set(given) - set(self.defaults))
+        unknown = sorted(set(given) - set(base))
         if unknown:
-            known = ", ".join(sorted(self.defaults)) or "none"
+            known = ", ".join(sorted(base)) or "none"
             raise StrategyError(f"strategy {self.name!r} has no parameter(s) "
                                 f"{', '.join(unknown)}; its parameters: {known}")
-        return {**self.defaults, **given}
+        return {**base, **given}
 
 
 #: Strategies by name; add one with :func:`register_strategy`.
@@ -252,11 +261,13 @@ def truthful_capacity_price(obs: CapacityObservation, rules: MarketRules) -> np.
 
 
 def capacity_price_grid(price: np.ndarray, rules: MarketRules) -> np.ndarray:
-    """Capacity prices clipped to [0, offer cap] on the 0.01 yuan/kW·yr grid."""
+    """Capacity prices clipped to [0, offer cap], rounded down to the capacity market's price
+    grid (``market.capacity_demand.PRICE_TICK`` yuan/kW·yr)."""
     cap = rules.capacity.offer_cap_yuan_per_kw_yr
     if rules.capacity.format == "clock":
         cap = min(cap, rules.capacity.clock_start_price_yuan_per_kw_yr)
-    return np.floor(np.clip(price, 0.0, cap) * 100.0 + 1e-9) / 100.0
+    per_yuan = round(1 / PRICE_TICK)
+    return np.floor(np.clip(price, 0.0, cap) * per_yuan + 1e-9) / per_yuan
 
 
 def truthful_capacity(obs: CapacityObservation, rules: MarketRules, rng: np.random.Generator,
@@ -277,7 +288,8 @@ def withholding_capacity(obs: CapacityObservation, rules: MarketRules, rng: np.r
                          params: Mapping[str, Any]) -> CapacityOffers:
     """Only ``1 - share`` of the accredited MW at the net going-forward cost (must-offer
     units are made to offer the rest at 0 by the market, not by the strategy)."""
-    mw = np.floor(obs.accredited_mw * (1.0 - float(params["share"])) * 1000.0 + 1e-9) / 1000.0
+    per_mw = round(1 / MW_TICK)
+    mw = np.floor(obs.accredited_mw * (1.0 - float(params["share"])) * per_mw + 1e-9) / per_mw
     return CapacityOffers(mw, truthful_capacity_price(obs, rules))
 
 
@@ -287,10 +299,10 @@ register_strategy(Strategy(
                 "going-forward cost"))
 register_strategy(Strategy(
     "markup", "generator", markup_offers, markup_capacity,
-    defaults={"markup": 0.2, "adder_yuan_per_mwh": 0.0},
+    defaults=MarkupParams().model_dump(),
     description="cost x (1 + markup) + adder in energy; the same markup on capacity"))
 register_strategy(Strategy(
     "withholding", "generator", withholding_offers, withholding_capacity,
-    defaults={"share": 0.2, "min_forecast_yuan_per_mwh": None},
+    defaults=WithholdingParams().model_dump(),
     description="holds back a share of its flexible MW (in hours forecast dear enough) "
                 "and of its accredited MW"))

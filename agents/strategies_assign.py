@@ -9,7 +9,9 @@ owner's storage alone); a key that fits nothing at all is refused, so is an unkn
 parameter.
 
 Defaults: generators ``truthful``, storage ``storage_arbitrage``, renewable owners
-``green_seller``, loads ``green_buyer``.
+``green_seller``, loads ``green_buyer``. A strategy's parameters not given in the mapping take
+``defaults[name]`` when given (a run passes its rules' ``agents.strategies`` tables,
+:meth:`market.rules.StrategyRules.params_by_name`), else the strategy's registered defaults.
 """
 
 from __future__ import annotations
@@ -71,8 +73,10 @@ class Group:
     label: str
 
 
-def parse_spec(value: Any, role: str | None = None) -> StrategySpec:
-    """A strategy spec from a name, a (name, params) pair or {"name", "params"}."""
+def parse_spec(value: Any, role: str | None = None,
+               defaults: Mapping[str, Mapping[str, Any]] | None = None) -> StrategySpec:
+    """A strategy spec from a name, a (name, params) pair or {"name", "params"}; parameters
+    not given take ``defaults[name]`` (else the strategy's registered defaults)."""
     if isinstance(value, StrategySpec):
         return value
     params: Mapping[str, Any]
@@ -86,7 +90,7 @@ def parse_spec(value: Any, role: str | None = None) -> StrategySpec:
         raise StrategyError(f"a strategy is a name, (name, params) or {{'name', 'params'}}; "
                             f"got {value!r}")
     strategy = get_strategy(str(name), role)
-    resolved = strategy.params(params)
+    resolved = strategy.params(params, (defaults or {}).get(strategy.name))
     return StrategySpec(strategy, tuple(sorted(
         (k, tuple(v) if isinstance(v, list) else v) for k, v in resolved.items())))
 
@@ -105,8 +109,10 @@ def _candidates(owner: str, technology: str, role: str) -> list[str]:
 
 
 def assign(strategies: Mapping[str, Any] | None, owners: np.ndarray, technologies: np.ndarray,
-           load_count: int) -> list[Group]:
-    """Groups of a run, in a fixed order (role, owner, strategy name)."""
+           load_count: int, *,
+           defaults: Mapping[str, Mapping[str, Any]] | None = None) -> list[Group]:
+    """Groups of a run, in a fixed order (role, owner, strategy name). ``defaults``: parameter
+    defaults by strategy name (a run passes ``rules.agents.strategies.params_by_name()``)."""
     given = dict(strategies or {})
     used: set[str] = set()
     cache: dict[tuple[str, str], StrategySpec | None] = {}
@@ -114,7 +120,7 @@ def assign(strategies: Mapping[str, Any] | None, owners: np.ndarray, technologie
     def spec_for(key: str, role: str) -> StrategySpec | None:
         if (key, role) not in cache:
             try:
-                cache[(key, role)] = parse_spec(given[key], role)
+                cache[(key, role)] = parse_spec(given[key], role, defaults)
             except StrategyError:
                 cache[(key, role)] = None
         return cache[(key, role)]
@@ -126,7 +132,7 @@ def assign(strategies: Mapping[str, Any] | None, owners: np.ndarray, technologie
                 if spec is not None:
                     used.add(key)
                     return spec
-        return parse_spec(DEFAULTS[role], role)
+        return parse_spec(DEFAULTS[role], role, defaults)
 
     members: dict[tuple[str, str, StrategySpec], list[int]] = {}
     for i, (owner, tech) in enumerate(zip(owners.tolist(), technologies.tolist(), strict=True)):

@@ -8,7 +8,8 @@ priced as a premium over the energy price) and then an **unbundled** one (certif
   it offers ``bundled_share`` of its never-sold certificates bundled, each unit asking the
   reservation plus a random share in [``ask_low``, ``ask_high``] of the expected mark-up. What
   the bundled auction leaves unsold goes to the unbundled auction, asked at the certificate
-  price x a random factor in [0.9, 1.1] within the rules' certificate price range.
+  price x a random factor in [``certificate_ask_low``, ``certificate_ask_high``] within the
+  rules' certificate price range.
 * ``green_buyer`` (obligated loads) covers its renewable consumption obligation as it
   accrues: it wants ``bundled_share`` of what it still needs as green power, bidding a premium
   drawn once a month in the rules' premium range, and buys the rest as certificates, bidding
@@ -16,6 +17,9 @@ priced as a premium over the energy price) and then an **unbundled** one (certif
   penalty is always worth buying).
 
 Expected prices come in the observation (last month's clearing prices, NaN before any).
+Prices are on the green market's 0.01 yuan grid and quantities on its 0.001 MWh grid
+(``market.green.PRICE_TICK_YUAN``, ``market.certificates.TICKS_PER_MWH``). The parameters'
+defaults are rules, ``agents.strategies.green_seller`` and ``agents.strategies.green_buyer``.
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ from typing import Any
 import numpy as np
 
 from agents.strategies import Strategy, register_strategy
+from market.certificates import TICKS_PER_MWH
 from market.errors import StrategyError
-from market.rules import MarketRules
+from market.green import PRICE_TICK_YUAN
+from market.rules import GreenBuyerParams, GreenSellerParams, MarketRules
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,7 +90,14 @@ class GreenBuyerDecision:
 
 
 def _cents(x: np.ndarray | float) -> np.ndarray:
-    return np.round(np.asarray(x, dtype=np.float64) * 100.0) / 100.0
+    """Prices rounded to the green market's price grid (half to even)."""
+    per_yuan = round(1 / PRICE_TICK_YUAN)
+    return np.round(np.asarray(x, dtype=np.float64) * per_yuan) / per_yuan
+
+
+def _whole_ticks_down(mwh: np.ndarray) -> np.ndarray:
+    """MWh rounded down to the certificate registry's 0.001 MWh grid."""
+    return np.floor(mwh * TICKS_PER_MWH + 1e-9) / TICKS_PER_MWH
 
 
 def _known(value: float | None, default: float) -> float:
@@ -95,20 +108,22 @@ def seller_decision(obs: GreenSellerObservation, rules: MarketRules, rng: np.ran
                     params: Mapping[str, Any]) -> GreenSellerDecision:
     """Bundled first when it is expected to pay more than a certificate alone."""
     g = rules.green
-    share, low, high = (float(params[k]) for k in ("bundled_share", "ask_low", "ask_high"))
-    if not (0 <= share <= 1 and 0 <= low <= high):
-        raise StrategyError("green_seller needs 0 <= bundled_share <= 1 and 0 <= ask_low <= "
-                            f"ask_high; got {share}, {low}, {high}")
+    share, low, high, cert_low, cert_high = (float(params[k]) for k in (
+        "bundled_share", "ask_low", "ask_high", "certificate_ask_low", "certificate_ask_high"))
+    if not (0 <= share <= 1 and 0 <= low <= high and 0 <= cert_low <= cert_high):
+        raise StrategyError("green_seller needs 0 <= bundled_share <= 1, 0 <= ask_low <= "
+                            "ask_high and 0 <= certificate_ask_low <= certificate_ask_high; got "
+                            f"{share}, {low}, {high}, {cert_low}, {cert_high}")
     u = obs.unit_ids.shape[0]
     reservation = _known(obs.expected_certificate_price_yuan, g.certificate_price_yuan)
     expected = _known(obs.expected_premium_yuan_per_mwh, g.premium_yuan_per_mwh)
     go = expected > reservation
     draw = reservation + (expected - reservation) * rng.uniform(low, high, u)
     ask = _cents(np.clip(draw, g.premium_min_yuan_per_mwh, g.premium_max_yuan_per_mwh))
-    alone = np.clip(reservation * rng.uniform(0.9, 1.1, u), g.certificate_price_low_yuan,
+    alone = np.clip(reservation * rng.uniform(cert_low, cert_high, u), g.certificate_price_low_yuan,
                     g.certificate_price_high_yuan)
     cert = _cents(np.clip(alone, g.premium_min_yuan_per_mwh, g.premium_max_yuan_per_mwh))
-    bundled = np.floor(obs.sellable_mwh * (share if go else 0.0) * 1000.0 + 1e-9) / 1000.0
+    bundled = _whole_ticks_down(obs.sellable_mwh * (share if go else 0.0))
     return GreenSellerDecision(bundled, ask, cert)
 
 
@@ -124,16 +139,16 @@ def buyer_decision(obs: GreenBuyerObservation, rules: MarketRules, rng: np.rando
     bid = _cents(rng.uniform(g.premium_min_yuan_per_mwh, g.premium_max_yuan_per_mwh, n))
     ceiling = min(g.shortfall_penalty_yuan_per_mwh, g.premium_max_yuan_per_mwh)
     cert = np.full(n, max(ceiling, g.premium_min_yuan_per_mwh))
-    bundled = np.floor(need * share * 1000.0 + 1e-9) / 1000.0
+    bundled = _whole_ticks_down(need * share)
     return GreenBuyerDecision(bundled, bid, _cents(cert))
 
 
 register_strategy(Strategy(
     "green_seller", "green_seller", seller_decision,
-    defaults={"bundled_share": 1.0, "ask_low": 0.5, "ask_high": 1.5},
+    defaults=GreenSellerParams().model_dump(),
     description="offers bundled green power when the expected premium beats a certificate "
                 "alone; sells the rest unbundled"))
 register_strategy(Strategy(
-    "green_buyer", "green_buyer", buyer_decision, defaults={"bundled_share": 0.5},
+    "green_buyer", "green_buyer", buyer_decision, defaults=GreenBuyerParams().model_dump(),
     description="covers its consumption obligation as it accrues, part bundled, the rest as "
                 "certificates up to the shortfall penalty"))

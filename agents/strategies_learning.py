@@ -34,10 +34,7 @@ from agents.strategies import (
     truthful_capacity_price,
 )
 from market.errors import StrategyError
-from market.rules import MarketRules
-
-#: Default menu of markups over marginal cost (shares of cost) [E].
-DEFAULT_MARKUPS = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
+from market.rules import LearningParams, MarketRules
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,6 +134,5 @@ def learning_capacity(obs: CapacityObservation, rules: MarketRules, rng: np.rand
 
 register_strategy(Strategy(
     "learning", "generator", learning_offers, learning_capacity, learn,
-    defaults={"markups": DEFAULT_MARKUPS, "recency": 0.1, "experimentation": 0.2,
-              "initial_propensity": 1.0, "adder_yuan_per_mwh": 0.0},
+    defaults=LearningParams().model_dump(),
     description="Roth-Erev reinforcement over a menu of markups, one draw per round"))

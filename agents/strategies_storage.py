@@ -26,7 +26,7 @@ import numpy as np
 
 from agents.strategies import Strategy, price_grid, register_strategy, truthful_capacity
 from market.errors import StrategyError
-from market.rules import MarketRules
+from market.rules import MarketRules, StorageArbitrageParams
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,6 +111,6 @@ def arbitrage_schedule(obs: StorageObservation, rules: MarketRules, rng: np.rand
 
 register_strategy(Strategy(
     "storage_arbitrage", "storage", arbitrage_schedule, truthful_capacity,
-    defaults={"margin": 0.05},
+    defaults=StorageArbitrageParams().model_dump(),
     description="charges in the cheapest forecast hours, discharges in the dearest, with "
                 "opportunity-cost price limits; capacity at net going-forward cost"))

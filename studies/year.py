@@ -35,7 +35,7 @@ import numpy as np
 
 from agents.fleet import synthesize_fleet
 from agents.profiles import year_profiles
-from agents.runner import RunnerSettings, availability, merit_order_forecast, run_energy_year
+from agents.runner import availability, merit_order_forecast, run_energy_year
 from agents.strategies_assign import assign
 from market.compensation import month_periods
 from market.errors import SynthesisError
@@ -43,7 +43,6 @@ from market.ledger import Ledger
 from market.rules import MarketRules
 from studies.year_green import run_green_year
 from studies.year_markets import (
-    CostAssumptions,
     expected_margins,
     load_mwh_by_month,
     recover_storage_compensation,
@@ -100,27 +99,27 @@ def _seed(ss: np.random.SeedSequence) -> int:
 
 
 def run_year(rules: MarketRules, seed: int, scale: float | None = None,
-             strategies: Mapping[str, Any] | None = None, progress: Progress | None = None,
-             *, settings: RunnerSettings | None = None,
-             costs: CostAssumptions | None = None) -> YearResult:
+             strategies: Mapping[str, Any] | None = None,
+             progress: Progress | None = None) -> YearResult:
     """Simulate one year of ``rules`` (see the module docstring).
 
     ``scale`` shrinks the fleet (``None``: the rules' own scale); ``strategies`` maps owners,
     technologies or roles to strategies (:mod:`agents.strategies_assign`; default: truthful
-    generators, arbitraging storage, green sellers and obligated buyers); ``progress`` is
-    called as ``progress(step, done, total)``. Raises a :class:`~market.errors.MarketError`
-    subclass for bad inputs (seed, scale, strategies).
+    generators, arbitraging storage, green sellers and obligated buyers), their parameters
+    defaulting to the rules' ``agents.strategies``; ``progress`` is called as
+    ``progress(step, done, total)``. Every assumption of the simulation is a rule
+    (``fleet``, ``agents``). Raises a :class:`~market.errors.MarketError` subclass for bad
+    inputs (seed, scale, strategies).
     """
     _check(rules, seed, scale)
-    settings = settings or RunnerSettings()
-    costs = costs or CostAssumptions()
     report = progress or (lambda step, done, total: None)
     fleet_ss, profile_ss, energy_ss, capacity_ss, green_ss = np.random.SeedSequence(
         int(seed)).spawn(5)
     report("fleet", 0, 1)
     synth = synthesize_fleet(rules, _seed(fleet_ss), scale)
     profiles = year_profiles(synth, rules.meta.year, _seed(profile_ss))
-    groups = assign(strategies, synth.fleet.owners, synth.fleet.technologies, synth.n_loads)
+    groups = assign(strategies, synth.fleet.owners, synth.fleet.technologies, synth.n_loads,
+                    defaults=rules.agents.strategies.params_by_name())
 
     def rngs(ss: np.random.SeedSequence) -> dict[str, np.random.Generator]:
         return {g.label: np.random.default_rng(child)
@@ -133,13 +132,13 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
     capacity = None
     if rules.capacity.enabled:
         report("capacity", 0, 1)
-        avail, must = availability(synth, profiles, settings)
+        avail, must = availability(synth, profiles, rules)
         forecast = merit_order_forecast(synth, profiles, rules, avail, must)
         margins = expected_margins(synth, profiles, rules, forecast, avail)
-        capacity = run_capacity_auction(rules, synth, groups, rngs(capacity_ss), margins, costs)
+        capacity = run_capacity_auction(rules, synth, groups, rngs(capacity_ss), margins)
         report("capacity", 1, 1)
     energy = run_energy_year(rules, synth, profiles, groups, rngs(energy_ss), ledger,
-                             settings=settings, progress=report)
+                             progress=report)
     report("settlement", 0, 1)
     perf = None
     if capacity is not None:
@@ -164,7 +163,7 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
     summary = build_summary(rules, int(seed), float(synth.scale), synth, profiles, energy,
                             hourly, capacity, perf, comp, calls, green, ledger, described)
     result = YearResult(
-        summary=summary, hourly=hourly, units=units_table(rules, synth, energy, ledger, costs),
+        summary=summary, hourly=hourly, units=units_table(rules, synth, energy, ledger),
         ledger=ledger, capacity=capacity_record(capacity), monthly=monthly_table(comp, green),
         failures=failures_table(comp), bids=bids_table(energy))
     summary["market_power"] = market_power(result)

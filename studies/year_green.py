@@ -137,9 +137,10 @@ def _seller_orders(rules: MarketRules, sellers: list[Group],
                                 f"for {ids.shape[0]} units")
         mwh = np.minimum(np.asarray(d.bundled_mwh, dtype=np.float64), sellable)
         for k, unit in enumerate(ids.tolist()):
-            if mwh[k] >= 0.001:
+            if mwh[k] >= 1 / TICKS_PER_MWH:  # at least one tick of the registry's grid
                 bundled.append(GreenOrder(g.owner, float(d.bundled_premium_yuan_per_mwh[k]),
-                                          float(np.floor(mwh[k] * 1000 + 1e-9) / 1000), unit))
+                                          float(np.floor(mwh[k] * TICKS_PER_MWH + 1e-9)
+                                                / TICKS_PER_MWH), unit))
             later.append((g.owner, unit, float(d.certificate_price_yuan[k])))
     return bundled, later
 

@@ -32,7 +32,14 @@ from agents.profiles import Profiles
 from agents.runner import EnergyYear
 from agents.strategies import CapacityObservation, CapacityOffers
 from agents.strategies_assign import Group
-from market.capacity import CapacityAuction, CapacityResult, accredited_mw, capacity_credits
+from market.capacity import (
+    KW_PER_MW,
+    CapacityAuction,
+    CapacityResult,
+    accredited_mw,
+    capacity_credits,
+)
+from market.capacity_demand import MW_TICK
 from market.capacity_performance import PerformanceResult, assess_performance
 from market.capacity_settlement import (
     Postings,
@@ -57,23 +64,18 @@ from market.rules import MarketRules
 STORAGE_RECOVERY_MEMO = "storage discharge compensation recovery"
 
 
-@dataclass(frozen=True)
-class CostAssumptions:
-    """Fixed costs of the fleet, yuan/kW·yr of nameplate [E] (the rules hold only coal's
-    standard, which coal uses); ``going_forward_share`` of them is avoidable for a year."""
-
-    wind_yuan_per_kw_yr: float = 400.0
-    solar_yuan_per_kw_yr: float = 280.0
-    storage_yuan_per_kw_yr: float = 600.0
-    going_forward_share: float = 0.3
-
-    def fixed_cost(self, technologies: np.ndarray, rules: MarketRules) -> np.ndarray:
-        """float64 (n,) yuan/kW·yr per unit."""
-        table = {"wind": self.wind_yuan_per_kw_yr, "solar": self.solar_yuan_per_kw_yr,
-                 "storage": self.storage_yuan_per_kw_yr}
-        coal = rules.compensation.fixed_cost_standard_yuan_per_kw_yr
-        return np.array([coal if t.startswith("coal") else table.get(t, 0.0)
-                         for t in technologies.tolist()], dtype=np.float64)
+def fixed_costs(technologies: np.ndarray, rules: MarketRules) -> np.ndarray:
+    """float64 (n,) fixed cost per unit, yuan/kW·yr of nameplate: its class's
+    ``fleet.<class>.fixed_cost_yuan_per_kw_yr`` [E], or the coal fixed-cost standard
+    (``compensation.fixed_cost_standard_yuan_per_kw_yr``) for a class without one (coal);
+    0 for a technology the fleet table does not know."""
+    fleet = rules.fleet
+    standard = rules.compensation.fixed_cost_standard_yuan_per_kw_yr
+    table = {name: standard if cls.fixed_cost_yuan_per_kw_yr is None
+             else cls.fixed_cost_yuan_per_kw_yr
+             for name, cls in fleet.generator_classes().items()}
+    table["storage"] = fleet.storage.fixed_cost_yuan_per_kw_yr
+    return np.array([table.get(t, 0.0) for t in technologies.tolist()], dtype=np.float64)
 
 
 def expected_margins(synth: SynthFleet, profiles: Profiles, rules: MarketRules,
@@ -87,10 +89,10 @@ def expected_margins(synth: SynthFleet, profiles: Profiles, rules: MarketRules,
     coal = synth.coal_index
     rate = float(profiles.outage.mean()) if profiles.outage.size else 0.0
     spread = np.maximum(forecast[:, None] - synth.marginal_cost_yuan_per_mwh[coal][None, :], 0)
-    out[coal] = spread.sum(axis=0) * (1.0 - rate) / 1000.0
+    out[coal] = spread.sum(axis=0) * (1.0 - rate) / KW_PER_MW
     for idx in (synth.wind_index, synth.solar_index):
         out[idx] = (np.maximum(forecast, 0)[:, None] * available_mw[:, idx]).sum(axis=0) / (
-            cap[idx] * 1000.0)
+            cap[idx] * KW_PER_MW)
     e = rules.energy
     days = forecast[: (forecast.shape[0] // 24) * 24].reshape(-1, 24)
     ordered = np.sort(days, axis=1)
@@ -99,19 +101,20 @@ def expected_margins(synth: SynthFleet, profiles: Profiles, rules: MarketRules,
         buy = np.maximum(ordered[:, :n].mean(axis=1), 0) / e.storage_round_trip_efficiency
         value = np.maximum(ordered[:, -n:].mean(axis=1) - buy, 0.0) \
             + e.storage_discharge_compensation_yuan_per_mwh
-        out[i] = float(value.sum()) * synth.storage_energy_mwh[j] / (cap[i] * 1000.0)
+        out[i] = float(value.sum()) * synth.storage_energy_mwh[j] / (cap[i] * KW_PER_MW)
     return out
 
 
 def run_capacity_auction(rules: MarketRules, synth: SynthFleet, groups: list[Group],
-                         rngs: Mapping[str, np.random.Generator], margins: np.ndarray,
-                         costs: CostAssumptions) -> CapacityResult:
-    """Every generator and storage owner offers its units; the auction clears by the rules."""
+                         rngs: Mapping[str, np.random.Generator], margins: np.ndarray
+                         ) -> CapacityResult:
+    """Every generator and storage owner offers its units; the auction clears by the rules.
+    A unit's going-forward cost is ``fleet.going_forward_cost_share`` of its fixed cost."""
     fleet, cap_rules = synth.fleet, rules.capacity
     auction = CapacityAuction(cap_rules, fleet, synth.peak_load_mw)
     accredited = accredited_mw(fleet, cap_rules)
     credit = capacity_credits(fleet, cap_rules)
-    going = costs.fixed_cost(fleet.technologies, rules) * costs.going_forward_share
+    going = fixed_costs(fleet.technologies, rules) * rules.fleet.going_forward_cost_share
     must = fleet.is_coal & fleet.existing & cap_rules.must_offer_existing_coal
     for g in groups:
         if g.role not in ("generator", "storage") or g.spec.strategy.capacity is None:
@@ -124,7 +127,8 @@ def run_capacity_auction(rules: MarketRules, synth: SynthFleet, groups: list[Gro
         if not isinstance(offers, CapacityOffers) or np.shape(offers.mw) != idx.shape:
             raise StrategyError(f"{g.label} ({g.spec.name}) must return CapacityOffers of "
                                 f"{idx.shape[0]} units")
-        mw = np.minimum(np.floor(np.asarray(offers.mw) * 1000 + 1e-6) / 1000, accredited[idx])
+        per_mw = round(1 / MW_TICK)  # offers go to the capacity market's MW grid
+        mw = np.minimum(np.floor(np.asarray(offers.mw) * per_mw + 1e-6) / per_mw, accredited[idx])
         for k in np.flatnonzero(mw > 0).tolist():
             auction.submit(str(fleet.unit_ids[idx[k]]), float(mw[k]),
                            float(offers.price_yuan_per_kw_yr[k]))

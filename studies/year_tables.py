@@ -17,7 +17,7 @@ from market.compensation import CompensationYear, eligible_units
 from market.ledger import Ledger
 from market.rules import MarketRules
 from studies.year_green import GreenYear
-from studies.year_markets import STORAGE_RECOVERY_MEMO, Calls, CostAssumptions
+from studies.year_markets import STORAGE_RECOVERY_MEMO, Calls, fixed_costs
 
 #: cost_allocation memos of the capacity market and of the coal compensation funding.
 CAPACITY_MEMOS = ("capacity market cost", "capacity market penalties refunded")
@@ -69,9 +69,10 @@ def unit_ledger(ledger: Ledger, synth: SynthFleet) -> dict[str, np.ndarray]:
     return out
 
 
-def units_table(rules: MarketRules, synth: SynthFleet, energy: EnergyYear, ledger: Ledger,
-                costs: CostAssumptions) -> dict[str, np.ndarray]:
-    """Per-unit columns (n_units,) in fleet order (see the contract)."""
+def units_table(rules: MarketRules, synth: SynthFleet, energy: EnergyYear,
+                ledger: Ledger) -> dict[str, np.ndarray]:
+    """Per-unit columns (n_units,) in fleet order (see the contract); fixed costs from
+    :func:`studies.year_markets.fixed_costs`."""
     fleet = synth.fleet
     n = len(fleet)
     money = unit_ledger(ledger, synth)
@@ -82,7 +83,7 @@ def units_table(rules: MarketRules, synth: SynthFleet, energy: EnergyYear, ledge
     mwh = energy.dispatch_mw.sum(axis=0)
     cost = np.asarray(synth.marginal_cost_yuan_per_mwh, dtype=np.float64)
     variable = np.where(fleet.is_coal, cost * mwh, 0.0)
-    fixed = costs.fixed_cost(fleet.technologies, rules) * fleet.nameplate_mw * KW_PER_MW
+    fixed = fixed_costs(fleet.technologies, rules) * fleet.nameplate_mw * KW_PER_MW
     revenue = (yuan("energy") + yuan("capacity_payment") + yuan("performance_penalty")
                + yuan("compensation") + yuan("deduction") + yuan("green_premium")
                + yuan("certificate_sale") + yuan("storage_compensation")

@@ -187,6 +187,35 @@ def test_pairings_at_scale_one(full):
     assert techs == {"wind", "solar"}
 
 
+def test_synthesis_assumptions_are_rules():
+    rules = RULES.with_overrides({
+        "fleet.genco_count": 3, "fleet.supporting_share": 0.0,
+        "fleet.loads.retailer_count": 2, "fleet.loads.industrial_commercial_share": 0.5,
+        "fleet.loads.size_sigma": 0.0})
+    synth = synthesize_fleet(rules, 1, scale=0.2)
+    assert sorted(set(synth.fleet.owners.tolist())) == ["genco-1", "genco-2", "genco-3"]
+    assert sorted(set(synth.load_owners.tolist())) == ["retailer-1", "retailer-2"]
+    assert not synth.fleet.is_supporting.any()
+    assert synth.load_industrial_commercial.sum() == 5  # half of 10 loads
+    assert np.allclose(synth.load_peak_share, 0.1)  # no spread: equal loads
+    assert synth.agents == rules.agents
+
+
+def test_assumptions_override_only_what_they_give():
+    """A game seats its own companies (FleetAssumptions); the rules' other assumptions stay."""
+    rules = RULES.with_overrides({"fleet.supporting_share": 0.0, "fleet.genco_count": 2})
+    seated = synthesize_fleet(rules, 4, 0.1, assumptions=FleetAssumptions(genco_count=4,
+                                                                          retailer_count=3))
+    assert len(set(seated.fleet.owners.tolist())) == 4
+    assert len(set(seated.load_owners.tolist())) == 3
+    assert not seated.fleet.is_supporting.any()
+    as_rules = synthesize_fleet(rules.with_overrides(
+        {"fleet.genco_count": 4, "fleet.loads.retailer_count": 3}), 4, 0.1)
+    assert _same(seated, as_rules)
+    assert _same(synthesize_fleet(RULES, 4, 0.1, assumptions=FleetAssumptions()),
+                 synthesize_fleet(RULES, 4, 0.1))
+
+
 def test_pairing_assumptions_are_parameters():
     none = synthesize_fleet(RULES, 1, assumptions=FleetAssumptions(supporting_share=0.0))
     assert not none.fleet.is_supporting.any()

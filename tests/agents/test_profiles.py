@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from agents.fleet import synthesize_fleet
 from agents.outages import forced_outages
 from agents.profiles import (
-    ProfileAssumptions,
     Profiles,
     ar1,
     calendar,
@@ -25,13 +24,13 @@ from agents.profiles import (
     solar_position,
     year_profiles,
 )
-from market.errors import SynthesisError
+from market.errors import RulesError, SynthesisError
 from market.rules import load_preset
 
 RULES = load_preset("mengxi")
 FULL = synthesize_fleet(RULES, seed=3)
 SMALL = synthesize_fleet(RULES, seed=3, scale=0.01)
-LAT = ProfileAssumptions().latitude_deg
+LAT = RULES.agents.solar_profile.latitude_deg
 
 
 @pytest.fixture(scope="module")
@@ -217,7 +216,7 @@ def test_solar_noon_near_12_36_cst():
 
 def test_clear_sky_cf_shape():
     cal = calendar(2025)
-    cf = clear_sky_cf(cal["day_of_year"], cal["hour_of_day"], ProfileAssumptions())
+    cf = clear_sky_cf(cal["day_of_year"], cal["hour_of_day"], RULES.agents.solar_profile)
     assert cf.shape == (8760,) and 0.7 < cf.max() < 0.95
     assert 0.18 <= cf.mean() <= 0.30  # before clouds
 
@@ -282,8 +281,36 @@ def test_outages_in_profiles(year):
 
 
 def test_zero_outage_rate_means_no_outages():
-    p = year_profiles(SMALL, 2025, 4, ProfileAssumptions(forced_outage_rate=0.0))
+    no_outages = RULES.with_overrides({"agents.outages.forced_outage_rate": 0.0})
+    p = year_profiles(SMALL, 2025, 4, no_outages.agents)
     assert not p.outage.any()
+    # The fleet carries its rules' assumptions: year_profiles uses them by default.
+    assert not year_profiles(synthesize_fleet(no_outages, 3, 0.01), 2025, 4).outage.any()
+    assert year_profiles(SMALL, 2025, 4).outage.any()
+
+
+def test_the_profile_rules_reach_the_profiles(year):
+    """Each table of the agents' rules changes the profile it models, and only that one."""
+    def with_(key, value):
+        rules = RULES.with_overrides({key: value})
+        return year_profiles(FULL, 2025, 21, rules.agents)
+
+    calm = with_("agents.wind_profile.mean_speed_m_s", 5.0)
+    assert calm.wind_cf.mean() < year.wind_cf.mean() - 0.03
+    assert np.array_equal(calm.solar_cf, year.solar_cf)
+    assert np.array_equal(calm.load_mw, year.load_mw)
+    north = with_("agents.solar_profile.latitude_deg", 50.0)
+    assert north.solar_cf.mean() < year.solar_cf.mean()
+    assert np.array_equal(north.wind_cf, year.wind_cf)
+    flat_weekends = with_("agents.load_profile.weekend_factor", 1.0)
+    load = flat_weekends.system_load_mw
+    assert not np.array_equal(load, year.system_load_mw)
+    assert load[flat_weekends.weekend].mean() > year.system_load_mw[year.weekend].mean()
+    assert np.array_equal(flat_weekends.outage, year.outage)
+    frequent = with_("agents.outages.forced_outage_rate", 0.15)
+    assert frequent.outage.mean() > 2 * year.outage.mean()
+    assert np.array_equal(frequent.load_mw, year.load_mw)
+    assert frequent.agents.outages.forced_outage_rate == 0.15
 
 
 @pytest.mark.parametrize(("rate", "hours"), [(1.0, 50.0), (-0.1, 50.0), (0.05, 0.5),
@@ -299,9 +326,30 @@ def test_bad_outage_parameters_refused(rate, hours):
 
 def test_bad_inputs_reported_at_once():
     with pytest.raises(SynthesisError) as err:
-        year_profiles(SMALL, 0, -1, ProfileAssumptions(wind_ar=1.0, cloud_common_share=2.0))
+        year_profiles(SMALL, 0, -1, RULES)  # type: ignore[arg-type]
     text = str(err.value)
-    for word in ("year", "seed", "wind_ar", "cloud_common_share"):
+    for word in ("year", "seed", "AgentRules"):
         assert word in text
     with pytest.raises(SynthesisError, match="SynthFleet"):
         year_profiles(FULL.fleet, 2025, 0)  # type: ignore[arg-type]
+
+
+def test_unusable_profile_parameters_are_refused_by_the_rules_all_at_once():
+    with pytest.raises(RulesError) as err:
+        RULES.with_overrides({
+            "agents.wind_profile.autocorrelation": 1.0,
+            "agents.solar_profile.cloud_regional_share": 2.0,
+            "agents.wind_profile.rated_m_s": 30.0,
+            "agents.load_profile.winter_amplitude": 0.6,
+            "agents.load_profile.semiannual_amplitude": 0.5,
+            "agents.outages.forced_outage_rate": 0.9,
+            "agents.outages.mean_outage_hours": 2.0,
+        })
+    paths = {p.path for p in err.value.problems}
+    assert paths == {
+        "agents.wind_profile.autocorrelation",
+        "agents.solar_profile.cloud_regional_share",
+        "agents.wind_profile.rated_m_s",  # above cut-out
+        "agents.load_profile.semiannual_amplitude",  # the seasonal level would reach 0
+        "agents.outages.mean_outage_hours",  # under an hour in service between outages
+    }

@@ -244,3 +244,44 @@ def test_green_seller_goes_bundled_only_when_it_pays_and_buyer_covers_its_need()
                                           np.nan, np.nan), RULES, RNG, buyer.params())
     assert b.bundled_mwh.tolist() == [5.0, 0.0]
     assert b.certificate_price_yuan.tolist() == [50.0, 50.0]  # up to the shortfall penalty
+
+
+# --------------------------------------------------------------------- parameters are rules
+
+def test_built_in_defaults_are_the_rules_tables():
+    tables = RULES.agents.strategies.params_by_name()
+    for name, params in tables.items():
+        assert get_strategy(name).defaults == params, name
+    assert tables["learning"]["markups"] == (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
+
+
+def test_a_runs_rules_set_the_defaults_and_its_mapping_still_overrides_them():
+    rules = RULES.with_overrides({"agents.strategies.markup.markup": 0.5,
+                                  "agents.strategies.storage_arbitrage.margin": 0.2})
+    defaults = rules.agents.strategies.params_by_name()
+    owners = np.array(["a", "b", "b"])
+    techs = np.array(["coal_supercritical", "coal_supercritical", "storage"])
+    groups = assign({"a": "markup", "b": ("markup", {"markup": 0.1})}, owners, techs, 0,
+                    defaults=defaults)
+    params = {(g.owner, g.spec.name): g.spec.param_dict() for g in groups}
+    assert params[("a", "markup")]["markup"] == 0.5       # the rules' default
+    assert params[("b", "markup")]["markup"] == 0.1       # the run's own value wins
+    assert params[("b", "storage_arbitrage")]["margin"] == 0.2
+    without = {(g.owner, g.spec.name): g.spec.param_dict()
+               for g in assign({"a": "markup"}, owners, techs, 0)}
+    assert without[("a", "markup")]["markup"] == 0.2      # registered defaults otherwise
+    with pytest.raises(StrategyError, match="no parameter"):
+        parse_spec(("markup", {"mark_up": 0.1}), defaults=defaults)
+
+
+def test_green_sellers_unbundled_ask_spread_is_a_parameter():
+    seller = get_strategy("green_seller")
+    o = GreenSellerObservation("g", 1, np.array(["w1", "w2", "w3"]), np.full(3, 10.0),
+                               20.0, 2.0)
+    exact = seller.params({"certificate_ask_low": 1.0, "certificate_ask_high": 1.0})
+    d = seller.offer(o, RULES, np.random.default_rng(3), exact)
+    assert d.certificate_price_yuan.tolist() == [2.0, 2.0, 2.0]  # the expected price itself
+    spread = seller.offer(o, RULES, np.random.default_rng(3), seller.params())
+    assert len(set(spread.certificate_price_yuan.tolist())) > 1
+    with pytest.raises(StrategyError, match="certificate_ask_low"):
+        seller.offer(o, RULES, RNG, seller.params({"certificate_ask_low": 1.2}))

@@ -191,7 +191,8 @@ def test_progress_reports_every_step_to_completion():
 def test_the_runners_fast_settlement_posts_exactly_what_settle_energy_posts():
     from agents.fleet import synthesize_fleet
     from agents.profiles import year_profiles
-    from agents.runner import _year_result, run_energy_year, settle_rows
+    from agents.runner import run_energy_year, settle_rows
+    from agents.runner_settlement import year_result
     from agents.strategies_assign import assign
     from market.energy import settle_energy
     from market.ledger import Ledger
@@ -208,8 +209,8 @@ def test_the_runners_fast_settlement_posts_exactly_what_settle_energy_posts():
     settle_rows(fast, (bids.hour, actor, bids.price_ticks, bids.quantity_ticks, bids.side), acc,
                 energy.price_half_ticks, periods, energy.actors, rules)
     h = profiles.n_hours
-    settle_energy(_year_result(rules, h, energy.price, energy.stress, energy.reserve_margin,
-                               energy.curtailed_mwh, energy.price_half_ticks, acc, bids),
+    settle_energy(year_result(rules, h, energy.price, energy.stress, energy.reserve_margin,
+                              energy.curtailed_mwh, energy.price_half_ticks, acc, bids),
                   bids, slow, periods)
     assert fast.n_payments > 50
     assert fast.to_records() == slow.to_records()
@@ -225,3 +226,49 @@ def test_a_year_with_a_learning_owner_is_reproducible():
     assert a.summary == b.summary
     assert not np.array_equal(a.hourly["price_yuan_per_mwh"], base.hourly["price_yuan_per_mwh"])
     assert a.ledger.balance() == 0
+
+
+# --- the assumptions are rules, and reach the year ---------------------------------------------
+
+
+def test_a_higher_forced_outage_rate_gives_more_compensation_failures():
+    """``agents.outages.forced_outage_rate`` set by ``with_overrides`` reaches the profiles, the
+    calls and the deductions of the year."""
+    rules = load_preset("mengxi").with_overrides({"compensation.eligibility": "all_coal"})
+    base = run_year(rules, 5, 0.05)
+    worse = run_year(rules.with_overrides({"agents.outages.forced_outage_rate": 0.15}), 5, 0.05)
+    b, w = base.summary["compensation"], worse.summary["compensation"]
+    assert w["failures"] > b["failures"] > 0
+    assert w["failed_calls"] > b["failed_calls"]
+    assert w["deducted_yuan"] > b["deducted_yuan"]
+    assert worse.summary["rules_sha256"] != base.summary["rules_sha256"]
+
+
+def test_fleet_and_runner_assumptions_reach_the_year():
+    rules = load_preset("mengxi")
+    base = run_year(rules, 3, 0.02)
+    changed = run_year(rules.with_overrides({
+        "fleet.loads.responsive_share": 0.0,
+        "fleet.wind.fixed_cost_yuan_per_kw_yr": 800.0,
+        "agents.strategies.green_buyer.bundled_share": 0.25,
+    }), 3, 0.02)
+
+    def load_bid_prices(result: YearResult) -> np.ndarray:
+        b = result.bids
+        return b["price_yuan_per_mwh"][np.char.startswith(b["unit_id"].astype(str), "load")]
+
+    # No price-responsive load blocks: every load bids at the cap.
+    responsive = rules.fleet.loads.responsive_price_yuan_per_mwh
+    assert (load_bid_prices(base) == responsive).any()
+    assert (load_bid_prices(changed) == rules.energy.price_cap_yuan_per_mwh).all()
+    # Fixed costs of wind doubled in the units table; the others stay (coal: the standard).
+    wind = base.units["technology"] == "wind"
+    fixed, fixed_base = changed.units["fixed_cost_yuan"], base.units["fixed_cost_yuan"]
+    assert wind.any() and np.allclose(fixed[wind], 2 * fixed_base[wind])
+    assert np.array_equal(fixed[~wind], fixed_base[~wind])
+    params = changed.summary["strategies"]["loads/green_buyer/green_buyer"]["params"]
+    assert params == {"bundled_share": 0.25}
+    # One clearing window a day instead of two changes how storage runs.
+    daily = run_year(rules.with_overrides({"agents.runner.window_start_hours": [0]}), 3, 0.02)
+    assert not np.array_equal(daily.hourly["storage_discharge_mw"],
+                              base.hourly["storage_discharge_mw"])
