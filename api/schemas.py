@@ -23,6 +23,20 @@ def as_utc(value: datetime) -> datetime:
 UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 
 
+class BotsCreate(BaseModel):
+    """Bots for empty seats: whenever a round opens, each seat still empty (up to ``count`` of
+    them, in lobby order; every one when ``None``) is taken by a bot the server plays, and every
+    bot bids in the round at once with ``strategy`` (a registered strategy name applied to the
+    seat's units or loads of its role; ``None``: each role's default strategy), drawing from
+    ``seed`` (``None``: the session's seed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    count: Annotated[int | None, Field(ge=0, le=1000)] = None
+    strategy: Name | None = None
+    seed: Annotated[int | None, Field(ge=0, le=2**63 - 1)] = None
+
+
 class SessionCreate(BaseModel):
     """A new game. The rules are a preset by name or a TOML body (``extends = "mengxi"``
     and the tables it changes), then ``overrides`` by dotted key
@@ -47,6 +61,17 @@ class SessionCreate(BaseModel):
     green_product: Literal["bundled", "unbundled"] = "bundled"
     green_mode: Literal["auction", "listing"] = "auction"
     obligation: bool = True
+    bots: BotsCreate | None = None
+    """Fill the seats still empty with bots whenever a round opens (see ``BotsCreate``)."""
+
+
+class RoundOpen(BaseModel):
+    """Opening the next round; ``bots`` (optional) sets the session's bots policy first and
+    fills the seats still empty now (see ``BotsCreate``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bots: BotsCreate | None = None
 
 
 class RoundPublic(BaseModel):

@@ -7,7 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from api.deps import CurrentInstructor, CurrentMember, DbDep, LiveDep, SessionIdPath
-from api.schemas import CurrentRoundPublic, RoundPublic, RoundResultPublic, RoundsPublic
+from api.schemas import (
+    CurrentRoundPublic,
+    RoundOpen,
+    RoundPublic,
+    RoundResultPublic,
+    RoundsPublic,
+)
 from api.services import rounds as service
 
 router = APIRouter(prefix="/sessions/{session_id}/rounds", tags=["rounds"])
@@ -30,9 +36,10 @@ def get_current_round(session_id: SessionIdPath, member: CurrentMember, db: DbDe
 
 @router.post("/open", operation_id="open_next_round")
 def open_next_round(session_id: SessionIdPath, member: CurrentInstructor, db: DbDep,
-                    live: LiveDep) -> RoundPublic:
-    """Open the next bid round of the plan (instructor)."""
-    return service.open_next(db, live, member.session_id)
+                    live: LiveDep, body: RoundOpen | None = None) -> RoundPublic:
+    """Open the next bid round of the plan (instructor). Bots fill the seats still empty by
+    the session's bots policy (``{"bots": {...}}`` sets it) and bid at once."""
+    return service.open_next(db, live, member.session_id, None if body is None else body.bots)
 
 
 @router.get("/{round_id}", operation_id="get_round")

@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session as Db
 
 from api.errors import Conflict
 from api.live import LiveSessions
-from api.schemas import CurrentRoundPublic, RoundPublic, RoundResultPublic, RoundsPublic
+from api.schemas import (
+    BotsCreate,
+    CurrentRoundPublic,
+    RoundPublic,
+    RoundResultPublic,
+    RoundsPublic,
+)
+from api.services import bots as seat_bots
 from api.services import views
 from api.services.common import reading, writing
 from market.session import Session
@@ -44,8 +51,10 @@ def _run_steps(s: Session) -> None:
         rid = s.next_round()
 
 
-def open_next(db: Db, live: LiveSessions, session_id: str) -> RoundPublic:
-    """Open the next bid round of the plan."""
+def open_next(db: Db, live: LiveSessions, session_id: str,
+              bots: BotsCreate | None = None) -> RoundPublic:
+    """Open the next bid round of the plan; bots take the seats still empty by the session's
+    bots policy (``bots`` replaces it) and every bot seat bids (:mod:`api.services.bots`)."""
     with writing(db, live, session_id) as w:
         s = w.session
         rid = s.next_round()
@@ -60,6 +69,7 @@ def open_next(db: Db, live: LiveSessions, session_id: str) -> RoundPublic:
         if rid is None:
             raise Conflict("no bid round is left to open; the game is over")
         s.open_round(rid)
+        seat_bots.fill_and_bid(db, w, rid, bots)
         w.save()
         return views.round_public(s, rid)
 

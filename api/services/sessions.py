@@ -14,6 +14,7 @@ from api.errors import Refused
 from api.live import LiveSession, LiveSessions
 from api.schemas import LobbyPublic, SessionCreate, SessionCreated, SessionPublic, SessionsPublic
 from api.security import INSTRUCTOR_PREFIX, new_session_id, new_token, token_sha256
+from api.services import bots as seat_bots
 from api.services import views
 from api.services.common import event_rows, reading
 from api.services.game_setup import GameSetup, build_session
@@ -45,6 +46,8 @@ def create_session(db: Db, live: LiveSessions, settings: Settings, body: Session
         raise Refused(f"scale {body.scale:g} is above this server's limit "
                       f"{settings.max_scale:g}; allowed 0 < scale <= {settings.max_scale:g}")
     rules = resolve_rules(body)
+    if body.bots is not None:
+        seat_bots.check_policy(body.bots)
     setup = GameSetup(seed=rules.meta.seed if body.seed is None else body.seed,
                       scale=body.scale, energy_rounds=body.energy_rounds,
                       hours_per_round=body.hours_per_round, start_day=body.start_day,
@@ -62,8 +65,9 @@ def create_session(db: Db, live: LiveSessions, settings: Settings, body: Session
             instructor = repo.add_instructor(db, token_sha256(token))
         row = SessionRow(id=session_id, instructor_id=instructor.id, name=body.name,
                          rules_name=rules.meta.name, rules_sha256=rules.sha256(),
-                         setup=json.dumps({"preset": body.preset, **asdict(setup),
-                                           "unit_traits": traits}),
+                         setup=json.dumps(seat_bots.setup_with_policy(
+                             {"preset": body.preset, **asdict(setup), "unit_traits": traits},
+                             body.bots)),
                          snapshot_version=1)
         repo.add_session(db, row, state)
         repo.add_events(db, session_id, [("session_created", None, {"name": body.name})]
