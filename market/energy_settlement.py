@@ -41,14 +41,17 @@ class EnergySettlement:
 
     * ``energy_payments``, ``storage_payments``: payments recorded (zero amounts skipped);
     * ``system_operator_energy_fen``: the operator's net from the energy payments, fen (only
-      rounding: |value| <= energy_payments / 2);
-    * ``compensated_mwh``: storage MWh paid compensation, by unit id.
+      rounding: |value| <= energy_amounts / 2);
+    * ``compensated_mwh``: storage MWh paid compensation, by unit id;
+    * ``energy_amounts``: energy amounts rounded to the fen, including those that rounded to
+      zero and so were not posted (each still leaves up to half a fen with the operator).
     """
 
     energy_payments: int
     storage_payments: int
     system_operator_energy_fen: int
     compensated_mwh: dict[str, float] = field(default_factory=dict)
+    energy_amounts: int = 0
 
 
 def _exact(value: float) -> Fraction:
@@ -123,11 +126,12 @@ def settle_energy(
     n_energy = _post(ledger, energy, memo, Category.ENERGY)
     payer, payee, fen = energy[1], energy[2], energy[4]
     so_net = int(fen[payee == SYSTEM_OPERATOR].sum() - fen[payer == SYSTEM_OPERATOR].sum())
+    n_amounts = int(fen.shape[0])
     if storage is None:
-        return EnergySettlement(n_energy, 0, so_net)
+        return EnergySettlement(n_energy, 0, so_net, energy_amounts=n_amounts)
     n_storage = _post(ledger, storage[0], "storage discharge compensation",
                       Category.STORAGE_COMPENSATION)
-    return EnergySettlement(n_energy, n_storage, so_net, storage[1])
+    return EnergySettlement(n_energy, n_storage, so_net, storage[1], energy_amounts=n_amounts)
 
 
 Payments = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]

@@ -309,7 +309,10 @@ def test_ledger_balances_and_the_operator_keeps_only_fen_rounding(case, n_period
         assert ledger.balance(p) == 0
     so = ledger.totals_by("participant", category=Category.ENERGY).get(SYSTEM_OPERATOR, 0)
     assert so == out.system_operator_energy_fen
-    assert 2 * abs(so) <= out.energy_payments  # at most half a fen per payment
+    # At most half a fen per rounded amount, counting amounts that rounded to zero and were
+    # not posted (hypothesis found a case of tiny payments where that matters).
+    assert out.energy_payments <= out.energy_amounts
+    assert 2 * abs(so) <= out.energy_amounts
     # Each payment is the exact amount, rounded once: recompute with fractions.
     exact: dict[tuple, Fraction] = {}
     for i in np.flatnonzero(res.accepted_ticks > 0):
