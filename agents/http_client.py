@@ -152,7 +152,7 @@ class GameClient:
                 self.sleep(self.retry.wait(attempt - 1))
             try:
                 r = self.http.request(method, url, json=json_body, params=params,
-                                      headers=self._headers(headers), timeout=self.timeout)
+                                      headers=self._headers(headers))
             except NOT_SENT as exc:
                 last = exc
                 log.info("%s %s not sent (%s); trying again", method, path, exc)

@@ -98,14 +98,16 @@ class HttpGameData:
 @dataclass
 class BotReport:
     """What a bot did: its seat, the rounds it bid in (in order), the batches the server
-    stored (``stored``) and answered again from an earlier call (``replayed``), calls sent
-    again (``retries``), stream drops, whether it fell back to polling, whether it saw the
-    session finish, and the error that stopped it (if any)."""
+    stored (``stored``) and answered again from an earlier call (``replayed``), bids the server
+    refused (``refused``, left out of the batch sent again), calls sent again (``retries``),
+    stream drops, whether it fell back to polling, whether it saw the session finish, and the
+    error that stopped it (if any)."""
 
     participant: str | None = None
     rounds_bid: list[str] = field(default_factory=list)
     stored: int = 0
     replayed: int = 0
+    refused: int = 0
     retries: int = 0
     events: int = 0
     stream_drops: int = 0
@@ -151,13 +153,17 @@ class Bot:
             body["display_name"] = self.display_name
         joined = self.api.post(f"/sessions/{self.session_id}/participants", body,
                                repeatable=False)
-        self.api.token = joined["token"]
-        me = str(joined["participant"])
-        self.report.participant = me
-        self.bidder = Bidder(HttpGameData(self.api, self.session_id, me), self.strategy,
-                             self.seed)
+        me = self.attach(str(joined["participant"]), str(joined["token"]))
         log.info("bot joined session %s as %s", self.session_id, me)
         return me
+
+    def attach(self, participant: str, token: str) -> str:
+        """Play a seat already taken (a bot started again with its seat's token)."""
+        self.api.token = token
+        self.report.participant = participant
+        self.bidder = Bidder(HttpGameData(self.api, self.session_id, participant),
+                             self.strategy, self.seed)
+        return participant
 
     # ------------------------------------------------------------------ play
 
@@ -256,6 +262,7 @@ class Bot:
             except Refusal as exc:
                 if exc.status == 422 and exc.code == "bids_refused" and attempt == 0:
                     bad = {int(p["index"]) for p in exc.problems}
+                    self.report.refused += len(bad)
                     log.warning("%s: %d of %d bids refused in %s: %s", me, len(bad), len(bids),
                                 round_id, exc.problems[:3])
                     bids = [b for i, b in enumerate(bids) if i not in bad]

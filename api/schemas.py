@@ -24,11 +24,11 @@ UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class BotsCreate(BaseModel):
-    """Bots for empty seats: whenever a round opens, each seat still empty (up to ``count`` of
-    them, in lobby order; every one when ``None``) is taken by a bot the server plays, and every
-    bot bids in the round at once with ``strategy`` (a registered strategy name applied to the
-    seat's units or loads of its role; ``None``: each role's default strategy), drawing from
-    ``seed`` (``None``: the session's seed)."""
+    """Bots for empty seats: whenever a round opens, seats still empty are taken, in lobby
+    order, by bots the server plays (until the session has ``count`` bot seats; every empty
+    seat when ``None``), and every bot bids in the round at once with ``strategy`` (a
+    registered strategy name applied to the seat's units or loads of its role; ``None``: each
+    role's default strategy), drawing from ``seed`` (``None``: the session's seed)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -2,14 +2,14 @@
 opening a round.
 
 A **bots policy** (``{"count", "strategy", "seed"}``, :class:`api.schemas.BotsCreate`) is kept
-in the session's set-up. Whenever the instructor opens a round, the seats still empty (up to
-``count`` of them in lobby order; all when ``None``) are taken by bots, and then every bot seat
-sends its batch for the round inside the same transaction as the opening: the batch of the
-seat's :class:`agents.http_bidder.Bidder` (the same strategy code as ``mengxi agents run`` and
-the in-process runner), read from the live session through :class:`LocalGameData` instead of
-HTTP. A bot's seat has a token nobody knows; its batches are in the snapshot that the opening
-saves. A bot whose batch cannot be made or is refused sits the round out (logged); it never
-stops the round from opening.
+in the session's set-up. Whenever the instructor opens a round, the seats still empty are
+taken by bots in lobby order (until the session has ``count`` bot seats; all when ``None``),
+and then every bot seat sends its batch for the round inside the same transaction as the
+opening: the batch of the seat's :class:`agents.http_bidder.Bidder` (the same strategy code
+as ``mengxi agents run`` and the in-process runner), read from the live session through
+:class:`LocalGameData` instead of HTTP. A bot's seat has a token nobody knows; its batches
+are in the snapshot that the opening saves. A bot whose batch cannot be made or is refused
+sits the round out (logged); it never stops the round from opening.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def fill_and_bid(db: Any, w: Writing, round_id: str, policy: BotsCreate | None) 
     seats: dict[str, dict[str, Any]] = dict(setup.get(SEATS) or {})
     if rule is not None:
         free = [p for p in views.seats(s) if p not in s.participants]
-        count = len(free) if rule.get("count") is None else int(rule["count"])
+        count = len(free) if rule.get("count") is None else int(rule["count"]) - len(seats)
         seed = s.seed if rule.get("seed") is None else int(rule["seed"])
         for seat in free[:count]:
             s.join(seat)

@@ -55,6 +55,8 @@ def open_next(db: Db, live: LiveSessions, session_id: str,
               bots: BotsCreate | None = None) -> RoundPublic:
     """Open the next bid round of the plan; bots take the seats still empty by the session's
     bots policy (``bots`` replaces it) and every bot seat bids (:mod:`api.services.bots`)."""
+    if bots is not None:
+        seat_bots.check_policy(bots)
     with writing(db, live, session_id) as w:
         s = w.session
         rid = s.next_round()
