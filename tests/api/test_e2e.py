@@ -243,3 +243,40 @@ def test_bots_play_a_whole_game_over_http(db_kind: str, request: pytest.FixtureR
         totals = boss.get("/certificates")["totals"]
         assert totals["issued"] == pytest.approx(
             totals["held"] + totals["retired"] + totals["expired"])
+
+
+@pytest.mark.parametrize("db_kind", DATABASES)
+def test_server_bots_fill_the_seats_people_left_empty(db_kind: str,
+                                                     request: pytest.FixtureRequest,
+                                                     tmp_path: Path) -> None:
+    """Two HTTP bots take seats; the instructor asked for bots at creation, so the server
+    seats bots in the five seats still empty when the first round opens; the game plays out."""
+    settings = _settings(db_kind, request, tmp_path)
+    with served(settings, tmp_path) as base:
+        made = httpx.post(f"{base}/sessions", json={
+            "name": "filled", "seed": 13, "energy_rounds": 2, "bots": {"strategy": "markup"}},
+            timeout=60).json()
+        sid, token = made["session"]["id"], made["instructor_token"]
+        assert made["session"]["setup"]["bots"] == {"count": None, "strategy": "markup",
+                                                    "seed": None}
+        boss = Instructor(base, sid, token)
+        people: list[BotReport] = []
+        runner = threading.Thread(target=lambda: people.extend(run_bots(
+            base, sid, 2, seats=["genco-1", "retailer-1"], seed=1, deadline_seconds=600)),
+            daemon=True)
+        runner.start()
+        boss.wait_for_seats(2)
+        played = boss.play(bidders=SEATS)
+        runner.join(ROUND_SECONDS)
+        assert not runner.is_alive()
+        assert [(r.participant, r.rounds_bid, r.error) for r in people] == [
+            ("genco-1", played, None), ("retailer-1", played, None)]
+        names = {p["participant"]: p["display_name"] for p in boss.get("/participants")["data"]}
+        assert {s for s, n in names.items() if n == "bot (markup)"} == set(
+            made["session"]["seats"]) - {"genco-1", "retailer-1"}
+        for rid in played:
+            seen = boss.get(f"/rounds/{rid}/bids")["data"]
+            assert len(seen) == SEATS and {e["revision"] for e in seen} == {1}
+        assert boss.get("")["status"] == "finished"
+        legs = boss.ledger()
+        assert sum(leg["amount_fen"] for leg in legs) == 0
