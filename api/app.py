@@ -24,6 +24,7 @@ from api.live import LiveSessions
 from api.migrate import upgrade
 from api.routers import api_router
 from api.settings import Settings
+from api.web import install_web
 
 log = logging.getLogger(__name__)
 
@@ -123,4 +124,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_handlers(app)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     app.include_router(api_router, prefix=settings.api_prefix)
+    install_web(app)  # the game's pages: /, /play/{id}, /console/{id}, /static
     return app
