@@ -41,11 +41,13 @@ def shot(page: Page, folder: Path, name: str) -> None:
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
-def join(page: Page, invite: str, seat: str, name: str) -> None:
+def join(page: Page, invite: str, seat: str, name: str, shots: Path | None = None) -> None:
     page.goto(invite)
     expect(page.locator("#seats tbody tr")).to_have_count(7)
     page.get_by_label("Seat", exact=True).select_option(seat)
     page.get_by_label("Your name").fill(name)
+    if shots is not None:
+        shot(page, shots, "1b-lobby-invitation")
     page.get_by_role("button", name="Join the game").click()
     expect(page).to_have_url(re.compile(r"/play/[A-Za-z0-9_-]+$"))
     expect(page.locator("#title")).to_contain_text(f"{seat} ({name})")
@@ -100,8 +102,13 @@ def test_a_whole_game_in_the_browser(server: str, browser: Any, shots: Path) -> 
         # -- two students join in their own contexts; the console sees them arrive (events)
         a = watch(a_ctx.new_page(), problems)
         b = watch(b_ctx.new_page(), problems)
+        a.goto(f"{server}/")
+        a.get_by_label("Game id").fill("no-such-game")
+        a.get_by_role("button", name="Show seats").click()
+        expect(a.locator("#lobby-error")).to_have_text(
+            "No game has the id “no-such-game”: check it with your instructor.")
         join(a, invite, "genco-1", "Ann")
-        join(b, invite, "genco-2", "Bob")
+        join(b, invite, "genco-2", "Bob", shots)
         people = boss.locator("#participants tbody")
         expect(people).to_contain_text("Ann")
         expect(people).to_contain_text("Bob")
@@ -158,7 +165,7 @@ def test_a_whole_game_in_the_browser(server: str, browser: Any, shots: Path) -> 
         for page in (a, b):
             expect(page.locator("#round")).to_contain_text("gate closed")
             expect(page.get_by_role("button", name="Send my bids")).to_be_disabled()
-        expect(boss.locator("#rounds tbody tr").first).to_contain_text("2")  # bidders
+        expect(boss.locator("#rounds tbody tr").first.locator("td").nth(3)).to_have_text("2")
 
         # -- and clears: prices, quantities, chart, settlement and leaderboard arrive live
         boss.get_by_role("button", name="Clear capacity").click()

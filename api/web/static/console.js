@@ -140,6 +140,13 @@ async function refresh() {
   } catch (err) {
     showAlert($('#page-error'), err);
     if (err instanceof ApiError && (err.status === 401 || err.status === 403)) signOut();
+    else if (err instanceof ApiError && err.status === 404) {
+      // the token is good but this game is not one of its games: offer to sign in with another
+      showAlert($('#page-error'), 'This game is not one of the games of the instructor token in this tab (or it does not exist): sign in with the token of its instructor.');
+      if (feed) feed.stop();
+      $('#desk').hidden = true;
+      $('#signin').hidden = false;
+    }
   } finally {
     busy = false;
     if (again) {

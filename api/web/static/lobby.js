@@ -1,7 +1,7 @@
 // The lobby: look a game up by its id (or an invitation link ?session=ID), take a seat, or
 // create a game as the instructor (its token is shown once) and list the instructor's games.
 
-import { $, api, el, fillRows, showAlert, statusBadge, tokens } from './common.js';
+import { $, ApiError, api, el, fillRows, showAlert, statusBadge, tokens } from './common.js';
 
 const errorBox = $('#lobby-error');
 let lobby = null;
@@ -105,8 +105,15 @@ $('#create-form').addEventListener('submit', async (event) => {
   button.disabled = true;
   button.textContent = 'Creating…';
   try {
-    const known = tokens.instructor();
-    const made = await api('/sessions', { method: 'POST', body, token: known || undefined });
+    let made;
+    try {
+      made = await api('/sessions', { method: 'POST', body, token: tokens.instructor() || undefined });
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 401 && tokens.instructor())) throw err;
+      // the tab's token is not known to this server (a new database): start afresh
+      tokens.forgetInstructor();
+      made = await api('/sessions', { method: 'POST', body });
+    }
     const id = made.session.id;
     if (made.instructor_token) {
       tokens.setInstructor(made.instructor_token);
@@ -148,7 +155,13 @@ async function showGames() {
     $('#games-hint').textContent = 'No instructor token in this tab: create a game, or paste a token you kept.';
     return;
   }
-  const games = await api('/sessions?limit=100', { token });
+  let games;
+  try {
+    games = await api('/sessions?limit=100', { token });
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) tokens.forgetInstructor();
+    throw err;
+  }
   $('#games-hint').textContent = `${games.count} game${games.count === 1 ? '' : 's'} made with the instructor token of this tab.`;
   fillRows($('#games tbody'), games.data.map((g) => el('tr', {},
     el('td', {}, el('strong', { text: g.name }), el('br'), el('code', { text: g.id })),
