@@ -7,6 +7,7 @@ the server's own seat fillers bidding exactly what HTTP bots bid."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -512,3 +513,68 @@ def test_server_bots_fill_only_empty_seats_when_a_round_opens(client: TestClient
     assert game.get("/rounds/current")["round"]["status"] == "pending"
     made = client.post(f"{API}/sessions", json={"bots": {"strategy": "nope"}})
     assert made.status_code == 422
+
+
+# --------------------------------------------------------------------- the command line
+
+def _mengxi() -> Any:
+    """A ``mengxi``-like Typer app with ``agents`` registered as ``api/cli.py`` does."""
+    import typer
+
+    from api import cli_agents
+
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+    @app.callback()
+    def _root() -> None:
+        """mengxi"""
+
+    cli_agents.register(app)
+    return app
+
+
+def test_agents_run_refuses_bad_input() -> None:
+    from typer.testing import CliRunner
+
+    runner = CliRunner()
+    app = _mengxi()
+    out = runner.invoke(app, ["agents", "run", "--url", "http://127.0.0.1:9", "--session", "s",
+                              "--strategy", "nope"])
+    assert out.exit_code == 2 and "unknown strategy 'nope'" in out.output
+    out = runner.invoke(app, ["agents", "run", "--url", "http://127.0.0.1:9", "--session", "s",
+                              "--count", "2", "--seat", "genco-1"])
+    assert out.exit_code == 2 and "one seat per bot" in out.output
+
+
+def test_agents_run_plays_to_the_end(live_server: str) -> None:
+    from typer.testing import CliRunner
+
+    http = httpx.Client(base_url=live_server, timeout=30)
+    game = Game(http)
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        out = CliRunner().invoke(_mengxi(), [
+            "agents", "run", "--url", live_server, "--session", game.id, "--count", "7",
+            "--strategy", "withholding", "--seed", "2", "--timeout", "120", "--json"])
+        result["exit"], result["output"] = out.exit_code, out.stdout
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while len(game.get("/participants")["data"]) < len(SEATS):
+        assert time.monotonic() < deadline, "the bots did not take their seats"
+        time.sleep(0.05)
+    while not game.finished():
+        rid = game.open()
+        while game.get(f"/rounds/{rid}")["bidders"] < len(SEATS):
+            assert time.monotonic() < deadline + 60, f"the bots did not all bid in {rid}"
+            time.sleep(0.05)
+        game.clear(rid)
+    thread.join(60)
+    assert result["exit"] == 0, result
+    reports = json.loads(result["output"])
+    assert sorted(r["participant"] for r in reports) == SEATS
+    assert all(r["finished"] and len(r["rounds_bid"]) == 4 for r in reports)
+    full = httpx.post(f"{live_server}{API}/sessions/{game.id}/participants", json={})
+    assert full.status_code == 409  # every seat is a bot's
