@@ -81,15 +81,18 @@ def run_command(
         typer.echo(json.dumps([vars(r) for r in reports], indent=2))
     else:
         table = Table(title=f"bots of session {session}")
-        for col in ("seat", "rounds bid", "stored", "replayed", "retries", "stream drops",
-                    "polling", "finished", "error"):
-            table.add_column(col)
+        for col in ("seat", "rounds", "stored", "replayed", "retries", "drops", "via",
+                    "done"):
+            table.add_column(col, no_wrap=True)
         for r in reports:
             table.add_row(r.participant or "-", str(len(r.rounds_bid)), str(r.stored),
                           str(r.replayed), str(r.retries), str(r.stream_drops),
-                          "yes" if r.polling else "no", "yes" if r.finished else "no",
-                          r.error or "")
-        Console(soft_wrap=True).print(table)
+                          "poll" if r.polling else "stream", "yes" if r.finished else "no")
+        console = Console(soft_wrap=True, highlight=False)
+        console.print(table)
+        for r in reports:
+            if r.error:
+                console.print(f"[red]{r.participant}:[/red] {r.error}")
     if not all(r.finished and r.error is None for r in reports):
         raise typer.Exit(EXIT_STOPPED)
 
