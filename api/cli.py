@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import typer
 
-from api import cli_bench, cli_clear, cli_rules, cli_serve, cli_simulate, cli_studies
+from api import (
+    cli_agents,
+    cli_bench,
+    cli_clear,
+    cli_rules,
+    cli_serve,
+    cli_simulate,
+    cli_studies,
+)
 
 app = typer.Typer(
     name="mengxi",
@@ -31,6 +39,7 @@ cli_rules.register(app)
 cli_simulate.register(app)
 cli_studies.register(app)
 cli_serve.register(app)
+cli_agents.register(app)
 
 
 def main() -> None:
