@@ -241,9 +241,15 @@ class Session(SessionBooks):
         r.status = GATE_CLOSED
         self._event("gate_closed", round_id)
 
-    def clear_round(self, round_id: str) -> dict[str, Any]:
+    def clear_round(self, round_id: str, *, rollback: bool = True) -> dict[str, Any]:
         """Clear a round once, settle it and publish its result (returned). A bid round must
-        have its gate closed; a settlement step runs when every earlier round has cleared."""
+        have its gate closed; a settlement step runs when every earlier round has cleared.
+
+        A clear that fails leaves the session as it was: it is restored from a snapshot taken
+        first. ``rollback=False`` skips that snapshot (a whole ``to_dict`` of the session) for a
+        caller that discards this object whenever the call raises, as the service does (it
+        rebuilds the session from its database).
+        """
         r = self.round(round_id)
         if r.status == CLEARED:
             raise RoundAlreadyClearedError(f"round {round_id!r} has cleared already; read its "
@@ -252,6 +258,11 @@ class Session(SessionBooks):
             raise RoundStateError(f"round {round_id!r} is {r.status}: close its gate before "
                                   "clearing")
         self._check_turn(round_id, "clear")
+        if not rollback:
+            self._clear(r)
+            if self.auto_settle and r.spec.takes_bids:
+                self._settle_following(round_id)
+            return copy.deepcopy(r.result or {})
         before = self.to_dict()
         try:
             self._clear(r)

@@ -43,11 +43,22 @@ def get_round(db: Db, live: LiveSessions, session_id: str, round_id: str) -> Rou
         return views.round_public(s, round_id)
 
 
-def _run_steps(s: Session) -> None:
+def _clear_once(live: LiveSessions, session_id: str, s: Session, round_id: str) -> None:
+    """Clear without the domain's own undo snapshot (a whole ``to_dict``): if the clear
+    raises, the live session is dropped and the next request rebuilds it from the database,
+    where the transaction rolled back."""
+    try:
+        s.clear_round(round_id, rollback=False)
+    except BaseException:
+        live.evict(session_id)
+        raise
+
+
+def _run_steps(live: LiveSessions, session_id: str, s: Session) -> None:
     """Run settlement steps that are next in the plan (they take no bids)."""
     rid = s.next_round()
     while rid is not None and not s.round(rid).spec.takes_bids:
-        s.clear_round(rid)
+        _clear_once(live, session_id, s, rid)
         rid = s.next_round()
 
 
@@ -66,7 +77,7 @@ def open_next(db: Db, live: LiveSessions, session_id: str,
         if status in (OPEN, GATE_CLOSED):
             raise Conflict(f"round {rid!r} is {status.replace('_', ' ')}: clear it before "
                            "opening the next round")
-        _run_steps(s)
+        _run_steps(live, session_id, s)
         rid = s.next_round()
         if rid is None:
             raise Conflict("no bid round is left to open; the game is over")
@@ -95,7 +106,7 @@ def clear(db: Db, live: LiveSessions, session_id: str, round_id: str) -> RoundRe
         if status != CLEARED:
             if status == OPEN:
                 s.close_gate(round_id)
-            s.clear_round(round_id)
+            _clear_once(live, session_id, s, round_id)
             w.save()
         return views.result_public(s, round_id, None)
 
