@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -89,22 +90,23 @@ def measure_uniform(sizes: list[int], budget_s: float = 1.0, with_peers: bool = 
     out = []
     for n in sizes:
         book = random_book(n, seed=n)
-        t, runs = median_time(lambda b=book: clear(b), budget_s)
+        t, runs = median_time(partial(clear, book), budget_s)
         out.append(Measurement("uniform", n, "clear", t, runs))
         prices = book.prices
-        t, runs = median_time(lambda p=prices: np.sort(p), budget_s)
+        t, runs = median_time(partial(np.sort, prices), budget_s)
         out.append(Measurement("uniform", n, "np.sort (floor)", t, runs))
         if not with_peers:
             continue
         if n <= reference_max:
             args = (book.sides.tolist(), book.price_ticks.tolist(), book.quantity_ticks.tolist())
-            t, runs = median_time(lambda a=args: reference_uniform(*a), budget_s, min_runs=1)
+            t, runs = median_time(partial(reference_uniform, *args), budget_s,
+                                         min_runs=1)
             out.append(Measurement("uniform", n, "Python reference", t, runs))
         else:
             out.append(Measurement("uniform", n, "Python reference", None, 0,
                                    f"skipped > {reference_max:,}"))
         if n <= lp_max:
-            t, runs = median_time(lambda b=book: lp_clear(b), budget_s, min_runs=1)
+            t, runs = median_time(partial(lp_clear, book), budget_s, min_runs=1)
             out.append(Measurement("uniform", n, "HiGHS LP", t, runs))
         else:
             out.append(Measurement("uniform", n, "HiGHS LP", None, 0,
@@ -170,7 +172,7 @@ def measure_continuous(n: int = 1_000_000, budget_s: float = 1.0) -> Measurement
     """Events per second of one ``ContinuousBook.process`` call on a fresh book."""
     events = event_stream(n)
     ContinuousBook().process(event_stream(2_000, seed=1))  # warm
-    times = []
+    times: list[float] = []
     start = time.perf_counter()
     while len(times) < 3 or (time.perf_counter() - start < budget_s and len(times) < 50):
         book = ContinuousBook()
