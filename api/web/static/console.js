@@ -2,18 +2,16 @@
 // empty seats, participants, leaderboard, results and every ledger total; live over events.
 
 import {
-  $, ApiError, SESSION_ID, api, debounce, el, fillEventLog, fillFacts, fillLeaderboard, fillRows,
-  followEvents, hoursText, liveIndicator, showAlert, showOk, statusBadge, tokens, yuanOfFen,
+  $, ApiError, SESSION_ID, api, el, fillFacts, fillLeaderboard, fillRows, hoursText, showAlert,
+  showOk, statusBadge, tokens, yuanOfFen,
 } from './common.js';
+import { sessionDesk, sessionPath } from './desk.js';
 import { refreshResults } from './results.js';
 
-const sid = SESSION_ID;
-const path = (p = '') => `/sessions/${encodeURIComponent(sid)}${p}`;
 const resultState = { known: -1 };
 let token = tokens.instructor();
-let feed = null;
 
-const get = (p) => api(path(p), { token });
+const get = (p) => api(sessionPath(p), { token });
 
 // ------------------------------------------------------------------ rendering
 
@@ -116,47 +114,43 @@ async function renderLedger() {
     : 'No payment has been posted yet.';
 }
 
-// ------------------------------------------------------------------ refresh
+// ------------------------------------------------------------------ the desk
 
-let busy = false;
-let again = false;
+async function draw() {
+  const [session, rounds, current, lobby, people, board] = await Promise.all([
+    get(''), get('/rounds'), get('/rounds/current'), api(sessionPath('/lobby')), get('/participants'), get('/leaderboard')]);
+  renderGame(session);
+  renderRounds(rounds.data, current);
+  renderParticipants(lobby, people);
+  fillLeaderboard($('#leaderboard tbody'), board, null);
+  await refreshResults(SESSION_ID, token, rounds.data, resultState, null, null);
+  await renderLedger();
+}
 
-async function refresh() {
-  if (busy) {
-    again = true;
-    return;
-  }
-  busy = true;
-  try {
-    const [session, rounds, current, lobby, people, board] = await Promise.all([
-      get(''), get('/rounds'), get('/rounds/current'), api(path('/lobby')), get('/participants'), get('/leaderboard')]);
-    renderGame(session);
-    renderRounds(rounds.data, current);
-    renderParticipants(lobby, people);
-    fillLeaderboard($('#leaderboard tbody'), board, null);
-    await refreshResults(sid, token, rounds.data, resultState, null, null);
-    await renderLedger();
-    showAlert($('#page-error'), null);
-  } catch (err) {
-    showAlert($('#page-error'), err);
-    if (err instanceof ApiError && (err.status === 401 || err.status === 403)) signOut();
-    else if (err instanceof ApiError && err.status === 404) {
-      // the token is good but this game is not one of its games: offer to sign in with another
-      showAlert($('#page-error'), 'This game is not one of the games of the instructor token in this tab (or it does not exist): sign in with the token of its instructor.');
-      if (feed) feed.stop();
-      $('#desk').hidden = true;
-      $('#signin').hidden = false;
-    }
-  } finally {
-    busy = false;
-    if (again) {
-      again = false;
-      refresh();
-    }
+function failed(err) {
+  if (err instanceof ApiError && (err.status === 401 || err.status === 403)) desk.signOut();
+  else if (err instanceof ApiError && err.status === 404) {
+    // the token is good but this game is not one of its games: offer to sign in with another
+    showAlert($('#page-error'), 'This game is not one of the games of the instructor token in this tab (or it does not exist): sign in with the token of its instructor.');
+    desk.showSignIn();
   }
 }
 
-const soon = debounce(refresh, 150);
+const desk = sessionDesk({
+  token: () => token,
+  draw,
+  failed,
+  async signIn(typed) {
+    await api(sessionPath('/participants'), { token: typed });
+    token = typed;
+    tokens.setInstructor(token);
+  },
+  wrongToken: 'That is not the instructor token of this game.',
+  forget() {
+    tokens.forgetInstructor();
+    token = null;
+  },
+});
 
 // ------------------------------------------------------------------ actions
 
@@ -189,62 +183,20 @@ async function act(what, round) {
         showAlert(box, problem);
         return;
       }
-      const opened = await api(path('/rounds/open'), { method: 'POST', token, body: policy ? { bots: policy } : undefined });
+      const opened = await api(sessionPath('/rounds/open'), { method: 'POST', token, body: policy ? { bots: policy } : undefined });
       showOk($('#action-ok'), `Round ${opened.round_id} is open${opened.bidders ? ` (${opened.bidders} bot${opened.bidders === 1 ? '' : 's'} bid at once)` : ''}.`);
       $('#bots-on').checked = false;
     } else if (what === 'close') {
-      await api(path(`/rounds/${rid}/close`), { method: 'POST', token });
+      await api(sessionPath(`/rounds/${rid}/close`), { method: 'POST', token });
       showOk($('#action-ok'), `The gate of ${round.round_id} is closed.`);
     } else {
-      const result = await api(path(`/rounds/${rid}/clear`), { method: 'POST', token });
+      const result = await api(sessionPath(`/rounds/${rid}/clear`), { method: 'POST', token });
       showOk($('#action-ok'), `Round ${result.round_id} cleared.`);
     }
   } catch (err) {
     showAlert(box, err);
   }
-  await refresh();
+  await desk.refresh();
 }
 
-// ------------------------------------------------------------------ sign-in and start
-
-function signOut() {
-  if (feed) feed.stop();
-  tokens.forgetInstructor();
-  token = null;
-  $('#desk').hidden = true;
-  $('#signin').hidden = false;
-}
-
-$('#signin-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const typed = $('#signin-token').value.trim();
-  if (!typed) return;
-  try {
-    await api(path('/participants'), { token: typed });
-    token = typed;
-    tokens.setInstructor(token);
-    $('#signin-token').value = '';
-    start();
-  } catch (err) {
-    showAlert($('#page-error'), err.status === 401 || err.status === 403 || err.status === 404
-      ? 'That is not the instructor token of this game.' : err);
-  }
-});
-
-$('#result-round').addEventListener('change', () => refresh());
-
-function start() {
-  $('#signin').hidden = true;
-  $('#desk').hidden = false;
-  refresh();
-  feed = followEvents(sid, token, (event) => {
-    fillEventLog($('#events'), event);
-    soon();
-  }, (state, error) => {
-    liveIndicator(state);
-    if (error) showAlert($('#page-error'), error);
-  });
-}
-
-if (token) start();
-else $('#signin').hidden = false;
+desk.begin();

@@ -3,23 +3,21 @@
 
 import { BidForm } from './bidform.js';
 import {
-  $, ApiError, SESSION_ID, UNITS, api, debounce, el, fillEventLog, fillFacts, fillLeaderboard,
-  fillRows, followEvents, hoursText, liveIndicator, num, roundName, showAlert, showOk, statusBadge,
-  tokens, yuanOfFen,
+  $, ApiError, SESSION_ID, UNITS, api, el, fillFacts, fillLeaderboard, fillRows, hoursText, num,
+  roundName, showAlert, showOk, statusBadge, tokens, yuanOfFen,
 } from './common.js';
+import { sessionDesk, sessionPath } from './desk.js';
 import { refreshResults } from './results.js';
 
 const sid = SESSION_ID;
-const path = (p = '') => `/sessions/${encodeURIComponent(sid)}${p}`;
 const form = new BidForm($('#bid-rows'));
 const resultState = { known: -1 };
 let seat = tokens.participant(sid);
 let view = null;
 let formKey = null;
-let feed = null;
 
 function get(p) {
-  return api(path(p), { token: seat.token });
+  return api(sessionPath(p), { token: seat.token });
 }
 
 // ------------------------------------------------------------------ rendering
@@ -125,43 +123,39 @@ function renderSettlement(settlement) {
   fillRows($('#settlement tbody'), rows);
 }
 
-// ------------------------------------------------------------------ refresh
+// ------------------------------------------------------------------ the desk
 
-let busy = false;
-let again = false;
-
-async function refresh() {
-  if (busy) {
-    again = true;
-    return;
-  }
-  busy = true;
-  try {
-    const [session, me, rounds, board, settlement] = await Promise.all([
-      get(''), get('/me'), get('/rounds'), get('/leaderboard'), get('/me/settlement')]);
-    view = me;
-    $('#title').textContent = `${session.name}: ${me.participant}${seat.name ? ` (${seat.name})` : ''}`;
-    renderRound(session);
-    renderAssets();
-    renderForm();
-    await renderMyBids();
-    await refreshResults(sid, seat.token, rounds.data, resultState, me.participant, me.limits);
-    renderSettlement(settlement);
-    fillLeaderboard($('#leaderboard tbody'), board, me.participant);
-    showAlert($('#page-error'), null);
-  } catch (err) {
-    showAlert($('#page-error'), err);
-    if (err instanceof ApiError && err.status === 401) signOut();
-  } finally {
-    busy = false;
-    if (again) {
-      again = false;
-      refresh();
-    }
-  }
+async function draw() {
+  const [session, me, rounds, board, settlement] = await Promise.all([
+    get(''), get('/me'), get('/rounds'), get('/leaderboard'), get('/me/settlement')]);
+  view = me;
+  $('#title').textContent = `${session.name}: ${me.participant}${seat.name ? ` (${seat.name})` : ''}`;
+  renderRound(session);
+  renderAssets();
+  renderForm();
+  await renderMyBids();
+  await refreshResults(sid, seat.token, rounds.data, resultState, me.participant, me.limits);
+  renderSettlement(settlement);
+  fillLeaderboard($('#leaderboard tbody'), board, me.participant);
 }
 
-const soon = debounce(refresh, 150);
+const desk = sessionDesk({
+  token: () => seat && seat.token,
+  draw,
+  failed(err) {
+    if (err instanceof ApiError && err.status === 401) desk.signOut();
+  },
+  async signIn(token) {
+    const me = await api(sessionPath('/me'), { token });
+    seat = { token, participant: me.participant, name: '' };
+    tokens.setParticipant(sid, seat);
+  },
+  wrongToken: 'That is not a participant token of this game.',
+  forget() {
+    tokens.forgetParticipant(sid);
+    seat = null;
+  },
+});
 
 // ------------------------------------------------------------------ actions
 
@@ -172,7 +166,7 @@ async function send(bids, sent) {
   form.clearProblems();
   const round = view.round;
   try {
-    const receipt = await api(path(`/rounds/${encodeURIComponent(round.round_id)}/bids`),
+    const receipt = await api(sessionPath(`/rounds/${encodeURIComponent(round.round_id)}/bids`),
       { method: 'POST', body: { bids }, token: seat.token });
     showOk($('#bid-ok'), `Revision ${receipt.revision} stored: ${receipt.bid_count} bid${receipt.bid_count === 1 ? '' : 's'}. They stay sealed until the round clears.`);
     await renderMyBids();
@@ -186,7 +180,7 @@ async function send(bids, sent) {
       showAlert(box, `${err.message}${stray.length ? ` ${stray.join('; ')}` : ''}`);
     } else {
       showAlert(box, err);
-      if (err instanceof ApiError && err.status === 409) soon();
+      if (err instanceof ApiError && err.status === 409) desk.soon();
     }
   }
 }
@@ -210,46 +204,4 @@ $('#bid-form').addEventListener('submit', async (event) => {
 
 $('#withdraw').addEventListener('click', () => send([], []));
 
-// ------------------------------------------------------------------ sign-in and start
-
-function signOut() {
-  if (feed) feed.stop();
-  tokens.forgetParticipant(sid);
-  seat = null;
-  $('#desk').hidden = true;
-  $('#signin').hidden = false;
-}
-
-$('#signin-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const token = $('#signin-token').value.trim();
-  if (!token) return;
-  try {
-    const me = await api(path('/me'), { token });
-    seat = { token, participant: me.participant, name: '' };
-    tokens.setParticipant(sid, seat);
-    $('#signin-token').value = '';
-    start();
-  } catch (err) {
-    showAlert($('#page-error'), err.status === 401 || err.status === 403 || err.status === 404
-      ? 'That is not a participant token of this game.' : err);
-  }
-});
-
-$('#result-round').addEventListener('change', () => refresh());
-
-function start() {
-  $('#signin').hidden = true;
-  $('#desk').hidden = false;
-  refresh();
-  feed = followEvents(sid, seat.token, (event) => {
-    fillEventLog($('#events'), event);
-    soon();
-  }, (state, error) => {
-    liveIndicator(state);
-    if (error) showAlert($('#page-error'), error);
-  });
-}
-
-if (seat && seat.token) start();
-else $('#signin').hidden = false;
+desk.begin();
