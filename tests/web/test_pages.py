@@ -237,7 +237,8 @@ def test_pages_are_served_with_a_strict_policy(server: str) -> None:
         # every script and stylesheet comes from this server
         for ref in re.findall(r'(?:src|href)="([^"]+)"', r.text):
             assert not ref.startswith(("http:", "https:", "//")), ref
-    for asset in ("common.js", "play.js", "console.js", "lobby.js", "chart.js", "app.css"):
+    for asset in ("common.js", "desk.js", "play.js", "console.js", "lobby.js", "chart.js",
+                  "bidform.js", "results.js", "app.css"):
         assert httpx.get(f"{server}/static/{asset}").status_code == 200
     assert httpx.get(f"{server}/play/not%20an%20id").status_code == 404
     assert httpx.get(f"{server}/static/../router.py").status_code == 404
