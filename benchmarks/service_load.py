@@ -19,15 +19,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import socket
-import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -35,60 +30,13 @@ from typing import Any
 import httpx
 import numpy as np
 
-API = "/api/v1"
-STARTUP_SECONDS = 120
+# The server helper is the tests' (tests/live_server.py); this file also runs as a script from
+# any folder, where the repository's root is not on the path.
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _serve_module() -> str:
-    from api import cli
-
-    return "api.cli" if "serve" in {c.name for c in cli.app.registered_commands} \
-        else "api.cli_serve"
-
-
-@contextmanager
-def serve(database_url: str, folder: Path, schema: str | None = None) -> Iterator[str]:
-    """``mengxi serve`` (uvicorn, one process) on a free loopback port in a subprocess; yields
-    the API's base URL and stops the server at the end."""
-    port = free_port()
-    env = dict(os.environ)
-    env.pop("MENGXI_DATABASE_URL", None)
-    if schema:
-        env["MENGXI_DATABASE_SCHEMA"] = schema
-    log = folder / "server.log"
-    with log.open("ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", _serve_module(), "serve", "--host",
-                                 "127.0.0.1", "--port", str(port), "--database-url",
-                                 database_url, "--log-level", "warning"],
-                                env=env, stdout=out, stderr=subprocess.STDOUT, cwd=folder)
-    base = f"http://127.0.0.1:{port}{API}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the server exited: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=30)
+from tests.live_server import API, serve  # noqa: E402
 
 
 @dataclass
@@ -284,8 +232,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             url = (f"sqlite:///{Path(folder) / 'load.sqlite'}" if args.database == "sqlite"
                    else args.database)
-            with serve(url, Path(folder)) as base:
-                result = run(base)
+            with serve(url, Path(folder)) as server:
+                result = run(server.api)
     print(json.dumps(result, indent=2))
 
 

@@ -38,16 +38,16 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
            ) -> Iterator[str]:
     folder = tmp_path_factory.mktemp(f"service-{request.param}")
     if request.param == "sqlite":
-        with serve(f"sqlite:///{folder / 'bench.sqlite'}", folder) as base:
-            yield base
+        with serve(f"sqlite:///{folder / 'bench.sqlite'}", folder) as live:
+            yield live.api
         return
     from api.db import make_engine
 
     assert PG_URL
     schema = f"mengxi_bench_{secrets.token_hex(4)}"
     try:
-        with serve(PG_URL, folder, schema=schema) as base:
-            yield base
+        with serve(PG_URL, folder, schema=schema) as live:
+            yield live.api
     finally:
         engine = make_engine(PG_URL)
         with engine.begin() as conn:

@@ -1,5 +1,4 @@
-"""``mengxi rules check/show/presets`` through Typer's CliRunner, on a small app that calls
-``api.cli_rules.register`` the way ``api/cli.py`` does."""
+"""``mengxi rules check/show/presets`` through Typer's CliRunner, on the ``mengxi`` app."""
 
 from __future__ import annotations
 
@@ -8,31 +7,16 @@ import tomllib
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from api.cli_rules import register
+from api.cli import app
 from market.rules import MarketRules, load_preset, preset_names
 
 runner = CliRunner()
 
 
-def make_app() -> typer.Typer:
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-
-    @app.callback()
-    def main() -> None:
-        """Test app."""
-
-    register(app)
-    return app
-
-
-APP = make_app()
-
-
 def run(*args: str):
-    return runner.invoke(APP, ["rules", *args])
+    return runner.invoke(app, ["rules", *args])
 
 
 BAD = """

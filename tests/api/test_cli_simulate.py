@@ -1,5 +1,4 @@
-"""``mengxi simulate`` through Typer's CliRunner, on a small app that calls
-``api.cli_simulate.register`` the way ``api/cli.py`` does."""
+"""``mengxi simulate`` through Typer's CliRunner, on the ``mengxi`` app."""
 
 from __future__ import annotations
 
@@ -7,30 +6,18 @@ import json
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from api.cli_simulate import register
+from api.cli import app
 from studies.outputs import FILES
 
 runner = CliRunner()
 
 
-def make_app() -> typer.Typer:
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-
-    @app.callback()
-    def main() -> None:
-        """Test app."""
-
-    register(app)
-    return app
-
-
 def test_simulate_a_preset_writes_outputs_and_prints_the_summary(tmp_path: Path):
     out = tmp_path / "run"
-    res = runner.invoke(make_app(), ["simulate", "mengxi", "--seed", "3", "--scale", "0.01",
-                                     "--out", str(out)])
+    res = runner.invoke(app, ["simulate", "mengxi", "--seed", "3", "--scale", "0.01",
+                              "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "energy price, load-weighted" in res.output and "ledger imbalance" in res.output
     assert set(FILES) <= {p.name for p in out.iterdir()}
@@ -45,7 +32,7 @@ def test_simulate_a_toml_file_defaults_the_seed_and_the_output_folder(tmp_path: 
     variant.write_text('extends = "mengxi"\n[meta]\nname = "mine"\nseed = 99\n'
                        "[capacity]\nenabled = false\n")
     monkeypatch.chdir(tmp_path)
-    res = runner.invoke(make_app(), ["simulate", str(variant), "--scale", "0.01"])
+    res = runner.invoke(app, ["simulate", str(variant), "--scale", "0.01"])
     assert res.exit_code == 0, res.output
     summary = json.loads((tmp_path / "out" / "my-variant-seed99" / "summary.json").read_text())
     assert summary["seed"] == 99 and summary["capacity"]["enabled"] is False
@@ -61,7 +48,7 @@ def test_simulate_a_toml_file_defaults_the_seed_and_the_output_folder(tmp_path: 
 ])
 def test_bad_scenarios_and_flags_exit_2_with_a_message_and_no_traceback(args, message,
                                                                         tmp_path):
-    res = runner.invoke(make_app(), [*args, "--out", str(tmp_path / "x")])
+    res = runner.invoke(app, [*args, "--out", str(tmp_path / "x")])
     assert res.exit_code == 2
     assert message in res.output
     assert "Traceback" not in res.output
@@ -71,6 +58,6 @@ def test_bad_scenarios_and_flags_exit_2_with_a_message_and_no_traceback(args, me
 def test_a_bad_rules_file_lists_its_problems(tmp_path: Path):
     bad = tmp_path / "bad.toml"
     bad.write_text('extends = "mengxi"\n[capacity]\nnet_cone = 5\n')
-    res = runner.invoke(make_app(), ["simulate", str(bad), "--scale", "0.01"])
+    res = runner.invoke(app, ["simulate", str(bad), "--scale", "0.01"])
     assert res.exit_code == 2
     assert "net_cone" in res.output and "Traceback" not in res.output

@@ -1,6 +1,6 @@
-"""``mengxi compare`` and ``mengxi sweep`` through Typer's CliRunner, on a small app that calls
-``api.cli_studies.register`` the way ``api/cli.py`` does. The year is a stand-in (patched in)
-so these tests check the command line itself: tables, files, exit statuses, messages."""
+"""``mengxi compare`` and ``mengxi sweep`` through Typer's CliRunner, on the ``mengxi`` app.
+The year is a stand-in (patched in) so these tests check the command line itself: tables,
+files, exit statuses, messages."""
 
 from __future__ import annotations
 
@@ -11,30 +11,15 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import typer
 from typer.testing import CliRunner
 
 import studies.compare
 import studies.sweep
-from api.cli_studies import register
+from api.cli import app
 
 runner = CliRunner()
 CONE = "capacity.net_cone_yuan_per_kw_yr"
 RATIO = "compensation.recovery_ratio"
-
-
-def make_app() -> typer.Typer:
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-
-    @app.callback()
-    def main() -> None:
-        """Test app."""
-
-    register(app)
-    return app
-
-
-APP = make_app()
 
 
 def summary_of(rules, seed: int) -> dict:
@@ -86,7 +71,7 @@ METRICS = ["--metric", "energy.avg_price_yuan_per_mwh", "--metric",
 
 
 def test_compare_a_preset_with_itself_prints_zero_differences(fake_years):
-    result = runner.invoke(APP, ["compare", "mengxi", "mengxi", "--seeds", "3", "--scale",
+    result = runner.invoke(app, ["compare", "mengxi", "mengxi", "--seeds", "3", "--scale",
                                  "0.01", *METRICS])
     assert result.exit_code == 0, result.output
     assert fake_years == [("mengxi", s, 0.01) for s in (0, 0, 1, 1, 2, 2)]
@@ -102,7 +87,7 @@ def test_compare_writes_files_and_shows_the_change(fake_years, tmp_path: Path):
     variant = tmp_path / "cone300.toml"
     variant.write_text('extends = "mengxi"\n[meta]\nname = "cone300"\n[capacity]\n'
                        "net_cone_yuan_per_kw_yr = 300.0\n", encoding="utf-8")
-    result = runner.invoke(APP, ["compare", "mengxi", str(variant), "--seeds", "4",
+    result = runner.invoke(app, ["compare", "mengxi", str(variant), "--seeds", "4",
                                  "--first-seed", "10", "--out", str(tmp_path / "out"), *METRICS])
     assert result.exit_code == 0, result.output
     assert "seeds 10..13" in result.output
@@ -124,7 +109,7 @@ def test_compare_writes_files_and_shows_the_change(fake_years, tmp_path: Path):
     (["compare", "mengxi", "/nonexistent/rules.toml"], "file not found"),
 ])
 def test_compare_refuses_bad_input_with_status_2_and_no_traceback(fake_years, args, message):
-    result = runner.invoke(APP, args)
+    result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
@@ -132,7 +117,7 @@ def test_compare_refuses_bad_input_with_status_2_and_no_traceback(fake_years, ar
 
 
 def test_compare_needs_at_least_one_seed(fake_years):
-    result = runner.invoke(APP, ["compare", "mengxi", "mengxi", "--seeds", "0"])
+    result = runner.invoke(app, ["compare", "mengxi", "mengxi", "--seeds", "0"])
     assert result.exit_code == 2
     assert fake_years == []
 
@@ -141,7 +126,7 @@ def test_compare_needs_at_least_one_seed(fake_years):
 
 
 def test_sweep_prints_one_row_per_point_and_writes_files(fake_years, scheduler, tmp_path):
-    result = runner.invoke(APP, ["sweep", "mengxi", "--grid", f"{CONE}=250,330",
+    result = runner.invoke(app, ["sweep", "mengxi", "--grid", f"{CONE}=250,330",
                                  "--grid", f"{RATIO}=0.3,0.5", "--seeds", "2",
                                  "--scheduler", scheduler, "--out", str(tmp_path), *METRICS])
     assert result.exit_code == 0, result.output
@@ -156,14 +141,14 @@ def test_sweep_prints_one_row_per_point_and_writes_files(fake_years, scheduler, 
 
 
 def test_sweep_on_its_own_local_cluster(fake_years):
-    result = runner.invoke(APP, ["sweep", "mengxi", "--grid", f"{CONE}=300,310", *METRICS])
+    result = runner.invoke(app, ["sweep", "mengxi", "--grid", f"{CONE}=300,310", *METRICS])
     assert result.exit_code == 0, result.output
     assert sum("1/1" in ln for ln in result.output.splitlines()) == 2
 
 
 def test_sweep_reports_failed_points_exits_1_and_finishes_the_rest(fake_years, scheduler,
                                                                     tmp_path):
-    result = runner.invoke(APP, ["sweep", "mengxi", "--grid", f"{CONE}=300,999",
+    result = runner.invoke(app, ["sweep", "mengxi", "--grid", f"{CONE}=300,999",
                                  "--grid", f"{RATIO}=0.5,1.3", "--scheduler", scheduler,
                                  "--out", str(tmp_path), *METRICS])
     assert result.exit_code == 1, result.output
@@ -184,14 +169,14 @@ def test_sweep_reports_failed_points_exits_1_and_finishes_the_rest(fake_years, s
     ("nonsense", "write KEY=V1,V2"),
 ])
 def test_sweep_refuses_bad_grids_with_status_2(fake_years, grid, message):
-    result = runner.invoke(APP, ["sweep", "mengxi", "--grid", grid])
+    result = runner.invoke(app, ["sweep", "mengxi", "--grid", grid])
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
 
 
 def test_sweep_needs_a_grid():
-    result = runner.invoke(APP, ["sweep", "mengxi"])
+    result = runner.invoke(app, ["sweep", "mengxi"])
     assert result.exit_code == 2
     assert "--grid" in result.output
 
@@ -200,7 +185,7 @@ def test_sweep_needs_a_grid():
 
 
 def test_real_compare_of_a_preset_with_itself(tmp_path: Path):
-    result = runner.invoke(APP, ["compare", "mengxi", "mengxi", "--seeds", "2", "--scale",
+    result = runner.invoke(app, ["compare", "mengxi", "mengxi", "--seeds", "2", "--scale",
                                  "0.01", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     with (tmp_path / "comparison.csv").open(encoding="utf-8") as handle:
@@ -213,7 +198,7 @@ def test_real_compare_of_a_preset_with_itself(tmp_path: Path):
 
 
 def test_real_compare_with_a_bad_scale_is_refused():
-    result = runner.invoke(APP, ["compare", "mengxi", "mengxi", "--seeds", "1", "--scale",
+    result = runner.invoke(app, ["compare", "mengxi", "mengxi", "--seeds", "1", "--scale",
                                  "-1"])
     assert result.exit_code == 2, result.output
     assert "scale must be a number > 0" in result.output
@@ -221,6 +206,6 @@ def test_real_compare_with_a_bad_scale_is_refused():
 
 
 def test_sweep_with_a_bad_scale_is_refused_before_any_point_runs(fake_years):
-    result = runner.invoke(APP, ["sweep", "mengxi", "--grid", f"{CONE}=300", "--scale", "0"])
+    result = runner.invoke(app, ["sweep", "mengxi", "--grid", f"{CONE}=300", "--scale", "0"])
     assert result.exit_code == 2, result.output
     assert "scale must be a number > 0" in result.output

@@ -15,14 +15,9 @@ round traded.
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,77 +26,12 @@ import pytest
 
 from agents.http_runner import BotReport, run_bots
 from api.settings import Settings
-from tests.api.conftest import API, DATABASES, settings_for
+from tests.api.conftest import DATABASES, settings_for
+from tests.live_server import environment, mengxi, serve
 
-STARTUP_SECONDS = 90
 ROUND_SECONDS = 120
 CLI_BOTS, THREAD_BOTS = 5, 2
 SEATS = CLI_BOTS + THREAD_BOTS
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _module(command: str, fallback: str) -> str:
-    """``api.cli`` once the command is wired into it, else the module that defines it."""
-    from api import cli
-
-    names = {c.name for c in cli.app.registered_commands} | {
-        g.name for g in cli.app.registered_groups}
-    return "api.cli" if command in names else fallback
-
-
-def _agents_run() -> list[str]:
-    """``mengxi agents run`` (or ``python -m api.cli_agents run`` until it is wired)."""
-    if _module("agents", "api.cli_agents") == "api.cli":
-        return [sys.executable, "-m", "api.cli", "agents", "run"]
-    return [sys.executable, "-m", "api.cli_agents", "run"]
-
-
-def _env(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("MENGXI_DATABASE_URL", None)
-    if settings.database_schema:
-        env["MENGXI_DATABASE_SCHEMA"] = settings.database_schema
-    return env
-
-
-@contextmanager
-def served(settings: Settings, folder: Path) -> Iterator[str]:
-    """The API base URL of a server on ``settings``' database, killed at the end."""
-    port = _free_port()
-    log = folder / "server.log"
-    command = [sys.executable, "-m", _module("serve", "api.cli_serve"), "serve", "--host",
-               "127.0.0.1", "--port", str(port), "--database-url", settings.database_url,
-               "--log-level", "warning"]
-    with log.open("ab") as out:
-        proc = subprocess.Popen(command, env=_env(settings), stdout=out,
-                                stderr=subprocess.STDOUT, cwd=folder)
-    base = f"http://127.0.0.1:{port}{API}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the server exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"no answer in {STARTUP_SECONDS} s:\n{log.read_text()}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=30)
 
 
 class Instructor:
@@ -160,7 +90,8 @@ def _settings(db_kind: str, request: pytest.FixtureRequest, folder: Path) -> Set
 def test_bots_play_a_whole_game_over_http(db_kind: str, request: pytest.FixtureRequest,
                                           tmp_path: Path) -> None:
     settings = _settings(db_kind, request, tmp_path)
-    with served(settings, tmp_path) as base:
+    with serve(settings.database_url, tmp_path, schema=settings.database_schema) as server:
+        base = server.api
         made = httpx.post(f"{base}/sessions", json={
             "name": "e2e", "seed": 11, "energy_rounds": 3, "hours_per_round": 24},
             timeout=60).json()
@@ -173,10 +104,11 @@ def test_bots_play_a_whole_game_over_http(db_kind: str, request: pytest.FixtureR
             "capacity", "energy", "energy", "energy", "green"]
 
         cli = subprocess.Popen(
-            _agents_run() + ["--url", base.removesuffix(API), "--session", sid, "--count",
-                             str(CLI_BOTS), "--strategy", "learning", "--seed", "3", "--json",
-                             "--timeout", "600"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(settings), cwd=tmp_path)
+            mengxi("agents", "run", "--url", server.url, "--session", sid, "--count",
+                   str(CLI_BOTS), "--strategy", "learning", "--seed", "3", "--json",
+                   "--timeout", "600"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=environment(settings.database_schema), cwd=tmp_path)
         try:
             boss.wait_for_seats(CLI_BOTS)
             threaded: list[BotReport] = []
@@ -252,7 +184,8 @@ def test_server_bots_fill_the_seats_people_left_empty(db_kind: str,
     """Two HTTP bots take seats; the instructor asked for bots at creation, so the server
     seats bots in the five seats still empty when the first round opens; the game plays out."""
     settings = _settings(db_kind, request, tmp_path)
-    with served(settings, tmp_path) as base:
+    with serve(settings.database_url, tmp_path, schema=settings.database_schema) as server:
+        base = server.api
         made = httpx.post(f"{base}/sessions", json={
             "name": "filled", "seed": 13, "energy_rounds": 2, "bots": {"strategy": "markup"}},
             timeout=60).json()

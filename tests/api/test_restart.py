@@ -4,70 +4,21 @@ bids are there, a retried batch replays its first answer, and the round clears w
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
 import pytest
 
 from api.settings import Settings
-from tests.api.conftest import API, DATABASES, settings_for
-
-STARTUP_SECONDS = 90
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.api.conftest import DATABASES, settings_for
+from tests.live_server import LiveServer, serve
 
 
-def _command(port: int, url: str) -> list[str]:
-    from api import cli
-
-    names = {c.name for c in cli.app.registered_commands}
-    module = "api.cli" if "serve" in names else "api.cli_serve"
-    return [sys.executable, "-m", module, "serve", "--host", "127.0.0.1", "--port", str(port),
-            "--database-url", url, "--log-level", "warning"]
-
-
-@contextmanager
-def server(settings: Settings, log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = _free_port()
-    env = dict(os.environ)
-    env.pop("MENGXI_DATABASE_URL", None)
-    if settings.database_schema:
-        env["MENGXI_DATABASE_SCHEMA"] = settings.database_schema
-    with log.open("ab") as out:
-        proc = subprocess.Popen(_command(port, settings.database_url), env=env, stdout=out,
-                                stderr=subprocess.STDOUT, cwd=log.parent)
-    base = f"http://127.0.0.1:{port}{API}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the server exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not answer in {STARTUP_SECONDS} s:\n"
-                            f"{log.read_text()}")
-            time.sleep(0.2)
-        yield base, proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=30)
+def server(settings: Settings, folder: Path) -> AbstractContextManager[LiveServer]:
+    """A server on ``settings``' database, killed (SIGKILL) at the end if it still runs."""
+    return serve(settings.database_url, folder, schema=settings.database_schema, stop="kill")
 
 
 @pytest.mark.parametrize("db_kind", DATABASES)
@@ -78,9 +29,9 @@ def test_acknowledged_bids_survive_a_killed_server(db_kind: str,
         settings = Settings(database_url=f"sqlite:///{tmp_path / 'served.sqlite'}")
     else:
         settings = settings_for(db_kind, request, tmp_path)
-    log = tmp_path / "server.log"
     offer = [{"unit": "coal_usc-001", "price": 60.0, "quantity": 900.0}]
-    with server(settings, log) as (base, proc):
+    with server(settings, tmp_path) as live:
+        base = live.api
         made = httpx.post(f"{base}/sessions", json={"seed": 5}).json()
         sid = made["session"]["id"]
         boss = {"Authorization": f"Bearer {made['instructor_token']}"}
@@ -91,9 +42,9 @@ def test_acknowledged_bids_survive_a_killed_server(db_kind: str,
         first = httpx.post(f"{base}/sessions/{sid}/rounds/capacity/bids", headers=me,
                            json={"bids": offer})
         assert first.status_code == 201
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    with server(settings, log) as (base, _proc):
+        live.kill()
+    with server(settings, tmp_path) as live:
+        base = live.api
         seen = httpx.get(f"{base}/sessions/{sid}/rounds/capacity/bids", headers=boss).json()
         assert seen["data"] == [{"participant": "genco-1", "revision": 1,
                                  "bids": [{**offer[0], "side": "sell", "hour": None,
@@ -112,7 +63,8 @@ def test_events_are_pushed_while_the_stream_is_open(tmp_path: Path) -> None:
     import threading
 
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'served.sqlite'}")
-    with server(settings, tmp_path / "server.log") as (base, _proc):
+    with server(settings, tmp_path) as live:
+        base = live.api
         made = httpx.post(f"{base}/sessions", json={"seed": 5}).json()
         sid = made["session"]["id"]
         boss = {"Authorization": f"Bearer {made['instructor_token']}"}
