@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from clearing._kernels import fill_level, mul_div_rem
+from clearing._kernels import bucket_shift, fill_level, mul_div_rem
 from clearing._uniform import pick_price_x2
 from clearing.config import NJIT
 
@@ -125,8 +125,10 @@ def demand_area(cq, cp, v):  # pragma: no cover - compiled
 def _crossing_tick(price, qty, cq, cp, lo, hi):  # pragma: no cover - compiled
     """Smallest tick q in [lo, hi] with S(<=q) >= D(>=q+1); needs P(lo - 1) false, P(hi) true.
 
-    Bucketed, no sort: each pass histograms the candidate offers into at most max(m, 16)
-    buckets of ticks and keeps only the bucket that holds q.
+    Bucketed, no sort: each pass histograms the candidate offers into the buckets of
+    ``bucket_shift`` and keeps only the bucket that holds q. Unlike ``_uniform._crossing_tick``
+    (buy orders bucketed beside the sells), demand is the curve, tested exactly at each
+    bucket's top tick, so only offers are candidates.
     """
     n = price.shape[0]
     cand = np.empty(n, dtype=np.int64)
@@ -138,13 +140,7 @@ def _crossing_tick(price, qty, cq, cp, lo, hi):  # pragma: no cover - compiled
         span = hi - lo + 1
         if span == 1:
             return lo
-        nb = m if m > 16 else 16
-        if nb > 1 << 20:
-            nb = 1 << 20
-        sh = 0
-        while ((span - 1) >> sh) + 1 > nb:
-            sh += 1
-        nbe = ((span - 1) >> sh) + 1
+        sh, nbe = bucket_shift(span, m)
         hs = np.zeros(nbe, dtype=np.int64)
         for j in range(m):
             i = cand[j]

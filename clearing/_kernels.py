@@ -1,4 +1,5 @@
-"""Shared compiled helpers: exact integer pro-rata and the marginal-level fill.
+"""Shared compiled helpers: exact integer pro-rata, the marginal-level fill, and the bucket
+sizing of the crossing searches (``_uniform`` and ``_capacity``).
 
 Everything here is ``@njit`` and never raises; inputs are int64 arrays.
 """
@@ -40,6 +41,26 @@ def mul_div_rem(a, b, c):  # pragma: no cover - compiled
                 r -= c
                 q += 1
     return q, r
+
+
+@njit(**NJIT)
+def bucket_shift(span, m):  # pragma: no cover - compiled
+    """Bucket shift and count for one pass of a crossing search over ``span`` >= 2 price ticks
+    holding ``m`` candidate orders.
+
+    Returns (sh, count): ``sh`` is the smallest shift for which buckets of 2**sh ticks cover
+    the span in at most max(m, 16) buckets, capped at 2**20 (so a pass costs O(m) plus the
+    histogram); ``count`` is the number of buckets. Bucket k holds the ticks
+    [lo + (k << sh), lo + ((k + 1) << sh) - 1], the last cut at the span's end, so the
+    bucket of tick p is ``(p - lo) >> sh``.
+    """
+    nb = m if m > 16 else 16
+    if nb > 1 << 20:
+        nb = 1 << 20
+    sh = 0
+    while ((span - 1) >> sh) + 1 > nb:
+        sh += 1
+    return sh, ((span - 1) >> sh) + 1
 
 
 @njit(**NJIT)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from clearing._kernels import fill_level
+from clearing._kernels import bucket_shift, fill_level
 from clearing.config import NJIT
 
 STATUS_TRADE = 0
@@ -69,13 +69,7 @@ def _crossing_tick(side, price, qty, lo_idx, hi_idx):  # pragma: no cover - comp
         span = hi - lo + 1
         if span == 1:
             return True, lo
-        nb = m if m > 16 else 16
-        if nb > 1 << 20:
-            nb = 1 << 20
-        sh = 0
-        while ((span - 1) >> sh) + 1 > nb:
-            sh += 1
-        nbe = ((span - 1) >> sh) + 1
+        sh, nbe = bucket_shift(span, m)
         hs = np.zeros(nbe, dtype=np.int64)
         hb = np.zeros(nbe, dtype=np.int64)
         hn = np.zeros(nbe, dtype=np.int64)

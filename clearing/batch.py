@@ -8,8 +8,8 @@ import numpy as np
 
 from clearing import _uniform as k
 from clearing.book import OrderBook, from_ticks
-from clearing.errors import ClearingInputError, OrderBookError, OrderProblem
-from clearing.uniform import PRICE_RULES, check_options, limit_ticks
+from clearing.errors import ClearingInputError
+from clearing.uniform import PRICE_RULES, book_limit_ticks, check_options
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,11 +75,7 @@ def clear_batch(
     """
     check_options(pricing, price_rule, priority)
     offs = check_offsets(offsets, len(book))
-    cap_t, floor_t, has_cap, has_floor = limit_ticks(book.price_tick, price_cap, price_floor)
-    if len(book) and ((has_cap and int(book.price_ticks.max()) > cap_t)
-                      or (has_floor and int(book.price_ticks.min()) < floor_t)):
-        raise OrderBookError(book.limit_problems(price_cap, price_floor)
-                             or [OrderProblem(None, "prices outside the limits")])
+    cap_t, floor_t, has_cap, has_floor = book_limit_ticks(book, price_cap, price_floor)
     status, vol_t, x2, _lo, _hi, welfare_t, acc_t = k.clear_batched(
         book.sides, book.price_ticks, book.quantity_ticks, book.sequence, offs,
         priority == "time", PRICE_RULES[price_rule], cap_t, floor_t, has_cap, has_floor)

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -245,16 +245,9 @@ class OrderBook:
             qtys.append(_number_or_text(rec.get("quantity")))
             line_numbers.append(line)
         ids_arr = _ids_array(ids)
-        try:
-            book = cls.from_arrays(ids_arr, np.array(sides, dtype=object),
-                                   np.array(prices, dtype=object), np.array(qtys, dtype=object),
-                                   source=source, lines=line_numbers, **kwargs)
-        except OrderBookError as err:
-            problems.extend(err.problems)
-            raise OrderBookError(sorted(problems, key=_problem_order)) from None
-        if problems:
-            raise OrderBookError(sorted(problems, key=_problem_order))
-        return book
+        return _build_or_refuse(problems, lambda: cls.from_arrays(
+            ids_arr, np.array(sides, dtype=object), np.array(prices, dtype=object),
+            np.array(qtys, dtype=object), source=source, lines=line_numbers, **kwargs))
 
     @classmethod
     def from_csv(cls, path: str | Path, **kwargs: Any) -> OrderBook:
@@ -282,13 +275,8 @@ class OrderBook:
                     continue
                 records.append(dict(zip(FIELDS, (c.strip() for c in row), strict=True)))
                 lines.append(line)
-        try:
-            book = cls.from_records(records, source=str(path), lines=lines, **kwargs)
-        except OrderBookError as err:
-            raise OrderBookError(sorted(problems + err.problems, key=_problem_order)) from None
-        if problems:
-            raise OrderBookError(problems)
-        return book
+        return _build_or_refuse(problems, lambda: cls.from_records(
+            records, source=str(path), lines=lines, **kwargs))
 
     @classmethod
     def from_jsonl(cls, path: str | Path, **kwargs: Any) -> OrderBook:
@@ -313,13 +301,8 @@ class OrderBook:
                     continue
                 records.append(rec)
                 lines.append(number)
-        try:
-            book = cls.from_records(records, source=str(path), lines=lines, **kwargs)
-        except OrderBookError as err:
-            raise OrderBookError(sorted(problems + err.problems, key=_problem_order)) from None
-        if problems:
-            raise OrderBookError(problems)
-        return book
+        return _build_or_refuse(problems, lambda: cls.from_records(
+            records, source=str(path), lines=lines, **kwargs))
 
     @classmethod
     def read(cls, path: str | Path, **kwargs: Any) -> OrderBook:
@@ -385,6 +368,19 @@ class OrderBook:
 def _problem_order(p: OrderProblem) -> tuple[int, int]:
     key = p.line if p.line is not None else (p.row if p.row is not None else -1)
     return (key, 0)
+
+
+def _build_or_refuse(problems: list[OrderProblem], build: Callable[[], OrderBook]) -> OrderBook:
+    """The book ``build()`` returns, unless an earlier step (reading the file, checking the
+    records) found ``problems``: then refuse with those and all ``build`` raises, at once, in
+    line order. ``build`` runs either way so that every problem is reported."""
+    try:
+        book = build()
+    except OrderBookError as err:
+        raise OrderBookError(sorted(problems + err.problems, key=_problem_order)) from None
+    if problems:
+        raise OrderBookError(sorted(problems, key=_problem_order))
+    return book
 
 
 def _side_codes(sides: np.ndarray) -> np.ndarray:

@@ -17,7 +17,14 @@ from clearing import _capacity as k
 from clearing.book import SELL, OrderBook, from_ticks, to_ticks
 from clearing.config import MAX_ABS_PRICE_TICKS, MAX_TOTAL_TICKS
 from clearing.errors import ClearingInputError, OrderBookError, OrderProblem
-from clearing.uniform import PRICE_RULES, PriceRule, Pricing, Priority, check_options, limit_ticks
+from clearing.uniform import (
+    PRICE_RULES,
+    PriceRule,
+    Pricing,
+    Priority,
+    book_limit_ticks,
+    check_options,
+)
 
 #: kW per MW: MW x yuan/kW·yr x 1,000 = yuan/yr.
 KW_PER_MW = 1000.0
@@ -184,9 +191,7 @@ def clear_capacity(
     book = offer_book(offers)
     curve = as_curve(curve)
     check_options(pricing, price_rule, priority)
-    cap_t, _, has_cap, _ = limit_ticks(book.price_tick, offer_cap, None)
-    if has_cap and len(book) and int(book.price_ticks.max()) > cap_t:
-        raise OrderBookError(book.limit_problems(offer_cap, None))
+    book_limit_ticks(book, offer_cap, None)
     cq, cp = curve.ticks(book.price_tick, book.quantity_tick)
     status, volume_t, lo_t, hi_t, x2, welfare_t, accepted_t = k.clear_capacity(
         book.price_ticks, book.quantity_ticks, book.sequence, cq, cp, priority == "time",

@@ -9,7 +9,7 @@ import numpy as np
 
 from clearing import _uniform as k
 from clearing.book import OrderBook, from_ticks, to_ticks
-from clearing.errors import ClearingInputError, OrderBookError
+from clearing.errors import ClearingInputError, OrderBookError, OrderProblem
 
 Pricing = Literal["uniform", "pay_as_bid"]
 PriceRule = Literal["midpoint", "supply", "demand"]
@@ -78,14 +78,16 @@ def limit_ticks(book_tick: float, price_cap: float | None,
     return cap_t, floor_t, price_cap is not None, price_floor is not None
 
 
-def _check_limits(book: OrderBook, price_cap: float | None, price_floor: float | None,
-                  cap_t: int, floor_t: int) -> None:
-    if len(book) == 0:
-        return
-    too_high = price_cap is not None and int(book.price_ticks.max()) > cap_t
-    too_low = price_floor is not None and int(book.price_ticks.min()) < floor_t
-    if too_high or too_low:
-        raise OrderBookError(book.limit_problems(price_cap, price_floor))
+def book_limit_ticks(book: OrderBook, price_cap: float | None,
+                     price_floor: float | None) -> tuple[int, int, bool, bool]:
+    """:func:`limit_ticks` on the book's price grid, and refuse the book with
+    :class:`OrderBookError` (every order priced above the cap or below the floor) if any is."""
+    cap_t, floor_t, has_cap, has_floor = limit_ticks(book.price_tick, price_cap, price_floor)
+    if len(book) and ((has_cap and int(book.price_ticks.max()) > cap_t)
+                      or (has_floor and int(book.price_ticks.min()) < floor_t)):
+        raise OrderBookError(book.limit_problems(price_cap, price_floor)
+                             or [OrderProblem(None, "prices outside the limits")])
+    return cap_t, floor_t, has_cap, has_floor
 
 
 def clear(
@@ -109,8 +111,7 @@ def clear(
     if not isinstance(book, OrderBook):
         raise ClearingInputError(f"clear() needs an OrderBook, got {type(book).__name__}")
     check_options(pricing, price_rule, priority)
-    cap_t, floor_t, has_cap, has_floor = limit_ticks(book.price_tick, price_cap, price_floor)
-    _check_limits(book, price_cap, price_floor, cap_t, floor_t)
+    cap_t, floor_t, has_cap, has_floor = book_limit_ticks(book, price_cap, price_floor)
     status, volume_t, lo_t, hi_t, welfare_t, accepted_t = k.clear_uniform(
         book.sides, book.price_ticks, book.quantity_ticks, book.sequence, priority == "time")
     return decode_result(book, int(status), int(volume_t), int(lo_t), int(hi_t), float(welfare_t),

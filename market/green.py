@@ -133,7 +133,11 @@ def price_half_fen(price_yuan: float, what: str = "price", *, half_ticks: bool =
 
 def amount_fen(price_half: int, ticks: int) -> int:
     """Half-fen per MWh x ticks of 0.001 MWh, in fen, rounded half to even (exact ints)."""
-    num, den = price_half * ticks, 2 * TICKS_PER_MWH
+    return _half_even(price_half * ticks, 2 * TICKS_PER_MWH)
+
+
+def _half_even(num: int, den: int) -> int:
+    """``num / den`` rounded half to even, on Python ints (exact at any size)."""
     q, r = divmod(num, den)
     return q + (1 if 2 * r > den or (2 * r == den and q % 2) else 0)
 
@@ -385,11 +389,6 @@ class GreenMarket:
                       np.nan if t.energy_price_yuan_per_mwh is None
                       else t.energy_price_yuan_per_mwh, t.premium_yuan_per_mwh, t.premium_fen)
         return out
-
-
-def _half_even(num: int, den: int) -> int:
-    q, r = divmod(num, den)
-    return q + (1 if 2 * r > den or (2 * r == den and q % 2) else 0)
 
 
 def _objects(values: Sequence[Any]) -> np.ndarray:
