@@ -87,6 +87,8 @@ def fill_listing(market: GreenMarket, listing: Listing, requests: Sequence[Listi
     if why:
         problems.append(why)
     if listing.energy_price_yuan_per_mwh is not None:
+        if listing.product == "unbundled":  # as for bilateral contracts
+            problems.append("an unbundled certificate has no energy price")
         try:
             price_half_fen(listing.energy_price_yuan_per_mwh, "energy price")
         except GreenTradeError as exc:

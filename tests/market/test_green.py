@@ -154,6 +154,8 @@ def test_unbundled_listing_fills_whole_certificates():
     (Listing("gA", "bundled", 100, 20.0), [ListingRequest("gA", 1)], "other than the seller"),
     (Listing("gA", "unbundled", 100, 2.0), [ListingRequest("L1", 0.5)], "whole certificates"),
     (Listing("gA", "bundled", 100, 20.0), [ListingRequest("L1", float("nan"))], "finite"),
+    (Listing("gA", "unbundled", 10, 2.0, 282.9), [ListingRequest("L1", 1)],
+     "an unbundled certificate has no energy price"),
 ])
 def test_listing_refusals_change_nothing(listing, requests, message):
     m = make_market()
