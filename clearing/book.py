@@ -241,8 +241,8 @@ class OrderBook:
                                              line, source))
             ids.append(rec.get("id"))
             sides.append(rec.get("side"))
-            prices.append(_number_or_text(rec.get("price")))
-            qtys.append(_number_or_text(rec.get("quantity")))
+            prices.append(rec.get("price"))
+            qtys.append(rec.get("quantity"))
             line_numbers.append(line)
         ids_arr = _ids_array(ids)
         return _build_or_refuse(problems, lambda: cls.from_arrays(
@@ -432,10 +432,6 @@ def _as_float(values: np.ndarray, name: str, problem: Any) -> np.ndarray:
         else:
             out[i] = f
     return out
-
-
-def _number_or_text(value: Any) -> Any:
-    return value
 
 
 def _duplicates(ids: np.ndarray, problem: Any, where: Any) -> None:
