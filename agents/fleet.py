@@ -344,3 +344,17 @@ def _on_price_grid(price: np.ndarray, tick: float) -> np.ndarray:
         return (np.rint(np.asarray(price, dtype=np.float64) * round(inverse))
                 / round(inverse)).astype(np.float64)
     return (np.rint(np.asarray(price, dtype=np.float64) / tick) * tick).astype(np.float64)
+
+
+def fixed_costs(technologies: np.ndarray, rules: MarketRules) -> np.ndarray:
+    """float64 (n,) fixed cost per unit, yuan/kW·yr of nameplate: its class's
+    ``fleet.<class>.fixed_cost_yuan_per_kw_yr`` [E], or the coal fixed-cost standard
+    (``compensation.fixed_cost_standard_yuan_per_kw_yr``) for a class without one (coal);
+    0 for a technology the fleet table does not know."""
+    fleet = rules.fleet
+    standard = rules.compensation.fixed_cost_standard_yuan_per_kw_yr
+    table = {name: standard if cls.fixed_cost_yuan_per_kw_yr is None
+             else cls.fixed_cost_yuan_per_kw_yr
+             for name, cls in fleet.generator_classes().items()}
+    table["storage"] = fleet.storage.fixed_cost_yuan_per_kw_yr
+    return np.array([table.get(t, 0.0) for t in technologies.tolist()], dtype=np.float64)

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.fleet import fixed_costs
 from agents.strategies import CapacityObservation, CapacityOffers, OfferObservation, Offers
 from agents.strategies_green import GreenBuyerObservation, GreenSellerObservation
 from agents.strategies_storage import StorageObservation, StorageSchedule
@@ -159,20 +160,6 @@ def storage_observation(owner: str, view: View, idx: np.ndarray, profile: np.nda
         forecast_at(profile, ahead))
 
 
-def fixed_cost(technology: str, rules: MarketRules) -> float:
-    """Fixed cost of a technology's class, yuan/kW·yr of nameplate (the coal fixed-cost
-    standard for a class without one; 0 for a technology the fleet table does not know)."""
-    fleet = rules.fleet
-    if technology == "storage":
-        return float(fleet.storage.fixed_cost_yuan_per_kw_yr)
-    cls = fleet.generator_classes().get(technology)
-    if cls is None:
-        return 0.0
-    if cls.fixed_cost_yuan_per_kw_yr is None:
-        return float(rules.compensation.fixed_cost_standard_yuan_per_kw_yr)
-    return float(cls.fixed_cost_yuan_per_kw_yr)
-
-
 def expected_margin(energy_views: Sequence[View], idx: np.ndarray, profile: np.ndarray,
                     rules: MarketRules) -> np.ndarray:
     """float64 (U,) yuan/kW·yr of nameplate: the forecast's energy margin of the units at
@@ -210,7 +197,7 @@ def capacity_observation(owner: str, view: View, idx: np.ndarray,
                          rules: MarketRules, state: Any = None) -> CapacityObservation:
     """The capacity observation of the units at ``idx`` (see the module docstring)."""
     cols = unit_arrays(view, idx)
-    going = np.array([fixed_cost(t, rules) for t in cols["technology"].tolist()]) \
+    going = fixed_costs(np.asarray(cols["technology"]), rules) \
         * rules.fleet.going_forward_cost_share
     coal = np.char.startswith(cols["technology"].astype(str), "coal")
     must = coal & bool(rules.capacity.must_offer_existing_coal)

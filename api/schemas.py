@@ -56,8 +56,10 @@ class SessionCreate(BaseModel):
     energy_rounds: Annotated[int, Field(ge=1, le=366)] = 2
     hours_per_round: Annotated[int, Field(ge=1, le=168)] = 24
     start_day: Annotated[int, Field(ge=0, le=365)] = 0
-    gencos: Annotated[int, Field(ge=1, le=1000)] = 6
-    retailers: Annotated[int, Field(ge=1, le=1000)] = 5
+    gencos: Annotated[int | None, Field(ge=1, le=1000)] = None
+    """Generation companies owning the units; None: the rules' ``fleet.genco_count``."""
+    retailers: Annotated[int | None, Field(ge=1, le=1000)] = None
+    """Retailers owning the loads; None: the rules' ``fleet.loads.retailer_count``."""
     green_product: Literal["bundled", "unbundled"] = "bundled"
     green_mode: Literal["auction", "listing"] = "auction"
     obligation: bool = True

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.fleet import SynthFleet
+from agents.fleet import SynthFleet, fixed_costs
 from agents.profiles import Profiles
 from agents.runner import EnergyYear
 from agents.strategies import CapacityObservation, CapacityOffers
@@ -62,20 +62,6 @@ from market.ledger import SYSTEM_OPERATOR, Category, Ledger
 from market.rules import MarketRules
 
 STORAGE_RECOVERY_MEMO = "storage discharge compensation recovery"
-
-
-def fixed_costs(technologies: np.ndarray, rules: MarketRules) -> np.ndarray:
-    """float64 (n,) fixed cost per unit, yuan/kW·yr of nameplate: its class's
-    ``fleet.<class>.fixed_cost_yuan_per_kw_yr`` [E], or the coal fixed-cost standard
-    (``compensation.fixed_cost_standard_yuan_per_kw_yr``) for a class without one (coal);
-    0 for a technology the fleet table does not know."""
-    fleet = rules.fleet
-    standard = rules.compensation.fixed_cost_standard_yuan_per_kw_yr
-    table = {name: standard if cls.fixed_cost_yuan_per_kw_yr is None
-             else cls.fixed_cost_yuan_per_kw_yr
-             for name, cls in fleet.generator_classes().items()}
-    table["storage"] = fleet.storage.fixed_cost_yuan_per_kw_yr
-    return np.array([table.get(t, 0.0) for t in technologies.tolist()], dtype=np.float64)
 
 
 def expected_margins(synth: SynthFleet, profiles: Profiles, rules: MarketRules,

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.fleet import SynthFleet
+from agents.fleet import SynthFleet, fixed_costs
 from agents.profiles import Profiles
 from agents.runner import EnergyYear
 from market.capacity import KW_PER_MW, CapacityResult, accredited_mw
@@ -17,7 +17,7 @@ from market.compensation import CompensationYear, eligible_units
 from market.ledger import Ledger
 from market.rules import MarketRules
 from studies.year_green import GreenYear
-from studies.year_markets import STORAGE_RECOVERY_MEMO, Calls, fixed_costs
+from studies.year_markets import STORAGE_RECOVERY_MEMO, Calls
 
 #: cost_allocation memos of the capacity market and of the coal compensation funding.
 CAPACITY_MEMOS = ("capacity market cost", "capacity market penalties refunded")
@@ -72,7 +72,7 @@ def unit_ledger(ledger: Ledger, synth: SynthFleet) -> dict[str, np.ndarray]:
 def units_table(rules: MarketRules, synth: SynthFleet, energy: EnergyYear,
                 ledger: Ledger) -> dict[str, np.ndarray]:
     """Per-unit columns (n_units,) in fleet order (see the contract); fixed costs from
-    :func:`studies.year_markets.fixed_costs`."""
+    :func:`agents.fleet.fixed_costs`."""
     fleet = synth.fleet
     n = len(fleet)
     money = unit_ledger(ledger, synth)

@@ -34,15 +34,15 @@ HOURS_PER_DAY = 24
 class GameSetup:
     """What a game is built from (see the module docstring). ``scale`` shrinks the fleet
     (0.01: a handful of units); ``gencos`` and ``retailers`` are the seats that own units and
-    loads."""
+    loads (None: the rules' ``fleet.genco_count`` and ``fleet.loads.retailer_count``)."""
 
     seed: int
     scale: float
     energy_rounds: int
     hours_per_round: int = HOURS_PER_DAY
     start_day: int = 0
-    gencos: int = 6
-    retailers: int = 5
+    gencos: int | None = None
+    retailers: int | None = None
     green_product: str = "bundled"
     green_mode: str = "auction"
     obligation: bool = True
