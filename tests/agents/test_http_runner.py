@@ -8,7 +8,6 @@ the server's own seat fillers bidding exactly what HTTP bots bid."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 import warnings
@@ -30,11 +29,13 @@ from agents.profiles import year_profiles
 from agents.runner_forecast import availability
 from agents.strategies import strategy_names
 from api.app import create_app
+from api.cli import app as mengxi_app
 from api.db import Database
 from api.settings import Settings
 from api.tables import BidBatchRow
 from market.errors import StrategyError
 from market.rules import load_preset
+from tests.live_server import free_port
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -89,6 +90,16 @@ class Game:
 
     def finished(self) -> bool:
         return bool(self.get("/rounds/current")["finished"])
+
+    def play_with_running_bot(self, pause: float) -> None:
+        """Every bid round: open, wait until a bot running in its own thread has bid, clear."""
+        while not self.finished():
+            rid = self.open()
+            deadline = time.monotonic() + 30
+            while self.get(f"/rounds/{rid}")["bidders"] < 1:
+                assert time.monotonic() < deadline, f"the bot did not bid in {rid}"
+                time.sleep(pause)
+            self.clear(rid)
 
 
 def seated_bots(game: Game, http: httpx.Client, **options: Any) -> list[Bot]:
@@ -389,9 +400,7 @@ class _cut_after_one_event(httpx.SyncByteStream):  # noqa: N801 - reads as a phr
 def live_server(settings: Settings) -> Iterator[str]:
     import uvicorn
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -415,13 +424,7 @@ def test_a_dropped_event_stream_resumes_after_the_last_event(live_server: str) -
     bot.join()
     done = threading.Thread(target=bot.run, daemon=True)
     done.start()
-    while not game.finished():
-        rid = game.open()
-        deadline = time.monotonic() + 30
-        while game.get(f"/rounds/{rid}")["bidders"] < 1:
-            assert time.monotonic() < deadline, f"the bot did not bid in {rid}"
-            time.sleep(0.05)
-        game.clear(rid)
+    game.play_with_running_bot(pause=0.05)
     done.join(60)
     r = bot.report
     assert r.finished and r.error is None, r
@@ -453,13 +456,7 @@ def test_a_bot_polls_when_the_stream_keeps_failing(client: TestClient) -> None:
     bot.join()
     done = threading.Thread(target=bot.run, daemon=True)
     done.start()
-    while not game.finished():
-        rid = game.open()
-        deadline = time.monotonic() + 30
-        while game.get(f"/rounds/{rid}")["bidders"] < 1:
-            assert time.monotonic() < deadline, f"the bot did not bid in {rid}"
-            time.sleep(0.02)
-        game.clear(rid)
+    game.play_with_running_bot(pause=0.02)
     done.join(60)
     assert bot.report.polling and bot.report.stream_drops == 2
     assert bot.report.finished and bot.report.error is None
@@ -517,27 +514,11 @@ def test_server_bots_fill_only_empty_seats_when_a_round_opens(client: TestClient
 
 # --------------------------------------------------------------------- the command line
 
-def _mengxi() -> Any:
-    """A ``mengxi``-like Typer app with ``agents`` registered as ``api/cli.py`` does."""
-    import typer
-
-    from api import cli_agents
-
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-
-    @app.callback()
-    def _root() -> None:
-        """mengxi"""
-
-    cli_agents.register(app)
-    return app
-
-
 def test_agents_run_refuses_bad_input() -> None:
     from typer.testing import CliRunner
 
     runner = CliRunner()
-    app = _mengxi()
+    app = mengxi_app
     out = runner.invoke(app, ["agents", "run", "--url", "http://127.0.0.1:9", "--session", "s",
                               "--strategy", "nope"])
     assert out.exit_code == 2 and "unknown strategy 'nope'" in out.output
@@ -554,7 +535,7 @@ def test_agents_run_plays_to_the_end(live_server: str) -> None:
     result: dict[str, Any] = {}
 
     def run() -> None:
-        out = CliRunner().invoke(_mengxi(), [
+        out = CliRunner().invoke(mengxi_app, [
             "agents", "run", "--url", live_server, "--session", game.id, "--count", "7",
             "--strategy", "withholding", "--seed", "2", "--timeout", "120", "--json"])
         result["exit"], result["output"] = out.exit_code, out.stdout
