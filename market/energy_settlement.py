@@ -123,7 +123,7 @@ def settle_energy(
     energy = _energy_payments(result, bids, periods)
     storage = (None if storage_energy_mwh is None
                else _storage_payments(result, bids, periods, storage_energy_mwh, day_of_hour))
-    n_energy = _post(ledger, energy, memo, Category.ENERGY)
+    n_energy = post_energy_payments(ledger, energy, memo)
     payer, payee, fen = energy[1], energy[2], energy[4]
     so_net = int(fen[payee == SYSTEM_OPERATOR].sum() - fen[payer == SYSTEM_OPERATOR].sum())
     n_amounts = int(fen.shape[0])
@@ -140,32 +140,63 @@ Payments = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 def _energy_payments(result: EnergyResult, bids: EnergyBids, periods: np.ndarray) -> Payments:
     rows = np.flatnonzero(result.accepted_ticks > 0)
-    hours = bids.hour[rows]
+    part_names, part = _codes(bids.participant[rows])
+    unit_names, unit = _codes(bids.unit_id[rows])
+    n_units = max(unit_names.shape[0], 1)
+    # (participant, unit) pairs coded in the order of their names
+    pairs, pair = np.unique(part * n_units + unit, return_inverse=True)
+    return energy_payments(bids.hour[rows], pair.reshape(-1).astype(np.int64), bids.side[rows],
+                           result.accepted_ticks[rows], result.price_half_ticks, periods,
+                           part_names[pairs // n_units], unit_names[pairs % n_units],
+                           bids.price_tick, bids.quantity_tick)
+
+
+def energy_payments(hour: np.ndarray, pair: np.ndarray, side: np.ndarray,
+                    accepted_ticks: np.ndarray, price_half_ticks: np.ndarray,
+                    period_of_hour: np.ndarray, participant_of_pair: np.ndarray,
+                    unit_of_pair: np.ndarray, price_tick: float, quantity_tick: float
+                    ) -> Payments:
+    """The energy payments of bid rows, grouped on integer codes (no sort of names).
+
+    Rows (n,): ``hour``, ``pair`` (int64 code of the row's (participant, unit); the codes'
+    numeric order must be the order of the names, ``participant_of_pair[code]`` and
+    ``unit_of_pair[code]`` give them, '' for a load's block), ``side`` (+1 sell / -1 buy),
+    ``accepted_ticks``; per hour: ``price_half_ticks`` and ``period_of_hour``. One payment per
+    (period, participant, unit, side), summed exactly in half price ticks x quantity ticks and
+    rounded half-even to the fen once, in that order. :func:`settle_energy` and the
+    in-process year (which codes its actors once for millions of rows) both post these.
+    """
+    keep = accepted_ticks > 0
+    hour, pair, side = hour[keep], pair[keep], side[keep]
     # Money to the participant in (half price tick x quantity tick): + for a seller at a
     # positive price, - for a buyer; exact int64.
-    money = (bids.side[rows].astype(np.int64) * result.price_half_ticks[hours]
-             * result.accepted_ticks[rows])
-    per_unit = _exact(bids.price_tick) / 2 * _exact(bids.quantity_tick) * 100  # fen per unit
+    money = side.astype(np.int64) * price_half_ticks[hour] * accepted_ticks[keep]
+    per_unit = _exact(price_tick) / 2 * _exact(quantity_tick) * 100  # fen per unit
     bound = float(np.abs(money).astype(np.float64).sum()) * per_unit.numerator
     if bound >= 2.0**62:
         raise EnergyInputError("energy amounts too large to sum exactly in int64; settle "
                                "fewer hours per call")
-    part_names, part = _codes(bids.participant[rows])
-    unit_names, unit = _codes(bids.unit_id[rows])
-    period_names, period = _codes(periods[hours])
-    side = bids.side[rows]
-    order, starts = _groups(period, part, unit, side)
-    sums = np.add.reduceat(money[order], starts) if starts.shape[0] else money[:0]
-    first = order[starts]
+    period_names, period = _codes(np.asarray(period_of_hour)[hour])
+    n_pairs = max(int(participant_of_pair.shape[0]), 1)
+    key = (period * n_pairs + pair) * 2 + (side > 0)
+    keys, inverse = np.unique(key, return_inverse=True)
+    sums = np.zeros(keys.shape[0], dtype=np.int64)
+    np.add.at(sums, inverse.reshape(-1), money)
+    first = (keys // 2) % n_pairs
     fen = round_half_even_div(np.abs(sums) * per_unit.numerator, per_unit.denominator)
-    who = part_names[part[first]]
+    who = np.asarray(participant_of_pair)[first].astype(object)
     so = np.full(first.shape[0], SYSTEM_OPERATOR, dtype=object)
     to_participant = sums > 0
-    payer = np.where(to_participant, so, who.astype(object))
-    payee = np.where(to_participant, who.astype(object), so)
-    units = unit_names[unit[first]].astype(object)
+    payer = np.where(to_participant, so, who)
+    payee = np.where(to_participant, who, so)
+    units = np.asarray(unit_of_pair)[first].astype(object)
     units[units == ""] = None
-    return (period_names[period[first]], payer, payee, units, fen)
+    return (period_names[keys // 2 // n_pairs], payer, payee, units, fen)
+
+
+def post_energy_payments(ledger: Ledger, payments: Payments, memo: str = "spot energy") -> int:
+    """Post payments from :func:`energy_payments` (category ``energy``); returns how many."""
+    return _post(ledger, payments, memo, Category.ENERGY)
 
 
 def _storage_payments(result: EnergyResult, bids: EnergyBids, periods: np.ndarray,
