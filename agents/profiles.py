@@ -57,7 +57,7 @@ class Profiles:
     """A year of hourly profiles for one :class:`~agents.fleet.SynthFleet` (read-only arrays).
 
     Calendar, shape (n_hours,): ``month`` int64 1-12, ``month_index`` int64 0-11 (what
-    :func:`market.compensation.count_failures` takes), ``day_of_year`` int64 1-366,
+    :func:`market.compensation.scheme.count_failures` takes), ``day_of_year`` int64 1-366,
     ``hour_of_day`` int64 0-23, ``weekday`` int64 (0 = Monday), ``weekend`` bool,
     ``heating_season`` bool (the fleet's heating-season months).
 

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from clearing import OrderBook
-from clearing import _capacity as capacity_kernel
-from clearing import _clock as clock_kernel
 from clearing.capacity import DemandCurve, clear_capacity
 from clearing.clock import clear_clock
+from clearing.kernels import capacity as capacity_kernel
+from clearing.kernels import clock as clock_kernel
 
 SIZES = [100_000, 1_000_000]
 _CASES: dict[int, tuple[OrderBook, DemandCurve]] = {}

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import pytest
 
-from api.bench import event_stream
-from clearing._reference_continuous import reference_continuous
+from api.cli.timing import event_stream
 from clearing.continuous import CANCEL, ContinuousBook
+from clearing.reference.continuous import reference_continuous
 
 SEED = 2023
 N_KERNEL = 1_000_000

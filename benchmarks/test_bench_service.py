@@ -41,7 +41,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         with serve(f"sqlite:///{folder / 'bench.sqlite'}", folder) as live:
             yield live.api
         return
-    from api.db import make_engine
+    from api.service.db.engine import make_engine
 
     assert PG_URL
     schema = f"mengxi_bench_{secrets.token_hex(4)}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("studies.year")
+pytest.importorskip("studies.year.run")
 
 from market.rules import load_preset  # noqa: E402
 from studies.sweep import grid_points, parse_grid, run_sweep, year_summary  # noqa: E402

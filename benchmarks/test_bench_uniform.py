@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from api.bench import lp_clear, random_book
+from api.cli.timing import lp_clear, random_book
 from clearing import clear, clear_batch
-from clearing.reference import reference_uniform
+from clearing.reference.uniform import reference_uniform
 
 SIZES = [1_000, 10_000, 100_000, 1_000_000]
 _BOOKS: dict[int, object] = {}

@@ -13,7 +13,7 @@ import resource
 import sys
 
 from market.rules import load_preset
-from studies.year import run_year
+from studies.year.run import run_year
 
 SEED = 20231005
 

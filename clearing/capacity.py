@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from clearing import _capacity as k
 from clearing.book import SELL, OrderBook, from_ticks, to_ticks
 from clearing.config import MAX_ABS_PRICE_TICKS, MAX_TOTAL_TICKS
 from clearing.errors import ClearingInputError, OrderBookError, OrderProblem
+from clearing.kernels import capacity as k
 from clearing.uniform import (
     PRICE_RULES,
     PriceRule,

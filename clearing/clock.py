@@ -1,7 +1,8 @@
 """The descending-clock capacity auction: :func:`clear_clock` and its round log.
 
 Units: prices in yuan/kW·yr, quantities in MW of accredited capacity. The rules, precisely, are
-in ``clearing/_clock.py``; in short: the clock falls from ``start_price`` by ``decrement`` per
+in ``clearing/kernels/clock.py``; in short: the clock falls from ``start_price`` by ``decrement``
+per
 round, never below ``floor_price``; an offer stays in while the price is at or above its exit
 price; the first round that ends with supply <= demand is the last, and the exit prices inside
 it set the final price.
@@ -14,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clearing import _clock as k
 from clearing.book import from_ticks, to_ticks
 from clearing.capacity import DemandCurve, Offers, as_curve, offer_book
 from clearing.errors import ClearingInputError, OrderBookError, OrderProblem
+from clearing.kernels import clock as k
 from clearing.uniform import PRIORITIES, Priority
 
 #: Fixed layout of the round log, one row per round; prices yuan/kW·yr, quantities MW.

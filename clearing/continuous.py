@@ -6,7 +6,8 @@ best price first and, at one price, earliest first; every trade is priced at the
 immediate-or-cancel order is cancelled. Resting orders can be cancelled.
 
 Prices are yuan per unit (yuan/MWh by default) on ``price_tick``; quantities are MW (or MWh) on
-``quantity_tick``. The book works on int64 ticks inside a Numba kernel (``clearing._continuous``)
+``quantity_tick``. The book works on int64 ticks inside a Numba kernel
+(``clearing.kernels.continuous``)
 and converts once, here, at the edge.
 
 Example::
@@ -25,10 +26,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from clearing import _continuous as k
 from clearing.book import BUY, SELL, from_ticks, to_ticks
 from clearing.config import MAX_ABS_PRICE_TICKS, PRICE_TICK, QUANTITY_TICK
 from clearing.errors import OrderBookError, OrderProblem
+from clearing.kernels import continuous as k
 from clearing.uniform import limit_ticks
 
 LIMIT = k.KIND_LIMIT

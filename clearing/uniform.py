@@ -7,9 +7,9 @@ from typing import Literal
 
 import numpy as np
 
-from clearing import _uniform as k
 from clearing.book import OrderBook, from_ticks, to_ticks
 from clearing.errors import ClearingInputError, OrderBookError, OrderProblem
+from clearing.kernels import uniform as k
 
 Pricing = Literal["uniform", "pay_as_bid"]
 PriceRule = Literal["midpoint", "supply", "demand"]

@@ -13,7 +13,7 @@ A single :class:`Unit` is the row form, handy for small hand-written fleets and 
 Technology names follow the capacity-credit table of the rules (``coal_ultra_supercritical``,
 ``coal_supercritical``, ``coal_subcritical``, ``wind``, ``solar``, ``storage``); any name that
 starts with ``coal`` counts as coal. A technology missing from the table needs a per-unit
-capacity-credit override, which :mod:`market.capacity` checks.
+capacity-credit override, which :mod:`market.capacity.auction` checks.
 """
 
 from __future__ import annotations

@@ -175,7 +175,7 @@ class Comparison:
 
 
 def _default_run() -> RunYear:
-    from studies.year import run_year  # the year engine, imported when first needed
+    from studies.year.run import run_year  # the year engine, imported when first needed
 
     return run_year
 
@@ -198,7 +198,7 @@ def compare_rules(rules_a: Any, rules_b: Any, seeds: Sequence[int], scale: float
                   progress: Progress | None = None) -> Comparison:
     """Run ``rules_a`` and ``rules_b`` (``MarketRules``) on every seed and compare the metrics.
 
-    ``run(rules, seed, scale=scale)`` simulates one year (``studies.year.run_year`` by
+    ``run(rules, seed, scale=scale)`` simulates one year (``studies.year.run.run_year`` by
     default). Raises :class:`StudyInputError` for no seeds, repeated seeds, or a metric that is
     not a number in the summaries (checked on the first seed, before the rest run).
     """

@@ -13,7 +13,7 @@
   offered at the floor take any price and are left out too).
 
 :func:`market_power` reads a year's result (anything with the ``bids``, ``hourly``,
-``capacity`` and ``units`` fields of ``studies.year.YearResult``) and returns a JSON-able dict
+``capacity`` and ``units`` fields of ``studies.year.run.YearResult``) and returns a JSON-able dict
 that ``run_year`` puts in ``summary["market_power"]``. :data:`KEY_METRICS` and
 :func:`summary_value` name the summary figures that comparisons and sweeps report.
 """

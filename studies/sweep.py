@@ -171,7 +171,7 @@ def grid_points(axes: Sequence[GridAxis]) -> list[dict[str, Any]]:
 
 def year_summary(rules: MarketRules, seed: int, scale: float | None) -> dict[str, Any]:
     """The default sweep task: ``run_year(rules, seed, scale).summary``."""
-    from studies.year import run_year  # the year engine, imported on the worker
+    from studies.year.run import run_year  # the year engine, imported on the worker
 
     return run_year(rules, seed, scale=scale).summary
 

@@ -22,7 +22,7 @@ STATIC_URL = "/static"
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False)
 
-#: Session ids are short URL-safe strings (``api.security.new_session_id``).
+#: Session ids are short URL-safe strings (``api.service.security.new_session_id``).
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 HEADERS = {
@@ -45,7 +45,7 @@ def preset_names() -> list[str]:
 
 @lru_cache(maxsize=1)
 def strategy_names() -> list[str]:
-    from agents.strategies import strategy_names as names
+    from agents.strategies.base import strategy_names as names
 
     return names()
 

@@ -7,7 +7,11 @@
 """
 
 from market.errors import RulesError, UnknownPresetError
-from market.rules.agents import (
+from market.rules.base import RulesProblem
+from market.rules.loading import SCENARIOS_DIR, load_preset, load_rules, preset_names, preset_path
+from market.rules.market_rules import MarketRules
+from market.rules.meta import MetaRules, TickRules
+from market.rules.sections.agents import (
     AgentRules,
     GreenBuyerParams,
     GreenSellerParams,
@@ -18,16 +22,18 @@ from market.rules.agents import (
     StrategyRules,
     WithholdingParams,
 )
-from market.rules.base import RulesProblem
-from market.rules.capacity import TECHNOLOGIES, CapacityCredit, CapacityRules, DemandPoint
-from market.rules.compensation import CompensationRules, Deduction
-from market.rules.energy import EnergyRules
-from market.rules.fleet import ExportRules, FleetRules, GeneratorClass, LoadRules, StorageClass
-from market.rules.green import GreenRules
-from market.rules.loading import SCENARIOS_DIR, load_preset, load_rules, preset_names, preset_path
-from market.rules.market_rules import MarketRules
-from market.rules.meta import MetaRules, TickRules
-from market.rules.profiles import (
+from market.rules.sections.capacity import TECHNOLOGIES, CapacityCredit, CapacityRules, DemandPoint
+from market.rules.sections.compensation import CompensationRules, Deduction
+from market.rules.sections.energy import EnergyRules
+from market.rules.sections.fleet import (
+    ExportRules,
+    FleetRules,
+    GeneratorClass,
+    LoadRules,
+    StorageClass,
+)
+from market.rules.sections.green import GreenRules
+from market.rules.sections.profiles import (
     LoadProfileRules,
     OutageRules,
     SolarProfileRules,

@@ -14,15 +14,15 @@ from pydantic import Field, ValidationError
 
 from market.errors import RulesError
 from market.rules import toml_text
-from market.rules.agents import AgentRules
 from market.rules.base import RulesModel, RulesProblem, deep_merge, num, pick
-from market.rules.capacity import CapacityRules
-from market.rules.compensation import CompensationRules
-from market.rules.energy import EnergyRules
-from market.rules.fleet import FleetRules
-from market.rules.green import GreenRules
 from market.rules.meta import MetaRules, TickRules
 from market.rules.problems import problems_from, unknown_key_message
+from market.rules.sections.agents import AgentRules
+from market.rules.sections.capacity import CapacityRules
+from market.rules.sections.compensation import CompensationRules
+from market.rules.sections.energy import EnergyRules
+from market.rules.sections.fleet import FleetRules
+from market.rules.sections.green import GreenRules
 
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 

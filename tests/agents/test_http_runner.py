@@ -20,19 +20,19 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from agents import http_observe as observe
 from agents.fleet import FleetAssumptions, synthesize_fleet
-from agents.http_bidder import Bidder, strategy_mapping
-from agents.http_client import GameClient, Refusal, RetryPolicy, parse_events
-from agents.http_runner import Bot, HttpGameData, batch_key
+from agents.http import observe as observe
+from agents.http.bidder import Bidder, strategy_mapping
+from agents.http.client import GameClient, Refusal, RetryPolicy, parse_events
+from agents.http.runner import Bot, HttpGameData, batch_key
+from agents.inprocess.forecast import availability
 from agents.profiles import year_profiles
-from agents.runner_forecast import availability
-from agents.strategies import strategy_names
-from api.app import create_app
+from agents.strategies.base import strategy_names
 from api.cli import app as mengxi_app
-from api.db import Database
-from api.settings import Settings
-from api.tables import BidBatchRow
+from api.service.app import create_app
+from api.service.db.engine import Database
+from api.service.db.tables import BidBatchRow
+from api.service.settings import Settings
 from market.errors import StrategyError
 from market.rules import load_preset
 from tests.live_server import free_port

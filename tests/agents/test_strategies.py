@@ -1,6 +1,7 @@
 """Bidding strategies: offers by hand, prices they lead to, and learning in a small duopoly.
 
-The market cases are small uniform-price auctions cleared by :func:`market.energy.clear_energy`
+The market cases are small uniform-price auctions cleared by
+:func:`market.energy.auction.clear_energy`
 with offers built from the strategies' arrays.
 """
 
@@ -11,21 +12,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.strategies import (
+from agents.strategies.assign import assign, parse_spec
+from agents.strategies.base import (
     CapacityObservation,
     OfferObservation,
     Offers,
     get_strategy,
     strategy_names,
 )
-from agents.strategies_assign import assign, parse_spec
-from agents.strategies_green import GreenBuyerObservation, GreenSellerObservation
-from agents.strategies_learning import RothErevState, initial_state
-from agents.strategies_storage import StorageObservation
-from market.energy import BUY, SELL, EnergyBids, clear_energy
+from agents.strategies.green import GreenBuyerObservation, GreenSellerObservation
+from agents.strategies.learning import RothErevState, initial_state
+from agents.strategies.storage import StorageObservation
+from market.energy.auction import BUY, SELL, EnergyBids, clear_energy
+from market.energy.storage import clip_schedule
 from market.errors import StrategyError
 from market.rules import load_preset
-from market.storage import clip_schedule
 
 RULES = load_preset("mengxi")
 RNG = np.random.default_rng(0)

@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from api.app import create_app, prepare_database
-from api.db import Database, make_engine
-from api.migrate import upgrade
-from api.settings import Settings
-from api.tables import Base, SnapshotRow
+from api.service.app import create_app, prepare_database
+from api.service.db.engine import Database, make_engine
+from api.service.db.migrate import upgrade
+from api.service.db.tables import Base, SnapshotRow
+from api.service.settings import Settings
 
 with warnings.catch_warnings():  # starlette's notice about httpx vs httpx2
     warnings.simplefilter("ignore")

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from api.settings import Settings
+from api.service.settings import Settings
 from tests.api.conftest import (
     API,
     Game,

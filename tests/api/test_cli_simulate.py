@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from studies.outputs import FILES
+from studies.output.files import FILES
 
 runner = CliRunner()
 

@@ -24,8 +24,8 @@ from typing import Any
 import httpx
 import pytest
 
-from agents.http_runner import BotReport, run_bots
-from api.settings import Settings
+from agents.http.runner import BotReport, run_bots
+from api.service.settings import Settings
 from tests.api.conftest import DATABASES, settings_for
 from tests.live_server import environment, mengxi, serve
 

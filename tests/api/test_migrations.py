@@ -1,5 +1,5 @@
 """Migrations: an empty database upgrades to the newest revision, downgrades to nothing and
-upgrades again; the migrated tables are exactly the models (``api/tables.py``); the app
+upgrades again; the migrated tables are exactly the models (``api/service/db/tables.py``); the app
 upgrades an empty database when it starts."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
-from api.db import make_engine
-from api.migrate import alembic_config, current_revision, downgrade, upgrade
-from api.settings import Settings
-from api.tables import Base
+from api.service.db.engine import make_engine
+from api.service.db.migrate import alembic_config, current_revision, downgrade, upgrade
+from api.service.db.tables import Base
+from api.service.settings import Settings
 from tests.api.conftest import API, DATABASES, PG_URL, TestClient, create_app
 
 TABLES = {t.name for t in Base.metadata.sorted_tables}

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from api.settings import Settings
+from api.service.settings import Settings
 from tests.api.conftest import (
     API,
     Game,
@@ -40,7 +40,7 @@ def live_state(client: TestClient, session_id: str) -> dict[str, Any]:
     db = app.state.database.session()  # type: ignore[attr-defined]
     try:
         with app.state.live.reading(session_id), db.begin():  # type: ignore[attr-defined]
-            from api import repositories as repo
+            from api.service.db import repositories as repo
 
             row = repo.get_session(db, session_id)
             assert row is not None
@@ -221,7 +221,7 @@ def test_refusals_keep_the_live_session(game: Game) -> None:
 
 def test_a_failed_clear_changes_nothing(game: Game, settings: Settings,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from api import repositories
+    from api.service.db import repositories
     from tests.api.conftest import db_state
 
     game.open()

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.settings import Settings
+from api.service.settings import Settings
 from tests.api.conftest import DATABASES, settings_for
 from tests.live_server import LiveServer, serve
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.settings import Settings
+from api.service.settings import Settings
 from tests.api.conftest import (
     API,
     Game,

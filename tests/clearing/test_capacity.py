@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clearing import OrderBook, OrderBookError
-from clearing import _capacity as kernel
-from clearing._reference_capacity import reference_capacity
 from clearing.capacity import CapacityResult, DemandCurve, clear_capacity
 from clearing.errors import ClearingInputError
+from clearing.kernels import capacity as kernel
+from clearing.reference.capacity import reference_capacity
 from clearing.uniform import PRICE_RULES
 
 RULES = ["midpoint", "supply", "demand"]

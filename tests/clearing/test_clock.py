@@ -1,4 +1,4 @@
-"""The descending-clock capacity auction against its rules (``clearing/_clock.py``).
+"""The descending-clock capacity auction against its rules (``clearing/kernels/clock.py``).
 
 Kernel vs the round-by-round reference, the round log's own consistency, agreement with the
 sealed-bid clearing (``price_rule="demand"``) and the cases where they differ by design.
@@ -12,11 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clearing import OrderBookError
-from clearing import _clock as kernel
-from clearing._reference_capacity import reference_clock
 from clearing.capacity import clear_capacity
 from clearing.clock import MAX_ROUNDS, ROUND_DTYPE, clear_clock
 from clearing.errors import ClearingInputError
+from clearing.kernels import clock as kernel
+from clearing.reference.capacity import reference_clock
 from tests.clearing.test_capacity import MENGXI, curve_arrays, markets
 
 

@@ -14,8 +14,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clearing import _continuous as k
-from clearing._reference_continuous import ReferenceContinuousBook, reference_continuous
 from clearing.continuous import (
     ACCEPTED,
     ALREADY_CANCELLED,
@@ -30,6 +28,8 @@ from clearing.continuous import (
     make_events,
 )
 from clearing.errors import OrderBookError
+from clearing.kernels import continuous as k
+from clearing.reference.continuous import ReferenceContinuousBook, reference_continuous
 
 BUY, SELL = -1, 1
 SETTINGS = settings(max_examples=150, deadline=None)

@@ -12,11 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clearing import OrderBook, OrderBookError, clear
-from clearing import _uniform as kernel
 from clearing.errors import ClearingInputError
-from clearing.reference import reference_price_x2, reference_uniform
+from clearing.kernels import uniform as kernel
+from clearing.reference.lp import lp_welfare
+from clearing.reference.uniform import reference_price_x2, reference_uniform
 from tests.clearing.conftest import random_book, tick_books
-from tests.clearing.lp import lp_welfare
 
 INT64_MIN = np.iinfo(np.int64).min
 INT64_MAX = np.iinfo(np.int64).max

@@ -14,20 +14,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from market.capacity import (
+from market.capacity.auction import (
     AUCTION_FORMATS,
     CapacityAuction,
     accredited_mw,
     demand_curve,
 )
-from market.capacity_performance import assess_performance
-from market.capacity_settlement import (
+from market.capacity.performance import assess_performance
+from market.capacity.settlement import (
     allocate_capacity_cost,
     post_capacity_payments,
     settle_capacity_year,
 )
 from market.errors import CapacityInputError, CapacityOfferError, OfferAboveCapError
-from market.ledger import SYSTEM_OPERATOR, Ledger
+from market.ledger.book import SYSTEM_OPERATOR, Ledger
 from market.rules import load_preset
 from market.units import Fleet, Unit
 

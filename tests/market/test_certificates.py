@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from market.certificates import (
+from market.certificates.registry import (
     EXPIRED,
     HELD,
     RETIRED,

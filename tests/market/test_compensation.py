@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from market.capacity import CapacityAuction
-from market.compensation import (
+from market.capacity.auction import CapacityAuction
+from market.compensation.scheme import (
     compensate_year,
     count_failures,
     deduction_fractions,
@@ -25,7 +25,7 @@ from market.compensation import (
     post_compensation_year,
 )
 from market.errors import CompensationInputError, MarketError
-from market.ledger import SYSTEM_OPERATOR, Ledger, allocate_fen
+from market.ledger.book import SYSTEM_OPERATOR, Ledger, allocate_fen
 from market.rules import load_preset
 from market.units import Fleet, Unit
 

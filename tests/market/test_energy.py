@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clearing import OrderBook, clear
-from market.energy import (
+from market.energy.auction import (
     BUY,
     SELL,
     EnergyBids,
@@ -32,7 +32,7 @@ from market.energy import (
     thermal_offers,
 )
 from market.errors import EnergyBidError, EnergyInputError, MarketError
-from market.ledger import SYSTEM_OPERATOR, Category, Ledger
+from market.ledger.book import SYSTEM_OPERATOR, Category, Ledger
 from market.rules import load_preset
 
 RULES = load_preset("mengxi")

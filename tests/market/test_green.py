@@ -15,13 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from market.certificates import CertificateRegistry
+from market.certificates.registry import CertificateRegistry
 from market.errors import GreenTradeError
-from market.green import BilateralContract, GreenMarket, amount_fen, price_half_fen
-from market.green_auction import GreenOrder, call_auction, pair_fills
-from market.green_continuous import GreenContinuousMarket
-from market.green_listing import Listing, ListingRequest, fill_listing, listing_fills
-from market.ledger import SYSTEM_OPERATOR, Category, Ledger
+from market.green.auction import GreenOrder, call_auction, pair_fills
+from market.green.continuous import GreenContinuousMarket
+from market.green.listing import Listing, ListingRequest, fill_listing, listing_fills
+from market.green.trading import BilateralContract, GreenMarket, amount_fen, price_half_fen
+from market.ledger.book import SYSTEM_OPERATOR, Category, Ledger
 from market.rules import load_preset
 
 GREEN = load_preset("mengxi").green

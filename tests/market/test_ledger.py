@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from market.errors import LedgerError, MarketError
-from market.ledger import (
+from market.ledger.book import (
     ENTRY_DTYPE,
     SYSTEM_OPERATOR,
     Category,

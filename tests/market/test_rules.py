@@ -526,7 +526,7 @@ def test_every_estimate_of_the_agents_is_a_rule_with_its_preset_value():
 
 
 def test_a_price_cap_below_the_responsive_bid_is_not_refused():
-    """Loads then bid the cap (agents.runner_window); a sweep of the cap needs no other key."""
+    """Loads then bid the cap (agents.inprocess.window); a sweep of the cap needs no other key."""
     rules = load_preset("mengxi").with_overrides(
         {
             "energy.price_cap_yuan_per_mwh": 800.0,

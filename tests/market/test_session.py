@@ -43,9 +43,9 @@ from market.errors import (
     SessionStateError,
     UnknownRoundError,
 )
-from market.ledger import SYSTEM_OPERATOR
+from market.ledger.book import SYSTEM_OPERATOR
 from market.rules import MarketRules, load_preset
-from market.session import Load, Profiles, RoundSpec, Session, standard_plan
+from market.session.game import Load, Profiles, RoundSpec, Session, standard_plan
 from market.units import Fleet, Unit
 
 MENGXI = load_preset("mengxi")

@@ -14,17 +14,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from market.energy import BUY, SELL, EnergyBids, clear_energy, load_bids, settle_energy
-from market.errors import StorageLimitError
-from market.ledger import SYSTEM_OPERATOR, Category, Ledger
-from market.rules import load_preset
-from market.storage import (
+from market.energy.auction import (
+    BUY,
+    SELL,
+    EnergyBids,
+    clear_energy,
+    load_bids,
+    settle_energy,
+)
+from market.energy.storage import (
     TOLERANCE_MWH,
     clip_schedule,
     storage_dispatch,
     storage_schedule_bids,
     track_soc,
 )
+from market.errors import StorageLimitError
+from market.ledger.book import SYSTEM_OPERATOR, Category, Ledger
+from market.rules import load_preset
 
 RULES = load_preset("mengxi")
 E, P = 1600.0, 400.0

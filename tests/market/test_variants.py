@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from market.ledger import SYSTEM_OPERATOR
+from market.ledger.book import SYSTEM_OPERATOR
 from market.rules import load_preset
-from market.session import Session
+from market.session.game import Session
 from tests.market.test_session import game_plan, new_session, play
 
 VARIANTS = ("mengxi-2026", "vertical-demand", "capacity-pay-as-bid", "capacity-clock",

@@ -309,7 +309,7 @@ def test_summary_value_reads_dotted_paths():
 
 def test_real_year_truthful_offers_have_zero_markup_and_a_marked_up_owner_shows_it():
     from market.rules import load_preset
-    from studies.year import run_year
+    from studies.year.run import run_year
 
     rules = load_preset("mengxi")
     truthful = run_year(rules, 1, scale=0.01).summary["market_power"]

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from market.rules import load_preset
-from studies.outputs import FILES, csv_text, fen_text, json_text, write_outputs
-from studies.year import YearResult, run_year
+from studies.output.files import FILES, csv_text, fen_text, json_text, write_outputs
+from studies.year.run import YearResult, run_year
 
 
 @pytest.fixture(scope="module")

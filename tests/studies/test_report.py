@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from studies.metrics import market_power
-from studies.plots import (
+from studies.output.plots import (
     PLOT_FILES,
     capacity_auction,
     consumer_cost,
@@ -24,7 +24,7 @@ from studies.plots import (
     typical_week,
     yuan_scale,
 )
-from studies.report import format_value, write_report
+from studies.output.report import format_value, write_report
 
 
 @dataclass(frozen=True)
@@ -286,7 +286,7 @@ def test_yuan_scale_and_value_format():
 
 def test_a_real_small_year_writes_the_same_report_twice(tmp_path: Path):
     from market.rules import load_preset
-    from studies.year import run_year
+    from studies.year.run import run_year
 
     rules = load_preset("mengxi")
     first = run_year(rules, 0, scale=0.02)

@@ -239,7 +239,7 @@ def test_write_sweep_files(client, tmp_path: Path):
 
 
 def test_real_sweep_gives_the_numbers_of_each_year_run_alone(client):
-    from studies.year import run_year
+    from studies.year.run import run_year
 
     axes = parse_grid(RULES, [f"{CONE}=250,400"])
     result = run_sweep(RULES, axes, (0, 1), 0.01, client=client)

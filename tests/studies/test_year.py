@@ -13,8 +13,8 @@ import pytest
 
 from market.errors import StrategyError, SynthesisError
 from market.rules import load_preset
-from studies.outputs import write_outputs
-from studies.year import YearResult, run_year
+from studies.output.files import write_outputs
+from studies.year.run import YearResult, run_year
 
 HOURLY = ("hour", "price_yuan_per_mwh", "load_mw", "curtailed_mwh", "coal_mw", "wind_mw",
           "solar_mw", "storage_discharge_mw", "storage_charge_mw", "export_mw",
@@ -190,12 +190,12 @@ def test_progress_reports_every_step_to_completion():
 
 def test_the_runners_fast_settlement_posts_exactly_what_settle_energy_posts():
     from agents.fleet import synthesize_fleet
+    from agents.inprocess.runner import run_energy_year, settle_rows
+    from agents.inprocess.settlement import year_result
     from agents.profiles import year_profiles
-    from agents.runner import run_energy_year, settle_rows
-    from agents.runner_settlement import year_result
-    from agents.strategies_assign import assign
-    from market.energy import settle_energy
-    from market.ledger import Ledger
+    from agents.strategies.assign import assign
+    from market.energy.auction import settle_energy
+    from market.ledger.book import Ledger
 
     rules = load_preset("mengxi")
     synth = synthesize_fleet(rules, 4, 0.02)

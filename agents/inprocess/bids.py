@@ -1,0 +1,132 @@
+"""Bid rows of the in-process runner: who bids (:class:`Actors`), bid rows as int64 tick
+arrays (:data:`Rows`), their checks and conversion to :class:`~market.energy.auction.EnergyBids`,
+and
+the clearing windows of a day.
+
+Everything here works on whole arrays of rows (hour, actor, price ticks, quantity ticks,
+side); no Python object per bid or hour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from agents.fleet import SynthFleet
+from agents.strategies.assign import Group
+from agents.strategies.base import Offers
+from clearing.book import from_ticks
+from market.energy.auction import BUY, SELL, EnergyBids
+from market.errors import StrategyError
+from market.rules import MarketRules
+
+
+@dataclass(frozen=True, eq=False)
+class Actors:
+    """Everyone with energy bids: the n fleet units, then the loads, then the export blocks.
+    Per actor (A,): ``participant`` (ledger name), ``unit_id`` (EnergyBids unit, '' for a
+    load), ``owner`` and ``label`` (the bids table's owner and unit id), ``marginal_cost``
+    (NaN for loads, exports and storage), ``side`` (+1 / -1)."""
+
+    participant: np.ndarray
+    unit_id: np.ndarray
+    owner: np.ndarray
+    label: np.ndarray
+    marginal_cost: np.ndarray
+    side: np.ndarray
+    n_units: int
+    n_loads: int
+
+
+def actors_of(synth: SynthFleet) -> Actors:
+    """The actor table of a synthesised fleet."""
+    f, n, nl, nx = synth.fleet, len(synth.fleet), synth.n_loads, len(synth.export_ids)
+    cost = np.asarray(synth.marginal_cost_yuan_per_mwh, dtype=np.float64).copy()
+    cost[synth.storage_index] = np.nan
+    units = f.unit_ids.astype(str)
+    return Actors(
+        participant=np.concatenate([f.owners, synth.load_ids, synth.export_ids]).astype(str),
+        unit_id=np.concatenate([units, np.full(nl, ""), synth.export_ids]).astype(str),
+        owner=np.concatenate([f.owners, synth.load_owners, np.full(nx, "exports")]).astype(str),
+        label=np.concatenate([units, synth.load_ids, synth.export_ids]).astype(str),
+        marginal_cost=np.concatenate([cost, np.full(nl + nx, np.nan)]),
+        side=np.concatenate([np.full(n, SELL), np.full(nl + nx, BUY)]).astype(np.int8),
+        n_units=n, n_loads=nl)
+
+
+def ticks_down(mw: np.ndarray, tick: float) -> np.ndarray:
+    """MW (any shape) as int64 quantity ticks, rounded down (an offer never grows)."""
+    return np.floor(mw / tick + 1e-9).astype(np.int64)
+
+
+def group_name(group: Group) -> str:
+    """How an error message names a strategy group."""
+    return f"{group.label} ({group.spec.name})"
+
+
+def check_offers(offers: Offers, shape: tuple[int, int], who: str) -> None:
+    """:class:`StrategyError` unless ``offers`` are finite (H, U, B) blocks with (H, U) =
+    ``shape`` and quantities >= 0."""
+    q, p = np.asarray(offers.quantity_mw), np.asarray(offers.price_yuan_per_mwh)
+    if q.ndim != 3 or q.shape[:2] != shape or p.shape != q.shape:
+        raise StrategyError(f"{who} returned offers of shapes {q.shape} and {p.shape}; "
+                            f"expected (hours, units, blocks) with (hours, units) = {shape}")
+    if not (np.isfinite(q).all() and np.isfinite(p).all() and (q >= 0).all()):
+        raise StrategyError(f"{who} returned offers that are not finite, or negative "
+                            "quantities")
+
+
+def price_ticks(price: np.ndarray, rules: MarketRules, who: str) -> np.ndarray:
+    """Prices to int64 ticks (nearest); :class:`StrategyError` outside the floor and cap."""
+    tick = float(rules.ticks.price_yuan)
+    t = np.rint(np.asarray(price, dtype=np.float64) / tick).astype(np.int64)
+    lo = round(rules.energy.price_floor_yuan_per_mwh / tick)
+    hi = round(rules.energy.price_cap_yuan_per_mwh / tick)
+    if t.size and (t.min() < lo or t.max() > hi):
+        raise StrategyError(f"{who} offered prices outside the floor and cap of the rules")
+    return t
+
+
+Rows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""(hour int64, actor int32, price ticks int64, quantity ticks int64, side int8) of bid rows."""
+
+
+def rows_from_blocks(qty_t: np.ndarray, price_t: np.ndarray, actor: np.ndarray,
+                     hour0: int, actors: Actors) -> Rows:
+    """Rows of (H, A, B) blocks, hour-major then actor then block, zero quantities dropped;
+    each row on its actor's side."""
+    hh, aa, bb = np.nonzero(qty_t > 0)
+    who = actor[aa].astype(np.int32)
+    return (hh.astype(np.int64) + hour0, who, price_t[hh, aa, bb], qty_t[hh, aa, bb],
+            actors.side[who])
+
+
+def concat_rows(parts: list[Rows]) -> Rows:
+    """The rows of ``parts`` one after the other (empty typed rows for none)."""
+    if not parts:
+        z = np.zeros(0, dtype=np.int64)
+        return (z, z.astype(np.int32), z, z, z.astype(np.int8))
+    return tuple(np.concatenate([p[k] for p in parts]) for k in range(5))  # type: ignore
+
+
+def bids_of_rows(rows: Rows, actors: Actors, rules: MarketRules, n_hours: int,
+                 hour0: int = 0) -> EnergyBids:
+    """EnergyBids of rows already on the grids and within the limits (local hours from
+    ``hour0``): built directly, without re-validating row by row."""
+    hour, actor, pt, qt, side = rows
+    ptick, qtick = float(rules.ticks.price_yuan), float(rules.ticks.quantity_mw)
+    return EnergyBids(hour - hour0, actors.participant[actor], actors.unit_id[actor],
+                      side, np.asarray(from_ticks(pt, ptick)),
+                      np.asarray(from_ticks(qt, qtick)), pt, qt, n_hours, ptick, qtick)
+
+
+def windows_of(n_hours: int, starts: tuple[int, ...]) -> list[tuple[int, int]]:
+    """Clearing windows [start, end) covering ``n_hours``: each day split at ``starts``."""
+    cuts = sorted({int(s) for s in starts} | {0})
+    if cuts[-1] >= 24 or cuts[0] < 0:
+        raise StrategyError(f"window starts must be hours of the day in [0, 24), got {starts}")
+    edges = sorted({d + c for d in range(0, n_hours, 24) for c in cuts if d + c < n_hours}
+                   | {n_hours})
+    return list(zip(edges[:-1], edges[1:], strict=True))
+

@@ -1,0 +1,222 @@
+"""One clearing window of the in-process year: the working state of
+:func:`agents.runner.run_energy_year` (:class:`WindowClearing`).
+
+The static bids of the year are built once (:meth:`WindowClearing.static_bids`); each window
+adds the adaptive strategies' offers and the storage schedules, clears its hours in one
+batched call (:meth:`~WindowClearing.clear_window`), then lets the learners learn and moves
+the storage state of charge (:meth:`~WindowClearing.after_window`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from agents.fleet import SynthFleet
+from agents.inprocess.bids import (
+    Rows,
+    actors_of,
+    bids_of_rows,
+    check_offers,
+    group_name,
+    price_ticks,
+    rows_from_blocks,
+    ticks_down,
+)
+from agents.inprocess.forecast import availability, merit_order_forecast
+from agents.profiles import Profiles
+from agents.strategies.assign import Group
+from agents.strategies.base import OfferObservation
+from agents.strategies.storage import StorageObservation, StorageSchedule
+from market.energy.auction import BUY, SELL, EnergyBids, EnergyResult, clear_energy
+from market.energy.storage import clip_schedule, track_soc
+from market.errors import StrategyError
+from market.rules import MarketRules
+
+
+class WindowClearing:
+    """Working state of :func:`agents.runner.run_energy_year` (one instance per run): the
+    actors, day-ahead availability and forecast, the learners' states and the storage state of
+    charge, which starts at ``fleet.storage.initial_soc_fraction`` of the energy."""
+
+    def __init__(self, rules: MarketRules, synth: SynthFleet, profiles: Profiles,
+                 groups: list[Group], rngs: dict[str, np.random.Generator]) -> None:
+        self.rules, self.synth, self.profiles = rules, synth, profiles
+        self.rngs = rngs
+        self.actors = actors_of(synth)
+        self.h = profiles.n_hours
+        self.qtick = float(rules.ticks.quantity_mw)
+        self.avail, self.must = availability(synth, profiles, rules)
+        self.forecast = merit_order_forecast(synth, profiles, rules, self.avail, self.must)
+        gens = [g for g in groups if g.role == "generator"]
+        self.static = [g for g in gens if not g.spec.strategy.adaptive]
+        self.adaptive = [g for g in gens if g.spec.strategy.adaptive]
+        self.storage = [g for g in groups if g.role == "storage"]
+        self.states: dict[str, Any] = {g.label: None for g in self.adaptive}
+        col = {int(u): j for j, u in enumerate(synth.storage_index.tolist())}
+        self.storage_cols = {g.label: np.array([col[int(u)] for u in g.members], dtype=np.int64)
+                             for g in self.storage}
+        self.soc = synth.storage_energy_mwh * rules.fleet.storage.initial_soc_fraction
+        self.soc_path = np.zeros((self.h + 1, len(synth.storage_index)))
+        self.soc_path[0] = self.soc
+        self.today = -1
+        self.discharged_today = np.zeros(len(synth.storage_index))
+        firm = synth.export_price_yuan_per_mwh >= rules.energy.price_cap_yuan_per_mwh
+        self.margin_load = profiles.system_load_mw + float(synth.export_mw[firm].sum())
+        self.margin_avail = self.avail.sum(axis=1)
+
+    # ------------------------------------------------------------------ observations
+
+    def offer_obs(self, g: Group, s: int, e: int, state: Any) -> OfferObservation:
+        f, idx = self.synth.fleet, g.members
+        return OfferObservation(
+            g.owner, np.arange(s, e, dtype=np.int64), f.unit_ids[idx], f.technologies[idx],
+            self.synth.marginal_cost_yuan_per_mwh[idx], self.avail[s:e][:, idx],
+            self.must[s:e][:, idx], self.forecast[s:e], state)
+
+    def generator_blocks(self, g: Group, s: int, e: int, state: Any
+                         ) -> tuple[np.ndarray, np.ndarray, Any]:
+        """(qty ticks, price ticks) (W, U, B) of a group's offers, and its new state."""
+        obs = self.offer_obs(g, s, e, state)
+        offers = g.spec.strategy.offer(obs, self.rules, self.rngs[g.label], g.spec.param_dict())
+        check_offers(offers, (e - s, len(g.members)), group_name(g))
+        qty = np.asarray(offers.quantity_mw, dtype=np.float64)
+        return (ticks_down(qty, self.qtick),
+                price_ticks(offers.price_yuan_per_mwh, self.rules, group_name(g)), offers.state)
+
+    # ------------------------------------------------------------------ static bids
+
+    def static_bids(self) -> tuple[EnergyBids, np.ndarray]:
+        """The year's bids of static strategies, loads and exports (hour-major rows)."""
+        synth, rules, loads = self.synth, self.rules, self.rules.fleet.loads
+        blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for g in self.static:
+            q, p, _ = self.generator_blocks(g, 0, self.h, None)
+            blocks.append((q, p, g.members))
+        n = len(synth.fleet)
+        load_t = np.rint(self.profiles.load_mw / self.qtick).astype(np.int64)
+        resp = np.rint(load_t * loads.responsive_share).astype(np.int64)
+        cap = rules.energy.price_cap_yuan_per_mwh
+        lp = np.empty(load_t.shape + (2,), dtype=np.float64)
+        lp[:, :, 0] = cap
+        lp[:, :, 1] = min(loads.responsive_price_yuan_per_mwh, cap)
+        blocks.append((np.stack([load_t - resp, resp], axis=2), price_ticks(lp, rules, "loads"),
+                       n + np.arange(synth.n_loads)))
+        nx = len(synth.export_ids)
+        xq = np.broadcast_to(ticks_down(synth.export_mw, self.qtick), (self.h, nx))[:, :, None]
+        xp = np.broadcast_to(synth.export_price_yuan_per_mwh, (self.h, nx))[:, :, None]
+        blocks.append((xq, price_ticks(xp, rules, "exports"), n + synth.n_loads + np.arange(nx)))
+        b = max(q.shape[2] for q, _, _ in blocks)
+        qty = np.concatenate([np.pad(q, ((0, 0), (0, 0), (0, b - q.shape[2])))
+                              for q, _, _ in blocks], axis=1)
+        price = np.concatenate([np.pad(p, ((0, 0), (0, 0), (0, b - p.shape[2])))
+                                for _, p, _ in blocks], axis=1)
+        actor = np.concatenate([a for _, _, a in blocks]).astype(np.int32)
+        rows = rows_from_blocks(qty, price, actor, 0, self.actors)
+        return bids_of_rows(rows, self.actors, rules, self.h), rows[1]
+
+    # ------------------------------------------------------------------ window bids
+
+    def storage_rows(self, s: int, e: int) -> Rows:
+        """Every storage unit's rows of window [s, e): each owner's schedule, then one
+        :func:`~market.energy.storage.clip_schedule` for all units (the market's limits)."""
+        synth, rules = self.synth, self.rules
+        n_store, w = len(synth.storage_index), e - s
+        desired = np.zeros((w, n_store))
+        sell_p = np.zeros((w, n_store))
+        buy_p = np.zeros((w, n_store))
+        ahead = self.forecast[e:e + rules.agents.runner.storage_lookahead_hours]
+        for g in self.storage:
+            cols = self.storage_cols[g.label]
+            obs = StorageObservation(
+                g.owner, np.arange(s, e, dtype=np.int64), synth.fleet.unit_ids[g.members],
+                self.soc[cols].copy(), synth.storage_energy_mwh[cols],
+                synth.storage_power_mw[cols], self.forecast[s:e], ahead)
+            sched = g.spec.strategy.offer(obs, rules, self.rngs[g.label], g.spec.param_dict())
+            if not isinstance(sched, StorageSchedule) or np.shape(sched.desired_mw) != (
+                    w, len(cols)):
+                raise StrategyError(f"{group_name(g)} must return a StorageSchedule of shape "
+                                    f"({w}, {len(cols)})")
+            desired[:, cols] = sched.desired_mw
+            sell_p[:, cols] = sched.discharge_price_yuan_per_mwh
+            buy_p[:, cols] = sched.charge_price_yuan_per_mwh
+        energy, power = synth.storage_energy_mwh, synth.storage_power_mw
+        dis, chg = clip_schedule(desired, self.soc, energy, power, rules, hour_offset=s)
+        # The day's cycle limit spans windows: cut what earlier windows of the day used.
+        if s // 24 != self.today:
+            self.today = s // 24
+            self.discharged_today[:] = 0.0
+        left = np.floor((rules.energy.storage_max_cycles_per_day * energy
+                         - self.discharged_today) / self.qtick + 1e-9)
+        capped = np.minimum(np.cumsum(ticks_down(dis, self.qtick), axis=0),
+                            np.maximum(left, 0).astype(np.int64))
+        qty = np.stack([np.diff(capped, axis=0, prepend=0), ticks_down(chg, self.qtick)],
+                       axis=2)
+        price = np.stack([price_ticks(sell_p, rules, "storage offers"),
+                          price_ticks(buy_p, rules, "storage bids")], axis=2)
+        hh, uu, bb = np.nonzero(qty > 0)
+        return (hh.astype(np.int64) + s, synth.storage_index[uu].astype(np.int32),
+                price[hh, uu, bb], qty[hh, uu, bb], np.where(bb == 0, SELL, BUY).astype(np.int8))
+
+    # ------------------------------------------------------------------ one window
+
+    def clear_window(self, s: int, e: int, static: EnergyBids, lo: int, hi: int
+                     ) -> tuple[EnergyResult, list[tuple[Group | None, Rows]]]:
+        """Clear hours [s, e): the static rows [lo, hi) plus this window's adaptive and
+        storage rows; returns the result (rows in that order) and the extra rows by group
+        (``None`` for the storage rows)."""
+        extra: list[tuple[Group | None, Rows]] = []
+        for g in self.adaptive:
+            q, p, state = self.generator_blocks(g, s, e, self.states[g.label])
+            self.states[g.label] = state
+            extra.append((g, rows_from_blocks(q, p, g.members, s, self.actors)))
+        if len(self.synth.storage_index):
+            extra.append((None, self.storage_rows(s, e)))
+        part = EnergyBids(static.hour[lo:hi] - s, static.participant[lo:hi],
+                          static.unit_id[lo:hi], static.side[lo:hi],
+                          static.price_yuan_per_mwh[lo:hi], static.quantity_mw[lo:hi],
+                          static.price_ticks[lo:hi], static.quantity_ticks[lo:hi], e - s,
+                          static.price_tick, static.quantity_tick)
+        bids = EnergyBids.concat([part] + [bids_of_rows(r, self.actors, self.rules, e - s, s)
+                                          for _, r in extra])
+        cols = self.synth.storage_index
+        storage_avail = np.minimum(self.synth.storage_power_mw, self.soc).sum() if len(cols) else 0
+        result = clear_energy(bids, e - s, self.rules,
+                              available_mw=self.margin_avail[s:e] + storage_avail,
+                              load_mw=self.margin_load[s:e])
+        return result, extra
+
+    def after_window(self, s: int, e: int, result: EnergyResult,
+                     extra: list[tuple[Group | None, Rows]], offset: int) -> list[np.ndarray]:
+        """Learn, move the storage state of charge; returns the extra rows' accepted ticks."""
+        accepted = []
+        price = np.nan_to_num(result.price)
+        n_store = len(self.synth.storage_index)
+        charge, discharge = np.zeros((e - s, n_store)), np.zeros((e - s, n_store))
+        col = np.full(len(self.synth.fleet), -1, dtype=np.int64)
+        col[self.synth.storage_index] = np.arange(n_store)
+        for g, rows in extra:
+            acc = result.accepted_ticks[offset:offset + rows[0].shape[0]]
+            offset += rows[0].shape[0]
+            accepted.append(acc)
+            hour = rows[0] - s
+            mw = acc * self.qtick
+            if g is not None:
+                cost = self.actors.marginal_cost[rows[1]]
+                profit = float((mw * (price[hour] - cost)).sum())
+                self.states[g.label] = g.spec.strategy.learn(  # type: ignore[misc]
+                    self.states[g.label], profit, g.spec.param_dict())
+            else:
+                sell = rows[4] == SELL
+                np.add.at(discharge, (hour[sell], col[rows[1][sell]]), mw[sell])
+                np.add.at(charge, (hour[~sell], col[rows[1][~sell]]), mw[~sell])
+        if n_store:
+            e_mwh, p_mw = self.synth.storage_energy_mwh, self.synth.storage_power_mw
+            soc = track_soc(charge, discharge, self.soc, e_mwh, p_mw, self.rules,
+                            hour_offset=s)
+            self.soc_path[s + 1:e + 1] = soc[1:]
+            self.soc = np.clip(soc[-1], 0.0, e_mwh)
+            self.discharged_today += discharge.sum(axis=0)
+        return accepted
+

@@ -1,0 +1,60 @@
+"""Capacity offers of generators: at net going-forward cost, marked up, or withheld.
+
+A unit must earn its going-forward cost less its expected energy margin from capacity to stay;
+a truthful offer asks exactly that per accredited kW (yuan/kW·yr), on the capacity market's
+price grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from agents.strategies.base import CapacityObservation, CapacityOffers
+from market.capacity.demand import MW_TICK, PRICE_TICK
+from market.rules import MarketRules
+
+
+def truthful_capacity_price(obs: CapacityObservation, rules: MarketRules) -> np.ndarray:
+    """Net going-forward cost per accredited kW, yuan/kW·yr (U,): what the unit must earn from
+    capacity to stay, max(0, going-forward cost - expected energy margin) / capacity credit,
+    capped at the offer cap."""
+    net = np.maximum(obs.going_forward_cost_yuan_per_kw_yr
+                     - obs.expected_energy_margin_yuan_per_kw_yr, 0.0)
+    per_accredited = net / np.where(obs.capacity_credit > 0, obs.capacity_credit, 1.0)
+    return capacity_price_grid(per_accredited, rules)
+
+
+def capacity_price_grid(price: np.ndarray, rules: MarketRules) -> np.ndarray:
+    """Capacity prices clipped to [0, offer cap], rounded down to the capacity market's price
+    grid (``market.capacity.demand.PRICE_TICK`` yuan/kW·yr)."""
+    cap = rules.capacity.offer_cap_yuan_per_kw_yr
+    if rules.capacity.format == "clock":
+        cap = min(cap, rules.capacity.clock_start_price_yuan_per_kw_yr)
+    per_yuan = round(1 / PRICE_TICK)
+    return np.floor(np.clip(price, 0.0, cap) * per_yuan + 1e-9) / per_yuan
+
+
+def truthful_capacity(obs: CapacityObservation, rules: MarketRules, rng: np.random.Generator,
+                      params: Mapping[str, Any]) -> CapacityOffers:
+    """All accredited MW at the net going-forward cost."""
+    return CapacityOffers(obs.accredited_mw.copy(), truthful_capacity_price(obs, rules))
+
+
+def markup_capacity(obs: CapacityObservation, rules: MarketRules, rng: np.random.Generator,
+                    params: Mapping[str, Any]) -> CapacityOffers:
+    """All accredited MW at the net going-forward cost x (1 + markup), yuan/kW·yr."""
+    base = truthful_capacity_price(obs, rules)
+    price = base * (1.0 + float(params["markup"]))
+    return CapacityOffers(obs.accredited_mw.copy(), capacity_price_grid(price, rules))
+
+
+def withholding_capacity(obs: CapacityObservation, rules: MarketRules, rng: np.random.Generator,
+                         params: Mapping[str, Any]) -> CapacityOffers:
+    """Only ``1 - share`` of the accredited MW at the net going-forward cost (must-offer
+    units are made to offer the rest at 0 by the market, not by the strategy)."""
+    per_mw = round(1 / MW_TICK)
+    mw = np.floor(obs.accredited_mw * (1.0 - float(params["share"])) * per_mw + 1e-9) / per_mw
+    return CapacityOffers(mw, truthful_capacity_price(obs, rules))

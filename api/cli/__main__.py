@@ -1,0 +1,5 @@
+"""``python -m api.cli``: the ``mengxi`` command line."""
+
+from api.cli import main
+
+main()

@@ -1,0 +1,179 @@
+"""``mengxi compare`` and ``mengxi sweep``: the market designer's studies from the shell.
+
+``mengxi compare A B --seeds N`` simulates both rule sets on the same N seeds and prints the
+paired differences B - A with 95 % confidence intervals; ``mengxi sweep SCENARIO --grid
+KEY=V1,V2 ...`` runs a grid of rule overrides on Dask. ``--out DIR`` writes CSV, JSON and a
+PNG. Refused input (an unknown preset, key or metric, a value of the wrong type, no seeds, an
+unreachable scheduler) prints every problem and exits with status 2; a sweep in which some
+points failed prints them and exits with status 1 after writing everything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from market.errors import MarketError
+from market.rules import MarketRules, load_preset, load_rules
+from studies.compare import compare_rules, write_comparison
+from studies.metrics import KEY_METRICS
+from studies.output.report import format_value
+from studies.sweep import PLOT_METRICS, one_line, parse_grid, run_sweep, write_sweep
+
+EXIT_REFUSED = 2
+EXIT_POINTS_FAILED = 1
+
+SeedsOpt = Annotated[int, typer.Option("--seeds", min=1, help="Number of seeds (years) per "
+                                       "rule set or grid point: FIRST_SEED, FIRST_SEED+1, ...")]
+FirstSeedOpt = Annotated[int, typer.Option("--first-seed", min=0, help="The first seed.")]
+ScaleOpt = Annotated[float | None, typer.Option(
+    "--scale", help="Fleet scale (0.01 gives a handful of units); default: the year's own.")]
+OutOpt = Annotated[Path | None, typer.Option(
+    "--out", help="Write CSV, JSON and PNG into this directory.")]
+MetricOpt = Annotated[list[str] | None, typer.Option(
+    "--metric", metavar="PATH",
+    help="A summary figure to report, as a dotted path (repeatable); default: the key "
+         "figures (prices, stress hours, capacity, compensation, certificates, consumer "
+         "cost, HHI, RSI).")]
+
+
+def _load(source: str) -> MarketRules:
+    """A rules file (a path, or a name ending in .toml) or a preset name."""
+    path = Path(source)
+    if path.is_file() or source.endswith(".toml") or "/" in source:
+        return load_rules(path)
+    return load_preset(source)
+
+
+def _refuse(err: MarketError) -> None:
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    problems = getattr(err, "problems", None)
+    if problems:
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        console.print(f"refused: {count}", markup=False, soft_wrap=True)
+        for p in problems:
+            console.print(f"  {p}", markup=False, soft_wrap=True)
+    else:
+        console.print(f"refused: {err}", markup=False, soft_wrap=True)
+    raise typer.Exit(EXIT_REFUSED)
+
+
+def _progress(console: Console, label: str) -> Progress:
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=True)
+
+
+def _ci(low: float | None, high: float | None) -> str:
+    if low is None or high is None:
+        return "\u2014"
+    return f"[{format_value(low)}, {format_value(high)}]"
+
+
+def compare_command(
+    a: Annotated[str, typer.Argument(metavar="A", help="Rules file or preset name.")],
+    b: Annotated[str, typer.Argument(metavar="B", help="Rules file or preset name.")],
+    seeds: SeedsOpt = 5,
+    first_seed: FirstSeedOpt = 0,
+    scale: ScaleOpt = None,
+    out: OutOpt = None,
+    metric: MetricOpt = None,
+) -> None:
+    """Run A and B on the same seeds; print B - A with 95 % confidence intervals."""
+    console = Console(highlight=False)
+    try:
+        rules_a, rules_b = _load(a), _load(b)
+        seed_list = list(range(first_seed, first_seed + seeds))
+        with _progress(Console(stderr=True), "years") as bar:
+            task = bar.add_task("compare", total=2 * seeds)
+            result = compare_rules(
+                rules_a, rules_b, seed_list, scale, tuple(metric or KEY_METRICS),
+                progress=lambda _step, done, _total: bar.update(task, completed=done))
+    except MarketError as err:
+        _refuse(err)
+        return
+    table = Table(title=f"B - A over seeds {seed_list[0]}..{seed_list[-1]} (paired, 95 % CI)",
+                  title_justify="left",
+                  caption=f"A = {a} ({rules_a.sha256()[:12]}), B = {b} "
+                          f"({rules_b.sha256()[:12]})", caption_justify="left")
+    table.add_column("metric", overflow="fold")
+    for name in ("A", "B", "B - A", "95 % CI", "n"):
+        table.add_column(name, justify="right", overflow="fold")
+    for r in result.rows:
+        table.add_row(r.metric, format_value(r.mean_a), format_value(r.mean_b),
+                      format_value(r.mean_diff), _ci(r.ci_low, r.ci_high), str(r.n))
+    console.print(table)
+    if out is not None:
+        for path in write_comparison(result, out).values():
+            console.print(f"wrote {path}", markup=False, soft_wrap=True)
+
+
+def sweep_command(
+    scenario: Annotated[str, typer.Argument(help="Rules file or preset name (the base).")],
+    grid: Annotated[list[str], typer.Option(
+        "--grid", metavar="KEY=V1,V2,...",
+        help="A rule key and the values to sweep, e.g. "
+             "--grid capacity.net_cone_yuan_per_kw_yr=250,330,400 (repeatable: the grid is "
+             "every combination).")],
+    seeds: SeedsOpt = 1,
+    first_seed: FirstSeedOpt = 0,
+    scale: ScaleOpt = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", metavar="ADDRESS",
+        help="A running Dask scheduler (tcp://host:8786); default: a local cluster of two "
+             "worker processes.")] = None,
+    out: OutOpt = None,
+    metric: MetricOpt = None,
+) -> None:
+    """Run every point of a grid of rule overrides on Dask; one table, failed points listed."""
+    console = Console(highlight=False)
+    metrics = tuple(metric or KEY_METRICS)
+    try:
+        rules = _load(scenario)
+        axes = parse_grid(rules, grid)
+        seed_list = list(range(first_seed, first_seed + seeds))
+        n_points = 1
+        for axis in axes:
+            n_points *= len(axis.values)
+        with _progress(Console(stderr=True), "grid points x seeds") as bar:
+            task = bar.add_task("sweep", total=n_points * seeds)
+            result = run_sweep(
+                rules, axes, seed_list, scale, metrics=metrics, scheduler=scheduler,
+                progress=lambda _step, done, _total: bar.update(task, completed=done))
+    except MarketError as err:
+        _refuse(err)
+        return
+    shown = list(metric) if metric else [m for m in PLOT_METRICS if m in metrics]
+    table = Table(title=f"sweep of {scenario} ({rules.sha256()[:12]}): mean over seeds "
+                        f"{seed_list[0]}..{seed_list[-1]}", title_justify="left")
+    for axis in axes:
+        table.add_column(axis.key, overflow="fold")
+    table.add_column("seeds ok", justify="right")
+    for m in shown:
+        table.add_column(m, justify="right", overflow="fold")
+    texts = {axis.key: dict(zip(axis.values, axis.texts, strict=True)) for axis in axes}
+    for row in result.point_table():
+        ok = f"{row['ok']}/{row['ok'] + row['failed']}"
+        table.add_row(*(texts[a.key][row[a.key]] for a in axes), ok,
+                      *(format_value(row[m]) for m in shown))
+    console.print(table)
+    failed = [row for row in result.point_table() if row["failed"]]
+    for row in failed:
+        where = ", ".join(f"{a.key}={texts[a.key][row[a.key]]}" for a in axes)
+        for message in row["errors"]:
+            console.print(f"failed: {where}: {one_line(message)}", markup=False, soft_wrap=True)
+    if out is not None:
+        for path in write_sweep(result, out).values():
+            console.print(f"wrote {path}", markup=False, soft_wrap=True)
+    if failed:
+        raise typer.Exit(EXIT_POINTS_FAILED)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``compare`` and ``sweep`` to the ``mengxi`` app."""
+    app.command("compare")(compare_command)
+    app.command("sweep")(sweep_command)

@@ -1,0 +1,232 @@
+"""Measurements behind ``mengxi bench``: warm medians side by side in one run.
+
+Every kernel is called once before timing (compilation is never timed); the first-call
+compile time is measured separately in a fresh process with the Numba cache off.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+import numpy as np
+
+from clearing import ContinuousBook, DemandCurve, OrderBook, clear, clear_batch, clear_capacity
+from clearing.continuous import CANCEL, IOC, LIMIT, make_events
+
+
+@dataclass
+class Measurement:
+    """One timed case: ``median_s`` over ``runs`` warm calls (seconds)."""
+
+    case: str
+    size: int
+    engine: str
+    median_s: float | None
+    runs: int
+    note: str = ""
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+def random_book(n: int, seed: int = 0, levels: int = 150_000) -> OrderBook:
+    """A random book of ``n`` orders: half sells, half buys, prices on ``levels`` ticks of
+    0.01 yuan (0 to 1,500 yuan/MWh), quantities 0.001-100 MW."""
+    rng = np.random.default_rng(seed)
+    sides = np.where(rng.random(n) < 0.5, 1, -1).astype(np.int8)
+    prices = rng.integers(0, levels, n) / 100
+    qtys = rng.integers(1, 100_000, n) / 1000
+    return OrderBook.from_arrays(np.arange(n), sides, prices, qtys)
+
+
+def median_time(fn: Callable[[], object], budget_s: float = 1.0, min_runs: int = 3,
+                max_runs: int = 1000) -> tuple[float, int]:
+    """Median wall time of ``fn`` over as many runs as fit ``budget_s`` (after one warm call)."""
+    fn()
+    times: list[float] = []
+    start = time.perf_counter()
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        while len(times) < max_runs and (len(times) < min_runs
+                                         or time.perf_counter() - start < budget_s):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+    finally:
+        if gc_was:
+            gc.enable()
+    return float(np.median(times)), len(times)
+
+
+def lp_clear(book: OrderBook) -> float:
+    """Solve the welfare LP of the book with HiGHS; returns the welfare (yuan)."""
+    import highspy
+
+    n = len(book)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    prices = book.prices
+    cost = np.where(book.sides > 0, prices, -prices)
+    empty_i = np.array([], dtype=np.int32)
+    h.addCols(n, cost, np.zeros(n), book.quantities, 0, empty_i, empty_i, np.array([]))
+    h.addRow(0.0, 0.0, n, np.arange(n, dtype=np.int32), np.where(book.sides > 0, 1.0, -1.0))
+    h.run()
+    return -h.getInfo().objective_function_value
+
+
+def measure_uniform(sizes: list[int], budget_s: float = 1.0, with_peers: bool = True,
+                    reference_max: int = 1_000, lp_max: int = 10_000) -> list[Measurement]:
+    """``clear`` beside the sort floor, the plain-Python reference and the HiGHS LP."""
+    from clearing.reference.uniform import reference_uniform
+
+    out = []
+    for n in sizes:
+        book = random_book(n, seed=n)
+        t, runs = median_time(partial(clear, book), budget_s)
+        out.append(Measurement("uniform", n, "clear", t, runs))
+        prices = book.prices
+        t, runs = median_time(partial(np.sort, prices), budget_s)
+        out.append(Measurement("uniform", n, "np.sort (floor)", t, runs))
+        if not with_peers:
+            continue
+        if n <= reference_max:
+            args = (book.sides.tolist(), book.price_ticks.tolist(), book.quantity_ticks.tolist())
+            t, runs = median_time(partial(reference_uniform, *args), budget_s,
+                                         min_runs=1)
+            out.append(Measurement("uniform", n, "Python reference", t, runs))
+        else:
+            out.append(Measurement("uniform", n, "Python reference", None, 0,
+                                   f"skipped > {reference_max:,}"))
+        if n <= lp_max:
+            t, runs = median_time(partial(lp_clear, book), budget_s, min_runs=1)
+            out.append(Measurement("uniform", n, "HiGHS LP", t, runs))
+        else:
+            out.append(Measurement("uniform", n, "HiGHS LP", None, 0,
+                                   f"skipped > {lp_max:,}"))
+    return out
+
+
+def measure_batch(n_auctions: int = 8_760, per_auction: int = 300,
+                  budget_s: float = 1.0) -> Measurement:
+    """Batched clearing of a year of hourly auctions in one call."""
+    n = n_auctions * per_auction
+    book = random_book(n, seed=8760)
+    offsets = np.arange(0, n + 1, per_auction)
+    t, runs = median_time(lambda: clear_batch(book, offsets), budget_s)
+    return Measurement("batch", n_auctions, f"clear_batch x{per_auction}", t, runs)
+
+
+def capacity_case(n: int, seed: int = 0) -> tuple[OrderBook, DemandCurve]:
+    """n capacity offers priced uniformly on 0-600 yuan/kW·yr, 0.001-2 MW each, against the
+    Mengxi-shaped curve (495 / 248 / 0 at 0.97 / 1.03 / 1.10 of the requirement) scaled to a
+    requirement of half the offered MW, so the curve crosses the supply mid-range."""
+    rng = np.random.default_rng(seed)
+    prices = rng.integers(0, 60_001, n) / 100
+    mw = rng.integers(1, 2_001, n) / 1000
+    book = OrderBook.from_arrays(np.arange(n), np.ones(n, dtype=np.int8), prices, mw)
+    rr = round(float(mw.sum()) / 2)
+    curve = DemandCurve.from_points([(rr * 0.97, 495.0), (rr * 1.03, 248.0), (rr * 1.10, 0.0)])
+    return book, curve
+
+
+def measure_capacity(n: int = 100_000, budget_s: float = 1.0) -> list[Measurement]:
+    """Sloped-demand capacity clearing beside the sort floor of the same prices."""
+    book, curve = capacity_case(n, seed=n)
+    t, runs = median_time(lambda: clear_capacity(book, curve), budget_s)
+    out = [Measurement("capacity", n, "clear_capacity", t, runs)]
+    prices = book.prices
+    t, runs = median_time(lambda: np.sort(prices), budget_s)
+    out.append(Measurement("capacity", n, "np.sort (floor)", t, runs))
+    return out
+
+
+def event_stream(n: int, seed: int = 2023) -> np.ndarray:
+    """``n`` mixed continuous-auction events (``EVENT_DTYPE``); event i uses order id i.
+
+    55 % limit orders, 10 % immediate-or-cancel, 35 % cancels of a recent id (live, filled or
+    never added); prices a random walk around 300 yuan/MWh with a spread of about 0.3 yuan on
+    a 0.01 tick, so levels are shared and about a third of orders trade on arrival.
+    """
+    rng = np.random.default_rng(seed)
+    u = rng.random(n)
+    kind = np.where(u < 0.55, LIMIT, np.where(u < 0.65, IOC, CANCEL))
+    side = np.where(rng.random(n) < 0.5, -1, 1)
+    mid = 30_000 + np.cumsum(rng.integers(-1, 2, n))  # ticks of 0.01 yuan
+    price = mid - side * np.rint(rng.normal(10, 30, n)).astype(np.int64)
+    qty = rng.integers(1, 100_001, n)  # ticks of 0.001 MW
+    ids = np.arange(n, dtype=np.int64)
+    back = np.minimum(rng.geometric(0.01, n), np.maximum(ids, 1))
+    ids = np.where(kind == CANCEL, ids - back, ids)
+    return make_events(kind, ids, side, price / 100, qty / 1000)
+
+
+def measure_continuous(n: int = 1_000_000, budget_s: float = 1.0) -> Measurement:
+    """Events per second of one ``ContinuousBook.process`` call on a fresh book."""
+    events = event_stream(n)
+    ContinuousBook().process(event_stream(2_000, seed=1))  # warm
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < 3 or (time.perf_counter() - start < budget_s and len(times) < 50):
+        book = ContinuousBook()
+        t0 = time.perf_counter()
+        book.process(events)
+        times.append(time.perf_counter() - t0)
+    med = float(np.median(times))
+    return Measurement("continuous", n, "ContinuousBook.process", med, len(times),
+                       f"{n / med:,.0f} events/s", {"events_per_second": n / med})
+
+
+def peak_memory_mb(n: int) -> dict[str, float]:
+    """Resident memory (MB) of a fresh process that imports the core, builds an n-order book
+    and clears it.
+
+    ``baseline_mb``: after imports and a tiny warm clear; ``peak_mb``: the whole process's peak
+    (interpreter, NumPy, Numba and LLVM included); ``book_and_clear_mb``: peak minus baseline.
+    """
+    code = (
+        "import os, resource\n"
+        "from api.cli.timing import random_book\n"
+        "from clearing import clear\n"
+        "clear(random_book(100))\n"
+        "page = os.sysconf('SC_PAGE_SIZE') / 2**20\n"
+        "base = int(open('/proc/self/statm').read().split()[1]) * page\n"
+        f"b = random_book({n}); r = clear(b)\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(base, peak)\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    base, peak = (float(v) for v in res.stdout.split())
+    return {"baseline_mb": base, "peak_mb": peak, "book_and_clear_mb": peak - base}
+
+
+def compile_seconds() -> dict[str, float]:
+    """First-call time of each kernel in a fresh process with the Numba cache off."""
+    code = (
+        "import json, time\n"
+        "import numpy as np\n"
+        "from clearing import OrderBook, clear, clear_batch\n"
+        "b = OrderBook.from_arrays([1, 2], [1, -1], [1.0, 2.0], [1.0, 1.0])\n"
+        "out = {}\n"
+        "t = time.perf_counter(); clear(b); out['clear'] = time.perf_counter() - t\n"
+        "t = time.perf_counter(); clear_batch(b, np.array([0, 2]))\n"
+        "out['clear_batch'] = time.perf_counter() - t\n"
+        "print(json.dumps(out))\n"
+    )
+    env = dict(os.environ, MENGXI_NUMBA_CACHE="0")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env)
+    return json.loads(res.stdout)
+
+
+def self_peak_mb() -> float:
+    """Peak resident memory of this process so far (MB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

@@ -1,0 +1,77 @@
+"""The database engine and its sessions (SQLAlchemy 2.0).
+
+SQLite (the default, a file) is opened in WAL mode with ``synchronous=NORMAL``: a committed
+transaction survives a killed process, readers never wait for the writer. Write transactions
+start with ``BEGIN IMMEDIATE`` (they take the write lock up front instead of failing when a
+read turns into a write), asked for by the ``mengxi_write`` execution option that
+:func:`api.service.db.repositories.lock_session` sets. PostgreSQL (``postgresql+psycopg://``) uses
+its
+own row locks (``SELECT ... FOR UPDATE``) and an optional schema as its ``search_path``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.service.settings import Settings
+
+WRITE_OPTION = "mengxi_write"
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str, schema: str | None = None) -> Engine:
+    """An engine for ``url`` set up as the module docstring says."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=20, max_overflow=40)
+        _sqlite_setup(engine)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if schema:
+        connect_args["options"] = f"-csearch_path={schema}"
+    return create_engine(url, connect_args=connect_args, pool_size=20, max_overflow=40,
+                         pool_pre_ping=True)
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own is deferred only).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        write = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class Database:
+    """The engine and the session factory of one app."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.engine = make_engine(settings.database_url, settings.database_schema)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, autobegin=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return is_sqlite(self.engine)
+
+    def session(self) -> Session:
+        return self.sessions()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

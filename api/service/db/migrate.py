@@ -1,0 +1,84 @@
+"""Run the service's Alembic migrations from code (no ``alembic.ini`` needed).
+
+``mengxi serve`` calls :func:`upgrade` on start. By hand::
+
+    python -m api.service.db.migrate upgrade [REVISION]       # default head
+    python -m api.service.db.migrate downgrade REVISION       # e.g. base
+    python -m api.service.db.migrate revision -m "message"    # autogenerate from
+    api/service/db/tables.py
+
+each on ``MENGXI_DATABASE_URL`` (default: the SQLite file ``./mengxi.sqlite``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine
+
+from api.service.db.engine import make_engine
+from api.service.settings import Settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(url: str | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the database of ``engine`` to ``revision``."""
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    """Downgrade the database of ``engine`` to ``revision``."""
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (``None`` for an empty one)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m api.service.db.migrate")
+    parser.add_argument("action", choices=["upgrade", "downgrade", "revision", "current"])
+    parser.add_argument("revision", nargs="?")
+    parser.add_argument("-m", "--message", default="change")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    engine = make_engine(settings.database_url, settings.database_schema)
+    try:
+        if args.action == "upgrade":
+            upgrade(engine, args.revision or "head")
+        elif args.action == "downgrade":
+            downgrade(engine, args.revision or "base")
+        elif args.action == "current":
+            print(current_revision(engine))  # noqa: T201
+        else:
+            cfg = alembic_config()
+            with engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.revision(cfg, message=args.message, autogenerate=True)
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,147 @@
+"""Queries and writes of the service's tables. Every function works inside the caller's
+transaction and never commits (the services own the transactions)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session as Db
+
+from api.service.db.engine import WRITE_OPTION
+from api.service.db.tables import (
+    BidBatchRow,
+    EventRow,
+    InstructorRow,
+    ParticipantRow,
+    SessionRow,
+    SnapshotRow,
+    utcnow,
+)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON text as stored (NaN refused: the domain never produces it)."""
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
+# --------------------------------------------------------------------- identities
+
+def add_instructor(db: Db, token_sha256: str) -> InstructorRow:
+    row = InstructorRow(token_sha256=token_sha256)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def instructor_by_token(db: Db, token_sha256: str) -> InstructorRow | None:
+    return db.scalar(select(InstructorRow).where(InstructorRow.token_sha256 == token_sha256))
+
+
+def participant_by_token(db: Db, token_sha256: str) -> ParticipantRow | None:
+    return db.scalar(select(ParticipantRow).where(ParticipantRow.token_sha256 == token_sha256))
+
+
+def add_participant(db: Db, session_id: str, participant: str, display_name: str | None,
+                    token_sha256: str) -> ParticipantRow:
+    row = ParticipantRow(session_id=session_id, participant=participant,
+                         display_name=display_name, token_sha256=token_sha256)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def participants_of(db: Db, session_id: str) -> Sequence[ParticipantRow]:
+    return db.scalars(select(ParticipantRow).where(ParticipantRow.session_id == session_id)
+                      .order_by(ParticipantRow.id)).all()
+
+
+# --------------------------------------------------------------------- sessions
+
+def add_session(db: Db, row: SessionRow, state: str) -> None:
+    db.add(row)
+    db.flush()
+    db.add(SnapshotRow(session_id=row.id, version=row.snapshot_version, state=state))
+    db.flush()
+
+
+def get_session(db: Db, session_id: str) -> SessionRow | None:
+    return db.get(SessionRow, session_id)
+
+
+def start_write(db: Db) -> None:
+    """Make the transaction a write transaction from its start (SQLite: ``BEGIN IMMEDIATE``).
+    Call first in the transaction."""
+    db.connection(execution_options={WRITE_OPTION: True})
+
+
+def lock_session(db: Db, session_id: str) -> SessionRow | None:
+    """Start writing to a session: a write transaction (:func:`start_write`) in which the
+    session's row is locked (PostgreSQL: ``FOR UPDATE``) until it ends, so writers of one
+    session go one at a time. Call first in the transaction."""
+    start_write(db)
+    return db.scalar(select(SessionRow).where(SessionRow.id == session_id)
+                     .with_for_update().execution_options(populate_existing=True))
+
+
+def sessions_of(db: Db, instructor_id: int, offset: int, limit: int
+                ) -> tuple[Sequence[SessionRow], int]:
+    where = SessionRow.instructor_id == instructor_id
+    rows = db.scalars(select(SessionRow).where(where)
+                      .order_by(SessionRow.created_at.desc(), SessionRow.id)
+                      .offset(offset).limit(limit)).all()
+    count = db.scalar(select(func.count()).select_from(SessionRow).where(where)) or 0
+    return rows, int(count)
+
+
+def snapshot_of(db: Db, session_id: str) -> SnapshotRow | None:
+    return db.get(SnapshotRow, session_id)
+
+
+def write_snapshot(db: Db, row: SessionRow, state: str) -> int:
+    """Save a new state of the session; returns its version."""
+    version = row.snapshot_version + 1
+    db.execute(update(SnapshotRow).where(SnapshotRow.session_id == row.id)
+               .values(version=version, state=state, written_at=utcnow()))
+    row.snapshot_version = version
+    db.flush()
+    return version
+
+
+# --------------------------------------------------------------------- bid batches
+
+def add_batch(db: Db, row: BidBatchRow) -> BidBatchRow:
+    db.add(row)
+    db.flush()
+    return row
+
+
+def batch_by_key(db: Db, session_id: str, participant: str, key: str) -> BidBatchRow | None:
+    return db.scalar(select(BidBatchRow).where(
+        BidBatchRow.session_id == session_id, BidBatchRow.participant == participant,
+        BidBatchRow.idempotency_key == key))
+
+
+def batches_since(db: Db, session_id: str, version: int, after_id: int
+                  ) -> Sequence[BidBatchRow]:
+    """Batches taken on top of snapshot ``version`` with an id above ``after_id``, in order."""
+    return db.scalars(select(BidBatchRow).where(
+        BidBatchRow.session_id == session_id, BidBatchRow.base_version == version,
+        BidBatchRow.id > after_id).order_by(BidBatchRow.id)).all()
+
+
+# --------------------------------------------------------------------- events
+
+def add_events(db: Db, session_id: str, events: Sequence[tuple[str, str | None, dict[str, Any]]]
+               ) -> None:
+    for kind, round_id, data in events:
+        db.add(EventRow(session_id=session_id, kind=kind, round_id=round_id, data=dumps(data)))
+    db.flush()
+
+
+def events_after(db: Db, session_id: str, after_id: int, limit: int) -> Sequence[EventRow]:
+    return db.scalars(select(EventRow).where(EventRow.session_id == session_id,
+                                             EventRow.id > after_id)
+                      .order_by(EventRow.id).limit(limit)).all()

@@ -1,0 +1,110 @@
+"""Live domain sessions: the per-process cache of :class:`market.session.game.Session` objects.
+
+The database holds the authority: the latest snapshot (``Session.to_dict()``, version ``v``)
+and the bid batches accepted on top of it (``base_version == v``), appended one row per batch.
+A live session is that snapshot restored plus those batches applied, in id order; it is kept
+in memory keyed by session id with the snapshot version and the last batch id it has seen.
+:meth:`LiveSessions.current` brings it up to date with one small query per request (new
+batches of its version) and rebuilds it when the version moved on (another process wrote a
+snapshot) or it was dropped. Writers of one session go one at a time: an in-process lock per
+session (which also guards the shared object from other threads), plus, for SQLite, one
+process-wide write lock (SQLite has one writer per file), and the database's own lock
+(:func:`api.service.db.repositories.lock_session`) across processes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session as Db
+
+from api.service.db import repositories as repo
+from api.service.db.tables import BidBatchRow, SessionRow
+from market.session.game import Session
+
+
+@dataclass
+class LiveSession:
+    """A domain session, the snapshot version it was restored from and the last batch id
+    applied on top of that snapshot."""
+
+    session: Session
+    version: int
+    last_batch_id: int = 0
+
+
+def apply_batch(session: Session, row: BidBatchRow) -> None:
+    """Apply an accepted batch exactly as :meth:`Session.submit_bids` stored it (its bids were
+    checked when accepted, so they are not checked again): the participant's entry is replaced
+    and moved last, the bid counter and the event log follow."""
+    r = session.round(row.round_id)
+    r.bids.pop(row.participant, None)
+    r.bids[row.participant] = {"revision": row.revision, "sequence": row.sequence,
+                               "bids": json.loads(row.bids)}
+    session.sequence = row.sequence
+    session.events.append({"event": "bids", "round_id": row.round_id,
+                           "participant": row.participant, "revision": row.revision})
+
+
+class LiveSessions:
+    """The cache (at most ``capacity`` sessions, least recently used dropped) and the locks."""
+
+    def __init__(self, capacity: int, single_writer: bool) -> None:
+        self.capacity = capacity
+        self._cache: OrderedDict[str, LiveSession] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._locks: dict[str, threading.RLock] = {}
+        self._write_lock = threading.Lock() if single_writer else None
+        self.rebuilds = 0
+
+    def _lock(self, session_id: str) -> threading.RLock:
+        with self._cache_lock:
+            return self._locks.setdefault(session_id, threading.RLock())
+
+    @contextmanager
+    def reading(self, session_id: str) -> Iterator[None]:
+        with self._lock(session_id):
+            yield
+
+    @contextmanager
+    def writing(self, session_id: str | None) -> Iterator[None]:
+        """Hold the session's lock (none for a session being created) and, for SQLite, the
+        process's write lock, in that order."""
+        outer = self._lock(session_id) if session_id else nullcontext()
+        with outer, (self._write_lock or nullcontext()):
+            yield
+
+    def put(self, session_id: str, live: LiveSession) -> None:
+        with self._cache_lock:
+            self._cache[session_id] = live
+            self._cache.move_to_end(session_id)
+            while len(self._cache) > self.capacity:
+                self._cache.popitem(last=False)
+
+    def evict(self, session_id: str) -> None:
+        with self._cache_lock:
+            self._cache.pop(session_id, None)
+
+    def current(self, db: Db, row: SessionRow) -> LiveSession:
+        """The live session of ``row``, up to date with the database (call with the session's
+        lock held, inside a transaction)."""
+        with self._cache_lock:
+            live = self._cache.get(row.id)
+            if live is not None:
+                self._cache.move_to_end(row.id)
+        if live is None or live.version != row.snapshot_version:
+            snap = repo.snapshot_of(db, row.id)
+            if snap is None:
+                raise LookupError(f"session {row.id!r} has no saved state")
+            live = LiveSession(Session.from_dict(json.loads(snap.state)), snap.version)
+            self.rebuilds += 1
+            self.put(row.id, live)
+        for batch in repo.batches_since(db, row.id, live.version, live.last_batch_id):
+            apply_batch(live.session, batch)
+            live.last_batch_id = batch.id
+        return live

@@ -1,0 +1,97 @@
+"""API schemas of money, certificates, events and health (money in fen, 0.01 yuan;
+certificates in MWh, 1 certificate = 1 MWh)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from api.service.schemas.sessions import UtcDatetime
+
+
+class LedgerEntryPublic(BaseModel):
+    """One leg of a payment from ``participant``'s side: ``amount_fen`` > 0 received."""
+
+    period: str
+    participant: str
+    counterparty: str
+    category: str
+    amount_fen: int
+    memo: str
+    unit: str | None
+
+
+class LedgerEntriesPublic(BaseModel):
+    data: list[LedgerEntryPublic]
+    count: int
+
+
+class SettlementPublic(BaseModel):
+    """Net fen by ledger category over the whole session (+ received), and the total."""
+
+    participant: str
+    by_category: dict[str, int]
+    net_fen: int
+
+
+class LeaderboardRowPublic(BaseModel):
+    rank: int
+    participant: str
+    revenue_fen: int
+    cost_fen: int
+    variable_cost_fen: int
+    profit_fen: int
+    profit_yuan: float
+
+
+class LeaderboardPublic(BaseModel):
+    data: list[LeaderboardRowPublic]
+    count: int
+
+
+class RetirementPublic(BaseModel):
+    compliance_period: str
+    mwh: float
+
+
+class CertificateHoldingsPublic(BaseModel):
+    """MWh of certificates: issued to the owner's units, received and sent in trades, held
+    now, of which sellable (never sold), retired against obligations, and expired."""
+
+    participant: str
+    issued_mwh: float
+    received_mwh: float
+    sent_mwh: float
+    held_mwh: float
+    sellable_mwh: float
+    retired_mwh: float
+    expired_mwh: float
+    retirements: list[RetirementPublic]
+
+
+class CertificatesPublic(BaseModel):
+    data: list[CertificateHoldingsPublic]
+    count: int
+    totals: dict[str, float]
+
+
+class EventPublic(BaseModel):
+    """``id`` orders a session's events; resume a stream after it (``Last-Event-ID``)."""
+
+    id: int
+    kind: str
+    round_id: str | None
+    data: dict[str, Any]
+    created_at: UtcDatetime
+
+
+class EventsPublic(BaseModel):
+    data: list[EventPublic]
+    count: int
+
+
+class HealthPublic(BaseModel):
+    status: str
+    database: str
+    version: str

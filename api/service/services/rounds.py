@@ -1,0 +1,118 @@
+"""Rounds: read them, and the instructor's actions (open the next, close the gate, clear).
+
+Closing and clearing are idempotent: a second close (or a close racing another) finds the
+gate closed or the round cleared and answers with the same state or result, changing nothing.
+Writers of a session are serialised (:func:`api.service.services.common.writing`), so a round clears
+exactly once and its result is saved in the same transaction as the clear.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session as Db
+
+from api.service import views
+from api.service.errors import Conflict
+from api.service.live import LiveSessions
+from api.service.schemas.sessions import (
+    BotsCreate,
+    CurrentRoundPublic,
+    RoundPublic,
+    RoundResultPublic,
+    RoundsPublic,
+)
+from api.service.services import bots as seat_bots
+from api.service.services.common import reading, writing
+from market.session.game import Session
+
+CLEARED, GATE_CLOSED, OPEN = "cleared", "gate_closed", "open"
+
+
+def list_rounds(db: Db, live: LiveSessions, session_id: str) -> RoundsPublic:
+    with reading(db, live, session_id) as (_row, s):
+        data = [views.round_public(s, rid) for rid in s.rounds]
+    return RoundsPublic(data=data, count=len(data))
+
+
+def current_round(db: Db, live: LiveSessions, session_id: str) -> CurrentRoundPublic:
+    with reading(db, live, session_id) as (_row, s):
+        return views.current_round(s)
+
+
+def get_round(db: Db, live: LiveSessions, session_id: str, round_id: str) -> RoundPublic:
+    with reading(db, live, session_id) as (_row, s):
+        return views.round_public(s, round_id)
+
+
+def _clear_once(live: LiveSessions, session_id: str, s: Session, round_id: str) -> None:
+    """Clear without the domain's own undo snapshot (a whole ``to_dict``): if the clear
+    raises, the live session is dropped and the next request rebuilds it from the database,
+    where the transaction rolled back."""
+    try:
+        s.clear_round(round_id, rollback=False)
+    except BaseException:
+        live.evict(session_id)
+        raise
+
+
+def _run_steps(live: LiveSessions, session_id: str, s: Session) -> None:
+    """Run settlement steps that are next in the plan (they take no bids)."""
+    rid = s.next_round()
+    while rid is not None and not s.round(rid).spec.takes_bids:
+        _clear_once(live, session_id, s, rid)
+        rid = s.next_round()
+
+
+def open_next(db: Db, live: LiveSessions, session_id: str,
+              bots: BotsCreate | None = None) -> RoundPublic:
+    """Open the next bid round of the plan; bots take the seats still empty by the session's
+    bots policy (``bots`` replaces it) and every bot seat bids
+    (:mod:`api.service.services.bots`)."""
+    if bots is not None:
+        seat_bots.check_policy(bots)
+    with writing(db, live, session_id) as w:
+        s = w.session
+        rid = s.next_round()
+        if rid is None:
+            raise Conflict("every round of this session has cleared; the game is over")
+        status = s.round(rid).status
+        if status in (OPEN, GATE_CLOSED):
+            raise Conflict(f"round {rid!r} is {status.replace('_', ' ')}: clear it before "
+                           "opening the next round")
+        _run_steps(live, session_id, s)
+        rid = s.next_round()
+        if rid is None:
+            raise Conflict("no bid round is left to open; the game is over")
+        s.open_round(rid)
+        seat_bots.fill_and_bid(db, w, rid, bots)
+        w.save()
+        return views.round_public(s, rid)
+
+
+def close_gate(db: Db, live: LiveSessions, session_id: str, round_id: str) -> RoundPublic:
+    """Close the gate of an open round (a closed or cleared one is answered as it is)."""
+    with writing(db, live, session_id) as w:
+        s = w.session
+        if s.status(round_id) not in (GATE_CLOSED, CLEARED):
+            s.close_gate(round_id)
+            w.save()
+        return views.round_public(s, round_id)
+
+
+def clear(db: Db, live: LiveSessions, session_id: str, round_id: str) -> RoundResultPublic:
+    """Close the gate if open, clear the round once and return its result (the instructor's
+    view); a cleared round returns its published result."""
+    with writing(db, live, session_id) as w:
+        s = w.session
+        status = s.status(round_id)
+        if status != CLEARED:
+            if status == OPEN:
+                s.close_gate(round_id)
+            _clear_once(live, session_id, s, round_id)
+            w.save()
+        return views.result_public(s, round_id, None)
+
+
+def result(db: Db, live: LiveSessions, session_id: str, round_id: str,
+           participant: str | None) -> RoundResultPublic:
+    with reading(db, live, session_id) as (_row, s):
+        return views.result_public(s, round_id, participant)

@@ -1,0 +1,1 @@
+"""clearing.kernels."""

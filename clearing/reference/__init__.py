@@ -1,0 +1,1 @@
+"""clearing.reference.uniform."""

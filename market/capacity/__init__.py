@@ -1,0 +1,1 @@
+"""market.capacity.auction."""

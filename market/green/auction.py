@@ -1,0 +1,152 @@
+"""Centralized call auction of green trading: one uniform premium, cleared by the core.
+
+Sellers offer and buyers bid a green premium (yuan/MWh; the price of a certificate when
+unbundled) and a quantity; :func:`clearing.clear` finds the uniform premium (midpoint of the
+equilibrium range by default) within the rules' premium limits, and pro-rates the marginal
+orders. Accepted sells and buys are then paired in merit order (sells cheapest first, buys
+dearest first, ties by submission order) so that every trade names its seller and buyer and the
+certificates move directly between them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from clearing import ClearingResult, OrderBook, clear
+from market.certificates.registry import TICKS_PER_MWH
+from market.errors import GreenTradeError
+from market.green.trading import GreenMarket, GreenTrade, price_half_fen, quantity_ticks
+
+
+@dataclass(frozen=True)
+class GreenOrder:
+    """An offer (seller) or bid (buyer) in the call auction."""
+
+    participant: str
+    premium_yuan_per_mwh: float
+    quantity_mwh: float
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class GreenAuctionOutcome:
+    """The clearing result (premium, volume, accepted per order: offers first, then bids) and
+    the trades settled from it."""
+
+    result: ClearingResult
+    trades: list[GreenTrade]
+
+    @property
+    def premium_yuan_per_mwh(self) -> float | None:
+        return self.result.price
+
+
+def pair_fills(sell_ticks: np.ndarray, buy_ticks: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Match accepted sells to accepted buys, both already in merit order (int64 (n,), (m,),
+    equal totals). Returns (sell index, buy index, ticks) per trade, in order, vectorised."""
+    s = np.asarray(sell_ticks, dtype=np.int64)
+    b = np.asarray(buy_ticks, dtype=np.int64)
+    if int(s.sum()) != int(b.sum()) or (s < 0).any() or (b < 0).any():
+        raise GreenTradeError("accepted sells and buys must be >= 0 and add up to the same total")
+    cs, cb = np.cumsum(s), np.cumsum(b)
+    ends = np.union1d(cs[s > 0], cb[b > 0])
+    starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
+    return (np.searchsorted(cs, starts, side="right"), np.searchsorted(cb, starts, side="right"),
+            (ends - starts).astype(np.int64))
+
+
+def call_auction(market: GreenMarket, offers: Sequence[GreenOrder], bids: Sequence[GreenOrder],
+                 product: str, period: str, *, energy_price_yuan_per_mwh: float | None = None,
+                 price_rule: str = "midpoint") -> GreenAuctionOutcome:
+    """Clear one call auction of ``product`` and settle its trades in ledger ``period``.
+
+    Refused with every problem at once (nothing changed) when an order's premium is outside
+    the rules' limits or off the 0.01 yuan grid, a quantity is not > 0 on its grid (whole
+    certificates when unbundled), a participant is on both sides, or a seller offers more
+    never-sold certificates than it holds.
+    """
+    lot = market.lot_ticks(product)
+    problems: list[str] = []
+    orders = [("offer", i, o) for i, o in enumerate(offers)] + \
+             [("bid", i, o) for i, o in enumerate(bids)]
+    qty = np.zeros(len(orders), dtype=np.int64)
+    for k, (kind, i, o) in enumerate(orders):
+        where = f"{kind} {i} ({o.participant!r})"
+        if not isinstance(o.participant, str) or not o.participant:
+            problems.append(f"{where}: participant must be a non-empty name")
+        why = market.premium_problem(o.premium_yuan_per_mwh)
+        if why:
+            problems.append(f"{where}: {why}")
+        try:
+            qty[k] = quantity_ticks(o.quantity_mwh, "quantity", lot)
+        except GreenTradeError as exc:
+            problems.append(f"{where}: {exc}")
+        if kind == "bid" and o.unit is not None:
+            problems.append(f"{where}: a bid names no unit")
+    sellers = {o.participant for o in offers}
+    both = sorted(sellers & {o.participant for o in bids}, key=str)
+    problems += [f"{p!r} both offers and bids; a participant takes one side" for p in both]
+    if energy_price_yuan_per_mwh is not None:
+        try:
+            price_half_fen(energy_price_yuan_per_mwh, "energy price")
+        except GreenTradeError as exc:
+            problems.append(str(exc))
+    if not problems:
+        problems += _holding_problems(market, offers, qty[:len(offers)])
+    if problems:
+        raise GreenTradeError("call auction refused:\n  " + "\n  ".join(problems[:20]))
+    n_off = len(offers)
+    lo, hi = market.premium_limits
+    book = OrderBook.from_arrays(
+        np.arange(len(orders)), np.r_[np.ones(n_off), -np.ones(len(bids))].astype(np.int64),
+        np.array([o.premium_yuan_per_mwh for _, _, o in orders], dtype=np.float64),
+        (qty // lot) * (lot / TICKS_PER_MWH), price_tick=0.01, quantity_tick=lot / TICKS_PER_MWH)
+    result = clear(book, pricing="uniform", price_rule=price_rule,  # type: ignore[arg-type]
+                   price_cap=hi, price_floor=lo)
+    if result.price is None or result.volume == 0:
+        return GreenAuctionOutcome(result, [])
+    acc = result.accepted_ticks.astype(np.int64) * lot
+    prices = book.price_ticks
+    s_order = np.lexsort((np.arange(n_off), prices[:n_off]))
+    b_order = n_off + np.lexsort((np.arange(len(bids)), -prices[n_off:]))
+    si, bi, ticks = pair_fills(acc[s_order], acc[b_order])
+    s_rows, b_rows = s_order[si], b_order[bi] - n_off
+    k = ticks.shape[0]
+    price = float(result.price)
+    price_half_fen(price, "clearing premium", half_ticks=True)
+    trades = market.execute(period, "auction", product,
+                            [offers[i].participant for i in s_rows],
+                            [bids[j].participant for j in b_rows], ticks.tolist(), [price] * k,
+                            [energy_price_yuan_per_mwh if product == "bundled" else None] * k,
+                            [offers[i].unit for i in s_rows])
+    return GreenAuctionOutcome(result, trades)
+
+
+def _holding_problems(market: GreenMarket, offers: Sequence[GreenOrder],
+                      qty: np.ndarray) -> list[str]:
+    """Sellers must hold the never-sold certificates for everything they offer."""
+    out = []
+    by_seller: dict[str, int] = {}
+    by_unit: dict[tuple[str, str], int] = {}
+    for o, q in zip(offers, qty.tolist(), strict=True):
+        by_seller[o.participant] = by_seller.get(o.participant, 0) + q
+        if o.unit is not None:
+            by_unit[(o.participant, o.unit)] = by_unit.get((o.participant, o.unit), 0) + q
+    units = set(market.registry.names()["unit"])
+    for (seller, unit), q in by_unit.items():
+        if unit not in units:
+            out.append(f"unit {unit!r} is not registered")
+        elif market.registry.sellable_ticks(seller, unit) < q:
+            out.append(f"{seller!r} offers {q / TICKS_PER_MWH:g} MWh of unit {unit!r} but holds "
+                       f"{market.registry.sellable_ticks(seller, unit) / TICKS_PER_MWH:g} MWh "
+                       "of never-sold certificates of it")
+    for seller, q in by_seller.items():
+        have = market.registry.sellable_ticks(seller)
+        if have < q:
+            out.append(f"{seller!r} offers {q / TICKS_PER_MWH:g} MWh but holds "
+                       f"{have / TICKS_PER_MWH:g} MWh of never-sold certificates")
+    return out

@@ -1,0 +1,160 @@
+"""Write a simulated year to files, byte for byte the same for the same result.
+
+:func:`write_outputs` writes into ``out_dir``:
+
+* ``summary.json``: the summary, keys sorted, indent 2, NaN and infinities as ``null``;
+* ``ledger.csv`` and ``ledger.parquet``: one row per ledger entry (leg), in posting order:
+  period, participant, counterparty, category, amount_yuan (signed, participant's view:
+  exactly two decimals in the CSV, from the integer fen), memo, unit (empty / null when none);
+* ``hourly.parquet``: the hourly columns;
+* ``units.csv``, ``monthly.csv``, ``failures.csv``: the per-unit, per-month tables and the
+  failures log;
+* ``capacity.json``: offers, demand points, price and cleared MW (``null`` without a capacity
+  market).
+
+Determinism: no timestamps in any file; CSV floats in fixed formats chosen by the column's
+unit (``_yuan`` 2 decimals, ``_mw``/``_mwh`` 3, prices per unit 4, others 6; NaN empty),
+``\\n`` line ends; parquet written by pyarrow with fixed options (zstd, no dictionary
+encoding, statistics on, format 2.6).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from studies.year.run import YearResult
+
+FILES = ("summary.json", "ledger.csv", "ledger.parquet", "hourly.parquet", "units.csv",
+         "monthly.csv", "failures.csv", "capacity.json")
+LEDGER_COLUMNS = ("period", "participant", "counterparty", "category", "amount_yuan", "memo",
+                  "unit")
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "use_dictionary": False,
+                                   "write_statistics": True, "version": "2.6"}
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON types: numpy scalars and arrays to Python, NaN/inf to None, tuples to
+    lists, dict keys to str."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    return value
+
+
+def json_text(value: Any) -> str:
+    """Deterministic JSON: sorted keys, indent 2, a final newline."""
+    return json.dumps(jsonable(value), sort_keys=True, indent=2, allow_nan=False,
+                      ensure_ascii=False) + "\n"
+
+
+def _float_format(name: str) -> str:
+    if "_yuan_per_" in name:
+        return "{:.4f}"
+    if name.endswith("_yuan"):
+        return "{:.2f}"
+    if name.endswith(("_mw", "_mwh")):
+        return "{:.3f}"
+    return "{:.6f}"
+
+
+def _column_text(name: str, values: np.ndarray) -> list[str]:
+    arr = np.asarray(values)
+    if arr.dtype.kind == "b":
+        return ["true" if v else "false" for v in arr.tolist()]
+    if arr.dtype.kind in "iu":
+        return [str(v) for v in arr.tolist()]
+    if arr.dtype.kind == "f":
+        fmt = _float_format(name)
+        # + 0.0 writes a negative zero as 0.
+        return ["" if not math.isfinite(v) else fmt.format(v + 0.0) for v in arr.tolist()]
+    return ["" if v is None else str(v) for v in arr.tolist()]
+
+
+def csv_text(columns: Mapping[str, Any]) -> str:
+    """A table of equal-length columns as CSV text (header first, ``\\n`` line ends)."""
+    names = list(columns)
+    texts = [_column_text(n, np.asarray(columns[n])) for n in names]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(names)
+    writer.writerows(zip(*texts, strict=True))
+    return out.getvalue()
+
+
+def fen_text(fen: np.ndarray) -> list[str]:
+    """Signed int fen as exact yuan with two decimals (``-12.05``)."""
+    out = []
+    for f in np.asarray(fen, dtype=np.int64).tolist():
+        sign = "-" if f < 0 else ""
+        whole, cents = divmod(abs(f), 100)
+        out.append(f"{sign}{whole}.{cents:02d}")
+    return out
+
+
+def ledger_columns(result: YearResult) -> dict[str, np.ndarray]:
+    """The ledger's entries as columns (``amount_fen`` kept for exact text)."""
+    cols = result.ledger.columns()
+    return {"period": cols["period"], "participant": cols["participant"],
+            "counterparty": cols["counterparty"], "category": cols["category"],
+            "amount_fen": cols["amount_fen"], "memo": cols["memo"], "unit": cols["unit"]}
+
+
+def _write_parquet(path: Path, columns: Mapping[str, Any]) -> None:
+    arrays, names = [], []
+    for name, values in columns.items():
+        arr = np.asarray(values)
+        if arr.dtype.kind in "OU":
+            arrays.append(pa.array([None if v is None else str(v) for v in arr.tolist()],
+                                   type=pa.string()))
+        else:
+            arrays.append(pa.array(arr))
+        names.append(name)
+    pq.write_table(pa.Table.from_arrays(arrays, names=names), path, **PARQUET_OPTIONS)
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_bytes(text.encode("utf-8"))
+
+
+def write_outputs(result: YearResult, out_dir: str | Path) -> Path:
+    """Write every file of the module docstring into ``out_dir`` (created); returns it."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _write_text(out / "summary.json", json_text(result.summary))
+    led = ledger_columns(result)
+    texts = [fen_text(led["amount_fen"]) if k == "amount_yuan" else _column_text(k, led[k])
+             for k in LEDGER_COLUMNS]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(LEDGER_COLUMNS)
+    writer.writerows(zip(*texts, strict=True))
+    _write_text(out / "ledger.csv", buf.getvalue())
+    _write_parquet(out / "ledger.parquet", {
+        **{k: led[k] for k in LEDGER_COLUMNS[:4]},
+        "amount_yuan": led["amount_fen"] / 100.0, "memo": led["memo"], "unit": led["unit"]})
+    _write_parquet(out / "hourly.parquet", result.hourly)
+    _write_text(out / "units.csv", csv_text(result.units))
+    _write_text(out / "monthly.csv", csv_text(result.monthly))
+    _write_text(out / "failures.csv", csv_text(result.failures))
+    _write_text(out / "capacity.json", json_text(result.capacity))
+    return out

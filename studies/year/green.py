@@ -1,0 +1,180 @@
+"""Green trading over a simulated year, month by month.
+
+Each month: the registry's clock moves to the month, certificates are issued for the wind and
+solar output the spot market dispatched (whole MWh, remainder carried); renewable owners and
+obligated loads decide (:mod:`agents.strategies.green`); a bundled call auction (premium over
+the month's load-weighted energy price, stated with it), then an unbundled one, settle through
+:class:`market.green.trading.GreenMarket` (certificates move, premiums are posted buyer -> seller).
+In
+December every load retires certificates for ``obligation_weight`` x its consumption of the
+year and pays the shortfall penalty on what it lacks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from agents.fleet import SynthFleet
+from agents.strategies.assign import Group
+from agents.strategies.green import (
+    GreenBuyerDecision,
+    GreenBuyerObservation,
+    GreenSellerDecision,
+    GreenSellerObservation,
+)
+from market.certificates.registry import TICKS_PER_MWH, CertificateRegistry
+from market.errors import StrategyError
+from market.green.auction import GreenOrder, call_auction
+from market.green.trading import GreenMarket, ObligationOutcome
+from market.ledger.book import Ledger
+from market.rules import MarketRules
+
+
+@dataclass(frozen=True, eq=False)
+class GreenYear:
+    """Per month (12,): ``issued``, ``traded``, ``retired`` (certificates, MWh),
+    ``bundled_mwh``, ``premium`` (bundled clearing premium, yuan/MWh, NaN if none),
+    ``certificate_price`` (unbundled, yuan, NaN if none); ``unit_revenue_fen`` int64 (n_units,)
+    green money received per unit; the ``registry``, ``market`` and ``obligations``."""
+
+    issued: np.ndarray
+    traded: np.ndarray
+    retired: np.ndarray
+    bundled_mwh: np.ndarray
+    premium: np.ndarray
+    certificate_price: np.ndarray
+    unit_revenue_fen: np.ndarray
+    registry: CertificateRegistry
+    market: GreenMarket
+    obligations: ObligationOutcome
+
+
+def _whole(ticks: np.ndarray | int) -> np.ndarray:
+    return (np.asarray(ticks, dtype=np.int64) // TICKS_PER_MWH) * TICKS_PER_MWH
+
+
+def run_green_year(rules: MarketRules, synth: SynthFleet, groups: list[Group],
+                   rngs: Mapping[str, np.random.Generator], ledger: Ledger, periods: list[str],
+                   renewable_mwh: np.ndarray, load_mwh: np.ndarray,
+                   energy_price: np.ndarray) -> GreenYear:
+    """Run the year. ``renewable_mwh`` float64 (n_units, 12) dispatched output per unit;
+    ``load_mwh`` (n_loads, 12) consumption; ``energy_price`` (12,) yuan/MWh stated with
+    bundled trades."""
+    fleet = synth.fleet
+    renew = np.flatnonzero(fleet.is_renewable)
+    registry = CertificateRegistry.from_rules(rules.green, periods[0])
+    registry.register_units(fleet.unit_ids[renew].tolist(), fleet.technologies[renew].tolist(),
+                            fleet.owners[renew].tolist())
+    market = GreenMarket(rules, registry, ledger)
+    sellers = [g for g in groups if g.role == "green_seller"]
+    buyers = next((g for g in groups if g.role == "green_buyer"), None)
+    loads = synth.load_ids
+    weight = rules.green.obligation_weight
+    stats = {k: np.zeros(12) for k in ("issued", "traded", "retired", "bundled_mwh")}
+    premium, cert_price = np.full(12, np.nan), np.full(12, np.nan)
+    last_premium, last_cert = np.nan, np.nan
+    for m, period in enumerate(periods):
+        registry.advance_to(period)
+        issue = registry.issue(period, fleet.unit_ids[renew].tolist(), renewable_mwh[renew, m])
+        stats["issued"][m] = float(issue.certificates.sum())
+        first_trade = len(market.trades)
+        offers = _seller_orders(rules, sellers, rngs, registry, fleet, m, last_premium,
+                                last_cert)
+        need = np.maximum(weight * load_mwh[:, : m + 1].sum(axis=1) - np.array(
+            [registry.held_ticks(x) for x in loads.tolist()]) / TICKS_PER_MWH, 0.0)
+        decision = _buyer_decision(rules, buyers, rngs, loads, need, m, last_premium,
+                                   last_cert)
+        bids = [GreenOrder(str(loads[i]), float(decision.bundled_premium_yuan_per_mwh[i]),
+                           float(decision.bundled_mwh[i]))
+                for i in np.flatnonzero(decision.bundled_mwh > 0).tolist()]
+        price_stated = float(np.round(energy_price[m], 2))
+        if offers[0] and bids:
+            out = call_auction(market, offers[0], bids, "bundled", period,
+                               energy_price_yuan_per_mwh=price_stated)
+            if out.trades and out.premium_yuan_per_mwh is not None:
+                premium[m] = last_premium = float(out.premium_yuan_per_mwh)
+        bought = _bought(market, first_trade, loads)
+        want = np.ceil(np.maximum(need - bought, 0.0) - 1e-9)
+        cert_bids = [GreenOrder(str(loads[i]), float(decision.certificate_price_yuan[i]),
+                                float(want[i])) for i in np.flatnonzero(want > 0).tolist()]
+        cert_offers = _unbundled_orders(offers[1], registry)
+        if cert_offers and cert_bids:
+            out = call_auction(market, cert_offers, cert_bids, "unbundled", period)
+            if out.trades and out.premium_yuan_per_mwh is not None:
+                cert_price[m] = last_cert = float(out.premium_yuan_per_mwh)
+        month_trades = market.trades[first_trade:]
+        stats["traded"][m] = sum(t.quantity_ticks for t in month_trades) / TICKS_PER_MWH
+        stats["bundled_mwh"][m] = sum(t.quantity_ticks for t in month_trades
+                                      if t.product == "bundled") / TICKS_PER_MWH
+    obligations = market.settle_obligations(loads.tolist(), load_mwh.sum(axis=1),
+                                            periods[-1][:4], periods[-1])
+    stats["retired"][-1] = float(obligations.retired_ticks.sum()) / TICKS_PER_MWH
+    revenue = np.zeros(len(fleet), dtype=np.int64)
+    for t in market.trades:
+        if t.unit is not None:
+            revenue[fleet.index_of(t.unit)] += t.premium_fen
+    return GreenYear(stats["issued"], stats["traded"], stats["retired"], stats["bundled_mwh"],
+                     premium, cert_price, revenue, registry, market, obligations)
+
+
+def _seller_orders(rules: MarketRules, sellers: list[Group],
+                   rngs: Mapping[str, np.random.Generator], registry: CertificateRegistry,
+                   fleet: object, month: int, premium: float, cert: float
+                   ) -> tuple[list[GreenOrder], list[tuple[str, str, float]]]:
+    """Bundled offers, and (owner, unit, certificate ask) for the unbundled auction."""
+    bundled: list[GreenOrder] = []
+    later: list[tuple[str, str, float]] = []
+    for g in sellers:
+        ids = fleet.unit_ids[g.members]  # type: ignore[attr-defined]
+        sellable = np.array([registry.sellable_ticks(g.owner, u) for u in ids.tolist()],
+                            dtype=np.int64) / TICKS_PER_MWH
+        obs = GreenSellerObservation(g.owner, month + 1, ids, sellable, premium, cert)
+        d = g.spec.strategy.offer(obs, rules, rngs[g.label], g.spec.param_dict())
+        if not isinstance(d, GreenSellerDecision) or np.shape(d.bundled_mwh) != ids.shape:
+            raise StrategyError(f"{g.label} ({g.spec.name}) must return a GreenSellerDecision "
+                                f"for {ids.shape[0]} units")
+        mwh = np.minimum(np.asarray(d.bundled_mwh, dtype=np.float64), sellable)
+        for k, unit in enumerate(ids.tolist()):
+            if mwh[k] >= 1 / TICKS_PER_MWH:  # at least one tick of the registry's grid
+                bundled.append(GreenOrder(g.owner, float(d.bundled_premium_yuan_per_mwh[k]),
+                                          float(np.floor(mwh[k] * TICKS_PER_MWH + 1e-9)
+                                                / TICKS_PER_MWH), unit))
+            later.append((g.owner, unit, float(d.certificate_price_yuan[k])))
+    return bundled, later
+
+
+def _unbundled_orders(later: list[tuple[str, str, float]],
+                      registry: CertificateRegistry) -> list[GreenOrder]:
+    out = []
+    for owner, unit, ask in later:
+        whole = int(_whole(registry.sellable_ticks(owner, unit)))
+        if whole > 0:
+            out.append(GreenOrder(owner, ask, whole / TICKS_PER_MWH, unit))
+    return out
+
+
+def _buyer_decision(rules: MarketRules, buyers: Group | None,
+                    rngs: Mapping[str, np.random.Generator], loads: np.ndarray,
+                    need: np.ndarray, month: int, premium: float, cert: float
+                    ) -> GreenBuyerDecision:
+    if buyers is None:
+        z = np.zeros(len(loads))
+        return GreenBuyerDecision(z, z, z)
+    obs = GreenBuyerObservation(month + 1, loads, need, premium, cert)
+    d = buyers.spec.strategy.offer(obs, rules, rngs[buyers.label], buyers.spec.param_dict())
+    if not isinstance(d, GreenBuyerDecision) or np.shape(d.bundled_mwh) != loads.shape:
+        raise StrategyError(f"{buyers.label} ({buyers.spec.name}) must return a "
+                            f"GreenBuyerDecision for {loads.shape[0]} loads")
+    return d
+
+
+def _bought(market: GreenMarket, first: int, loads: np.ndarray) -> np.ndarray:
+    index = {x: i for i, x in enumerate(loads.tolist())}
+    out = np.zeros(len(loads))
+    for t in market.trades[first:]:
+        if t.buyer in index:
+            out[index[t.buyer]] += t.quantity_ticks / TICKS_PER_MWH
+    return out

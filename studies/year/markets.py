@@ -1,0 +1,240 @@
+"""The annual and monthly money of a simulated year: capacity auction and performance, coal
+compensation with failures, and the recovery of storage compensation from loads.
+
+* **Capacity auction** (before the year): every generator and storage owner's strategy offers
+  its units (:class:`agents.strategies.CapacityObservation`, with an expected energy margin
+  from the shared merit-order forecast); existing coal must offer (the market imputes the
+  rest). Payments are posted month by month; each month's payments are charged to loads by
+  the rules' cost allocation (peak or energy share).
+* **Performance**: in every stress hour a cleared unit owes its cleared MW and delivers what it
+  had available to the operator: coal its day-ahead offered MW unless forced out in that
+  hour, wind and solar their available output, storage its discharge plus what it could still
+  discharge from its state of charge. Penalties (stop-loss capped) are charged in December
+  and refunded to the loads by the same weights.
+* **Compensation calls**: each day, every eligible coal unit that was dispatched, or offered in
+  a stress hour, has been called for its declared maximum output; it fails the call when it
+  was forced out in one of those hours (an outage that began after the day-ahead gate). Calls
+  go through :func:`market.compensation.scheme.count_failures`; the year is paid, deducted, offset
+  and funded by :mod:`market.compensation.scheme`.
+* **Storage compensation** paid by the operator in the energy settlement is recovered from
+  loads each month by their MWh (``cost_allocation``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from agents.fleet import SynthFleet, fixed_costs
+from agents.inprocess.runner import EnergyYear
+from agents.profiles import Profiles
+from agents.strategies.assign import Group
+from agents.strategies.base import CapacityObservation, CapacityOffers
+from market.capacity.auction import (
+    KW_PER_MW,
+    CapacityAuction,
+    CapacityResult,
+    accredited_mw,
+    capacity_credits,
+)
+from market.capacity.demand import MW_TICK
+from market.capacity.performance import PerformanceResult, assess_performance
+from market.capacity.settlement import (
+    Postings,
+    allocate_capacity_cost,
+    load_weights,
+    post_capacity_payments,
+    post_performance_penalties,
+    split_fen,
+)
+from market.compensation.scheme import (
+    CompensationYear,
+    compensate_year,
+    count_failures,
+    eligible_units,
+    fund_compensation,
+    post_compensation_year,
+)
+from market.errors import StrategyError
+from market.ledger.book import SYSTEM_OPERATOR, Category, Ledger
+from market.rules import MarketRules
+
+STORAGE_RECOVERY_MEMO = "storage discharge compensation recovery"
+
+
+def expected_margins(synth: SynthFleet, profiles: Profiles, rules: MarketRules,
+                     forecast: np.ndarray, available_mw: np.ndarray) -> np.ndarray:
+    """Expected energy margin per kW of nameplate over the year, yuan/kW·yr (n,), from the
+    forecast: coal (forecast - cost)+ at its expected availability, wind and solar the
+    forecast on their output, storage a daily spread of its ``E / P`` dearest and cheapest
+    hours plus one compensated cycle a day."""
+    cap = synth.fleet.nameplate_mw
+    out = np.zeros(len(synth.fleet))
+    coal = synth.coal_index
+    rate = float(profiles.outage.mean()) if profiles.outage.size else 0.0
+    spread = np.maximum(forecast[:, None] - synth.marginal_cost_yuan_per_mwh[coal][None, :], 0)
+    out[coal] = spread.sum(axis=0) * (1.0 - rate) / KW_PER_MW
+    for idx in (synth.wind_index, synth.solar_index):
+        out[idx] = (np.maximum(forecast, 0)[:, None] * available_mw[:, idx]).sum(axis=0) / (
+            cap[idx] * KW_PER_MW)
+    e = rules.energy
+    days = forecast[: (forecast.shape[0] // 24) * 24].reshape(-1, 24)
+    ordered = np.sort(days, axis=1)
+    for j, i in enumerate(synth.storage_index.tolist()):
+        n = max(1, min(24, int(np.ceil(synth.storage_energy_mwh[j] / synth.storage_power_mw[j]))))
+        buy = np.maximum(ordered[:, :n].mean(axis=1), 0) / e.storage_round_trip_efficiency
+        value = np.maximum(ordered[:, -n:].mean(axis=1) - buy, 0.0) \
+            + e.storage_discharge_compensation_yuan_per_mwh
+        out[i] = float(value.sum()) * synth.storage_energy_mwh[j] / (cap[i] * KW_PER_MW)
+    return out
+
+
+def run_capacity_auction(rules: MarketRules, synth: SynthFleet, groups: list[Group],
+                         rngs: Mapping[str, np.random.Generator], margins: np.ndarray
+                         ) -> CapacityResult:
+    """Every generator and storage owner offers its units; the auction clears by the rules.
+    A unit's going-forward cost is ``fleet.going_forward_cost_share`` of its fixed cost."""
+    fleet, cap_rules = synth.fleet, rules.capacity
+    auction = CapacityAuction(cap_rules, fleet, synth.peak_load_mw)
+    accredited = accredited_mw(fleet, cap_rules)
+    credit = capacity_credits(fleet, cap_rules)
+    going = fixed_costs(fleet.technologies, rules) * rules.fleet.going_forward_cost_share
+    must = fleet.is_coal & fleet.existing & cap_rules.must_offer_existing_coal
+    for g in groups:
+        if g.role not in ("generator", "storage") or g.spec.strategy.capacity is None:
+            continue
+        idx = g.members
+        obs = CapacityObservation(g.owner, fleet.unit_ids[idx], fleet.technologies[idx],
+                                  accredited[idx], credit[idx], going[idx], margins[idx],
+                                  must[idx])
+        offers = g.spec.strategy.capacity(obs, rules, rngs[g.label], g.spec.param_dict())
+        if not isinstance(offers, CapacityOffers) or np.shape(offers.mw) != idx.shape:
+            raise StrategyError(f"{g.label} ({g.spec.name}) must return CapacityOffers of "
+                                f"{idx.shape[0]} units")
+        per_mw = round(1 / MW_TICK)  # offers go to the capacity market's MW grid
+        mw = np.minimum(np.floor(np.asarray(offers.mw) * per_mw + 1e-6) / per_mw, accredited[idx])
+        for k in np.flatnonzero(mw > 0).tolist():
+            auction.submit(str(fleet.unit_ids[idx[k]]), float(mw[k]),
+                           float(offers.price_yuan_per_kw_yr[k]))
+    return auction.clear()
+
+
+def load_mwh_by_month(profiles: Profiles) -> np.ndarray:
+    """float64 (n_loads, 12): each load's MWh per month."""
+    out = np.zeros((profiles.load_mw.shape[1], 12))
+    np.add.at(out.T, profiles.month_index, profiles.load_mw)
+    return out
+
+
+def unit_mwh_by_month(profiles: Profiles, mw: np.ndarray) -> np.ndarray:
+    """float64 (n_units, 12) from an (H, n_units) MW matrix."""
+    out = np.zeros((mw.shape[1], 12))
+    np.add.at(out.T, profiles.month_index, mw)
+    return out
+
+
+def settle_capacity(ledger: Ledger, rules: MarketRules, result: CapacityResult,
+                    energy: EnergyYear, synth: SynthFleet, profiles: Profiles,
+                    periods: list[str]) -> PerformanceResult:
+    """Post the year's capacity payments monthly (loads charged each month), assess
+    performance over the stress hours and charge penalties in December, refunded to loads."""
+    weights = load_weights(rules.capacity.cost_allocation, peak_mw=profiles.load_mw.max(axis=0),
+                           energy_mwh=profiles.load_mw.sum(axis=0))
+    loads = synth.load_ids.tolist()
+    batch = Postings()
+    post_capacity_payments(batch, result, periods)
+    monthly = np.array([split_fen(int(f), np.ones(12), "capacity payment")
+                        for f in result.payment_fen], dtype=np.int64).reshape(-1, 12)
+    for j, period in enumerate(periods):
+        allocate_capacity_cost(batch, period, int(monthly[:, j].sum()), loads, weights)
+    stress = np.flatnonzero(energy.stress)
+    perf = assess_performance(result, delivered_in(energy, synth, profiles, stress).T,
+                              rules.capacity)
+    post_performance_penalties(batch, perf, periods[-1])
+    allocate_capacity_cost(batch, periods[-1], -perf.total_penalty_fen, loads, weights)
+    batch.post(ledger)
+    return perf
+
+
+def delivered_in(energy: EnergyYear, synth: SynthFleet, profiles: Profiles,
+                 hours: np.ndarray) -> np.ndarray:
+    """MW each unit had delivered or available to the operator in ``hours``: float64
+    (len(hours), n_units) (see the module docstring)."""
+    out = np.zeros((hours.shape[0], len(synth.fleet)))
+    coal = synth.coal_index
+    out[:, coal] = energy.offered_mw[hours][:, coal] * ~profiles.outage[hours]
+    for idx in (synth.wind_index, synth.solar_index):
+        out[:, idx] = energy.available_mw[hours][:, idx]
+    st = synth.storage_index
+    if st.shape[0]:
+        dis = energy.dispatch_mw[hours][:, st]
+        room = np.minimum(synth.storage_power_mw[None, :] - dis, energy.soc_mwh[hours + 1])
+        out[:, st] = dis + np.maximum(room, 0.0)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Calls:
+    """Compensation calls: one per eligible coal unit and day it was called, with
+    ``unit_ids`` str, ``month_index`` int64, ``called_mw``, ``delivered_mw`` float64 (k,)."""
+
+    unit_ids: np.ndarray
+    month_index: np.ndarray
+    called_mw: np.ndarray
+    delivered_mw: np.ndarray
+
+
+def compensation_calls(rules: MarketRules, energy: EnergyYear, synth: SynthFleet,
+                       profiles: Profiles) -> Calls:
+    """The call records of the year (see the module docstring)."""
+    fleet = synth.fleet
+    idx = np.flatnonzero(eligible_units(fleet, rules.compensation))
+    h = profiles.n_hours
+    days = h // 24
+    called = (energy.dispatch_mw[:, idx] > 0) | (energy.stress[:, None]
+                                                 & (energy.offered_mw[:, idx] > 0))
+    out = profiles.outage[:, np.searchsorted(synth.coal_index, idx)] if idx.shape[0] else \
+        np.zeros((h, 0), dtype=bool)
+    failed = called & out
+    called_day = called[:days * 24].reshape(days, 24, -1).any(axis=1)
+    failed_day = failed[:days * 24].reshape(days, 24, -1).any(axis=1)
+    d, u = np.nonzero(called_day)  # day-major
+    declared = fleet.declared_max_mw[idx][u]
+    return Calls(fleet.unit_ids[idx][u], profiles.month_index[d * 24].astype(np.int64), declared,
+                 np.where(failed_day[d, u], 0.0, declared))
+
+
+def settle_compensation(ledger: Ledger, rules: MarketRules, energy: EnergyYear,
+                        synth: SynthFleet, profiles: Profiles, periods: list[str],
+                        capacity: CapacityResult | None) -> tuple[CompensationYear, Calls]:
+    """Count failures from the calls, compensate, fund and post the year."""
+    calls = compensation_calls(rules, energy, synth, profiles)
+    failures = count_failures(synth.fleet, calls.unit_ids.tolist(), calls.month_index,
+                              calls.called_mw, calls.delivered_mw)
+    year = compensate_year(synth.fleet, rules.compensation, failures, periods,
+                           capacity_payment_fen=None if capacity is None else capacity.payment_fen)
+    funding = fund_compensation(
+        year, synth.fleet, rules.compensation, load_ids=synth.load_ids.tolist(),
+        load_mwh=load_mwh_by_month(profiles),
+        industrial_commercial=synth.load_industrial_commercial,
+        renewable_mwh=unit_mwh_by_month(profiles, energy.dispatch_mw))
+    post_compensation_year(ledger, year, funding)
+    return year, calls
+
+
+def recover_storage_compensation(ledger: Ledger, synth: SynthFleet, profiles: Profiles,
+                                 periods: list[str]) -> None:
+    """Charge each month's storage compensation to loads by their MWh that month."""
+    load_mwh = load_mwh_by_month(profiles)
+    batch = Postings()
+    for j, period in enumerate(periods):
+        paid = -ledger.totals_by("participant", period=period,
+                                 category=Category.STORAGE_COMPENSATION).get(SYSTEM_OPERATOR, 0)
+        if paid <= 0:
+            continue
+        share = split_fen(int(paid), load_mwh[:, j], "storage compensation recovery")
+        batch.add(period, synth.load_ids, [SYSTEM_OPERATOR] * synth.n_loads,
+                  Category.COST_ALLOCATION, share, STORAGE_RECOVERY_MEMO)
+    batch.post(ledger)

@@ -1,0 +1,184 @@
+"""A year of the Mengxi markets: :func:`run_year` -> :class:`YearResult` (the study contract).
+
+One seed fixes everything: ``numpy.random.SeedSequence(seed)`` spawns independent streams for
+the fleet, the profiles, and the strategies' energy, capacity and green decisions, so the same
+(rules, seed, scale) gives identical results, byte for byte in every output file.
+
+Order of the year:
+
+1. synthesise the fleet and the hourly profiles (:mod:`agents.fleet`, :mod:`agents.profiles`);
+2. the annual capacity auction, offers from the strategies (skipped when
+   ``rules.capacity.enabled`` is false); payments posted monthly and charged to loads;
+3. the hourly energy auctions of the year (:func:`agents.runner.run_energy_year`);
+4. stress-hour performance penalties (December), storage compensation recovered from loads;
+5. monthly coal compensation with failures counted from the forced outages, deductions and
+   funding (:mod:`studies.year.markets`);
+6. monthly green trading, certificates issued monthly and retired against obligations at
+   year end (:mod:`studies.year.green`);
+7. the tables and the summary (:mod:`studies.year.tables`), and market-power metrics from
+   ``studies.metrics`` when that module is installed.
+
+Everything is posted to one :class:`~market.ledger.book.Ledger`, whose legs sum to zero.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.util
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from agents.fleet import synthesize_fleet
+from agents.inprocess.runner import availability, merit_order_forecast, run_energy_year
+from agents.profiles import year_profiles
+from agents.strategies.assign import assign
+from market.compensation.scheme import month_periods
+from market.errors import SynthesisError
+from market.ledger.book import Ledger
+from market.rules import MarketRules
+from studies.year.green import run_green_year
+from studies.year.markets import (
+    expected_margins,
+    load_mwh_by_month,
+    recover_storage_compensation,
+    run_capacity_auction,
+    settle_capacity,
+    settle_compensation,
+    unit_mwh_by_month,
+)
+from studies.year.tables import (
+    bids_table,
+    build_summary,
+    capacity_record,
+    failures_table,
+    hourly_table,
+    monthly_table,
+    units_table,
+)
+
+Progress = Callable[[str, int, int], None]
+
+#: The steps :func:`run_year` reports to ``progress`` (each with its own done/total).
+STEPS = ("fleet", "capacity", "energy", "settlement", "compensation", "green", "tables")
+
+
+@dataclass(frozen=True, eq=False)
+class YearResult:
+    """A simulated year (fields as in the study contract, briefs/study_outputs.md)."""
+
+    summary: dict[str, Any]
+    hourly: dict[str, np.ndarray]
+    units: dict[str, np.ndarray]
+    ledger: Ledger
+    capacity: dict[str, Any] | None
+    monthly: dict[str, np.ndarray]
+    failures: dict[str, np.ndarray]
+    bids: dict[str, np.ndarray]
+
+
+def _check(rules: object, seed: object, scale: object) -> None:
+    problems = []
+    if not isinstance(rules, MarketRules):
+        problems.append(f"rules must be a MarketRules (load_preset), got {type(rules).__name__}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or int(seed) < 0:
+        problems.append(f"seed must be an integer >= 0, got {seed!r}")
+    if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int | float)
+                              or not math.isfinite(scale) or scale <= 0):
+        problems.append(f"scale must be a number > 0 (1 is the full Mengxi fleet), got {scale!r}")
+    if problems:
+        raise SynthesisError(problems)
+
+
+def _seed(ss: np.random.SeedSequence) -> int:
+    return int(ss.generate_state(1, dtype=np.uint32)[0])
+
+
+def run_year(rules: MarketRules, seed: int, scale: float | None = None,
+             strategies: Mapping[str, Any] | None = None,
+             progress: Progress | None = None) -> YearResult:
+    """Simulate one year of ``rules`` (see the module docstring).
+
+    ``scale`` shrinks the fleet (``None``: the rules' own scale); ``strategies`` maps owners,
+    technologies or roles to strategies (:mod:`agents.strategies.assign`; default: truthful
+    generators, arbitraging storage, green sellers and obligated buyers), their parameters
+    defaulting to the rules' ``agents.strategies``; ``progress`` is called as
+    ``progress(step, done, total)``. Every assumption of the simulation is a rule
+    (``fleet``, ``agents``). Raises a :class:`~market.errors.MarketError` subclass for bad
+    inputs (seed, scale, strategies).
+    """
+    _check(rules, seed, scale)
+    report = progress or (lambda step, done, total: None)
+    fleet_ss, profile_ss, energy_ss, capacity_ss, green_ss = np.random.SeedSequence(
+        int(seed)).spawn(5)
+    report("fleet", 0, 1)
+    synth = synthesize_fleet(rules, _seed(fleet_ss), scale)
+    profiles = year_profiles(synth, rules.meta.year, _seed(profile_ss))
+    groups = assign(strategies, synth.fleet.owners, synth.fleet.technologies, synth.n_loads,
+                    defaults=rules.agents.strategies.params_by_name())
+
+    def rngs(ss: np.random.SeedSequence) -> dict[str, np.random.Generator]:
+        return {g.label: np.random.default_rng(child)
+                for g, child in zip(groups, ss.spawn(len(groups)), strict=True)}
+
+    periods = month_periods(profiles.year)
+    ledger = Ledger(capacity=1 << 16)
+    report("fleet", 1, 1)
+
+    capacity = None
+    if rules.capacity.enabled:
+        report("capacity", 0, 1)
+        avail, must = availability(synth, profiles, rules)
+        forecast = merit_order_forecast(synth, profiles, rules, avail, must)
+        margins = expected_margins(synth, profiles, rules, forecast, avail)
+        capacity = run_capacity_auction(rules, synth, groups, rngs(capacity_ss), margins)
+        report("capacity", 1, 1)
+    energy = run_energy_year(rules, synth, profiles, groups, rngs(energy_ss), ledger,
+                             progress=report)
+    report("settlement", 0, 1)
+    perf = None
+    if capacity is not None:
+        perf = settle_capacity(ledger, rules, capacity, energy, synth, profiles, periods)
+    recover_storage_compensation(ledger, synth, profiles, periods)
+    report("settlement", 1, 1)
+    report("compensation", 0, 1)
+    comp, calls = settle_compensation(ledger, rules, energy, synth, profiles, periods, capacity)
+    report("compensation", 1, 1)
+    report("green", 0, 1)
+    load = profiles.system_load_mw
+    price = np.nan_to_num(energy.price)
+    month_price = np.bincount(profiles.month_index, weights=price * load, minlength=12) / \
+        np.maximum(np.bincount(profiles.month_index, weights=load, minlength=12), 1e-9)
+    green = run_green_year(rules, synth, groups, rngs(green_ss), ledger, periods,
+                           unit_mwh_by_month(profiles, energy.dispatch_mw),
+                           load_mwh_by_month(profiles), month_price)
+    report("green", 1, 1)
+    report("tables", 0, 1)
+    hourly = hourly_table(energy, synth, profiles)
+    described = {g.label: g.spec.describe() for g in groups}
+    summary = build_summary(rules, int(seed), float(synth.scale), synth, profiles, energy,
+                            hourly, capacity, perf, comp, calls, green, ledger, described)
+    result = YearResult(
+        summary=summary, hourly=hourly, units=units_table(rules, synth, energy, ledger),
+        ledger=ledger, capacity=capacity_record(capacity), monthly=monthly_table(comp, green),
+        failures=failures_table(comp), bids=bids_table(energy))
+    summary["market_power"] = market_power(result)
+    report("tables", 1, 1)
+    return result
+
+
+def market_power(result: YearResult) -> dict[str, Any]:
+    """``studies.metrics.market_power(result)`` when that module exists, else ``{}``."""
+    if importlib.util.find_spec("studies.metrics") is None:
+        return {}
+    metrics = importlib.import_module("studies.metrics")
+    return dict(metrics.market_power(result))
+
+
+def with_summary(result: YearResult, **changes: Any) -> YearResult:
+    """A copy of ``result`` with summary keys replaced (the result itself is frozen)."""
+    return dataclasses.replace(result, summary={**result.summary, **changes})

@@ -1,0 +1,278 @@
+"""The tables of a simulated year (hourly, units, monthly, failures, bids, capacity) and its
+summary, built from what the markets recorded and from the ledger."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from agents.fleet import SynthFleet, fixed_costs
+from agents.inprocess.runner import EnergyYear
+from agents.profiles import Profiles
+from market.capacity.auction import KW_PER_MW, CapacityResult, accredited_mw
+from market.capacity.performance import PerformanceResult
+from market.compensation.scheme import CompensationYear, eligible_units
+from market.ledger.book import Ledger
+from market.rules import MarketRules
+from studies.year.green import GreenYear
+from studies.year.markets import STORAGE_RECOVERY_MEMO, Calls
+
+#: cost_allocation memos of the capacity market and of the coal compensation funding.
+CAPACITY_MEMOS = ("capacity market cost", "capacity market penalties refunded")
+COMPENSATION_MEMO = "coal capacity compensation funding"
+
+
+def hourly_table(energy: EnergyYear, synth: SynthFleet, profiles: Profiles) -> dict[str, Any]:
+    """Per-hour columns (H,) of the contract, plus ``month``, ``forecast_yuan_per_mwh`` and
+    ``renewable_curtailed_mwh`` (wind and solar available but not dispatched)."""
+    d, a = energy.dispatch_mw, energy.available_mw
+    w, s, st = synth.wind_index, synth.solar_index, synth.storage_index
+    renew_cut = (a[:, w].sum(axis=1) - d[:, w].sum(axis=1)
+                 + a[:, s].sum(axis=1) - d[:, s].sum(axis=1))
+    return {
+        "hour": np.arange(profiles.n_hours, dtype=np.int64),
+        "month": profiles.month.astype(np.int64),
+        "price_yuan_per_mwh": energy.price,
+        "load_mw": profiles.system_load_mw,
+        "curtailed_mwh": energy.curtailed_mwh,
+        "coal_mw": d[:, synth.coal_index].sum(axis=1),
+        "wind_mw": d[:, w].sum(axis=1),
+        "solar_mw": d[:, s].sum(axis=1),
+        "storage_discharge_mw": d[:, st].sum(axis=1),
+        "storage_charge_mw": energy.charge_mw[:, st].sum(axis=1),
+        "export_mw": energy.export_mw,
+        "wind_available_mw": a[:, w].sum(axis=1),
+        "solar_available_mw": a[:, s].sum(axis=1),
+        "renewable_curtailed_mwh": np.maximum(renew_cut, 0.0),
+        "stress": energy.stress.copy(),
+        "reserve_margin": energy.reserve_margin,
+        "forecast_yuan_per_mwh": energy.forecast,
+    }
+
+
+def unit_ledger(ledger: Ledger, synth: SynthFleet) -> dict[str, np.ndarray]:
+    """Net fen (int64 (n_units,)) received by each unit's owner for the unit, by category."""
+    cols = ledger.columns()
+    fleet = synth.fleet
+    index = {u: i for i, u in enumerate(fleet.unit_ids.tolist())}
+    unit = np.array([index.get(u, -1) if u is not None else -1 for u in cols["unit"].tolist()])
+    mine = unit >= 0
+    mine[mine] = cols["participant"][mine] == fleet.owners[unit[mine]]
+    out: dict[str, np.ndarray] = {}
+    for cat in np.unique(cols["category"][mine]).tolist():
+        rows = mine & (cols["category"] == cat)
+        fen = np.zeros(len(fleet), dtype=np.int64)
+        np.add.at(fen, unit[rows], cols["amount_fen"][rows])
+        out[cat] = fen
+    return out
+
+
+def units_table(rules: MarketRules, synth: SynthFleet, energy: EnergyYear,
+                ledger: Ledger) -> dict[str, np.ndarray]:
+    """Per-unit columns (n_units,) in fleet order (see the contract); fixed costs from
+    :func:`agents.fleet.fixed_costs`."""
+    fleet = synth.fleet
+    n = len(fleet)
+    money = unit_ledger(ledger, synth)
+
+    def yuan(cat: str) -> np.ndarray:
+        return money.get(cat, np.zeros(n, dtype=np.int64)) / 100.0
+
+    mwh = energy.dispatch_mw.sum(axis=0)
+    cost = np.asarray(synth.marginal_cost_yuan_per_mwh, dtype=np.float64)
+    variable = np.where(fleet.is_coal, cost * mwh, 0.0)
+    fixed = fixed_costs(fleet.technologies, rules) * fleet.nameplate_mw * KW_PER_MW
+    revenue = (yuan("energy") + yuan("capacity_payment") + yuan("performance_penalty")
+               + yuan("compensation") + yuan("deduction") + yuan("green_premium")
+               + yuan("certificate_sale") + yuan("storage_compensation")
+               + yuan("cost_allocation"))
+    comp = eligible_units(fleet, rules.compensation)
+    return {
+        "unit_id": fleet.unit_ids.astype(str), "owner": fleet.owners.astype(str),
+        "technology": fleet.technologies.astype(str), "nameplate_mw": fleet.nameplate_mw.copy(),
+        "accredited_mw": accredited_mw(fleet, rules.capacity),
+        "declared_max_mw": fleet.declared_max_mw.copy(),
+        "supporting": fleet.is_supporting.copy(), "compensation_eligible": comp,
+        "marginal_cost_yuan_per_mwh": cost.copy(), "energy_mwh": mwh,
+        "energy_revenue_yuan": yuan("energy"), "capacity_revenue_yuan": yuan("capacity_payment"),
+        "performance_penalty_yuan": -yuan("performance_penalty"),
+        "compensation_yuan": yuan("compensation"), "deduction_yuan": -yuan("deduction"),
+        "green_revenue_yuan": yuan("green_premium") + yuan("certificate_sale"),
+        "storage_compensation_yuan": yuan("storage_compensation"),
+        "funding_charge_yuan": -yuan("cost_allocation"),
+        "variable_cost_yuan": variable, "fixed_cost_yuan": fixed,
+        "profit_yuan": revenue - variable - fixed,
+        "fixed_cost_recovery": np.where(fixed > 0, (revenue - variable)
+                                        / np.where(fixed > 0, fixed, 1.0), np.nan),
+    }
+
+
+def monthly_table(comp: CompensationYear, green: GreenYear) -> dict[str, np.ndarray]:
+    """Per-month columns (12,)."""
+    return {
+        "month": np.arange(1, 13, dtype=np.int64),
+        "compensation_paid_yuan": comp.net_fen.sum(axis=0) / 100.0,
+        "compensation_gross_yuan": comp.gross_fen.sum(axis=0) / 100.0,
+        "compensation_deducted_yuan": comp.deduction_fen.sum(axis=0) / 100.0,
+        "compensation_offset_yuan": comp.offset_fen.sum(axis=0) / 100.0,
+        "failures": comp.failures.sum(axis=0).astype(np.int64),
+        "certificates_issued": green.issued.copy(), "certificates_traded": green.traded.copy(),
+        "certificates_retired": green.retired.copy(),
+        "bundled_mwh": green.bundled_mwh.copy(),
+        "green_premium_yuan_per_mwh": green.premium.copy(),
+        "certificate_price_yuan": green.certificate_price.copy(),
+    }
+
+
+def failures_table(comp: CompensationYear) -> dict[str, np.ndarray]:
+    """The failures log: one row per unit and month with failures (fleet order, then month)."""
+    u, m = np.nonzero(comp.failures > 0)
+    return {"unit_id": comp.unit_ids[u].astype(str), "month": (m + 1).astype(np.int64),
+            "failures": comp.failures[u, m].astype(np.int64)}
+
+
+def calls_summary(calls: Calls) -> dict[str, int]:
+    return {"calls": int(calls.unit_ids.shape[0]),
+            "failed_calls": int((calls.delivered_mw < calls.called_mw).sum())}
+
+
+def bids_table(energy: EnergyYear) -> dict[str, np.ndarray]:
+    """Every energy bid row of the year (static rows, then the adaptive and storage rows)."""
+    a = energy.actors
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in (
+        "hour", "actor", "side", "price_yuan_per_mwh", "quantity_mw", "accepted_ticks")}
+    for bids, actor, acc in energy.parts:
+        for key, val in (("hour", bids.hour), ("actor", actor), ("side", bids.side),
+                         ("price_yuan_per_mwh", bids.price_yuan_per_mwh),
+                         ("quantity_mw", bids.quantity_mw), ("accepted_ticks", acc)):
+            cols[key].append(val)
+    actor = np.concatenate(cols["actor"])
+    tick = energy.parts[0][0].quantity_tick
+    return {"hour": np.concatenate(cols["hour"]), "owner": a.owner[actor],
+            "unit_id": a.label[actor], "side": np.concatenate(cols["side"]),
+            "price_yuan_per_mwh": np.concatenate(cols["price_yuan_per_mwh"]),
+            "quantity_mw": np.concatenate(cols["quantity_mw"]),
+            "accepted_mw": np.concatenate(cols["accepted_ticks"]) * tick,
+            "marginal_cost_yuan_per_mwh": a.marginal_cost[actor]}
+
+
+def capacity_record(result: CapacityResult | None) -> dict[str, Any] | None:
+    """What the contract's ``capacity`` holds (None without a capacity market)."""
+    if result is None:
+        return None
+    offers = result.offers
+    return {
+        "offers": {"unit_id": result.unit_ids[offers.unit].astype(str),
+                   "mw": offers.mw.copy(),
+                   "price_yuan_per_kw_yr": offers.price_yuan_per_kw_yr.copy(),
+                   "imputed": offers.imputed.copy(), "accepted_mw": result.accepted_mw.copy()},
+        "demand_points": [[float(q), float(p)] for q, p in zip(
+            result.demand.quantity_mw.tolist(), result.demand.price_yuan_per_kw_yr.tolist(),
+            strict=True)],
+        "requirement_mw": float(result.demand.requirement_mw),
+        "price": result.price_yuan_per_kw_yr, "cleared_mw": result.total_cleared_mw,
+        "format": result.format,
+    }
+
+
+def _f(x: Any) -> float | None:
+    """A JSON-able float (None for NaN or infinite)."""
+    v = float(x)
+    return v if math.isfinite(v) else None
+
+
+def consumer_cost(ledger: Ledger, synth: SynthFleet) -> dict[str, float]:
+    """What the loads paid, yuan, by component (a refund counts negative)."""
+    cols = ledger.columns()
+    loads = np.isin(cols["participant"].astype(str), synth.load_ids)
+    cat, memo, fen = cols["category"], cols["memo"], -cols["amount_fen"]
+
+    def paid(mask: np.ndarray) -> float:
+        return int(fen[loads & mask].sum()) / 100.0
+
+    alloc = cat == "cost_allocation"
+    out = {
+        "energy": paid(cat == "energy"),
+        "capacity": paid(alloc & np.isin(memo, CAPACITY_MEMOS)),
+        "compensation": paid(alloc & (memo == COMPENSATION_MEMO)),
+        "green": paid(np.isin(cat, ("green_premium", "certificate_sale", "obligation_penalty"))),
+        "storage_compensation": paid(alloc & (memo == STORAGE_RECOVERY_MEMO)),
+    }
+    out["total"] = round(sum(out.values()), 2)
+    return out
+
+
+def build_summary(rules: MarketRules, seed: int, scale: float, synth: SynthFleet,
+                  profiles: Profiles, energy: EnergyYear, hourly: dict[str, Any],
+                  capacity: CapacityResult | None, perf: PerformanceResult | None,
+                  comp: CompensationYear, calls: Calls, green: GreenYear,
+                  ledger: Ledger, strategies: dict[str, Any]) -> dict[str, Any]:
+    """The summary dict of the contract (JSON-able, NaN as None)."""
+    price = np.nan_to_num(energy.price)
+    load = profiles.system_load_mw
+    gen = hourly["coal_mw"].sum() + hourly["wind_mw"].sum() + hourly["solar_mw"].sum()
+    renew = hourly["wind_mw"].sum() + hourly["solar_mw"].sum()
+    report = green.registry.invariant_report()
+    t = report.totals
+    trades = green.market.trades
+    bundled = [x for x in trades if x.product == "bundled"]
+    unbundled = [x for x in trades if x.product == "unbundled"]
+
+    def avg(rows: list[Any]) -> float | None:
+        q = sum(r.quantity_ticks for r in rows)
+        return _f(sum(r.premium_yuan_per_mwh * r.quantity_ticks for r in rows) / q) if q else None
+
+    obligation = green.obligations
+    return {
+        "seed": int(seed), "scale": float(scale), "hours": int(profiles.n_hours),
+        "year": int(profiles.year), "rules_name": rules.meta.name,
+        "rules_sha256": rules.sha256(), "strategies": strategies,
+        "energy": {
+            "avg_price_yuan_per_mwh": _f((price * load).sum() / load.sum()),
+            "simple_avg_price_yuan_per_mwh": _f(price.mean()),
+            "max_price_yuan_per_mwh": _f(price.max()), "min_price_yuan_per_mwh": _f(price.min()),
+            "stress_hours": int(energy.stress.sum()),
+            "curtailed_mwh": _f(energy.curtailed_mwh.sum()),
+            "renewable_curtailed_mwh": _f(hourly["renewable_curtailed_mwh"].sum()),
+            "load_mwh": _f(load.sum()), "generation_mwh": _f(gen),
+            "export_mwh": _f(energy.export_mw.sum()),
+            "storage_discharge_mwh": _f(hourly["storage_discharge_mw"].sum()),
+        },
+        "capacity": {
+            "enabled": capacity is not None,
+            "clearing_price_yuan_per_kw_yr": None if capacity is None
+            else _f(capacity.price_yuan_per_kw_yr) if capacity.price_yuan_per_kw_yr is not None
+            else None,
+            "cleared_mw": 0.0 if capacity is None else _f(capacity.total_cleared_mw),
+            "requirement_mw": None if capacity is None else _f(capacity.demand.requirement_mw),
+            "payments_yuan": 0.0 if capacity is None else capacity.total_payment_fen / 100.0,
+            "penalties_yuan": 0.0 if perf is None else perf.total_penalty_fen / 100.0,
+        },
+        "compensation": {
+            "paid_yuan": int(comp.net_fen.sum()) / 100.0,
+            "gross_yuan": int(comp.gross_fen.sum()) / 100.0,
+            "deducted_yuan": int(comp.deduction_fen.sum()) / 100.0,
+            "offset_yuan": int(comp.offset_fen.sum()) / 100.0,
+            "failures": int(comp.failures.sum()), **calls_summary(calls),
+            "units_eligible": int(comp.eligible.any(axis=1).sum()),
+            "units_lost_eligibility": int(comp.lost_eligibility.sum()),
+        },
+        "green": {
+            "certificates_issued": _f(t["issued"]), "certificates_retired": _f(t["retired"]),
+            "certificates_held": _f(t["held"]), "certificates_expired": _f(t["expired"]),
+            "certificates_traded": _f(green.traded.sum()),
+            "bundled_mwh": _f(green.bundled_mwh.sum()),
+            "avg_premium_yuan_per_mwh": avg(bundled),
+            "avg_certificate_price_yuan": avg(unbundled),
+            "obligation_mwh": _f(obligation.obligation_mwh.sum()),
+            "shortfall_mwh": _f(obligation.shortfall_mwh.sum()),
+            "shortfall_penalty_yuan": int(obligation.penalty_fen.sum()) / 100.0,
+            "registry_problems": len(report.problems),
+        },
+        "renewable_share": _f(renew / gen) if gen > 0 else None,
+        "consumer_cost_yuan": consumer_cost(ledger, synth),
+        "ledger": {"imbalance_yuan": ledger.balance() / 100.0,
+                   "payments": int(ledger.n_payments), "entries": int(ledger.n_entries)},
+    }
