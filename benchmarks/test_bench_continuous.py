@@ -17,7 +17,7 @@ import pytest
 
 from api.cli.timing import event_stream
 from clearing.continuous import CANCEL, ContinuousBook
-from clearing.reference.continuous import reference_continuous
+from clearing.reference import reference_continuous
 
 SEED = 2023
 N_KERNEL = 1_000_000

@@ -11,7 +11,7 @@ import pytest
 
 from api.cli.timing import lp_clear, random_book
 from clearing import clear, clear_batch
-from clearing.reference.uniform import reference_uniform
+from clearing.reference import reference_uniform
 
 SIZES = [1_000, 10_000, 100_000, 1_000_000]
 _BOOKS: dict[int, object] = {}

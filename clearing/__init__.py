@@ -1,11 +1,22 @@
 """The clearing core: Numba kernels behind validating wrappers, and slow references.
 
-Public entry point (keep it stable)::
+Public entry point (keep it stable; the contract is docs/CLEARING.md): prices in yuan/MWh and
+quantities in MW go on the tick grid once, at intake, and the kernels work on int64 ticks.
 
-    from clearing import OrderBook, clear
-    book = OrderBook.from_arrays(ids, sides, prices, quantities)  # sides: +1 sell, -1 buy
-    result = clear(book, pricing="uniform", price_rule="midpoint", price_cap=None,
-                   price_floor=None)
+>>> from clearing import OrderBook, clear
+>>> book = OrderBook.from_arrays(ids=[1, 2, 3, 4], sides=[1, 1, -1, -1],  # +1 sell, -1 buy
+...                              prices=[200.0, 280.0, 400.0, 250.0],
+...                              quantities=[100.0, 100.0, 100.0, 100.0])
+>>> result = clear(book, pricing="uniform", price_rule="midpoint")
+>>> result.price, result.volume, result.welfare
+(265.0, 100.0, 20000.0)
+>>> result.accepted.tolist()
+[100.0, 0.0, 100.0, 0.0]
+
+Also here: :func:`clear_batch` (many hours in one call), :func:`clear_capacity` (sloped
+demand), :func:`clear_clock` (descending clock), :class:`ContinuousBook` (price-time order
+book). Kernels are private (``clearing.kernels``); slow exact references are in
+``clearing.reference``.
 """
 
 from clearing.batch import BatchResult, clear_batch

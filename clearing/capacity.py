@@ -171,7 +171,7 @@ def clear_capacity(
     offer_cap: float | None = None,
     priority: Priority = "pro_rata",
 ) -> CapacityResult:
-    """Clear capacity offers against a sloped demand curve (DESIGN.md, "Other kernels").
+    """Clear capacity offers against a sloped demand curve (docs/CLEARING.md, "Other kernels").
 
     ``offers``: an :class:`OrderBook` whose orders are all sells (price yuan/kW·yr, quantity
     accredited MW), or ``(ids, mw, prices)``. ``curve``: a :class:`DemandCurve` or its points.

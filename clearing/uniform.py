@@ -99,7 +99,7 @@ def clear(
     *,
     priority: Priority = "pro_rata",
 ) -> ClearingResult:
-    """Clear one uniform-price double auction (the contract of DESIGN.md).
+    """Clear one uniform-price double auction (the contract of docs/CLEARING.md).
 
     Quantities maximise welfare, then traded volume; orders at the marginal price share the
     rest pro rata (``priority="time"``: by submission sequence). ``price_rule`` picks the

@@ -21,6 +21,7 @@ import numpy as np
 
 from clearing import ContinuousBook, DemandCurve, OrderBook, clear, clear_batch, clear_capacity
 from clearing.continuous import CANCEL, IOC, LIMIT, make_events
+from clearing.reference.lp import lp_welfare
 
 
 @dataclass
@@ -68,24 +69,13 @@ def median_time(fn: Callable[[], object], budget_s: float = 1.0, min_runs: int =
 
 def lp_clear(book: OrderBook) -> float:
     """Solve the welfare LP of the book with HiGHS; returns the welfare (yuan)."""
-    import highspy
-
-    n = len(book)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    prices = book.prices
-    cost = np.where(book.sides > 0, prices, -prices)
-    empty_i = np.array([], dtype=np.int32)
-    h.addCols(n, cost, np.zeros(n), book.quantities, 0, empty_i, empty_i, np.array([]))
-    h.addRow(0.0, 0.0, n, np.arange(n, dtype=np.int32), np.where(book.sides > 0, 1.0, -1.0))
-    h.run()
-    return -h.getInfo().objective_function_value
+    return lp_welfare(book.sides, book.prices, book.quantities)[0]
 
 
 def measure_uniform(sizes: list[int], budget_s: float = 1.0, with_peers: bool = True,
                     reference_max: int = 1_000, lp_max: int = 10_000) -> list[Measurement]:
     """``clear`` beside the sort floor, the plain-Python reference and the HiGHS LP."""
-    from clearing.reference.uniform import reference_uniform
+    from clearing.reference import reference_uniform
 
     out = []
     for n in sizes:

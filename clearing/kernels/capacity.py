@@ -1,4 +1,4 @@
-"""The sloped-demand capacity clearing kernel (DESIGN.md, "Other kernels").
+"""The sloped-demand capacity clearing kernel (docs/CLEARING.md, "Other kernels").
 
 Offers are steps (price tick, quantity ticks); the demand curve is given by points
 ``(cq[j], cp[j])`` in quantity and price ticks, ``cq`` non-decreasing and ``cp`` non-increasing.

@@ -1,4 +1,4 @@
-"""The descending-clock capacity auction kernel (DESIGN.md, "Other kernels").
+"""The descending-clock capacity auction kernel (docs/CLEARING.md, "Other kernels").
 
 Every offer has a quantity and an exit price e (ticks): it stays in at any price P >= e and is
 out below e. Supply at P is S(P) = the quantity of offers with e <= P; demand at P is D(>=P)

@@ -1,4 +1,4 @@
-"""The uniform-price double auction kernel (see DESIGN.md, "The clearing core").
+"""The uniform-price double auction kernel (docs/CLEARING.md).
 
 No sort. The welfare-maximising, then volume-maximising, traded volume is found from the
 crossing of the aggregate curves S(<=p) (sell quantity priced at or below p) and D(>=p) (buy

@@ -1,10 +1,9 @@
 """Slow, readable reference of the continuous double auction, for tests only.
 
 Plain Python lists kept sorted by priority, exact integer ticks, no NumPy, no Numba. It follows
-DESIGN.md word by word: price-time priority, trades at the resting order's price, partial fills,
-cancels. Status codes and event kinds are the kernel's (``clearing.kernels.continuous``) so that
-the two
-can be compared event by event.
+docs/CLEARING.md word by word: price-time priority, trades at the resting order's price,
+partial fills, cancels. Status codes and event kinds are the kernel's
+(``clearing.kernels.continuous``) so that the two can be compared event by event.
 """
 
 from __future__ import annotations

@@ -1,24 +1,14 @@
 """Slow, readable reference implementations of every kernel, for tests only.
 
 Plain Python on exact integers and fractions: no NumPy tricks, no Numba. Each function
-follows the words of DESIGN.md as directly as it can, so a reader can check it by eye.
+follows the words of docs/CLEARING.md as directly as it can, so a reader can check it by eye.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 
-from clearing.reference.capacity import reference_capacity, reference_clock
-from clearing.reference.continuous import ReferenceContinuousBook, reference_continuous
-
-__all__ = [
-    "reference_capacity",
-    "reference_clock",
-    "ReferenceContinuousBook",
-    "reference_continuous",
-    "reference_price_x2",
-    "reference_uniform",
-]
+__all__ = ["reference_price_x2", "reference_uniform"]
 
 
 def reference_uniform(sides, price_ticks, qty_ticks, sequence=None, time_priority=False):

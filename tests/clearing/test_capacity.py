@@ -1,15 +1,14 @@
-"""Sloped-demand capacity clearing (DESIGN.md, "Other kernels") against its contract.
+"""Sloped-demand capacity clearing (docs/CLEARING.md, "Other kernels") against its contract.
 
 Kernel vs the slow reference on generated markets, vs a quadratic program solved by HiGHS,
 the equilibrium conditions at the reported price, and golden cases worked by hand, among them
-the Mengxi defaults of DOMAIN.md.
+the Mengxi defaults of docs/DOMAIN.md.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 
-import highspy
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -19,12 +18,13 @@ from clearing import OrderBook, OrderBookError
 from clearing.capacity import CapacityResult, DemandCurve, clear_capacity
 from clearing.errors import ClearingInputError
 from clearing.kernels import capacity as kernel
-from clearing.reference.capacity import reference_capacity
+from clearing.reference import reference_capacity
+from clearing.reference.lp import lp_capacity
 from clearing.uniform import PRICE_RULES
 
 RULES = ["midpoint", "supply", "demand"]
 
-# The Mengxi defaults (DOMAIN.md, sandbox defaults [E]): Net CONE 330 yuan/kW·yr, requirement
+# The Mengxi defaults (docs/DOMAIN.md, sandbox defaults [E]): Net CONE 330 yuan/kW·yr, requirement
 # RR = peak 45,000 MW x 1.15 = 51,750 MW; points (495 at 0.97 RR), (248 at 1.03 RR), (0 at 1.10 RR).
 RR = 45_000 * 1.15
 MENGXI = [(0.97 * RR, 495.0), (1.03 * RR, 248.0), (1.10 * RR, 0.0)]  # 50,197.5 / 53,302.5 / 56,925
@@ -162,46 +162,6 @@ def test_public_wrapper_matches_reference(market, rule, pricing):
 STEPS = 400  # steps per sloped segment of the curve in the LP
 
 
-def lp_welfare(prices, mw, curve):
-    """max area under the curve - offer cost, as an LP on the curve cut into steps.
-
-    Variables: offers x_i in [0, mw_i]; demand steps d_k: the flat piece left of the first
-    point (at its price), and each segment of length L > 0 cut into ``STEPS`` steps of L / STEPS,
-    each worth the curve's average over it (so a full step is exact). Balance: sum x = sum d.
-    Units: yuan/kW·yr and MW; returns (welfare in MW x yuan/kW·yr, cleared MW, bound) where
-    ``bound`` = max L x price drop / (8 STEPS^2) bounds the error of the steps: only the one
-    partly taken step is off, by at most that.
-    (A QP with the exact quadratic worth is the direct form, but HiGHS's QP solver returned
-    kSolveError on some small degenerate cases, so the test uses this LP.)
-    """
-    widths, values = [], []
-    bound = 0.0
-    if curve[0][0] > 0:
-        widths.append(curve[0][0])
-        values.append(curve[0][1])
-    for (qa, pa), (qb, pb) in zip(curve, curve[1:], strict=False):
-        if qb > qa:
-            edges = np.linspace(pa, pb, STEPS + 1)
-            widths += [(qb - qa) / STEPS] * STEPS
-            values += list((edges[:-1] + edges[1:]) / 2)
-            bound = max(bound, (qb - qa) * (pa - pb) / (8 * STEPS**2))
-    n, m = len(prices), len(widths)
-    if n == 0 or m == 0:
-        return 0.0, 0.0, 0.0
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    cost = np.concatenate([np.asarray(prices, float), -np.asarray(values)])
-    upper = np.concatenate([np.asarray(mw, float), np.asarray(widths)])
-    h.addCols(n + m, cost, np.zeros(n + m), upper, 0, np.array([], dtype=np.int32),
-              np.array([], dtype=np.int32), np.array([]))
-    h.addRow(0.0, 0.0, n + m, np.arange(n + m, dtype=np.int32),
-             np.concatenate([np.ones(n), -np.ones(m)]))
-    h.run()
-    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-    x = np.asarray(h.getSolution().col_value)
-    return -h.getInfo().objective_function_value, float(x[:n].sum()), bound
-
-
 @settings(max_examples=150, deadline=None)
 @given(markets(max_offers=25))
 def test_welfare_equals_lp(market):
@@ -211,7 +171,7 @@ def test_welfare_equals_lp(market):
     prices, qtys, curve = market
     p_mw = [(q / 1000, p / 100) for q, p in curve]
     r = public(prices, qtys, curve)
-    welfare, cleared, bound = lp_welfare(prices / 100, qtys / 1000, p_mw)
+    welfare, cleared, bound = lp_capacity(prices / 100, qtys / 1000, p_mw, STEPS)
     one_tick = max(max(p for _, p in p_mw), 0) * 0.001
     slack = bound + 1e-9 * max(1.0, abs(welfare))
     assert r.welfare / 1000 <= welfare + slack

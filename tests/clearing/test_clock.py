@@ -16,7 +16,7 @@ from clearing.capacity import clear_capacity
 from clearing.clock import MAX_ROUNDS, ROUND_DTYPE, clear_clock
 from clearing.errors import ClearingInputError
 from clearing.kernels import clock as kernel
-from clearing.reference.capacity import reference_clock
+from clearing.reference import reference_clock
 from tests.clearing.test_capacity import MENGXI, curve_arrays, markets
 
 
@@ -159,7 +159,7 @@ def test_golden_differs_when_the_clock_reaches_the_floor():
 # ----------------------------------------------------------------------- golden cases
 
 def test_golden_mengxi_clock():
-    # Mengxi curve (DOMAIN.md): A (50,197.5 MW, 495), B (53,302.5, 248), C (56,925, 0).
+    # Mengxi curve (docs/DOMAIN.md): A (50,197.5 MW, 495), B (53,302.5, 248), C (56,925, 0).
     # Offers U1 30,000 MW exit 100, U2 20,000 exit 200, U3 10,000 exit 300. Start 495, step 50.
     # Demand at P on AB: 50,197.5 + (495 - P) x 3,105 / 247, floored to 0.001 MW.
     # Round 1: 495 -> 445: supply 60,000 -> 60,000; demand 50,826.042 (+628.5425...); excess

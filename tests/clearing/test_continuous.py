@@ -1,6 +1,6 @@
 """The continuous double auction: kernel vs the slow reference, golden cases, invariants.
 
-Golden cases are worked by hand in the comments beside them, from the rule in DESIGN.md:
+Golden cases are worked by hand in the comments beside them, from the rule in docs/CLEARING.md:
 "an order book with price-time priority, trades at the resting order's price, partial fills,
 cancels".
 """
@@ -29,7 +29,7 @@ from clearing.continuous import (
 )
 from clearing.errors import OrderBookError
 from clearing.kernels import continuous as k
-from clearing.reference.continuous import ReferenceContinuousBook, reference_continuous
+from clearing.reference import ReferenceContinuousBook, reference_continuous
 
 BUY, SELL = -1, 1
 SETTINGS = settings(max_examples=150, deadline=None)

@@ -1,4 +1,4 @@
-"""The uniform-price double auction against its contract (DESIGN.md, "The clearing core").
+"""The uniform-price double auction against its contract (docs/CLEARING.md).
 
 Kernel vs the slow reference on generated books, vs a linear program solved by HiGHS, the
 equilibrium conditions at the reported price, and golden books worked by hand.
@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from clearing import OrderBook, OrderBookError, clear
 from clearing.errors import ClearingInputError
 from clearing.kernels import uniform as kernel
+from clearing.reference import reference_price_x2, reference_uniform
 from clearing.reference.lp import lp_welfare
-from clearing.reference.uniform import reference_price_x2, reference_uniform
 from tests.clearing.conftest import random_book, tick_books
 
 INT64_MIN = np.iinfo(np.int64).min
@@ -82,7 +82,7 @@ def test_public_price_matches_reference(book, rule, cap_t, floor_t):
 # ----------------------------------------------------------------------- vs the LP
 
 def check_equilibrium(sides, prices, qtys, accepted, price):
-    """The competitive-equilibrium conditions of DESIGN.md at ``price``."""
+    """The competitive-equilibrium conditions of docs/CLEARING.md at ``price``."""
     for s, p, q, a in zip(sides, prices, qtys, accepted, strict=True):
         if s > 0 and p < price or s < 0 and p > price:
             assert a == q, "an order in the money must be fully accepted"
