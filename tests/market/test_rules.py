@@ -729,3 +729,10 @@ def test_types_are_strict_but_ints_are_floats_and_numpy_scalars_are_numbers():
     assert rules.energy.price_cap_yuan_per_mwh == 1600.0
     assert isinstance(rules.energy.price_cap_yuan_per_mwh, float)
     assert rules.capacity.net_cone_yuan_per_kw_yr == 300.0 and rules.fleet.wind.unit_count == 7
+
+
+def test_toml_text_leaves_out_none_at_every_depth():
+    from market.rules import toml_text
+
+    text = toml_text.dumps({"a": {"b": None, "c": [{"d": 1, "e": None}]}, "f": None})
+    assert tomllib.loads(text) == {"a": {"c": [{"d": 1}]}}
