@@ -8,8 +8,8 @@ confidence interval from Student's t with n - 1 degrees of freedom:
 ``mean ± t(0.975, n-1) · sd / sqrt(n)``. A rule set compared with itself gives differences of
 exactly zero and intervals [0, 0].
 
-The t quantile is computed here (no SciPy): the t distribution function through the
-regularised incomplete beta function (a continued fraction), inverted by bisection.
+The t quantile and distribution function come from :mod:`scipy.stats` (imported when first
+needed, so importing this module stays cheap).
 """
 
 from __future__ import annotations
@@ -35,75 +35,37 @@ RunYear = Callable[..., Any]
 
 # --------------------------------------------------------------------- Student's t
 
-def _beta_continued_fraction(a: float, b: float, x: float) -> float:
-    """Continued fraction of the incomplete beta function (modified Lentz)."""
-    tiny = 1e-300
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c, d = 1.0, 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 100_000):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < 1e-16:
-            break
-    return h
-
-
 def regularized_beta(a: float, b: float, x: float) -> float:
     """I_x(a, b), the regularised incomplete beta function, for a, b > 0 and 0 <= x <= 1."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    log_front = (math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
-                 + a * math.log(x) + b * math.log1p(-x))
-    if x < (a + 1.0) / (a + b + 2.0):
-        return math.exp(log_front) * _beta_continued_fraction(a, b, x) / a
-    return 1.0 - math.exp(log_front) * _beta_continued_fraction(b, a, 1.0 - x) / b
+    from scipy.special import betainc
+
+    return float(betainc(a, b, x))
 
 
 def t_cdf(t: float, df: float) -> float:
     """P(T <= t) for Student's t with ``df`` > 0 degrees of freedom."""
     if df <= 0:
         raise ValueError(f"degrees of freedom must be > 0, got {df}")
-    tail = 0.5 * regularized_beta(df / 2.0, 0.5, df / (df + t * t))
-    return 1.0 - tail if t > 0 else tail
+    from scipy.stats import t as student_t
+
+    return float(student_t.cdf(t, df))
 
 
 def t_quantile(p: float, df: float) -> float:
     """The ``p`` quantile of Student's t with ``df`` > 0 degrees of freedom (0 < p < 1):
-    ``t_quantile(0.975, 9)`` = 2.2621571627982...."""
+    ``t_quantile(0.975, 9)`` = 2.2621571627982.... Lower quantiles are the negated upper ones,
+    so ``t_quantile(1 - p, df) == -t_quantile(p, df)`` exactly."""
     if not 0.0 < p < 1.0:
         raise ValueError(f"p must be in (0, 1), got {p}")
+    if df <= 0:
+        raise ValueError(f"degrees of freedom must be > 0, got {df}")
     if p == 0.5:
         return 0.0
     if p < 0.5:
         return -t_quantile(1.0 - p, df)
-    lo, hi = 0.0, 1.0
-    while t_cdf(hi, df) < p:
-        lo, hi = hi, hi * 2.0
-    for _ in range(200):  # bisection to the last bit
-        mid = 0.5 * (lo + hi)
-        if mid in (lo, hi):
-            break
-        if t_cdf(mid, df) < p:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
+    from scipy.stats import t as student_t
+
+    return float(student_t.ppf(p, df))
 
 
 # --------------------------------------------------------------------- paired statistics
