@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clearing.book import OrderBook, from_ticks
+from clearing.book import OrderBook
 from clearing.errors import ClearingInputError
+from clearing.grid import from_ticks
 from clearing.kernels import uniform as k
 from clearing.uniform import PRICE_RULES, book_limit_ticks, check_options
 

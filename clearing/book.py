@@ -18,61 +18,20 @@ from typing import Any
 
 import numpy as np
 
-from clearing.config import MAX_ABS_PRICE_TICKS, MAX_TOTAL_TICKS, PRICE_TICK, QUANTITY_TICK
+from clearing.config import MAX_ABS_PRICE_TICKS, MAX_TOTAL_TICKS
 from clearing.errors import OrderBookError, OrderProblem
+from clearing.grid import PRICE_TICK, QUANTITY_TICK, decimals, from_ticks, to_ticks
 
 SELL = 1
 BUY = -1
 FIELDS = ("id", "side", "price", "quantity")
 _SIDE_NAMES = {"sell": SELL, "buy": BUY}
-_GRID_TOLERANCE = 1e-6  # in ticks: float noise of a decimal written on the grid is far below it
-
-
-def _decimals(tick: float) -> int:
-    """Digits after the point needed to write a multiple of ``tick`` exactly."""
-    for d in range(0, 13):
-        if abs(round(tick * 10**d) - tick * 10**d) < 1e-9:
-            return d
-    return 12
-
-
 def _check_tick(name: str, tick: float) -> float:
     tick = float(tick)
     if not math.isfinite(tick) or tick <= 0:
         raise ValueError(f"{name} must be a positive finite number, got {tick!r}")
     return tick
 
-
-def to_ticks(values: np.ndarray, tick: float) -> tuple[np.ndarray, np.ndarray]:
-    """Convert float values to int64 ticks; returns (ticks, on_grid mask).
-
-    Non-finite values give tick 0 and ``on_grid`` False; callers report them separately.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        return _to_ticks(values, tick)
-
-
-def _to_ticks(values: np.ndarray, tick: float) -> tuple[np.ndarray, np.ndarray]:
-    finite = np.isfinite(values)
-    scaled = np.where(finite, values / tick, 0.0)
-    rounded = np.rint(scaled)
-    # Beyond 2**52 ticks a float64 cannot tell grid points apart: refuse rather than guess.
-    tolerance = _GRID_TOLERANCE + np.abs(rounded) * 2e-15
-    ok = finite & (np.abs(scaled - rounded) <= tolerance) & (np.abs(rounded) < 2.0**52)
-    ticks = np.where(ok, rounded, 0.0).astype(np.int64)
-    return ticks, ok
-
-
-def from_ticks(ticks: np.ndarray | int, tick: float) -> np.ndarray | float:
-    """Decode ticks to floats, dividing by the integer inverse tick when there is one.
-
-    ``30 / 100`` gives the float nearest 0.3, ``30 * 0.01`` does not.
-    """
-    inverse = 1.0 / tick
-    if abs(inverse - round(inverse)) < 1e-9 and round(inverse) >= 1:
-        return np.asarray(ticks, dtype=np.float64) / float(round(inverse))
-    return np.asarray(ticks, dtype=np.float64) * tick
 
 
 @dataclass(frozen=True, eq=False)
@@ -330,8 +289,8 @@ class OrderBook:
 
     def to_csv(self, path: str | Path | None = None) -> str:
         """Write the neutral CSV; returns the text (and writes it when ``path`` is given)."""
-        pd = _decimals(self.price_tick)
-        qd = _decimals(self.quantity_tick)
+        pd = decimals(self.price_tick)
+        qd = decimals(self.quantity_tick)
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(FIELDS)

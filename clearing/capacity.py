@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from clearing.book import SELL, OrderBook, from_ticks, to_ticks
+from clearing.book import SELL, OrderBook
 from clearing.config import MAX_ABS_PRICE_TICKS, MAX_TOTAL_TICKS
 from clearing.errors import ClearingInputError, OrderBookError, OrderProblem
+from clearing.grid import KW_PER_MW, from_ticks, to_ticks
 from clearing.kernels import capacity as k
 from clearing.uniform import (
     PRICE_RULES,
@@ -25,9 +26,6 @@ from clearing.uniform import (
     book_limit_ticks,
     check_options,
 )
-
-#: kW per MW: MW x yuan/kW·yr x 1,000 = yuan/yr.
-KW_PER_MW = 1000.0
 
 Offers = OrderBook | tuple[Any, Any, Any]
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clearing.book import from_ticks, to_ticks
 from clearing.capacity import DemandCurve, Offers, as_curve, offer_book
 from clearing.errors import ClearingInputError, OrderBookError, OrderProblem
+from clearing.grid import from_ticks, to_ticks
 from clearing.kernels import clock as k
 from clearing.uniform import PRIORITIES, Priority
 

@@ -1,4 +1,5 @@
-"""Numba options and tick defaults, in one place (as stumpy keeps its config)."""
+"""Numba options and the int64 limits of the kernels, in one place (as stumpy keeps its config;
+the tick grid is :mod:`clearing.grid`)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ def _source_digest() -> str:
     calls (in another module) does; keying the cache directory on all sources closes that gap.
     """
     h = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(path.name.encode())
+    root = Path(__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
@@ -38,11 +40,6 @@ if _CACHE and not os.environ.get("NUMBA_CACHE_DIR"):
 #: the sources), so a second process (a test run, a CLI call) does not compile again; ``nogil``
 #: lets Dask threads clear auctions concurrently.
 NJIT: dict[str, Any] = {"cache": _CACHE, "nogil": True}
-
-#: Default price tick, yuan per unit (yuan/MWh in the energy market).
-PRICE_TICK = 0.01
-#: Default quantity tick, MW or MWh.
-QUANTITY_TICK = 0.001
 
 #: Largest total quantity of one book in ticks. Keeps every sum and every doubled remainder
 #: of the pro-rata arithmetic inside int64 (2**62 leaves one bit of headroom).

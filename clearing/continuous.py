@@ -26,9 +26,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from clearing.book import BUY, SELL, from_ticks, to_ticks
-from clearing.config import MAX_ABS_PRICE_TICKS, PRICE_TICK, QUANTITY_TICK
+from clearing.book import BUY, SELL
+from clearing.config import MAX_ABS_PRICE_TICKS
 from clearing.errors import OrderBookError, OrderProblem
+from clearing.grid import PRICE_TICK, QUANTITY_TICK, from_ticks, to_ticks
 from clearing.kernels import continuous as k
 from clearing.uniform import limit_ticks
 

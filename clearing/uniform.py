@@ -7,8 +7,9 @@ from typing import Literal
 
 import numpy as np
 
-from clearing.book import OrderBook, from_ticks, to_ticks
+from clearing.book import OrderBook
 from clearing.errors import ClearingInputError, OrderBookError, OrderProblem
+from clearing.grid import from_ticks, to_ticks
 from clearing.kernels import uniform as k
 
 Pricing = Literal["uniform", "pay_as_bid"]
