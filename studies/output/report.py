@@ -5,7 +5,8 @@ apart from the seven PNGs it shows from ``out_dir/plots/``
 (:data:`studies.output.plots.PLOT_FILES`).
 It holds the provenance (rules name, SHA-256, seed, scale, hours), the summary table, the
 consumer cost by component, the market-power section and the plots. Nothing in it depends on
-the clock, so the same result writes the same bytes.
+the clock, so the same result writes the same bytes. The page is rendered from the Jinja2
+template ``studies/output/templates/report.html.j2`` (autoescaped).
 """
 
 from __future__ import annotations
@@ -13,9 +14,13 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator, Mapping
+from functools import cache
 from html import escape
 from pathlib import Path
 from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from studies.metrics import RSI_SCREEN, market_power
 from studies.output.plots import PLOT_FILES, write_plots
@@ -33,19 +38,6 @@ CAPTIONS: dict[str, str] = {
     "profit_by_technology": "Producers' profit by technology; labels give the fixed-cost "
                             "recovery (revenue net of variable cost over fixed cost).",
 }
-
-_CSS = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1050px; color: #222; }
-h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; }
-table { border-collapse: collapse; margin: .5em 0 1.5em; }
-th, td { border: 1px solid #ddd; padding: .25em .7em; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-th { background: #f3f3f3; }
-code { font-size: .95em; }
-figure { margin: 1em 0 2em; } figure img { max-width: 100%; border: 1px solid #eee; }
-figcaption { color: #555; font-size: .95em; }
-""".strip()
-
 
 def format_value(value: Any) -> str:
     """A summary value as text: thousands separators, 2 decimals from 1 up, 4 significant
@@ -82,94 +74,88 @@ def flatten(tree: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, An
             yield path, value
 
 
-def _cell(value: Any) -> str:
-    is_num = isinstance(value, int | float) and not isinstance(value, bool)
-    return f'<td class="num">{escape(format_value(value))}</td>' if is_num else \
-        f"<td>{escape(format_value(value))}</td>"
+def _is_numeric(value: Any) -> bool:
+    """Numbers are right-aligned (``td.num``); booleans are not numbers here."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _table(header: list[str], rows: list[list[Any]], first_is_code: bool = True) -> str:
-    out = ["<table>", "<tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>"]
-    for row in rows:
-        first = f"<td><code>{escape(str(row[0]))}</code></td>" if first_is_code else _cell(row[0])
-        out.append("<tr>" + first + "".join(_cell(v) for v in row[1:]) + "</tr>")
-    out.append("</table>")
-    return "\n".join(out)
+def _escape(value: Any) -> Any:
+    """Every value the template prints, escaped as :func:`html.escape` does (``'`` as
+    ``&#x27;``, ``"`` as ``&quot;``; Jinja's own escape writes ``&#39;`` and ``&#34;``), so the
+    page keeps the bytes it has always had. Markup the template built itself (its macros'
+    output) passes as it is."""
+    if hasattr(value, "__html__"):
+        return value
+    return Markup(escape(str(value)))
 
 
-def _market_power_section(mp: Mapping[str, Any]) -> str:
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("studies.output", "templates"),
+        autoescape=True,
+        finalize=_escape,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=StrictUndefined,
+    )
+    env.filters["value"] = format_value
+    env.tests["numeric"] = _is_numeric
+    return env
+
+
+def _market_power_rows(mp: Mapping[str, Any]) -> dict[str, Any]:
     hhi = mp.get("hhi", {})
     labels = {"energy": "energy (accepted MWh, year)",
               "energy_stress_hours": "energy (accepted MWh, stress hours)",
               "capacity": "capacity (accepted MW)",
               "green": "green certificates (wind and solar MWh)"}
-    parts = ["<h2>Market power</h2>",
-             "<p>HHI is 10,000 \u00d7 the sum of squared owner shares (10,000 for a monopoly; "
-             "above 2,500 counts as highly concentrated).</p>",
-             _table(["market", "HHI"], [[labels.get(k, k), v] for k, v in hhi.items()])]
     pivotal = mp.get("pivotal", {})
     rsi = mp.get("rsi", {})
     screen = rsi.get("screen", RSI_SCREEN)
-    parts.append(
-        "<p>Over the {n} stress hours: an owner is <em>pivotal</em> when demand exceeds the "
-        "supply of all other owners; the residual supply index (RSI) of an hour is the lowest "
-        "share of demand the other owners could cover without one owner.</p>".format(
-            n=escape(format_value(mp.get("stress_hours"))))
-    )
-    parts.append(_table(["figure", "value"], [
-        ["share of stress hours with a pivotal owner", pivotal.get("share_of_stress_hours")],
-        ["lowest RSI", rsi.get("min")],
-        ["mean RSI", rsi.get("mean")],
-        [f"share of stress hours with RSI below {format_value(screen)}",
-         rsi.get("share_below_screen")],
-    ], first_is_code=False))
     markup = mp.get("markup", {})
     offered = markup.get("offered_by_owner", {}) or {}
     accepted = markup.get("accepted_by_owner", {}) or {}
     by_owner = pivotal.get("by_owner", {}) or {}
     owners = sorted(set(offered) | set(accepted) | set(by_owner))
-    rows = [[o, by_owner.get(o), offered.get(o), accepted.get(o)] for o in owners]
-    rows.append(["all owners", None, markup.get("offered_all"), markup.get("accepted_all")])
-    parts.append("<p>Markup is (offer price \u2212 marginal cost) / marginal cost, weighted by "
-                 "offered or accepted MW, over offers with a positive marginal cost priced "
-                 "above zero (must-run blocks at the floor take any price).</p>")
-    parts.append(_table(["owner", "pivotal (share of stress hours)", "markup, offered",
-                         "markup, accepted"], rows))
-    return "\n".join(parts)
+    owner_rows = [[o, by_owner.get(o), offered.get(o), accepted.get(o)] for o in owners]
+    owner_rows.append(["all owners", None, markup.get("offered_all"), markup.get("accepted_all")])
+    return {
+        "hhi_rows": [[labels.get(k, k), v] for k, v in hhi.items()],
+        "stress_hours": mp.get("stress_hours"),
+        "rsi_rows": [
+            ["share of stress hours with a pivotal owner", pivotal.get("share_of_stress_hours")],
+            ["lowest RSI", rsi.get("min")],
+            ["mean RSI", rsi.get("mean")],
+            [f"share of stress hours with RSI below {format_value(screen)}",
+             rsi.get("share_below_screen")],
+        ],
+        "owner_rows": owner_rows,
+    }
 
 
 def render_report(result: Any, plot_files: Mapping[str, str]) -> str:
-    """The report page as text; ``plot_files`` maps plot names to paths relative to the page."""
+    """The report page as text (``templates/report.html.j2``); ``plot_files`` maps plot names
+    to paths relative to the page."""
     s = result.summary
     mp = s.get("market_power")
     if not isinstance(mp, Mapping):
         mp = market_power(result)
-    name = s.get("rules_name", "")
-    provenance = [["rules", name], ["rules SHA-256", s.get("rules_sha256")],
-                  ["seed", s.get("seed")], ["scale", s.get("scale")], ["hours", s.get("hours")]]
-    summary_rows = [[k, v] for k, v in flatten(
-        {k: v for k, v in s.items() if k not in ("market_power", "consumer_cost_yuan")})]
     costs = s.get("consumer_cost_yuan") or {}
-    figures = "\n".join(
-        f'<figure><img src="{escape(path)}" alt="{escape(CAPTIONS.get(key, key))}" '
-        f'width="1000" height="500"><figcaption>{escape(CAPTIONS.get(key, key))}'
-        f"</figcaption></figure>"
-        for key, path in plot_files.items())
-    body = [
-        f"<h1>Mengxi sandbox: a simulated year under <code>{escape(str(name))}</code></h1>",
-        _table(["run", ""], provenance, first_is_code=False),
-        "<h2>Summary</h2>",
-        _table(["figure", "value"], summary_rows),
-        "<h2>Consumer cost</h2>",
-        _table(["component", "yuan"], [[k, v] for k, v in costs.items()]),
-        _market_power_section(mp),
-        "<h2>Plots</h2>",
-        figures,
-    ]
-    title = f"Mengxi year: {name}, seed {s.get('seed')}"
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{escape(title)}</title>\n<style>\n{_CSS}\n</style>\n</head>\n<body>\n"
-            + "\n".join(body) + "\n</body>\n</html>\n")
+    return _environment().get_template("report.html.j2").render(
+        name=s.get("rules_name", ""),
+        seed=s.get("seed"),
+        provenance=[["rules", s.get("rules_name", "")], ["rules SHA-256", s.get("rules_sha256")],
+                    ["seed", s.get("seed")], ["scale", s.get("scale")],
+                    ["hours", s.get("hours")]],
+        summary_rows=[[k, v] for k, v in flatten(
+            {k: v for k, v in s.items() if k not in ("market_power", "consumer_cost_yuan")})],
+        cost_rows=[[k, v] for k, v in costs.items()],
+        figures=[{"src": path, "caption": CAPTIONS.get(key, key)}
+                 for key, path in plot_files.items()],
+        **_market_power_rows(mp),
+    )
 
 
 def write_report(result: Any, out_dir: str | Path) -> Path:

@@ -216,6 +216,18 @@ def test_text_from_the_rules_is_escaped(tmp_path: Path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
+def test_quotes_are_escaped_as_html_escape_does(tmp_path: Path):
+    # the page is rendered from a Jinja2 template but keeps the bytes of html.escape
+    year = fake_year()
+    year = replace(year, summary=dict(year.summary, rules_name="a'b\"c&d"))
+    html = write_report(year, tmp_path).read_text(encoding="utf-8")
+    assert "<code>a&#x27;b&quot;c&amp;d</code>" in html
+    assert "<title>Mengxi year: a&#x27;b&quot;c&amp;d, seed 7</title>" in html
+    assert 'alt="Producers&#x27; profit by technology;' in html
+    assert html.startswith("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n")
+    assert html.endswith("</figure>\n</body>\n</html>\n")
+
+
 # --------------------------------------------------------------------- what the plots draw
 
 
