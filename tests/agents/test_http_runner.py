@@ -194,6 +194,7 @@ def test_strategy_names_apply_to_their_role_only() -> None:
 # --------------------------------------------------------------------- whole games
 
 @pytest.mark.parametrize("strategy", [None, *strategy_names()])
+@pytest.mark.slow
 def test_every_strategy_bids_valid_batches_through_a_whole_game(client: TestClient,
                                                                 strategy: str | None) -> None:
     game = Game(client)
@@ -464,6 +465,7 @@ def test_a_bot_polls_when_the_stream_keeps_failing(client: TestClient) -> None:
 
 # --------------------------------------------------------------------- the server's bots
 
+@pytest.mark.slow
 def test_server_bots_bid_what_http_bots_bid(client: TestClient) -> None:
     """The same game twice: seats filled by the server's bots, then by HTTP bots with the same
     strategy and seed: every stored batch and the leaderboard are the same."""
@@ -527,6 +529,7 @@ def test_agents_run_refuses_bad_input() -> None:
     assert out.exit_code == 2 and "one seat per bot" in out.output
 
 
+@pytest.mark.slow
 def test_agents_run_plays_to_the_end(live_server: str) -> None:
     from typer.testing import CliRunner
 

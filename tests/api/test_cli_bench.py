@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
 
 
+@pytest.mark.slow
 def test_bench_json_reports_every_case_and_the_targets():
     result = CliRunner().invoke(app, ["bench", "--sizes", "1000", "--budget", "0.05",
                                       "--no-peers", "--json"])

@@ -26,6 +26,7 @@ def test_simulate_a_preset_writes_outputs_and_prints_the_summary(tmp_path: Path)
     assert summary["rules_name"] == "mengxi"
 
 
+@pytest.mark.slow
 def test_simulate_a_toml_file_defaults_the_seed_and_the_output_folder(tmp_path: Path,
                                                                       monkeypatch):
     variant = tmp_path / "my-variant.toml"

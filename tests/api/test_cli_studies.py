@@ -125,6 +125,7 @@ def test_compare_needs_at_least_one_seed(fake_years):
 # --------------------------------------------------------------------- sweep
 
 
+@pytest.mark.slow
 def test_sweep_prints_one_row_per_point_and_writes_files(fake_years, scheduler, tmp_path):
     result = runner.invoke(app, ["sweep", "mengxi", "--grid", f"{CONE}=250,330",
                                  "--grid", f"{RATIO}=0.3,0.5", "--seeds", "2",
@@ -140,12 +141,14 @@ def test_sweep_prints_one_row_per_point_and_writes_files(fake_years, scheduler, 
     assert (tmp_path / "sweep.png").is_file() and (tmp_path / "sweep.json").is_file()
 
 
+@pytest.mark.slow
 def test_sweep_on_its_own_local_cluster(fake_years):
     result = runner.invoke(app, ["sweep", "mengxi", "--grid", f"{CONE}=300,310", *METRICS])
     assert result.exit_code == 0, result.output
     assert sum("1/1" in ln for ln in result.output.splitlines()) == 2
 
 
+@pytest.mark.slow
 def test_sweep_reports_failed_points_exits_1_and_finishes_the_rest(fake_years, scheduler,
                                                                     tmp_path):
     result = runner.invoke(app, ["sweep", "mengxi", "--grid", f"{CONE}=300,999",
@@ -184,6 +187,7 @@ def test_sweep_needs_a_grid():
 # --------------------------------------------------------------------- real years
 
 
+@pytest.mark.slow
 def test_real_compare_of_a_preset_with_itself(tmp_path: Path):
     result = runner.invoke(app, ["compare", "mengxi", "mengxi", "--seeds", "2", "--scale",
                                  "0.01", "--out", str(tmp_path)])

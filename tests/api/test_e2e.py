@@ -87,6 +87,7 @@ def _settings(db_kind: str, request: pytest.FixtureRequest, folder: Path) -> Set
 
 
 @pytest.mark.parametrize("db_kind", DATABASES)
+@pytest.mark.slow
 def test_bots_play_a_whole_game_over_http(db_kind: str, request: pytest.FixtureRequest,
                                           tmp_path: Path) -> None:
     settings = _settings(db_kind, request, tmp_path)

@@ -22,6 +22,7 @@ def server(settings: Settings, folder: Path) -> AbstractContextManager[LiveServe
 
 
 @pytest.mark.parametrize("db_kind", DATABASES)
+@pytest.mark.slow
 def test_acknowledged_bids_survive_a_killed_server(db_kind: str,
                                                    request: pytest.FixtureRequest,
                                                    tmp_path: Path) -> None:

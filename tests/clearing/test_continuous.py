@@ -398,6 +398,7 @@ def test_refused_cancel_changes_nothing(order_id, reason):
 
 @SETTINGS
 @given(tick_streams, st.integers(0, 80), st.sampled_from(BAD_ORDERS[:12]))
+@pytest.mark.slow
 def test_refused_batch_changes_nothing(stream, where, bad):
     """One malformed event anywhere in a batch refuses the whole batch; the book is as before,
     and goes on exactly as a book that never saw the batch."""
@@ -483,6 +484,7 @@ def test_submit_fast_intake_agrees_with_batch_intake(side, price, qty, ioc):
 @SETTINGS
 @given(st.lists(st.tuples(st.sampled_from([LIMIT, LIMIT, IOC, CANCEL, 5]), st.integers(0, 30),
                           sides, grid_floats(100), grid_floats(1000)), max_size=30))
+@pytest.mark.slow
 def test_batch_is_refused_exactly_when_an_event_is_malformed(rows):
     """Either the batch is refused (problems name exactly the malformed rows, the book is
     unchanged) or it runs and the kernel never meets an event it must call INVALID."""

@@ -94,6 +94,7 @@ def check_equilibrium(sides, prices, qtys, accepted, price):
 
 @settings(max_examples=200, deadline=None)
 @given(tick_books(max_orders=30), st.sampled_from(["midpoint", "supply", "demand"]))
+@pytest.mark.slow
 def test_welfare_equals_lp_and_equilibrium_holds(book, rule):
     sides, prices, qtys = book
     b = OrderBook.from_arrays(np.arange(len(sides)), sides, prices / 100, qtys / 1000)

@@ -146,6 +146,7 @@ def test_pay_as_bid_pays_each_its_own_offer():
     assert res.payment_yuan.tolist() == [0, 90_000_000, 7_500_000, 48_000_000, 69_192_000]
 
 
+@pytest.mark.slow
 def test_descending_clock_matches_the_sealed_auction_and_logs_rounds():
     # From 495 down 5 a round: every offer is still in down to 248 (2,970 MW against at most
     # 2,369 demanded), so there is excess supply until the round from 250 to 245, where

@@ -287,6 +287,7 @@ ops = st.lists(st.one_of(
 
 @settings(max_examples=150, deadline=None)
 @given(ops)
+@pytest.mark.slow
 def test_books_balance_after_any_sequence(sequence):
     reg = CertificateRegistry("2025-01", validity_months=6)
     reg.register_units(["W1", "S1"], ["wind", "solar"], ["wind_co", "solar_co"])
@@ -385,6 +386,7 @@ def test_to_dict_is_plain_json_with_a_format(registry):
 
 @settings(max_examples=150, deadline=None)
 @given(ops, st.integers(1, 8), st.sampled_from([500, 1000, 2000]))
+@pytest.mark.slow
 def test_to_dict_round_trips_after_any_sequence(sequence, validity, per_certificate):
     reg = new_registry(validity, per_certificate)
     for op in sequence:

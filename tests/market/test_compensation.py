@@ -287,6 +287,7 @@ def years(draw):
 
 @settings(max_examples=150, deadline=None)
 @given(years())
+@pytest.mark.slow
 def test_property_no_double_payment_and_balanced_ledger(case):
     failures, cap, mwh, rules = case
     year = compensate_year(fleet(), rules, failures, PERIODS, capacity_payment_fen=cap)

@@ -272,6 +272,7 @@ def random_bids(draw, max_hours=6, max_rows=40):
 
 @settings(max_examples=150, deadline=None)
 @given(random_bids())
+@pytest.mark.slow
 def test_batched_equals_each_hour_cleared_alone(case):
     bids, n_hours = case
     res = clear_energy(bids, n_hours, RULES)
@@ -299,6 +300,7 @@ def test_batched_equals_each_hour_cleared_alone(case):
 
 @settings(max_examples=150, deadline=None)
 @given(random_bids(), st.integers(1, 3))
+@pytest.mark.slow
 def test_ledger_balances_and_the_operator_keeps_only_fen_rounding(case, n_periods):
     bids, n_hours = case
     res = clear_energy(bids, n_hours, RULES)

@@ -780,6 +780,7 @@ def act(s: Session, action: tuple) -> None:
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(game=GAMES)
+@pytest.mark.slow
 def test_random_action_sequences_keep_state_exact(game):
     actions = game_actions(game)
     s = new_session(join=False)

@@ -219,6 +219,7 @@ def test_write_comparison_files(tmp_path: Path):
 # --------------------------------------------------------------------- real years
 
 
+@pytest.mark.slow
 def test_real_years_compared_with_themselves_differ_by_exactly_zero():
     rules = load_preset("mengxi")
     c = compare_rules(rules, rules, seeds=[0, 2], scale=0.02)
@@ -230,6 +231,7 @@ def test_real_years_compared_with_themselves_differ_by_exactly_zero():
     assert {r.metric: r.n for r in c.rows}["energy.avg_price_yuan_per_mwh"] == 2
 
 
+@pytest.mark.slow
 def test_real_years_without_a_capacity_market():
     a = load_preset("mengxi")
     b = load_preset("no-capacity-market")

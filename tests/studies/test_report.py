@@ -296,6 +296,7 @@ def test_yuan_scale_and_value_format():
 # --------------------------------------------------------------------- a real year
 
 
+@pytest.mark.slow
 def test_a_real_small_year_writes_the_same_report_twice(tmp_path: Path):
     from market.rules import load_preset
     from studies.year.run import run_year

@@ -130,6 +130,7 @@ def client():
         yield c
 
 
+@pytest.mark.slow
 def test_sweep_on_two_workers_returns_every_point_with_the_numbers_of_each_point_alone(client):
     axes = parse_grid(RULES, [f"{CONE}=250,330,400", f"{RATIO}=0.3,0.5"])
     seeds = (0, 1, 2)
@@ -189,6 +190,7 @@ def test_an_unreachable_scheduler_is_refused_with_its_address():
         pass
 
 
+@pytest.mark.slow
 def test_sweep_starts_its_own_local_cluster_of_two_workers():
     axes = parse_grid(RULES, [f"{CONE}=300,350"])
     workers: list[int] = []
@@ -238,6 +240,7 @@ def test_write_sweep_files(client, tmp_path: Path):
     assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_real_sweep_gives_the_numbers_of_each_year_run_alone(client):
     from studies.year.run import run_year
 

@@ -105,6 +105,7 @@ def _expected_compensation(result: YearResult, rules) -> tuple[int, int]:
     return gross, deducted
 
 
+@pytest.mark.slow
 def test_compensation_paid_is_the_formula_on_the_fleet_less_deductions_from_the_failures_log():
     rules = load_preset("no-capacity-market").with_overrides(
         {"compensation.eligibility": "all_coal"})
@@ -164,6 +165,7 @@ def test_every_hour_clears_supply_equal_to_demand_and_no_bid_gets_more_than_it_a
     assert loads.any()
 
 
+@pytest.mark.slow
 def test_strategies_change_the_year_and_bad_inputs_are_refused():
     rules = load_preset("mengxi")
     base = run_year(rules, 3, 0.02)
@@ -216,6 +218,7 @@ def test_the_runners_fast_settlement_posts_exactly_what_settle_energy_posts():
     assert fast.to_records() == slow.to_records()
 
 
+@pytest.mark.slow
 def test_a_year_with_a_learning_owner_is_reproducible():
     rules = load_preset("mengxi")
     spec = {"genco-1": "learning", "genco-2": ("markup", {"markup": 0.3})}

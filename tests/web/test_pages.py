@@ -72,6 +72,7 @@ def fetch_json(page: Page, path: str) -> Any:
     }""", path)
 
 
+@pytest.mark.slow
 def test_a_whole_game_in_the_browser(server: str, browser: Any, shots: Path) -> None:
     problems: list[str] = []
     boss_ctx = browser.new_context(viewport=VIEW)
