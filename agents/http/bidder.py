@@ -33,7 +33,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from agents.http import observe as observe
+import agents.http.observe as observe
+from agents.observe import certificates_to_buy
 from agents.strategies.assign import Group, assign, unit_role
 from agents.strategies.base import CapacityOffers, Offers, get_strategy
 from agents.strategies.green import GreenBuyerDecision, GreenSellerDecision
@@ -188,7 +189,7 @@ class Bidder:
             if not isinstance(offers, CapacityOffers) or np.shape(offers.mw) != g.members.shape:
                 raise StrategyError(f"{g.label} must return CapacityOffers of "
                                     f"{g.members.shape[0]} units")
-            out += observe.capacity_bids(offers, obs)
+            out += observe.capacity_bids(offers, obs, self.rules)
         return out
 
     def _energy(self, round_id: str, rounds: list[dict[str, Any]],
@@ -300,7 +301,7 @@ class Bidder:
                          else d.certificate_price_yuan)
                 qty = observe.certificate_ticks(np.minimum(want, obs.sellable_mwh), lot)
                 sells += [{"unit": str(obs.unit_ids[k]), "side": "sell",
-                           "price": observe.cents(price[k]), "quantity": float(qty[k])}
+                           "price": observe.cents(price[k], rules), "quantity": float(qty[k])}
                           for k in np.flatnonzero(qty > 0).tolist()]
             elif g.role == "green_buyer":
                 buys += self._buys(g, view, rounds, spec, premium, certificate, lot)
@@ -334,7 +335,7 @@ class Bidder:
         if bundled:
             want, price = np.asarray(d.bundled_mwh), np.asarray(d.bundled_premium_yuan_per_mwh)
         else:
-            want = np.ceil(np.maximum(need, 0.0) - 1e-9)
+            want = certificates_to_buy(need)
             price = np.asarray(d.certificate_price_yuan)
         sellers = [None]
         if spec["mode"] == "listing":
@@ -346,7 +347,7 @@ class Bidder:
             if each <= 0:
                 continue
             for seller in sellers:
-                bid: dict[str, Any] = {"side": "buy", "price": observe.cents(price[k]),
+                bid: dict[str, Any] = {"side": "buy", "price": observe.cents(price[k], rules),
                                        "quantity": float(each)}
                 if seller is not None:
                     bid["counterparty"] = seller

@@ -1,14 +1,15 @@
 """The game API as an HTTP client sees it: calls with bounded retries, refusals as exceptions,
 and the session's server-sent events.
 
-* :class:`GameClient` sends a call and retries it, with exponential backoff, a bounded number
-  of times: always when the request never reached the server (connection refused, connect
-  timeout), and, for calls that are safe to repeat (reads, a bid batch with its
-  ``Idempotency-Key``, closing and clearing), also when the connection dropped after the
-  request was sent or the server answered 429/502/503/504. A 4xx answer is a
+* :class:`GameClient` sends a call and retries it (with :mod:`tenacity`), with exponential
+  backoff, a bounded number of times: always when the request never reached the server
+  (connection refused, connect timeout), and, for calls that are safe to repeat (reads, a bid
+  batch with its ``Idempotency-Key``, closing and clearing), also when the connection dropped
+  after the request was sent or the server answered 429/502/503/504. A 4xx answer is a
   :class:`Refusal` (status, code, detail, problems), never retried.
-* :func:`parse_events` reads the ``text/event-stream`` format; :meth:`GameClient.stream_events`
-  follows ``GET /sessions/{id}/events`` from an event id (``Last-Event-ID``), and
+* Server-sent events are read with :mod:`httpx_sse`: :func:`parse_events` decodes the
+  ``text/event-stream`` format, :meth:`GameClient.stream_events` follows
+  ``GET /sessions/{id}/events`` from an event id (``Last-Event-ID``), and
   :meth:`GameClient.events_after` reads the same events as JSON pages (for polling).
 """
 
@@ -22,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from httpx_sse import EventSource, ServerSentEvent, connect_sse
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 log = logging.getLogger(__name__)
 
@@ -79,33 +82,33 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+def events_of(sse: Iterable[ServerSentEvent]) -> Iterator[Event]:
+    """The session's events among server-sent events: those with an id that moves on (an event
+    without an id of its own repeats the last one, and is skipped), their ``data`` read as
+    JSON."""
+    last = -1
+    for item in sse:
+        if not item.id.isdigit() or int(item.id) <= last:
+            continue
+        last = int(item.id)
+        try:
+            payload = json.loads(item.data) if item.data else {}
+        except ValueError:
+            payload = {"raw": item.data}
+        yield Event(last, item.event or "message", payload if isinstance(payload, dict) else {})
+
+
 def parse_events(lines: Iterable[str]) -> Iterator[Event]:
-    """Events of a ``text/event-stream`` (one line per item, without line ends); comment lines
-    (keep-alives) and events without an id are skipped."""
-    eid: str | None = None
-    kind = "message"
-    data: list[str] = []
-    for line in lines:
-        if line == "":
-            if eid is not None and eid.isdigit():
-                text = "\n".join(data)
-                try:
-                    payload = json.loads(text) if text else {}
-                except ValueError:
-                    payload = {"raw": text}
-                yield Event(int(eid), kind, payload if isinstance(payload, dict) else {})
-            eid, kind, data = None, "message", []
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if name == "id":
-            eid = value
-        elif name == "event":
-            kind = value
-        elif name == "data":
-            data.append(value)
+    """Events of a ``text/event-stream`` given line by line (without line ends), decoded by
+    :mod:`httpx_sse`; comment lines (keep-alives) and events without an id are skipped.
+
+    >>> [(e.id, e.kind, e.data) for e in parse_events(
+    ...     [": keep-alive", "", "id: 4", "event: round_opened", 'data: {"round": 1}', ""])]
+    [(4, 'round_opened', {'round': 1})]
+    """
+    body = (f"{line}\n".encode() for line in lines)
+    response = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+    return events_of(EventSource(response).iter_sse())
 
 
 def api_base(url: str) -> str:
@@ -145,32 +148,31 @@ class GameClient:
              repeatable: bool = True) -> httpx.Response:
         """Send one call, retried as the module docstring says; returns a 2xx response."""
         url = self.base + path
-        last: Exception | None = None
-        for attempt in range(self.retry.attempts):
-            if attempt:
-                self.retries += 1
-                self.sleep(self.retry.wait(attempt - 1))
-            try:
-                r = self.http.request(method, url, json=json_body, params=params,
-                                      headers=self._headers(headers))
-            except NOT_SENT as exc:
-                last = exc
-                log.info("%s %s not sent (%s); trying again", method, path, exc)
-                continue
-            except httpx.TransportError as exc:
-                if not repeatable:
-                    raise
-                last = exc
-                log.info("%s %s: connection lost (%s); trying again", method, path, exc)
-                continue
-            if r.status_code in RETRY_STATUSES and repeatable:
-                last = Refusal.of(r)
-                continue
+
+        def again(exc: BaseException) -> bool:
+            if isinstance(exc, NOT_SENT):
+                return True
+            if isinstance(exc, Refusal):
+                return repeatable and exc.status in RETRY_STATUSES
+            return repeatable and isinstance(exc, httpx.TransportError)
+
+        def before_sleep(state: RetryCallState) -> None:
+            self.retries += 1
+            exc = state.outcome.exception() if state.outcome is not None else None
+            log.info("%s %s failed (%s); trying again", method, path, exc)
+
+        def send() -> httpx.Response:
+            r = self.http.request(method, url, json=json_body, params=params,
+                                  headers=self._headers(headers))
             if r.status_code >= 400:
                 raise Refusal.of(r)
             return r
-        assert last is not None
-        raise last
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retry.attempts), retry=retry_if_exception(again),
+            wait=lambda state: self.retry.wait(state.attempt_number - 1), sleep=self.sleep,
+            before_sleep=before_sleep, reraise=True)
+        return retrying(send)
 
     def get(self, path: str, **params: Any) -> Any:
         return self.call("GET", path, params=params or None).json()
@@ -183,15 +185,16 @@ class GameClient:
     def stream_events(self, session_id: str, after: int, *,
                       read_timeout: float = 60.0) -> Iterator[Event]:
         """Follow the session's events after id ``after`` (sent as ``Last-Event-ID``) until
-        the server ends the stream or the connection drops (httpx errors propagate)."""
-        headers = self._headers({"Accept": "text/event-stream", "Last-Event-ID": str(after)})
+        the server ends the stream or the connection drops (httpx errors propagate; an answer
+        that is not an event stream raises :class:`httpx_sse.SSEError`, a transport error)."""
+        headers = self._headers({"Last-Event-ID": str(after)})
         timeout = httpx.Timeout(self.timeout, read=read_timeout)
-        with self.http.stream("GET", f"{self.base}/sessions/{session_id}/events",
-                              headers=headers, timeout=timeout) as r:
-            if r.status_code >= 400:
-                r.read()
-                raise Refusal.of(r)
-            yield from parse_events(r.iter_lines())
+        with connect_sse(self.http, "GET", f"{self.base}/sessions/{session_id}/events",
+                         headers=headers, timeout=timeout) as source:
+            if source.response.status_code >= 400:
+                source.response.read()
+                raise Refusal.of(source.response)
+            yield from events_of(source.iter_sse())
 
     def events_after(self, session_id: str, after: int, limit: int = 500) -> list[Event]:
         """Events after id ``after`` as one JSON page (``GET .../events/log``)."""

@@ -12,21 +12,27 @@ What a bot knows that the in-process runner computes from the whole fleet:
 * **Price forecast** (yuan/MWh): the mean published energy price at the same hour of the day
   over the latest :data:`FORECAST_DAYS` days of cleared energy rounds; hours of the day not
   seen yet take ``energy.coal_benchmark_price_yuan_per_mwh`` of the rules (a public figure).
-* **Must-run MW**: ``min_output_fraction`` x nameplate, and for a winter must-run unit at least
-  ``fleet.heat_led_output_fraction`` x nameplate in ``fleet.heating_season_months``; never above
-  the hour's available MW (as :func:`agents.inprocess.forecast.availability`).
-* **Capacity observation**: going-forward cost = the class's fixed cost x
-  ``fleet.going_forward_cost_share`` (per kW of nameplate); the expected energy margin is the
-  forecast's margin over the session's energy hours (every unit's available MW from its views),
-  scaled to a year (yuan/kW·yr of nameplate); storage earns the daily spread of its ``E / P``
-  dearest and cheapest forecast hours plus one compensated cycle a day. Must-offer: coal, when
-  ``capacity.must_offer_existing_coal``.
-* **Green**: a seller's sellable certificates per unit come from its view; a buyer's need is
-  ``green.obligation_weight`` x the demand of its obligated loads in the energy hours of the
-  months so far, less the certificates it holds, shared among its loads by demand.
+* **Must-run MW**, **expected energy margin**, **must-offer**, **certificate need** and every
+  rounding to the grids are the in-process year's formulas, in :mod:`agents.observe`; this
+  module only gathers their arrays from the views:
 
-Quantities go to bids floored to the grids (MW 0.001, certificates 0.001 MWh or whole
-certificates when unbundled), prices rounded to 0.01 yuan; zero quantities are no bid.
+  * must-run from each unit's ``min_output_fraction``, ``winter_must_run`` and the view's
+    months (``fleet.heating_season_months``);
+  * the capacity observation's going-forward cost is the class's fixed cost x
+    ``fleet.going_forward_cost_share``; its expected margin is
+    :func:`agents.observe.margin_per_kw_yr` of the forecast over the session's energy hours
+    (every unit's available MW from its views), coal at the expected availability
+    ``1 - agents.outages.forced_outage_rate``, scaled to a year; must-offer: existing coal
+    (a view without ``existing`` counts every unit as existing), when
+    ``capacity.must_offer_existing_coal``;
+  * a buyer's need is ``green.obligation_weight`` x the demand of its obligated loads in the
+    energy hours of the months so far, less the certificates it holds (shared among its
+    loads by what is due).
+
+Quantities go to bids floored to the grids (MW 0.001 with one slack; capacity MW with the
+capacity market's; certificates 0.001 MWh, or whole certificates when unbundled), prices to
+the nearest 0.01 yuan; zero quantities are no bid. Loads bid as the year's loads do, except
+that the demand goes down to the tick, not to the nearest (the game refuses bids above it).
 """
 
 from __future__ import annotations
@@ -38,19 +44,31 @@ from typing import Any
 import numpy as np
 
 from agents.fleet import fixed_costs
+from agents.observe import (
+    HOURS_PER_DAY,
+    HOURS_PER_YEAR,
+    capacity_offer_mw,
+    certificate_need,
+    certificate_quantity,
+    floor_to,
+    load_block_prices,
+    load_block_ticks,
+    margin_per_kw_yr,
+    must_offer,
+    must_run_mw,
+    obligation_due,
+    price_grid,
+    share_by,
+)
 from agents.strategies.base import CapacityObservation, CapacityOffers, OfferObservation, Offers
 from agents.strategies.green import GreenBuyerObservation, GreenSellerObservation
 from agents.strategies.storage import StorageObservation, StorageSchedule
-from market.capacity.demand import MW_TICK
-from market.certificates.registry import TICKS_PER_MWH
+from clearing.grid import from_ticks
 from market.energy.storage import clip_schedule
 from market.rules import MarketRules
 
 #: Days of published energy prices the forecast averages over, by hour of the day.
 FORECAST_DAYS = 7
-HOURS_PER_DAY = 24
-HOURS_PER_YEAR = 8760
-KW_PER_MW = 1000.0
 
 View = Mapping[str, Any]
 """A participant view as JSON (``ParticipantView`` of the API)."""
@@ -58,15 +76,9 @@ View = Mapping[str, Any]
 
 # --------------------------------------------------------------------- grids
 
-def floor_to(value: np.ndarray | float, tick: float) -> np.ndarray:
-    """Quantities (any shape) floored to ``tick`` (an offer never grows)."""
-    per = round(1 / tick)
-    return np.floor(np.asarray(value, dtype=np.float64) * per + 1e-9) / per
-
-
-def cents(value: float) -> float:
-    """A price on the 0.01 yuan grid, as a plain float."""
-    return round(float(value), 2)
+def cents(value: float, rules: MarketRules) -> float:
+    """A price on the rules' price grid (nearest tick), as a plain float."""
+    return float(price_grid(value, float(rules.ticks.price_yuan)))
 
 
 # --------------------------------------------------------------------- forecast
@@ -122,18 +134,17 @@ def unit_arrays(view: View, idx: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def must_run_mw(view: View, idx: np.ndarray, rules: MarketRules) -> np.ndarray:
-    """float64 (H, U): MW the units at ``idx`` must run in the view's hours."""
+def view_must_run_mw(view: View, idx: np.ndarray, rules: MarketRules) -> np.ndarray:
+    """float64 (H, U): MW the units at ``idx`` must run in the view's hours
+    (:func:`agents.observe.must_run_mw`)."""
     cols = unit_arrays(view, idx)
     units = [view["units"][int(i)] for i in idx]
-    base = np.array([u["min_output_fraction"] for u in units], dtype=np.float64) \
-        * cols["nameplate"]
-    heat = np.array([u["winter_must_run"] for u in units], dtype=bool)
-    chp = np.where(heat, rules.fleet.heat_led_output_fraction * cols["nameplate"], 0.0)
     season = np.isin(np.asarray(view["month_of_hour"], dtype=np.int64),
                      rules.fleet.heating_season_months)
-    must = np.where(season[:, None], np.maximum(base, chp)[None, :], base[None, :])
-    return np.minimum(must, cols["available"])
+    return must_run_mw(np.array([u["min_output_fraction"] for u in units], dtype=np.float64),
+                       cols["nameplate"],
+                       np.array([u["winter_must_run"] for u in units], dtype=bool), season,
+                       cols["available"], rules.fleet.heat_led_output_fraction)
 
 
 def offer_observation(owner: str, view: View, idx: np.ndarray, profile: np.ndarray,
@@ -142,7 +153,7 @@ def offer_observation(owner: str, view: View, idx: np.ndarray, profile: np.ndarr
     cols = unit_arrays(view, idx)
     return OfferObservation(
         owner, np.asarray(view["hour_of_year"], dtype=np.int64), cols["unit_ids"],
-        cols["technology"], cols["cost"], cols["available"], must_run_mw(view, idx, rules),
+        cols["technology"], cols["cost"], cols["available"], view_must_run_mw(view, idx, rules),
         forecast_at(profile, view["hours"]), state)
 
 
@@ -162,34 +173,18 @@ def storage_observation(owner: str, view: View, idx: np.ndarray, profile: np.nda
 
 def expected_margin(energy_views: Sequence[View], idx: np.ndarray, profile: np.ndarray,
                     rules: MarketRules) -> np.ndarray:
-    """float64 (U,) yuan/kW·yr of nameplate: the forecast's energy margin of the units at
-    ``idx`` over the hours of ``energy_views`` (the views of the session's energy rounds),
-    scaled to a year."""
-    n = len(idx)
-    total = np.zeros(n)
-    hours = 0
-    first = unit_arrays(energy_views[0], idx) if energy_views else None
-    if first is None:
-        return total
-    storage = first["technology"] == "storage"
-    e = rules.energy
-    for view in energy_views:
-        cols = unit_arrays(view, idx)
-        price = forecast_at(profile, view["hours"])
-        spread = np.maximum(price[:, None] - cols["cost"][None, :], 0.0)
-        total += np.where(storage, 0.0, (spread * cols["available"]).sum(axis=0))
-        hours += len(view["hours"])
-    if storage.any():
-        ordered = np.sort(profile)
-        for k in np.flatnonzero(storage).tolist():
-            power = max(first["nameplate"][k], 1e-9)
-            m = max(1, min(HOURS_PER_DAY, math.ceil(first["energy"][k] / power - 1e-9)))
-            buy = max(float(ordered[:m].mean()), 0.0) / e.storage_round_trip_efficiency
-            daily = max(float(ordered[-m:].mean()) - buy, 0.0) \
-                + e.storage_discharge_compensation_yuan_per_mwh
-            total[k] = daily * first["energy"][k] * hours / HOURS_PER_DAY
-    per_kw = total / np.maximum(first["nameplate"] * KW_PER_MW, 1e-9)
-    return per_kw * (HOURS_PER_YEAR / hours if hours else 0.0)
+    """float64 (U,) yuan/kW·yr of nameplate: :func:`agents.observe.margin_per_kw_yr` of the
+    units at ``idx`` over the hours of ``energy_views`` (the views of the session's energy
+    rounds, in hour order), scaled to a year."""
+    if not energy_views:
+        return np.zeros(len(idx))
+    first = unit_arrays(energy_views[0], idx)
+    price = np.concatenate([forecast_at(profile, v["hours"]) for v in energy_views])
+    available = np.concatenate([unit_arrays(v, idx)["available"] for v in energy_views])
+    return margin_per_kw_yr(first["technology"], first["cost"], first["nameplate"],
+                            first["energy"], price, available,
+                            rules.agents.outages.forced_outage_rate, rules,
+                            hours_per_year=HOURS_PER_YEAR)
 
 
 def capacity_observation(owner: str, view: View, idx: np.ndarray,
@@ -199,8 +194,9 @@ def capacity_observation(owner: str, view: View, idx: np.ndarray,
     cols = unit_arrays(view, idx)
     going = fixed_costs(np.asarray(cols["technology"]), rules) \
         * rules.fleet.going_forward_cost_share
-    coal = np.char.startswith(cols["technology"].astype(str), "coal")
-    must = coal & bool(rules.capacity.must_offer_existing_coal)
+    existing = np.array([bool(view["units"][int(i)].get("existing", True)) for i in idx],
+                        dtype=bool)
+    must = must_offer(cols["technology"], existing, rules.capacity.must_offer_existing_coal)
     return CapacityObservation(
         owner, cols["unit_ids"], cols["technology"], cols["accredited"], cols["credit"], going,
         expected_margin(energy_views, idx, profile, rules), must, state)
@@ -218,13 +214,13 @@ def seller_observation(owner: str, view: View, idx: np.ndarray, month: int,
 
 def obligation_need(loads: Sequence[Mapping[str, Any]], demand_mwh: np.ndarray,
                     held_mwh: float, rules: MarketRules) -> np.ndarray:
-    """float64 (L,) MWh of certificates each load still needs: ``obligation_weight`` x the
-    obligated loads' demand so far (``demand_mwh`` (L,)) less what the owner holds, shared
-    by demand."""
+    """float64 (L,) MWh of certificates each load still needs
+    (:func:`agents.observe.certificate_need`): what is due for the obligated loads' demand so
+    far (``demand_mwh`` (L,)) less what the owner holds, its holdings shared among the loads
+    by what is due."""
     obligated = np.array([bool(ld["obligated"]) for ld in loads], dtype=bool)
-    due = np.where(obligated, demand_mwh, 0.0) * rules.green.obligation_weight
-    short = max(float(due.sum()) - held_mwh, 0.0)
-    return due / due.sum() * short if due.sum() > 0 else np.zeros(len(loads))
+    due = obligation_due(rules.green.obligation_weight, demand_mwh, obligated)
+    return certificate_need(due, share_by(held_mwh, due))
 
 
 def buyer_observation(view: View, month: int, need: np.ndarray, premium: float,
@@ -239,10 +235,10 @@ def offer_bids(offers: Offers, view: View, unit_ids: np.ndarray, rules: MarketRu
                ) -> list[dict[str, Any]]:
     """Energy offer blocks (H, U, B) as sell bids, hour-major, zero quantities dropped."""
     qty = floor_to(offers.quantity_mw, float(rules.ticks.quantity_mw))
-    price = np.asarray(offers.price_yuan_per_mwh, dtype=np.float64)
+    price = price_grid(offers.price_yuan_per_mwh, float(rules.ticks.price_yuan))
     hours = view["hours"]
     return [{"unit": str(unit_ids[u]), "side": "sell", "hour": int(hours[h]),
-             "price": cents(price[h, u, b]), "quantity": float(qty[h, u, b])}
+             "price": float(price[h, u, b]), "quantity": float(qty[h, u, b])}
             for h, u, b in zip(*np.nonzero(qty > 0), strict=True)]
 
 
@@ -254,45 +250,52 @@ def storage_bids(schedule: StorageSchedule, obs: StorageObservation, view: View,
     dis, chg = clip_schedule(np.asarray(schedule.desired_mw, dtype=np.float64), obs.soc_mwh,
                              obs.energy_mwh, obs.power_mw, rules,
                              hour_offset=int(hours[0]) if hours else 0)
+    tick = float(rules.ticks.price_yuan)
     out = []
     for side, mw, price in (("sell", dis, schedule.discharge_price_yuan_per_mwh),
                             ("buy", chg, schedule.charge_price_yuan_per_mwh)):
-        p = np.asarray(price, dtype=np.float64)
+        p = price_grid(price, tick)
         for h, u in zip(*np.nonzero(mw > 0), strict=True):
             out.append({"unit": str(obs.unit_ids[u]), "side": side, "hour": int(hours[h]),
-                        "price": cents(p[h, u]), "quantity": float(mw[h, u])})
+                        "price": float(p[h, u]), "quantity": float(mw[h, u])})
     out.sort(key=lambda b: (b["hour"], b["unit"], b["side"]))
     return out
 
 
 def load_bids(view: View, rules: MarketRules) -> list[dict[str, Any]]:
-    """Each load's demand as the in-process runner bids it: ``fleet.loads.responsive_share``
-    at ``responsive_price_yuan_per_mwh`` (at most the cap), the rest at the cap."""
-    loads, cap = rules.fleet.loads, rules.energy.price_cap_yuan_per_mwh
-    per_mw = round(1 / float(rules.ticks.quantity_mw))
+    """Each load's demand as the in-process year bids it (:func:`agents.observe.load_block_ticks`
+    at :func:`agents.observe.load_block_prices`): the rest at the cap, then
+    ``fleet.loads.responsive_share`` at ``responsive_price_yuan_per_mwh``; the demand is taken
+    down to the tick (``within_demand``: the game refuses bids above a load's demand)."""
+    loads, e = rules.fleet.loads, rules.energy
+    qtick = float(rules.ticks.quantity_mw)
+    prices = price_grid(load_block_prices(e.price_cap_yuan_per_mwh,
+                                          loads.responsive_price_yuan_per_mwh),
+                        float(rules.ticks.price_yuan)).tolist()
     out = []
     for ld in view["loads"]:
-        for h, mw in zip(view["hours"], ld["demand_mw"], strict=True):
-            total = math.floor(mw * per_mw + 1e-9)
-            resp = round(total * loads.responsive_share)
-            for price, ticks in ((cap, total - resp),
-                                 (min(loads.responsive_price_yuan_per_mwh, cap), resp)):
-                if ticks > 0:
+        blocks = load_block_ticks(np.asarray(ld["demand_mw"], dtype=np.float64),
+                                  loads.responsive_share, qtick, within_demand=True)
+        mw = np.asarray(from_ticks(blocks, qtick), dtype=np.float64)
+        for k, h in enumerate(view["hours"]):
+            for b in range(2):
+                if blocks[k, b] > 0:
                     out.append({"unit": ld["load"], "side": "buy", "hour": int(h),
-                                "price": cents(price), "quantity": ticks / per_mw})
+                                "price": prices[b], "quantity": float(mw[k, b])})
     return out
 
 
-def capacity_bids(offers: CapacityOffers, obs: CapacityObservation) -> list[dict[str, Any]]:
-    """One capacity offer per unit with MW > 0 (floored to the capacity grid, at most its
-    accredited MW)."""
-    mw = np.minimum(floor_to(offers.mw, MW_TICK), obs.accredited_mw)
-    price = np.asarray(offers.price_yuan_per_kw_yr, dtype=np.float64)
-    return [{"unit": str(obs.unit_ids[k]), "side": "sell", "price": cents(price[k]),
+def capacity_bids(offers: CapacityOffers, obs: CapacityObservation, rules: MarketRules
+                  ) -> list[dict[str, Any]]:
+    """One capacity offer per unit with MW > 0 (:func:`agents.observe.capacity_offer_mw`: the
+    capacity grid, at most its accredited MW)."""
+    mw = capacity_offer_mw(np.asarray(offers.mw, dtype=np.float64), obs.accredited_mw)
+    price = price_grid(offers.price_yuan_per_kw_yr, float(rules.ticks.price_yuan))
+    return [{"unit": str(obs.unit_ids[k]), "side": "sell", "price": float(price[k]),
              "quantity": float(mw[k])} for k in np.flatnonzero(mw > 0).tolist()]
 
 
 def certificate_ticks(mwh: np.ndarray | float, lot_ticks: int) -> np.ndarray:
-    """MWh floored to whole lots of ``lot_ticks`` registry ticks, as MWh."""
-    t = np.floor(np.asarray(mwh, dtype=np.float64) * TICKS_PER_MWH + 1e-6) // lot_ticks
-    return t * lot_ticks / TICKS_PER_MWH
+    """MWh floored to whole lots of ``lot_ticks`` registry ticks, as MWh
+    (:func:`agents.observe.certificate_quantity`)."""
+    return certificate_quantity(mwh, lot_ticks)

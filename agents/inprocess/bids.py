@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.fleet import SynthFleet
+from agents.observe import load_block_prices, load_block_ticks, price_ticks, ticks_down
 from agents.strategies.assign import Group
 from agents.strategies.base import Offers
 from clearing.book import from_ticks
@@ -55,11 +56,6 @@ def actors_of(synth: SynthFleet) -> Actors:
         n_units=n, n_loads=nl)
 
 
-def ticks_down(mw: np.ndarray, tick: float) -> np.ndarray:
-    """MW (any shape) as int64 quantity ticks, rounded down (an offer never grows)."""
-    return np.floor(mw / tick + 1e-9).astype(np.int64)
-
-
 def group_name(group: Group) -> str:
     """How an error message names a strategy group."""
     return f"{group.label} ({group.spec.name})"
@@ -77,15 +73,36 @@ def check_offers(offers: Offers, shape: tuple[int, int], who: str) -> None:
                             "quantities")
 
 
-def price_ticks(price: np.ndarray, rules: MarketRules, who: str) -> np.ndarray:
-    """Prices to int64 ticks (nearest); :class:`StrategyError` outside the floor and cap."""
+def checked_price_ticks(price: np.ndarray, rules: MarketRules, who: str) -> np.ndarray:
+    """Prices to int64 ticks (nearest, :func:`agents.observe.price_ticks`);
+    :class:`StrategyError` outside the floor and cap."""
     tick = float(rules.ticks.price_yuan)
-    t = np.rint(np.asarray(price, dtype=np.float64) / tick).astype(np.int64)
+    t = price_ticks(price, tick)
     lo = round(rules.energy.price_floor_yuan_per_mwh / tick)
     hi = round(rules.energy.price_cap_yuan_per_mwh / tick)
     if t.size and (t.min() < lo or t.max() > hi):
         raise StrategyError(f"{who} offered prices outside the floor and cap of the rules")
     return t
+
+
+def offer_blocks(offers: Offers, rules: MarketRules, who: str
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(quantity ticks, price ticks) int64 (H, U, B) of checked offers: quantities down to the
+    grid (:func:`agents.observe.ticks_down`), prices to the nearest tick within the limits."""
+    qty = np.asarray(offers.quantity_mw, dtype=np.float64)
+    return (ticks_down(qty, float(rules.ticks.quantity_mw)),
+            checked_price_ticks(offers.price_yuan_per_mwh, rules, who))
+
+
+def load_blocks(load_mw: np.ndarray, rules: MarketRules) -> tuple[np.ndarray, np.ndarray]:
+    """(quantity ticks, price ticks) int64 (..., 2) of loads' demand ``load_mw`` (...): the
+    blocks of :func:`agents.observe.load_block_ticks` at
+    :func:`agents.observe.load_block_prices`."""
+    loads, e = rules.fleet.loads, rules.energy
+    qty = load_block_ticks(load_mw, loads.responsive_share, float(rules.ticks.quantity_mw))
+    prices = np.broadcast_to(load_block_prices(e.price_cap_yuan_per_mwh,
+                                               loads.responsive_price_yuan_per_mwh), qty.shape)
+    return qty, checked_price_ticks(prices, rules, "loads")
 
 
 Rows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from agents.fleet import SynthFleet
+from agents.observe import must_run_mw
 from agents.profiles import Profiles
 from market.rules import MarketRules
 
@@ -15,7 +16,8 @@ def availability(synth: SynthFleet, profiles: Profiles, rules: MarketRules
     """Day-ahead ``available_mw`` and ``must_run_mw``, float64 (H, n_units): coal out of
     service at the day's first hour offers nothing that day; wind and solar their profile.
     Coal must run its minimum output, and a winter must-run (CHP) unit at least
-    ``fleet.heat_led_output_fraction`` of nameplate in the heating season."""
+    ``fleet.heat_led_output_fraction`` of nameplate in the heating season
+    (:func:`agents.observe.must_run_mw`)."""
     h, n = profiles.n_hours, len(synth.fleet)
     cap = synth.fleet.nameplate_mw
     avail = np.zeros((h, n))
@@ -26,11 +28,9 @@ def availability(synth: SynthFleet, profiles: Profiles, rules: MarketRules
     avail[:, synth.wind_index] = profiles.wind_cf * cap[synth.wind_index][None, :]
     avail[:, synth.solar_index] = profiles.solar_cf * cap[synth.solar_index][None, :]
     must = np.zeros((h, n))
-    base = synth.min_output_fraction[coal] * cap[coal]
-    heat_led = rules.fleet.heat_led_output_fraction
-    chp = np.where(synth.winter_must_run[coal], heat_led * cap[coal], 0.0)
-    must[:, coal] = np.where(profiles.heating_season[:, None], np.maximum(base, chp), base)
-    must[:, coal] = np.minimum(must[:, coal], avail[:, coal])
+    must[:, coal] = must_run_mw(synth.min_output_fraction[coal], cap[coal],
+                                synth.winter_must_run[coal], profiles.heating_season,
+                                avail[:, coal], rules.fleet.heat_led_output_fraction)
     return avail, must
 
 

@@ -19,12 +19,14 @@ from agents.inprocess.bids import (
     actors_of,
     bids_of_rows,
     check_offers,
+    checked_price_ticks,
     group_name,
-    price_ticks,
+    load_blocks,
+    offer_blocks,
     rows_from_blocks,
-    ticks_down,
 )
 from agents.inprocess.forecast import availability, merit_order_forecast
+from agents.observe import ticks_down
 from agents.profiles import Profiles
 from agents.strategies.assign import Group
 from agents.strategies.base import OfferObservation
@@ -81,32 +83,25 @@ class WindowClearing:
         obs = self.offer_obs(g, s, e, state)
         offers = g.spec.strategy.offer(obs, self.rules, self.rngs[g.label], g.spec.param_dict())
         check_offers(offers, (e - s, len(g.members)), group_name(g))
-        qty = np.asarray(offers.quantity_mw, dtype=np.float64)
-        return (ticks_down(qty, self.qtick),
-                price_ticks(offers.price_yuan_per_mwh, self.rules, group_name(g)), offers.state)
+        return (*offer_blocks(offers, self.rules, group_name(g)), offers.state)
 
     # ------------------------------------------------------------------ static bids
 
     def static_bids(self) -> tuple[EnergyBids, np.ndarray]:
         """The year's bids of static strategies, loads and exports (hour-major rows)."""
-        synth, rules, loads = self.synth, self.rules, self.rules.fleet.loads
+        synth, rules = self.synth, self.rules
         blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for g in self.static:
             q, p, _ = self.generator_blocks(g, 0, self.h, None)
             blocks.append((q, p, g.members))
         n = len(synth.fleet)
-        load_t = np.rint(self.profiles.load_mw / self.qtick).astype(np.int64)
-        resp = np.rint(load_t * loads.responsive_share).astype(np.int64)
-        cap = rules.energy.price_cap_yuan_per_mwh
-        lp = np.empty(load_t.shape + (2,), dtype=np.float64)
-        lp[:, :, 0] = cap
-        lp[:, :, 1] = min(loads.responsive_price_yuan_per_mwh, cap)
-        blocks.append((np.stack([load_t - resp, resp], axis=2), price_ticks(lp, rules, "loads"),
-                       n + np.arange(synth.n_loads)))
+        lq, lp = load_blocks(self.profiles.load_mw, rules)
+        blocks.append((lq, lp, n + np.arange(synth.n_loads)))
         nx = len(synth.export_ids)
         xq = np.broadcast_to(ticks_down(synth.export_mw, self.qtick), (self.h, nx))[:, :, None]
         xp = np.broadcast_to(synth.export_price_yuan_per_mwh, (self.h, nx))[:, :, None]
-        blocks.append((xq, price_ticks(xp, rules, "exports"), n + synth.n_loads + np.arange(nx)))
+        blocks.append((xq, checked_price_ticks(xp, rules, "exports"),
+                       n + synth.n_loads + np.arange(nx)))
         b = max(q.shape[2] for q, _, _ in blocks)
         qty = np.concatenate([np.pad(q, ((0, 0), (0, 0), (0, b - q.shape[2])))
                               for q, _, _ in blocks], axis=1)
@@ -147,14 +142,13 @@ class WindowClearing:
         if s // 24 != self.today:
             self.today = s // 24
             self.discharged_today[:] = 0.0
-        left = np.floor((rules.energy.storage_max_cycles_per_day * energy
-                         - self.discharged_today) / self.qtick + 1e-9)
-        capped = np.minimum(np.cumsum(ticks_down(dis, self.qtick), axis=0),
-                            np.maximum(left, 0).astype(np.int64))
+        left = ticks_down(rules.energy.storage_max_cycles_per_day * energy
+                          - self.discharged_today, self.qtick)
+        capped = np.minimum(np.cumsum(ticks_down(dis, self.qtick), axis=0), np.maximum(left, 0))
         qty = np.stack([np.diff(capped, axis=0, prepend=0), ticks_down(chg, self.qtick)],
                        axis=2)
-        price = np.stack([price_ticks(sell_p, rules, "storage offers"),
-                          price_ticks(buy_p, rules, "storage bids")], axis=2)
+        price = np.stack([checked_price_ticks(sell_p, rules, "storage offers"),
+                          checked_price_ticks(buy_p, rules, "storage bids")], axis=2)
         hh, uu, bb = np.nonzero(qty > 0)
         return (hh.astype(np.int64) + s, synth.storage_index[uu].astype(np.int32),
                 price[hh, uu, bb], qty[hh, uu, bb], np.where(bb == 0, SELL, BUY).astype(np.int8))

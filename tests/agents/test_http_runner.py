@@ -167,7 +167,7 @@ def test_must_run_of_a_winter_unit_in_and_out_of_the_heating_season() -> None:
             "storage_soc_mwh": None}
     view = {"hours": [0, 1, 2, 3], "hour_of_year": [0, 1, 2, 3],
             "month_of_hour": [3, 3, 3, 4], "units": [unit], "loads": []}
-    must = observe.must_run_mw(view, np.array([0]), rules)[:, 0]
+    must = observe.view_must_run_mw(view, np.array([0]), rules)[:, 0]
     heat = rules.fleet.heat_led_output_fraction * 350.0
     assert 3 in rules.fleet.heating_season_months and 4 not in rules.fleet.heating_season_months
     assert must.tolist() == [heat, heat, 100.0, 0.2 * 350.0]
