@@ -36,7 +36,8 @@ PG_SKIP = ("PostgreSQL tests need MENGXI_TEST_DATABASE_URL (e.g. "
            "postgresql+psycopg://postgres@127.0.0.1:5432/test); not set")
 DATABASES = [pytest.param("sqlite", id="sqlite"),
              pytest.param("postgresql", id="postgresql",
-                          marks=pytest.mark.skipif(not PG_URL, reason=PG_SKIP))]
+                          marks=[pytest.mark.skipif(not PG_URL, reason=PG_SKIP),
+                                 pytest.mark.slow])]
 API = "/api/v1"
 TABLES = [t.name for t in Base.metadata.sorted_tables]
 

@@ -24,7 +24,7 @@ from studies.output.plots import (
     typical_week,
     yuan_scale,
 )
-from studies.output.report import format_value, write_report
+from studies.output.report import format_value, render_report, write_report
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,11 @@ def png_size(path: Path) -> tuple[int, int]:
     return width, height
 
 
+def page(year: Any) -> str:
+    """The report page alone (no plots drawn), as ``write_report`` writes it."""
+    return render_report(year, {k: f"plots/{v}" for k, v in PLOT_FILES.items()})
+
+
 def digest_tree(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file()}
@@ -181,10 +186,10 @@ def test_page_holds_provenance_summary_market_power_and_every_plot(tmp_path: Pat
         assert (tmp_path / src).is_file()
 
 
-def test_market_power_is_computed_when_the_summary_lacks_it(tmp_path: Path):
+def test_market_power_is_computed_when_the_summary_lacks_it():
     year = fake_year(with_market_power=False)
     assert "market_power" not in year.summary
-    html = write_report(year, tmp_path).read_text(encoding="utf-8")
+    html = page(year)
     assert format_value(market_power(year)["hhi"]["energy"]) in html
 
 
@@ -208,10 +213,10 @@ def test_without_capacity_market_the_report_still_has_every_plot(tmp_path: Path)
     assert "no capacity market" in fig.axes[0].texts[0].get_text()
 
 
-def test_text_from_the_rules_is_escaped(tmp_path: Path):
+def test_text_from_the_rules_is_escaped():
     year = fake_year()
     year = replace(year, summary=dict(year.summary, rules_name="<script>alert(1)</script>"))
-    html = write_report(year, tmp_path).read_text(encoding="utf-8")
+    html = page(year)
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
@@ -220,7 +225,9 @@ def test_quotes_are_escaped_as_html_escape_does(tmp_path: Path):
     # the page is rendered from a Jinja2 template but keeps the bytes of html.escape
     year = fake_year()
     year = replace(year, summary=dict(year.summary, rules_name="a'b\"c&d"))
-    html = write_report(year, tmp_path).read_text(encoding="utf-8")
+    html = page(year)
+    path = write_report(year, tmp_path)
+    assert path.read_text(encoding="utf-8") == html
     assert "<code>a&#x27;b&quot;c&amp;d</code>" in html
     assert "<title>Mengxi year: a&#x27;b&quot;c&amp;d, seed 7</title>" in html
     assert 'alt="Producers&#x27; profit by technology;' in html

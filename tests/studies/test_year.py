@@ -234,6 +234,7 @@ def test_a_year_with_a_learning_owner_is_reproducible():
 # --- the assumptions are rules, and reach the year ---------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_higher_forced_outage_rate_gives_more_compensation_failures():
     """``agents.outages.forced_outage_rate`` set by ``with_overrides`` reaches the profiles, the
     calls and the deductions of the year."""
@@ -247,6 +248,7 @@ def test_a_higher_forced_outage_rate_gives_more_compensation_failures():
     assert worse.summary["rules_sha256"] != base.summary["rules_sha256"]
 
 
+@pytest.mark.slow
 def test_fleet_and_runner_assumptions_reach_the_year():
     rules = load_preset("mengxi")
     base = run_year(rules, 3, 0.02)
