@@ -39,6 +39,7 @@ from market.capacity.demand import (
     requirement_mw,
 )
 from market.capacity.formats import AUCTION_FORMATS, FormatOutcome, get_format
+from market.capacity.offers import OfferTable
 from market.errors import (
     CapacityInputError,
     CapacityOfferError,
@@ -102,30 +103,6 @@ def accredited_mw(fleet: Fleet, rules: CapacityRules) -> np.ndarray:
     ticks = np.floor(raw * per_mw + 1e-6)  # 1e-6: 0.9 x 1000 is 900 ticks, not 899
     ticks -= ticks / per_mw > fleet.nameplate_mw  # the tolerance must not lift it above
     return ticks / per_mw
-
-
-@dataclass(frozen=True, eq=False)
-class OfferTable:
-    """Offers of one auction, m rows in submission order.
-
-    * ``unit``: int64 (m,), position of the offering unit in the fleet;
-    * ``mw``: float64 (m,), accredited MW offered;
-    * ``price_yuan_per_kw_yr``: float64 (m,);
-    * ``imputed``: bool (m,), True for the price-taking rest of a must-offer unit.
-    """
-
-    unit: np.ndarray
-    mw: np.ndarray
-    price_yuan_per_kw_yr: np.ndarray
-    imputed: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.unit)
-
-    def same_as(self, other: OfferTable) -> bool:
-        """True when both tables hold the same offers in the same order."""
-        return all(np.array_equal(getattr(self, f), getattr(other, f))
-                   for f in ("unit", "mw", "price_yuan_per_kw_yr", "imputed"))
 
 
 @dataclass(frozen=True, eq=False)

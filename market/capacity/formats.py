@@ -27,7 +27,8 @@ from clearing.clock import ROUND_DTYPE, clear_clock
 from market.errors import CapacityInputError
 
 if TYPE_CHECKING:
-    from market.capacity.auction import CapacityDemand, OfferTable
+    from market.capacity.demand import CapacityDemand
+    from market.capacity.offers import OfferTable
     from market.rules import CapacityRules
 
 

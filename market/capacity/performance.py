@@ -11,12 +11,73 @@ capacity payment. Surplus delivery in one hour does not offset a shortfall in an
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from market.capacity.auction import CapacityResult
 from market.errors import CapacityInputError
 from market.rules import CapacityRules
+
+#: What counts as delivered in a stress hour (``capacity.performance_basis``).
+PERFORMANCE_BASES = ("available", "dispatched")
+
+
+class Commitments(Protocol):
+    """Per unit, fleet order: ``unit_ids``, ``owners``, ``cleared_mw`` (float64 MW) and
+    ``payment_fen`` (int64 annual fen). A :class:`~market.capacity.auction.CapacityResult`
+    is one; :class:`Committed` holds a published one."""
+
+    @property
+    def unit_ids(self) -> np.ndarray: ...
+    @property
+    def owners(self) -> np.ndarray: ...
+    @property
+    def cleared_mw(self) -> np.ndarray: ...
+    @property
+    def payment_fen(self) -> np.ndarray: ...
+
+
+@dataclass(frozen=True, eq=False)
+class Committed:
+    """Cleared MW and annual payments (fen) per unit, e.g. read back from a published result."""
+
+    unit_ids: np.ndarray
+    owners: np.ndarray
+    cleared_mw: np.ndarray
+    payment_fen: np.ndarray
+
+
+def delivered_mw(basis: str, technologies: np.ndarray, *, sold_mw: np.ndarray,
+                 bought_mw: np.ndarray, offered_mw: np.ndarray, available_mw: np.ndarray,
+                 soc_after_mwh: np.ndarray, power_mw: np.ndarray) -> np.ndarray:
+    """MW each unit delivered in the hours given, float64 (H, n), fleet order.
+
+    Inputs are (H, n) MW: accepted sells ``sold_mw``, accepted buys ``bought_mw``, sells
+    ``offered_mw``, real-time ``available_mw``; ``soc_after_mwh`` (H, n) is a storage unit's
+    state of charge after the hour (MWh; ignored for others) and ``power_mw`` (n,) its power.
+
+    * ``"available"`` (what the unit had available to the operator): coal its offered MW up
+      to what was available, wind and solar their available output, storage its discharge
+      plus what it could still discharge from its state of charge;
+    * ``"dispatched"``: net dispatch, ``max(sold - bought, 0)``, for every unit.
+    """
+    if basis == "dispatched":
+        return np.maximum(sold_mw - bought_mw, 0.0)
+    if basis != "available":
+        raise CapacityInputError(f"performance_basis must be one of {PERFORMANCE_BASES}, got "
+                                 f"{basis!r}")
+    tech = np.asarray(technologies).astype(str)
+    out = np.zeros(sold_mw.shape)
+    coal = np.flatnonzero(np.char.startswith(tech, "coal"))
+    out[:, coal] = np.minimum(offered_mw[:, coal], available_mw[:, coal])
+    renewable = np.flatnonzero((tech == "wind") | (tech == "solar"))
+    out[:, renewable] = available_mw[:, renewable]
+    st = np.flatnonzero(tech == "storage")
+    if st.shape[0]:
+        dis = sold_mw[:, st]
+        room = np.minimum(np.asarray(power_mw)[st][None, :] - dis, soc_after_mwh[:, st])
+        out[:, st] = dis + np.maximum(room, 0.0)
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,7 +111,7 @@ class PerformanceResult:
 
 
 def assess_performance(
-    result: CapacityResult,
+    result: Commitments,
     delivered_mw: np.ndarray,
     rules: CapacityRules,
     *,

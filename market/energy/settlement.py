@@ -21,16 +21,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from market.energy.bids import SELL, EnergyBids
+from market.energy.result import EnergyResult
 from market.errors import EnergyInputError
 from market.ledger.book import SYSTEM_OPERATOR, Category, Ledger, round_half_even_div
-
-if TYPE_CHECKING:
-    from market.energy.auction import EnergyResult
+from market.ledger.postings import Postings, split_fen
 
 HOURS_PER_DAY = 24
 
@@ -268,3 +267,28 @@ def _post(ledger: Ledger, rows: Payments, memo: str, category: Category) -> int:
         return 0
     return ledger.post_many(period, payer, payee, category, memo=memo, unit=unit,
                             amount_fen=fen)
+
+
+STORAGE_RECOVERY_MEMO = "storage discharge compensation recovery"
+#: How the operator recovers storage compensation (``energy.storage_compensation_recovery``).
+RECOVERY_RULES = ("energy_share", "none")
+
+
+def recover_storage_compensation(ledger: Ledger | Postings, periods: Sequence[str],
+                                 paid_fen: Sequence[int], payers: Sequence[str],
+                                 load_mwh: np.ndarray,
+                                 units: Sequence[str | None] | None = None) -> None:
+    """Charge the storage compensation the operator paid in each period (``paid_fen``, fen)
+    to the loads by their MWh in that period (``load_mwh`` float64 (n_loads, len(periods))),
+    payer -> system operator, category ``cost_allocation``, exactly to the fen."""
+    mwh = np.asarray(load_mwh, dtype=np.float64)
+    batch = ledger if isinstance(ledger, Postings) else Postings()
+    for j, period in enumerate(periods):
+        paid = int(paid_fen[j])
+        if paid <= 0:
+            continue
+        share = split_fen(paid, mwh[:, j], "storage compensation recovery", EnergyInputError)
+        batch.add(period, payers, [SYSTEM_OPERATOR] * len(payers), Category.COST_ALLOCATION,
+                  share, STORAGE_RECOVERY_MEMO, units)
+    if not isinstance(ledger, Postings):
+        batch.post(ledger)

@@ -32,18 +32,16 @@ shorter lag clears shorter windows (e.g. two half days) the same way.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from clearing.book import from_ticks
 from market.energy.bids import BUY, SELL, EnergyBids
 from market.energy.offers import assemble_bids, column_names, grid_prices
+from market.energy.result import EnergyResult
 from market.errors import EnergyInputError, StorageLimitError
 from market.rules import MarketRules
-
-if TYPE_CHECKING:
-    from market.energy.auction import EnergyResult
 
 HOURS_PER_DAY = 24
 #: SOC and limit checks of :func:`track_soc` allow this much float noise, MWh (1 Wh).

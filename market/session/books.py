@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from market.capacity.settlement import load_weights
 from market.certificates.registry import CertificateRegistry
 from market.green.trading import GreenTrade
 from market.rules import MarketRules
@@ -37,6 +38,7 @@ class SessionBooks:
     storage_soc_start_fraction: float
     _assets: dict[str, str]
     _load_ids: frozenset[str]
+    _units: frozenset[str]
     # ----------------------------------------------------------------- calendar and assets
 
     def period(self, month: int) -> str:
@@ -49,6 +51,17 @@ class SessionBooks:
     def demand_mw(self) -> np.ndarray:
         """float64 (n_loads, n_hours): demand per load and hour, MW."""
         return np.array([ld.demand_mw for ld in self.loads], dtype=np.float64)
+
+    def load_payers(self) -> tuple[list[str], list[str]]:
+        """Who pays for each load (its owner) and the load id named as the ledger unit."""
+        return [ld.participant for ld in self.loads], [ld.load_id for ld in self.loads]
+
+    def capacity_weights(self) -> np.ndarray:
+        """float64 (n_loads,): each load's share weight of capacity cost by the rules'
+        ``capacity.cost_allocation``, over the session's hours (peak MW or MWh)."""
+        return load_weights(self.rules.capacity.cost_allocation,
+                            peak_mw=np.array([max(ld.demand_mw) for ld in self.loads]),
+                            energy_mwh=np.array([sum(ld.demand_mw) for ld in self.loads]))
 
     def peak_load_mw(self) -> float:
         """System peak over the session's hours (sum of the loads), MW."""
@@ -76,20 +89,45 @@ class SessionBooks:
 
     # ----------------------------------------------------------------- energy-derived data
 
-    def energy_results(self) -> list[dict[str, Any]]:
-        return [r.result for r in self.rounds.values()
-                if r.spec.kind == "energy" and r.result is not None]
+    def energy_results(self, pending: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Published energy results in plan order, then ``pending`` (a result being made)."""
+        out = [r.result for r in self.rounds.values()
+               if r.spec.kind == "energy" and r.result is not None]
+        return out if pending is None else [*out, pending]
 
-    def dispatch_mw(self) -> np.ndarray:
+    def dispatch_mw(self, pending: dict[str, Any] | None = None) -> np.ndarray:
         """float64 (n_units, n_hours): net MW each unit delivered (sells - storage buys) in
         hours an energy round cleared, NaN elsewhere."""
         out = np.full(self.available.shape, np.nan)
-        for res in self.energy_results():
+        for res in self.energy_results(pending):
             hours = res["hours"]
             out[:, hours] = 0.0
             for row in res["dispatch"]:
                 out[self.fleet.index_of(row["unit"]), row["hour"]] = row["mw"]
         return out
+
+    def _bid_mw(self, side: str, accepted: bool,
+                pending: dict[str, Any] | None) -> np.ndarray:
+        out = np.zeros(self.available.shape)
+        for res in self.energy_results(pending):
+            for row in res["bids"]:
+                if row["side"] == side and not row["imputed"] and row["unit"] in self._units:
+                    mw = row["accepted_mw"] if accepted else row["quantity"]
+                    out[self.fleet.index_of(row["unit"]), row["hour"]] += mw or 0.0
+        return out
+
+    def sold_mw(self, pending: dict[str, Any] | None = None) -> np.ndarray:
+        """float64 (n_units, n_hours): accepted sells of each unit, MW (0 outside cleared
+        hours); ``pending``: an energy result not yet published, counted too."""
+        return self._bid_mw("sell", True, pending)
+
+    def bought_mw(self, pending: dict[str, Any] | None = None) -> np.ndarray:
+        """float64 (n_units, n_hours): accepted buys (storage charging), MW."""
+        return self._bid_mw("buy", True, pending)
+
+    def offered_mw(self, pending: dict[str, Any] | None = None) -> np.ndarray:
+        """float64 (n_units, n_hours): sells offered by each unit, MW."""
+        return self._bid_mw("sell", False, pending)
 
     def metered_mw(self) -> np.ndarray:
         """float64 (n_units, n_hours): output as metered: dispatch in cleared hours, available
@@ -108,6 +146,18 @@ class SessionBooks:
         hours = st.energy_mwh / st.unit_size_mw
         return {int(i): float(self.fleet.nameplate_mw[i]) * hours
                 for i in np.flatnonzero(self.fleet.technologies == "storage")}
+
+    def storage_soc_path_mwh(self, pending: dict[str, Any] | None = None) -> np.ndarray:
+        """float64 (n_units, n_hours): state of charge of each storage unit after each hour
+        (MWh, clamped to [0, E]; zero for other units), following the cleared dispatch."""
+        eff = self.rules.energy.storage_round_trip_efficiency
+        d = np.nan_to_num(self.dispatch_mw(pending), nan=0.0)
+        out = np.zeros(d.shape)
+        for i, e in self.storage_energy_mwh().items():
+            flow = d[i]
+            step = eff * np.maximum(-flow, 0.0) - np.maximum(flow, 0.0)
+            out[i] = np.clip(e * self.storage_soc_start_fraction + np.cumsum(step), 0.0, e)
+        return out
 
     def storage_soc_mwh(self) -> dict[str, float]:
         """State of charge (MWh) of each storage unit after the energy rounds so far."""

@@ -21,22 +21,17 @@ capacity performance check of the stress hours found.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+import json
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from clearing.book import from_ticks
-from market.capacity.performance import assess_performance
-from market.capacity.settlement import (
-    COST_ALLOCATION,
-    PERFORMANCE_PENALTY,
-    Postings,
-    load_weights,
-    split_fen,
-)
-from market.energy.auction import BUY, SELL, EnergyBids, clear_energy, settle_energy
-from market.ledger.book import SYSTEM_OPERATOR
+from market.capacity.performance import Committed, assess_performance, delivered_mw
+from market.capacity.settlement import charge_performance
+from market.energy.auction import BUY, SELL, EnergyBids, clear_energy
+from market.energy.settlement import recover_storage_compensation, settle_energy
+from market.ledger.book import SYSTEM_OPERATOR, Category
 from market.session.rounds import Entries, py
 from market.session.setup import RoundSpec
 
@@ -87,8 +82,10 @@ def clear_energy_round(s: Session, spec: RoundSpec, entries: Entries) -> dict[st
     result = clear_energy(bids, k, rules, available_mw=s.available[:, hours].sum(axis=0),
                           load_mw=s.demand_mw()[:, hours].sum(axis=0))
     storage = {str(s.fleet.unit_ids[i]): e for i, e in s.storage_energy_mwh().items()}
+    start = s.ledger.n_entries
     settle_energy(result, bids, s.ledger, [s.period(s.profiles.month_of_hour[h]) for h in hours],
                   storage_energy_mwh=storage or None, day_of_hour=hours // 24)
+    _recover_storage(s, spec, start)
     accepted = result.accepted_mw
     dispatch: dict[tuple[str, int], float] = {}
     units = set(s.fleet.unit_ids.tolist())
@@ -109,8 +106,33 @@ def clear_energy_round(s: Session, spec: RoundSpec, entries: Entries) -> dict[st
         "dispatch": [{"unit": u, "hour": h, "mw": mw}
                      for (u, h), mw in sorted(dispatch.items(), key=lambda x: (x[0][1], x[0][0]))],
     }
-    out["performance"] = _performance(s, spec, out)
+    out["performance"] = _performance(s, spec, json.loads(json.dumps(out)))
     return out
+
+
+def _recover_storage(s: Session, spec: RoundSpec, start: int) -> None:
+    """Charge the storage compensation this round paid to the loads, by their MWh in the
+    round's hours of each month (``energy.storage_compensation_recovery``)."""
+    if s.rules.energy.storage_compensation_recovery == "none":
+        return
+    paid: dict[str, int] = {}
+    cols = s.ledger.columns()
+    for period, who, cat, fen in zip(cols["period"][start:].tolist(),
+                                     cols["participant"][start:].tolist(),
+                                     cols["category"][start:].tolist(),
+                                     cols["amount_fen"][start:].tolist(), strict=True):
+        if who == SYSTEM_OPERATOR and cat == Category.STORAGE_COMPENSATION.value:
+            paid[period] = paid.get(period, 0) - int(fen)
+    if not paid:
+        return
+    periods = list(paid)
+    hours_of = {p: [h for h in spec.hours if s.period(s.profiles.month_of_hour[h]) == p]
+                for p in periods}
+    mwh = np.array([[sum(ld.demand_mw[h] for h in hours_of[p]) for p in periods]
+                    for ld in s.loads])
+    payers, units = s.load_payers()
+    recover_storage_compensation(s.ledger, periods, [paid[p] for p in periods], payers, mwh,
+                                 units)
 
 
 def _performance(s: Session, spec: RoundSpec, this: dict[str, Any]) -> dict[str, Any] | None:
@@ -120,36 +142,28 @@ def _performance(s: Session, spec: RoundSpec, this: dict[str, Any]) -> dict[str,
     if cap is None or not this["stress_hours"]:
         return None
     earlier = s.energy_results()  # the rounds cleared before this one
-    stress = sorted({h for res in [*earlier, this] for h in res["stress_hours"]})
-    delivered = np.zeros((len(s.fleet), len(stress)))
-    col = {h: c for c, h in enumerate(stress)}
-    for res in [*earlier, this]:
-        for row in res["dispatch"]:
-            if row["hour"] in col:
-                delivered[s.fleet.index_of(row["unit"]), col[row["hour"]]] = max(row["mw"], 0.0)
+    stress = np.array(sorted({h for res in [*earlier, this] for h in res["stress_hours"]}),
+                      dtype=np.int64)
+    n = len(s.fleet)
+    power = np.where(s.fleet.technologies == "storage", s.fleet.nameplate_mw, 0.0)
+    delivered = delivered_mw(
+        s.rules.capacity.performance_basis, s.fleet.technologies,
+        sold_mw=s.sold_mw(this)[:, stress].T, bought_mw=s.bought_mw(this)[:, stress].T,
+        offered_mw=s.offered_mw(this)[:, stress].T, available_mw=s.available[:, stress].T,
+        soc_after_mwh=s.storage_soc_path_mwh(this)[:, stress].T, power_mw=power)
     units = cap["units"]
-    view = SimpleNamespace(
+    committed = Committed(
+        unit_ids=s.fleet.unit_ids, owners=s.fleet.owners,
         cleared_mw=np.array([u["cleared_mw"] for u in units], dtype=np.float64),
-        payment_fen=np.array([u["annual_payment_fen"] for u in units], dtype=np.int64),
-        unit_ids=s.fleet.unit_ids, owners=s.fleet.owners)
-    perf = assess_performance(view, delivered, s.rules.capacity)  # type: ignore[arg-type]
-    charged = np.zeros(len(s.fleet), dtype=np.int64)
+        payment_fen=np.array([u["annual_payment_fen"] for u in units], dtype=np.int64))
+    perf = assess_performance(committed, delivered.T, s.rules.capacity)
+    charged = np.zeros(n, dtype=np.int64)
     for res in earlier:
         if res.get("performance"):
             charged += np.array(res["performance"]["charged_fen"], dtype=np.int64)
-    due = np.maximum(perf.penalty_fen - charged, 0)
     period = s.period(s.profiles.month_of_hour[spec.hours[-1]])
-    batch = Postings()
-    n = len(s.fleet)
-    batch.add(period, s.fleet.owners, [SYSTEM_OPERATOR] * n, PERFORMANCE_PENALTY, due,
-              f"capacity performance, {len(stress)} stress hours", s.fleet.unit_ids.tolist())
-    loads = s.loads
-    weights = load_weights(s.rules.capacity.cost_allocation,
-                           peak_mw=np.array([max(ld.demand_mw) for ld in loads]),
-                           energy_mwh=np.array([sum(ld.demand_mw) for ld in loads]))
-    batch.add(period, [SYSTEM_OPERATOR] * len(loads), [ld.participant for ld in loads],
-              COST_ALLOCATION, split_fen(int(due.sum()), weights, "penalty refund"),
-              "capacity market penalties refunded", [ld.load_id for ld in loads])
-    batch.post(s.ledger)
-    return {"stress_hours": stress, "shortfall_mwh": py(perf.shortfall_mwh),
+    payers, load_units = s.load_payers()
+    due = charge_performance(s.ledger, perf, period, payers, s.capacity_weights(),
+                             units=load_units, charged_fen=charged)
+    return {"stress_hours": stress.tolist(), "shortfall_mwh": py(perf.shortfall_mwh),
             "penalty_fen": py(perf.penalty_fen), "charged_fen": py(due)}

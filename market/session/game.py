@@ -133,6 +133,7 @@ class Session(SessionBooks):
         self._assets = {str(u): str(o) for u, o in zip(fleet.unit_ids, fleet.owners, strict=True)}
         self._assets.update({ld.load_id: ld.participant for ld in self.loads})
         self._load_ids = frozenset(ld.load_id for ld in self.loads)
+        self._units = frozenset(fleet.unit_ids.tolist())
 
     # ----------------------------------------------------------------- participants
 

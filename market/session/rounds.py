@@ -32,23 +32,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from market.capacity.auction import CapacityAuction
-from market.capacity.settlement import (
-    CAPACITY_PAYMENT,
-    COST_ALLOCATION,
-    Postings,
-    load_weights,
-    split_fen,
-)
-from market.compensation.scheme import (
-    compensate_year,
-    count_failures,
-    fund_compensation,
-    post_compensation_year,
-)
+from market.capacity.settlement import settle_capacity
+from market.compensation.calls import call_records
+from market.compensation.funding import settle_compensation
+from market.compensation.scheme import eligible_units
 from market.green.auction import GreenOrder, call_auction
 from market.green.listing import Listing, ListingRequest, fill_listing
 from market.green.trading import GreenTrade
-from market.ledger.book import SYSTEM_OPERATOR
 from market.session.setup import RoundSpec, finite_or_none
 
 if TYPE_CHECKING:
@@ -80,13 +70,6 @@ def records(table: np.ndarray) -> list[dict[str, Any]]:
     return [{n: py(row[n]) for n in names} for row in table]
 
 
-def annual_to_monthly_fen(payment_fen: np.ndarray) -> np.ndarray:
-    """int64 (n, 12): each annual payment split in twelve, exactly to the fen."""
-    twelfths = np.ones(MONTHS)
-    out = [split_fen(int(f), twelfths, "capacity payment by month") for f in payment_fen]
-    return np.array(out, dtype=np.int64).reshape(len(payment_fen), MONTHS)
-
-
 # --------------------------------------------------------------------- capacity
 
 def clear_capacity(s: Session, spec: RoundSpec, entries: Entries) -> dict[str, Any]:
@@ -98,24 +81,12 @@ def clear_capacity(s: Session, spec: RoundSpec, entries: Entries) -> dict[str, A
             auction.submit(b["unit"], b["quantity"], b["price"])
             who.append(participant)
     res = auction.clear()
-    monthly = annual_to_monthly_fen(res.payment_fen)
-    loads = s.loads
-    weights = load_weights(rules.cost_allocation,
-                           peak_mw=np.array([max(ld.demand_mw) for ld in loads]),
-                           energy_mwh=np.array([sum(ld.demand_mw) for ld in loads]))
-    batch = Postings()
+    months = s.profiles.months()
+    periods = [f"{res.delivery_year:04d}-{m:02d}" for m in months]
+    payers, load_units = s.load_payers()
+    monthly = settle_capacity(s.ledger, res, periods, months, payers, s.capacity_weights(),
+                              units=load_units, by_month=True)
     n = len(s.fleet)
-    memo = f"capacity {res.delivery_year} ({res.format})"
-    periods = []
-    for m in s.profiles.months():
-        period = f"{res.delivery_year:04d}-{m:02d}"
-        periods.append(period)
-        batch.add(period, [SYSTEM_OPERATOR] * n, res.owners, CAPACITY_PAYMENT,
-                  monthly[:, m - 1], memo, res.unit_ids.tolist())
-        charged = split_fen(int(monthly[:, m - 1].sum()), weights, "capacity cost allocation")
-        batch.add(period, [ld.participant for ld in loads], [SYSTEM_OPERATOR] * len(loads),
-                  COST_ALLOCATION, charged, "capacity market cost", [ld.load_id for ld in loads])
-    batch.post(s.ledger)
     offers = res.offers
     owners = s.fleet.owners
     rows = [{"participant": who[k] if k < len(who) else str(owners[offers.unit[k]]),
@@ -216,31 +187,35 @@ def run_compensation(s: Session, spec: RoundSpec) -> dict[str, Any]:
     month = spec.month or 1
     period = s.period(month)
     fleet, rules = s.fleet, s.rules.compensation
-    hours = s.hours_of_month(month)
-    calls = sorted((set(s.profiles.call_hours) | s.stress_hours()) & set(hours))
-    coal = np.flatnonzero(fleet.is_coal)
-    unit_ids = np.repeat(fleet.unit_ids[coal], len(calls)).tolist()
-    called = np.repeat(fleet.declared_max_mw[coal], len(calls))
-    delivered = s.available[np.ix_(coal, np.array(calls, dtype=np.int64))].reshape(-1)
-    failures = count_failures(fleet, unit_ids, np.zeros(len(unit_ids), dtype=np.int64), called,
-                              delivered, n_months=1)
-    year = compensate_year(fleet, rules, failures, [period],
-                           capacity_payment_fen=s.capacity_monthly_fen(month)[:, None],
-                           excluded=s.compensation_excluded())
+    hours = np.array(s.hours_of_month(month), dtype=np.int64)
+    idx = np.flatnonzero(eligible_units(fleet, rules))
+    stress = np.isin(hours, sorted(s.stress_hours()))
+    tests = np.isin(hours, s.profiles.call_hours)
+    calls = call_records(
+        rules.failure_basis, fleet.unit_ids[idx], fleet.declared_max_mw[idx],
+        sold_mw=s.sold_mw()[np.ix_(idx, hours)].T, offered_mw=s.offered_mw()[np.ix_(idx, hours)].T,
+        available_mw=s.available[np.ix_(idx, hours)].T, stress=stress,
+        month_index=np.zeros(len(hours), dtype=np.int64), day_of_hour=hours // 24,
+        test_hours=tests)
     loads = s.loads
-    funding = fund_compensation(
-        year, fleet, rules, load_ids=[ld.participant for ld in loads],
+    year, funding = settle_compensation(
+        s.ledger, fleet, rules, calls, [period],
+        capacity_monthly_fen=s.capacity_monthly_fen(month)[:, None],
+        excluded=s.compensation_excluded(), load_ids=[ld.participant for ld in loads],
         load_mwh=np.array([[sum(ld.demand_mw[h] for h in hours)] for ld in loads]),
         industrial_commercial=np.array([ld.industrial_commercial for ld in loads]),
         renewable_mwh=s.metered_mw()[:, hours].sum(axis=1)[:, None])
-    post_compensation_year(s.ledger, year, funding)
+    call_hours = hours[tests | stress] if rules.failure_basis == "hourly_available" else \
+        hours[(s.sold_mw()[np.ix_(idx, hours)] > 0).any(axis=0) | stress]
+    coal = np.flatnonzero(fleet.is_coal)
     units = [{"unit": str(fleet.unit_ids[i]), "owner": str(fleet.owners[i]),
               "eligible": bool(year.eligible[i, 0]), "failures": int(year.failures[i, 0]),
               "fraction": py(year.fraction[i, 0]), "gross_fen": int(year.gross_fen[i, 0]),
               "deduction_fen": int(year.deduction_fen[i, 0]),
               "offset_fen": int(year.offset_fen[i, 0]), "net_fen": int(year.net_fen[i, 0])}
              for i in coal]
-    return {"kind": "compensation", "period": period, "call_hours": calls, "units": units,
+    return {"kind": "compensation", "period": period, "call_hours": py(call_hours),
+            "units": units,
             "funding": [{"payer": p, "unit": u, "amount_fen": int(f)} for p, u, f in
                         zip(funding.payers, funding.units, funding.amount_fen, strict=True)]}
 

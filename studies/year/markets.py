@@ -6,24 +6,30 @@ compensation with failures, and the recovery of storage compensation from loads.
   from the shared merit-order forecast); existing coal must offer (the market imputes the
   rest). Payments are posted month by month; each month's payments are charged to loads by
   the rules' cost allocation (peak or energy share).
-* **Performance**: in every stress hour a cleared unit owes its cleared MW and delivers what it
-  had available to the operator: coal its day-ahead offered MW unless forced out in that
-  hour, wind and solar their available output, storage its discharge plus what it could still
-  discharge from its state of charge. Penalties (stop-loss capped) are charged in December
-  and refunded to the loads by the same weights.
-* **Compensation calls**: each day, every eligible coal unit that was dispatched, or offered in
-  a stress hour, has been called for its declared maximum output; it fails the call when it
-  was forced out in one of those hours (an outage that began after the day-ahead gate). Calls
-  go through :func:`market.compensation.scheme.count_failures`; the year is paid, deducted, offset
-  and funded by :mod:`market.compensation.scheme`.
+* **Performance** (:func:`market.capacity.performance.delivered_mw`, by the rules'
+  ``capacity.performance_basis``): by default, in every stress hour a cleared unit owes its
+  cleared MW and delivers what it had available to the operator: coal its day-ahead offered MW
+  unless forced out in that hour, wind and solar their available output, storage its discharge
+  plus what it could still discharge from its state of charge. Penalties (stop-loss capped)
+  are charged in December and refunded to the loads by the same weights.
+* **Compensation calls** (:func:`market.compensation.calls.call_records`, by the rules'
+  ``compensation.failure_basis``): by default, each day, every eligible coal unit that was
+  dispatched, or offered in a stress hour, has been called for its declared maximum output; it
+  fails the call when it was forced out in one of those hours (an outage that began after the
+  day-ahead gate). The months are paid, deducted, offset and funded by
+  :func:`market.compensation.funding.settle_compensation`.
 * **Storage compensation** paid by the operator in the energy settlement is recovered from
-  loads each month by their MWh (``cost_allocation``).
+  loads each month by their MWh (``cost_allocation``,
+  :func:`market.energy.settlement.recover_storage_compensation`).
+
+The money is posted by the market's own functions (:mod:`market.capacity.settlement`,
+:mod:`market.compensation.funding`), the same the game's rounds call; this module only reads the
+year's data into them. Loads pay under their load id, with no ledger unit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -40,28 +46,17 @@ from market.capacity.auction import (
     capacity_credits,
 )
 from market.capacity.demand import MW_TICK
-from market.capacity.performance import PerformanceResult, assess_performance
-from market.capacity.settlement import (
-    Postings,
-    allocate_capacity_cost,
-    load_weights,
-    post_capacity_payments,
-    post_performance_penalties,
-    split_fen,
-)
-from market.compensation.scheme import (
-    CompensationYear,
-    compensate_year,
-    count_failures,
-    eligible_units,
-    fund_compensation,
-    post_compensation_year,
-)
+from market.capacity.performance import PerformanceResult, assess_performance, delivered_mw
+from market.capacity.settlement import charge_performance, load_weights
+from market.capacity.settlement import settle_capacity as settle_capacity_months
+from market.compensation.calls import Calls, call_records
+from market.compensation.funding import settle_compensation as settle_months
+from market.compensation.scheme import CompensationYear, eligible_units
+from market.energy.settlement import recover_storage_compensation
 from market.errors import StrategyError
 from market.ledger.book import SYSTEM_OPERATOR, Category, Ledger
+from market.ledger.postings import Postings, monthly_fen
 from market.rules import MarketRules
-
-STORAGE_RECOVERY_MEMO = "storage discharge compensation recovery"
 
 
 def expected_margins(synth: SynthFleet, profiles: Profiles, rules: MarketRules,
@@ -135,6 +130,16 @@ def unit_mwh_by_month(profiles: Profiles, mw: np.ndarray) -> np.ndarray:
     return out
 
 
+def realtime_available_mw(energy: EnergyYear, synth: SynthFleet,
+                          profiles: Profiles) -> np.ndarray:
+    """float64 (H, n) MW each unit could actually run at: coal its nameplate unless forced out
+    in the hour, the others their day-ahead availability."""
+    out = energy.available_mw.copy()
+    coal = synth.coal_index
+    out[:, coal] = synth.fleet.nameplate_mw[coal][None, :] * ~profiles.outage
+    return out
+
+
 def settle_capacity(ledger: Ledger, rules: MarketRules, result: CapacityResult,
                     energy: EnergyYear, synth: SynthFleet, profiles: Profiles,
                     periods: list[str]) -> PerformanceResult:
@@ -144,46 +149,32 @@ def settle_capacity(ledger: Ledger, rules: MarketRules, result: CapacityResult,
                            energy_mwh=profiles.load_mw.sum(axis=0))
     loads = synth.load_ids.tolist()
     batch = Postings()
-    post_capacity_payments(batch, result, periods)
-    monthly = np.array([split_fen(int(f), np.ones(12), "capacity payment")
-                        for f in result.payment_fen], dtype=np.int64).reshape(-1, 12)
-    for j, period in enumerate(periods):
-        allocate_capacity_cost(batch, period, int(monthly[:, j].sum()), loads, weights)
+    settle_capacity_months(batch, result, periods, list(range(1, len(periods) + 1)), loads,
+                           weights)
     stress = np.flatnonzero(energy.stress)
-    perf = assess_performance(result, delivered_in(energy, synth, profiles, stress).T,
+    perf = assess_performance(result, delivered_in(rules, energy, synth, profiles, stress).T,
                               rules.capacity)
-    post_performance_penalties(batch, perf, periods[-1])
-    allocate_capacity_cost(batch, periods[-1], -perf.total_penalty_fen, loads, weights)
+    charge_performance(batch, perf, periods[-1], loads, weights)
     batch.post(ledger)
     return perf
 
 
-def delivered_in(energy: EnergyYear, synth: SynthFleet, profiles: Profiles,
+def delivered_in(rules: MarketRules, energy: EnergyYear, synth: SynthFleet, profiles: Profiles,
                  hours: np.ndarray) -> np.ndarray:
-    """MW each unit had delivered or available to the operator in ``hours``: float64
-    (len(hours), n_units) (see the module docstring)."""
-    out = np.zeros((hours.shape[0], len(synth.fleet)))
-    coal = synth.coal_index
-    out[:, coal] = energy.offered_mw[hours][:, coal] * ~profiles.outage[hours]
-    for idx in (synth.wind_index, synth.solar_index):
-        out[:, idx] = energy.available_mw[hours][:, idx]
+    """MW each unit delivered in ``hours`` by the rules' ``capacity.performance_basis``:
+    float64 (len(hours), n_units) (see the module docstring)."""
+    n = len(synth.fleet)
+    soc = np.zeros((hours.shape[0], n))
+    power = np.zeros(n)
     st = synth.storage_index
     if st.shape[0]:
-        dis = energy.dispatch_mw[hours][:, st]
-        room = np.minimum(synth.storage_power_mw[None, :] - dis, energy.soc_mwh[hours + 1])
-        out[:, st] = dis + np.maximum(room, 0.0)
-    return out
-
-
-@dataclass(frozen=True, eq=False)
-class Calls:
-    """Compensation calls: one per eligible coal unit and day it was called, with
-    ``unit_ids`` str, ``month_index`` int64, ``called_mw``, ``delivered_mw`` float64 (k,)."""
-
-    unit_ids: np.ndarray
-    month_index: np.ndarray
-    called_mw: np.ndarray
-    delivered_mw: np.ndarray
+        soc[:, st] = energy.soc_mwh[hours + 1]
+        power[st] = synth.storage_power_mw
+    return delivered_mw(rules.capacity.performance_basis, synth.fleet.technologies,
+                        sold_mw=energy.dispatch_mw[hours], bought_mw=energy.charge_mw[hours],
+                        offered_mw=energy.offered_mw[hours],
+                        available_mw=realtime_available_mw(energy, synth, profiles)[hours],
+                        soc_after_mwh=soc, power_mw=power)
 
 
 def compensation_calls(rules: MarketRules, energy: EnergyYear, synth: SynthFleet,
@@ -191,19 +182,12 @@ def compensation_calls(rules: MarketRules, energy: EnergyYear, synth: SynthFleet
     """The call records of the year (see the module docstring)."""
     fleet = synth.fleet
     idx = np.flatnonzero(eligible_units(fleet, rules.compensation))
-    h = profiles.n_hours
-    days = h // 24
-    called = (energy.dispatch_mw[:, idx] > 0) | (energy.stress[:, None]
-                                                 & (energy.offered_mw[:, idx] > 0))
-    out = profiles.outage[:, np.searchsorted(synth.coal_index, idx)] if idx.shape[0] else \
-        np.zeros((h, 0), dtype=bool)
-    failed = called & out
-    called_day = called[:days * 24].reshape(days, 24, -1).any(axis=1)
-    failed_day = failed[:days * 24].reshape(days, 24, -1).any(axis=1)
-    d, u = np.nonzero(called_day)  # day-major
-    declared = fleet.declared_max_mw[idx][u]
-    return Calls(fleet.unit_ids[idx][u], profiles.month_index[d * 24].astype(np.int64), declared,
-                 np.where(failed_day[d, u], 0.0, declared))
+    available = realtime_available_mw(energy, synth, profiles)
+    return call_records(rules.compensation.failure_basis, fleet.unit_ids[idx],
+                        fleet.declared_max_mw[idx], sold_mw=energy.dispatch_mw[:, idx],
+                        offered_mw=energy.offered_mw[:, idx], available_mw=available[:, idx],
+                        stress=energy.stress, month_index=profiles.month_index,
+                        day_of_hour=np.arange(profiles.n_hours) // 24)
 
 
 def settle_compensation(ledger: Ledger, rules: MarketRules, energy: EnergyYear,
@@ -211,30 +195,23 @@ def settle_compensation(ledger: Ledger, rules: MarketRules, energy: EnergyYear,
                         capacity: CapacityResult | None) -> tuple[CompensationYear, Calls]:
     """Count failures from the calls, compensate, fund and post the year."""
     calls = compensation_calls(rules, energy, synth, profiles)
-    failures = count_failures(synth.fleet, calls.unit_ids.tolist(), calls.month_index,
-                              calls.called_mw, calls.delivered_mw)
-    year = compensate_year(synth.fleet, rules.compensation, failures, periods,
-                           capacity_payment_fen=None if capacity is None else capacity.payment_fen)
-    funding = fund_compensation(
-        year, synth.fleet, rules.compensation, load_ids=synth.load_ids.tolist(),
-        load_mwh=load_mwh_by_month(profiles),
+    year, _ = settle_months(
+        ledger, synth.fleet, rules.compensation, calls, periods,
+        capacity_monthly_fen=None if capacity is None else monthly_fen(capacity.payment_fen),
+        load_ids=synth.load_ids.tolist(), load_mwh=load_mwh_by_month(profiles),
         industrial_commercial=synth.load_industrial_commercial,
         renewable_mwh=unit_mwh_by_month(profiles, energy.dispatch_mw))
-    post_compensation_year(ledger, year, funding)
     return year, calls
 
 
-def recover_storage_compensation(ledger: Ledger, synth: SynthFleet, profiles: Profiles,
-                                 periods: list[str]) -> None:
-    """Charge each month's storage compensation to loads by their MWh that month."""
-    load_mwh = load_mwh_by_month(profiles)
-    batch = Postings()
-    for j, period in enumerate(periods):
-        paid = -ledger.totals_by("participant", period=period,
-                                 category=Category.STORAGE_COMPENSATION).get(SYSTEM_OPERATOR, 0)
-        if paid <= 0:
-            continue
-        share = split_fen(int(paid), load_mwh[:, j], "storage compensation recovery")
-        batch.add(period, synth.load_ids, [SYSTEM_OPERATOR] * synth.n_loads,
-                  Category.COST_ALLOCATION, share, STORAGE_RECOVERY_MEMO)
-    batch.post(ledger)
+def recover_storage(ledger: Ledger, rules: MarketRules, synth: SynthFleet, profiles: Profiles,
+                    periods: list[str]) -> None:
+    """Charge each month's storage compensation to loads by their MWh that month (unless the
+    rules' ``energy.storage_compensation_recovery`` is ``"none"``)."""
+    if rules.energy.storage_compensation_recovery == "none":
+        return
+    paid = [-ledger.totals_by("participant", period=period,
+                              category=Category.STORAGE_COMPENSATION).get(SYSTEM_OPERATOR, 0)
+            for period in periods]
+    recover_storage_compensation(ledger, periods, paid, synth.load_ids.tolist(),
+                                 load_mwh_by_month(profiles))

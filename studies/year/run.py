@@ -45,7 +45,7 @@ from studies.year.green import run_green_year
 from studies.year.markets import (
     expected_margins,
     load_mwh_by_month,
-    recover_storage_compensation,
+    recover_storage,
     run_capacity_auction,
     settle_capacity,
     settle_compensation,
@@ -143,7 +143,7 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
     perf = None
     if capacity is not None:
         perf = settle_capacity(ledger, rules, capacity, energy, synth, profiles, periods)
-    recover_storage_compensation(ledger, synth, profiles, periods)
+    recover_storage(ledger, rules, synth, profiles, periods)
     report("settlement", 1, 1)
     report("compensation", 0, 1)
     comp, calls = settle_compensation(ledger, rules, energy, synth, profiles, periods, capacity)

@@ -13,11 +13,12 @@ from agents.inprocess.runner import EnergyYear
 from agents.profiles import Profiles
 from market.capacity.auction import KW_PER_MW, CapacityResult, accredited_mw
 from market.capacity.performance import PerformanceResult
+from market.compensation.calls import Calls
 from market.compensation.scheme import CompensationYear, eligible_units
+from market.energy.settlement import STORAGE_RECOVERY_MEMO
 from market.ledger.book import Ledger
 from market.rules import MarketRules
 from studies.year.green import GreenYear
-from studies.year.markets import STORAGE_RECOVERY_MEMO, Calls
 
 #: cost_allocation memos of the capacity market and of the coal compensation funding.
 CAPACITY_MEMOS = ("capacity market cost", "capacity market penalties refunded")

@@ -14,18 +14,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from market.capacity.auction import CapacityAuction
+from market.compensation.funding import fund_compensation, post_compensation_year
 from market.compensation.scheme import (
     compensate_year,
     count_failures,
     deduction_fractions,
     eligible_units,
-    fund_compensation,
     month_periods,
     monthly_payment_fen,
-    post_compensation_year,
 )
 from market.errors import CompensationInputError, MarketError
 from market.ledger.book import SYSTEM_OPERATOR, Ledger, allocate_fen
+from market.ledger.postings import monthly_fen
 from market.rules import load_preset
 from market.units import Fleet, Unit
 
@@ -213,17 +213,19 @@ def test_no_double_payment_capacity_market_pays_first_and_compensation_tops_up()
     # coal-s also earns 36,000,000 yuan a year in the capacity market = 3,000,000 a month:
     # compensation pays only the 1,950,000 above it, so the unit gets 4,950,000, not 7,950,000.
     cap = np.array([36_000_000_00, 0, 0, 0, 0], dtype=np.int64)
-    year = compensate_year(fleet(), MENGXI, no_failures(), PERIODS, capacity_payment_fen=cap)
+    year = compensate_year(fleet(), MENGXI, no_failures(), PERIODS,
+                           capacity_monthly_fen=monthly_fen(cap))
     assert year.offset_fen[0, 0] == 3_000_000_00
     assert year.net_fen[0, 0] == 1_950_000_00
     # a capacity payment above the compensation leaves nothing to top up (never below zero)
     big = np.array([120_000_000_00, 0, 0, 0, 0], dtype=np.int64)
     year = compensate_year(fleet(), MENGXI, with_failures({0: 2}), PERIODS,
-                           capacity_payment_fen=big)
+                           capacity_monthly_fen=monthly_fen(big))
     assert year.net_fen[0].sum() == 0
     # the rule allows both: paid in full
     both = MENGXI.model_copy(update={"allow_double_payment": True})
-    year = compensate_year(fleet(), both, no_failures(), PERIODS, capacity_payment_fen=big)
+    year = compensate_year(fleet(), both, no_failures(), PERIODS,
+                           capacity_monthly_fen=monthly_fen(big))
     assert year.net_fen[0, 0] == MONTHLY_600MW_FEN
 
 
@@ -239,7 +241,7 @@ def test_no_double_payment_with_a_cleared_capacity_auction():
     res = a.clear()
     assert res.payment_fen[0] == 52_800_000_00
     year = compensate_year(f, MENGXI, no_failures(), PERIODS,
-                           capacity_payment_fen=res.payment_fen)
+                           capacity_monthly_fen=monthly_fen(res.payment_fen))
     assert year.net_fen[0].tolist() == [550_000_00] * 12
     assert year.net_fen[0, 0] + res.payment_fen[0] // 12 == MONTHLY_600MW_FEN
 
@@ -290,7 +292,7 @@ def years(draw):
 @pytest.mark.slow
 def test_property_no_double_payment_and_balanced_ledger(case):
     failures, cap, mwh, rules = case
-    year = compensate_year(fleet(), rules, failures, PERIODS, capacity_payment_fen=cap)
+    year = compensate_year(fleet(), rules, failures, PERIODS, capacity_monthly_fen=monthly_fen(cap))
     cap_month = np.array([allocate_fen(int(c), np.ones(12)) for c in cap])
     after_deduction = year.gross_fen - year.deduction_fen
     assert np.all(year.net_fen >= 0)

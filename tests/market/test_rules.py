@@ -79,7 +79,7 @@ def test_model_defaults_are_the_mengxi_preset():
 def test_mengxi_toml_writes_every_parameter_out():
     raw = tomllib.loads((SCENARIOS_DIR / "mengxi.toml").read_text(encoding="utf-8"))
     dumped = {
-        k: v for k, v in leaves(MarketRules().model_dump(mode="json")).items() if v is not None
+        k: v for k, v in leaves(MarketRules().model_dump(mode="python")).items() if v is not None
     }
     assert set(leaves(raw)) == set(dumped)
 

@@ -49,6 +49,10 @@ from market.session.game import Load, Profiles, RoundSpec, Session, standard_pla
 from market.units import Fleet, Unit
 
 MENGXI = load_preset("mengxi")
+#: The hand-worked case counts coal-1's three failed test calls hour by hour: the classroom
+#: basis of the compensation (the default, ``daily_outage``, counts one failed day; see
+#: test_daily_outage_counts_one_failed_day).
+HOURLY = MENGXI.with_overrides({"compensation.failure_basis": "hourly_available"})
 PLAYERS = ("genco-a", "genco-b", "green-a", "green-b", "store-a", "buyer-a", "buyer-b")
 BUMP = [0.2, 0.1, 0.1, 0.1, 0.2, 0.3, 0.5, 0.6, 0.6, 0.5, 0.5, 0.5,
         0.4, 0.4, 0.4, 0.5, 0.6, 0.8, 0.9, 1.0, 0.9, 0.7, 0.5, 0.3]
@@ -105,7 +109,7 @@ def game_plan() -> list[RoundSpec]:
             RoundSpec("obligation", "obligation", month=2)]
 
 
-def new_session(rules: MarketRules = MENGXI, plan: list[RoundSpec] | None = None,
+def new_session(rules: MarketRules = HOURLY, plan: list[RoundSpec] | None = None,
                 join: bool = True) -> Session:
     s = Session(rules, fleet(), loads(), profiles(), game_plan() if plan is None else plan,
                 seed=7, marginal_cost_yuan_per_mwh=MARGINAL_COST)
@@ -332,6 +336,18 @@ def test_compensation_by_hand(played):
     feb_mwh = played.demand_mw()[:2, 24:].sum(axis=1)  # ind-1, com-1
     share = {f["payer"]: f["amount_fen"] for f in funding}
     assert share["buyer-a"] == pytest.approx(75_000_000 * feb_mwh[0] / feb_mwh.sum(), abs=1)
+
+
+def test_daily_outage_counts_one_failed_day():
+    """Under the default basis a call is a day coal-1 was dispatched: its outage at hours 3, 5
+    and 7 fails one call (day 0), below the table's first row, so January is paid in full:
+    8.25 M less the 7.5 M capacity offset, net 0.75 M, as in February."""
+    s = play(new_session(MENGXI))
+    jan = {u["unit"]: u for u in s.result("compensation-01")["units"]}
+    assert (jan["coal-1"]["failures"], jan["coal-1"]["deduction_fen"]) == (1, 0)
+    assert jan["coal-1"]["net_fen"] == 75_000_000
+    assert jan["coal-2"]["failures"] == 0 and not jan["coal-2"]["eligible"]
+    s.ledger.check_balanced()
 
 
 def test_obligation_retires_what_is_held_and_charges_the_rest(played):

@@ -1,6 +1,7 @@
 """Each named rule variant loads and gives a different outcome from the ``mengxi`` preset on the
 same small game: same fleet, loads, profiles (coal-1's three failed test calls in January), the
-same bids, round by round (the case of ``test_session.py``, whose docstring works the capacity
+same bids, round by round, compensation failures counted per test-call hour (the case of
+``test_session.py``, whose docstring works the capacity
 auction and the compensation by hand).
 
 Preset outcome, by hand (fen = 0.01 yuan):
@@ -25,6 +26,8 @@ from market.rules import load_preset
 from market.session.game import Session
 from tests.market.test_session import game_plan, new_session, play
 
+#: The case's hand-worked compensation counts failed test calls hour by hour.
+CLASSROOM = {"compensation.failure_basis": "hourly_available"}
 VARIANTS = ("mengxi-2026", "vertical-demand", "capacity-pay-as-bid", "capacity-clock",
             "compensation-all-coal", "deductions-shanghai", "compensation-charged-to-renewables",
             "no-capacity-market")
@@ -34,7 +37,7 @@ VARIANTS = ("mengxi-2026", "vertical-demand", "capacity-pay-as-bid", "capacity-c
 def played(name: str) -> Session:
     """The game played under preset ``name`` (the capacity round left out where the rules
     disable the market, as a game's plan would)."""
-    rules = load_preset(name)
+    rules = load_preset(name).with_overrides(CLASSROOM)
     plan = [r for r in game_plan() if r.kind != "capacity" or rules.capacity.enabled]
     return play(new_session(rules, plan))
 

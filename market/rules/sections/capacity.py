@@ -22,7 +22,12 @@ from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import (
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from market.rules.base import Flag, Fraction, NonNegative, Positive, RulesModel, num, pick
 
@@ -84,6 +89,18 @@ class CapacityCredit(RulesModel):
         return (self[t] for t in TECHNOLOGIES)
 
 
+def drop_defaults(model: RulesModel, data: dict[str, Any], info: SerializationInfo,
+                  names: tuple[str, ...]) -> dict[str, Any]:
+    """``data`` without the fields ``names`` that are at their default, in JSON dumps: rule
+    parameters added after a rule set was published leave its JSON, and so its sha256 (and a
+    saved session's rules), as they were. Python dumps keep every field."""
+    if not info.mode_is_json():
+        return data
+    fields = type(model).model_fields
+    return {k: v for k, v in data.items()
+            if k not in names or getattr(model, k) != fields[k].default}
+
+
 def _default_points() -> tuple[DemandPoint, ...]:
     return (
         DemandPoint(requirement_fraction=0.97, price_yuan_per_kw_yr=495.0),
@@ -125,6 +142,15 @@ class CapacityRules(RulesModel):
     """Starting price of the descending clock, yuan/kW-yr [E]."""
     clock_decrement_yuan_per_kw_yr: Positive = 5.0
     """Price step between clock rounds, yuan/kW-yr [E]."""
+    performance_basis: Literal["available", "dispatched"] = "available"
+    """What a unit delivers in a stress hour: what it had available to the operator (coal its
+    offered MW, wind and solar their output, storage what it could discharge), or its net
+    dispatch [E]."""
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler,
+              info: SerializationInfo) -> dict[str, Any]:
+        return drop_defaults(self, handler(self), info, ("performance_basis",))
 
     @classmethod
     def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:

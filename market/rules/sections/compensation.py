@@ -6,9 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import (
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from market.rules.base import Flag, Fraction, NonNegative, RulesModel, num, pick
+from market.rules.sections.capacity import drop_defaults
 
 
 class Deduction(RulesModel):
@@ -50,6 +56,15 @@ class CompensationRules(RulesModel):
     """Who pays: industrial and commercial load by monthly MWh [R], or the supported renewables."""
     allow_double_payment: Flag = False
     """Whether a compensated unit may also be paid in the capacity market."""
+    failure_basis: Literal["daily_outage", "hourly_available"] = "daily_outage"
+    """A call is a day a unit was dispatched (or offered in a stress hour), failed by an
+    outage in a called hour; or every test-call and stress hour, failed when available MW is
+    below the declared maximum [E]."""
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler,
+              info: SerializationInfo) -> dict[str, Any]:
+        return drop_defaults(self, handler(self), info, ("failure_basis",))
 
     @classmethod
     def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import (
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from market.rules.base import Finite, Fraction, NonNegative, RulesModel, num
+from market.rules.sections.capacity import drop_defaults
 
 
 class EnergyRules(RulesModel):
@@ -29,10 +35,18 @@ class EnergyRules(RulesModel):
     """Most full cycles a day that earn compensation (and that storage may run) [S]."""
     storage_round_trip_efficiency: Fraction = 0.85
     """MWh discharged per MWh charged for 4-hour storage [S]."""
+    storage_compensation_recovery: Literal["energy_share", "none"] = "energy_share"
+    """The operator recovers the storage compensation it paid from loads by their MWh in the
+    month, or not at all [E]."""
     coal_benchmark_price_yuan_per_mwh: NonNegative = 282.9
     """Mengxi coal benchmark price, yuan/MWh [R]."""
     contract_price_float: Fraction = 0.20
     """Medium/long-term coal contract prices may float this share around the benchmark [S]."""
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler,
+              info: SerializationInfo) -> dict[str, Any]:
+        return drop_defaults(self, handler(self), info, ("storage_compensation_recovery",))
 
     @classmethod
     def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
