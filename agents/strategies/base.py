@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.observe import price_grid as to_price_grid
 from market.errors import StrategyError
 from market.rules import MarketRules
 
@@ -180,10 +181,11 @@ def strategy_names(role: str | None = None) -> list[str]:
 # --------------------------------------------------------------------- shared helpers
 
 def price_grid(price: np.ndarray, rules: MarketRules) -> np.ndarray:
-    """Prices (any shape) clipped to the energy floor and cap and rounded to the price tick."""
+    """Prices (any shape) clipped to the energy floor and cap and rounded to the nearest price
+    tick (:func:`agents.observe.price_grid`)."""
     e, tick = rules.energy, float(rules.ticks.price_yuan)
     clipped = np.clip(price, e.price_floor_yuan_per_mwh, e.price_cap_yuan_per_mwh)
-    return np.clip(np.rint(clipped / tick) * tick, e.price_floor_yuan_per_mwh,
+    return np.clip(to_price_grid(clipped, tick), e.price_floor_yuan_per_mwh,
                    e.price_cap_yuan_per_mwh)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.observe import floor_to
 from agents.strategies.base import CapacityObservation, CapacityOffers
 from market.capacity.demand import MW_TICK, PRICE_TICK
 from market.rules import MarketRules
@@ -29,12 +30,11 @@ def truthful_capacity_price(obs: CapacityObservation, rules: MarketRules) -> np.
 
 def capacity_price_grid(price: np.ndarray, rules: MarketRules) -> np.ndarray:
     """Capacity prices clipped to [0, offer cap], rounded down to the capacity market's price
-    grid (``market.capacity.demand.PRICE_TICK`` yuan/kW·yr)."""
+    grid (``market.capacity.demand.PRICE_TICK`` yuan/kW·yr; :func:`agents.observe.floor_to`)."""
     cap = rules.capacity.offer_cap_yuan_per_kw_yr
     if rules.capacity.format == "clock":
         cap = min(cap, rules.capacity.clock_start_price_yuan_per_kw_yr)
-    per_yuan = round(1 / PRICE_TICK)
-    return np.floor(np.clip(price, 0.0, cap) * per_yuan + 1e-9) / per_yuan
+    return floor_to(np.clip(price, 0.0, cap), PRICE_TICK)
 
 
 def truthful_capacity(obs: CapacityObservation, rules: MarketRules, rng: np.random.Generator,
@@ -55,6 +55,5 @@ def withholding_capacity(obs: CapacityObservation, rules: MarketRules, rng: np.r
                          params: Mapping[str, Any]) -> CapacityOffers:
     """Only ``1 - share`` of the accredited MW at the net going-forward cost (must-offer
     units are made to offer the rest at 0 by the market, not by the strategy)."""
-    per_mw = round(1 / MW_TICK)
-    mw = np.floor(obs.accredited_mw * (1.0 - float(params["share"])) * per_mw + 1e-9) / per_mw
+    mw = floor_to(obs.accredited_mw * (1.0 - float(params["share"])), MW_TICK)
     return CapacityOffers(mw, truthful_capacity_price(obs, rules))

@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from agents.observe import certificate_quantity, price_grid
 from agents.strategies.base import Strategy, register_strategy
-from market.certificates.registry import TICKS_PER_MWH
 from market.errors import StrategyError
 from market.green.trading import PRICE_TICK_YUAN
 from market.rules import GreenBuyerParams, GreenSellerParams, MarketRules
@@ -91,14 +91,13 @@ class GreenBuyerDecision:
 
 
 def _cents(x: np.ndarray | float) -> np.ndarray:
-    """Prices rounded to the green market's price grid (half to even)."""
-    per_yuan = round(1 / PRICE_TICK_YUAN)
-    return np.round(np.asarray(x, dtype=np.float64) * per_yuan) / per_yuan
+    """Prices rounded to the green market's price grid (nearest, half to even)."""
+    return price_grid(x, PRICE_TICK_YUAN)
 
 
 def _whole_ticks_down(mwh: np.ndarray) -> np.ndarray:
     """MWh rounded down to the certificate registry's 0.001 MWh grid."""
-    return np.floor(mwh * TICKS_PER_MWH + 1e-9) / TICKS_PER_MWH
+    return certificate_quantity(mwh)
 
 
 def _known(value: float | None, default: float) -> float:
