@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -33,10 +33,8 @@ from market.certificates.registry import TICKS_PER_MWH
 from market.energy.bids import EnergyBids
 from market.errors import EnergyBidError, GreenTradeError, MarketError
 from market.green.trading import quantity_ticks
+from market.session.books import SessionBooks
 from market.session.setup import RoundSpec
-
-if TYPE_CHECKING:
-    from market.session.game import Session
 
 SIDES = ("sell", "buy")
 FIELDS = ("unit", "side", "price", "quantity", "hour", "counterparty")
@@ -104,7 +102,7 @@ def on_grid(value: float, tick: float) -> bool:
     return math.isfinite(value) and abs(scaled - round(scaled)) <= 1e-6
 
 
-def check_batch(session: Session, participant: str, spec: RoundSpec,
+def check_batch(session: SessionBooks, participant: str, spec: RoundSpec,
                 raw: Sequence[Any]) -> tuple[list[Bid], list[tuple[int, str]]]:
     """Parse and check a batch for round ``spec``; returns the bids and every problem."""
     bids: list[Bid] = []
@@ -128,7 +126,7 @@ def _not_named(bid: Bid, spec: RoundSpec, *fields: str) -> list[str]:
             if getattr(bid, f) is not None]
 
 
-def _owner_problem(session: Session, participant: str, unit: str | None) -> str | None:
+def _owner_problem(session: SessionBooks, participant: str, unit: str | None) -> str | None:
     if unit is None:
         return "unit is missing: name the unit (or load) the bid is for"
     owner = session.owner_of(unit)
@@ -147,7 +145,7 @@ def _hours_text(hours: Sequence[int]) -> str:
     return ", ".join(map(str, hs))
 
 
-def _energy(session: Session, participant: str, spec: RoundSpec, bids: list[Bid],
+def _energy(session: SessionBooks, participant: str, spec: RoundSpec, bids: list[Bid],
             rows: list[int]) -> list[tuple[int, str]]:
     rules = session.rules
     pt, qt = float(rules.ticks.price_yuan), float(rules.ticks.quantity_mw)
@@ -180,7 +178,7 @@ def _energy(session: Session, participant: str, spec: RoundSpec, bids: list[Bid]
     return out
 
 
-def _energy_intake(session: Session, participant: str, spec: RoundSpec, bids: list[Bid],
+def _energy_intake(session: SessionBooks, participant: str, spec: RoundSpec, bids: list[Bid],
                    index: list[int]) -> list[tuple[int, str]]:
     """The energy market's own intake checks, so that a stored batch always clears."""
     local = {h: k for k, h in enumerate(spec.hours)}
@@ -195,7 +193,7 @@ def _energy_intake(session: Session, participant: str, spec: RoundSpec, bids: li
     return []
 
 
-def _storage(session: Session, bids: list[Bid], rows: list[int]) -> list[tuple[int, str]]:
+def _storage(session: SessionBooks, bids: list[Bid], rows: list[int]) -> list[tuple[int, str]]:
     """A storage unit's bids must stay feasible whatever part is accepted: in the round, its
     discharge offered <= its state of charge, efficiency x charge bid <= the room left, each
     day's discharge <= max cycles x energy, and never both sides in one hour."""
@@ -240,7 +238,7 @@ def _storage(session: Session, bids: list[Bid], rows: list[int]) -> list[tuple[i
     return out
 
 
-def _energy_limit(session: Session, b: Bid, used: dict[tuple[str, int, str], float]
+def _energy_limit(session: SessionBooks, b: Bid, used: dict[tuple[str, int, str], float]
                   ) -> list[str]:
     assert b.unit is not None and b.hour is not None
     tech = session.technology_of(b.unit)
@@ -262,7 +260,7 @@ def _energy_limit(session: Session, b: Bid, used: dict[tuple[str, int, str], flo
     return []
 
 
-def _capacity(session: Session, participant: str, spec: RoundSpec, bids: list[Bid],
+def _capacity(session: SessionBooks, participant: str, spec: RoundSpec, bids: list[Bid],
               rows: list[int]) -> list[tuple[int, str]]:
     scratch = CapacityAuction(session.rules.capacity, session.fleet, session.peak_load_mw())
     out: list[tuple[int, str]] = []
@@ -285,7 +283,7 @@ def _capacity(session: Session, participant: str, spec: RoundSpec, bids: list[Bi
     return out
 
 
-def _green(session: Session, participant: str, spec: RoundSpec, bids: list[Bid],
+def _green(session: SessionBooks, participant: str, spec: RoundSpec, bids: list[Bid],
            rows: list[int]) -> list[tuple[int, str]]:
     market = session.green_market
     registry = market.registry

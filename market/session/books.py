@@ -9,25 +9,33 @@ operation log. Nothing here is stored beyond the results, so a restored session 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from market.capacity.settlement import load_weights
 from market.certificates.registry import CertificateRegistry
-from market.green.trading import GreenTrade
+from market.green.trading import GreenMarket, GreenTrade
+from market.ledger.book import Ledger
 from market.rules import MarketRules
-from market.session.setup import Load, Profiles, period_label
+from market.session.setup import Load, Profiles, RoundState, period_label
 from market.units import Fleet
-
-if TYPE_CHECKING:
-    from market.session.game import RoundState
 
 
 class SessionBooks:
     """Derived data of a session (mixed into :class:`market.session.game.Session`)."""
 
     rules: MarketRules
+    session_id: str
+    seed: int
+    rng: np.random.Generator
+    auto_settle: bool
+    marginal_cost: dict[str, float]
+    participants: list[str]
+    sequence: int
+    events: list[dict[str, Any]]
+    ledger: Ledger
+    green_market: GreenMarket
     fleet: Fleet
     loads: tuple[Load, ...]
     profiles: Profiles

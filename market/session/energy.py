@@ -22,7 +22,7 @@ capacity performance check of the stress hours found.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -32,14 +32,12 @@ from market.capacity.settlement import charge_performance
 from market.energy.auction import BUY, SELL, EnergyBids, clear_energy
 from market.energy.settlement import recover_storage_compensation, settle_energy
 from market.ledger.book import SYSTEM_OPERATOR, Category
+from market.session.books import SessionBooks
 from market.session.rounds import Entries, py
 from market.session.setup import RoundSpec
 
-if TYPE_CHECKING:
-    from market.session.game import Session
 
-
-def _rows(s: Session, spec: RoundSpec, entries: Entries) -> dict[str, list[Any]]:
+def _rows(s: SessionBooks, spec: RoundSpec, entries: Entries) -> dict[str, list[Any]]:
     local = {h: k for k, h in enumerate(spec.hours)}
     cols: dict[str, list[Any]] = {k: [] for k in ("hour", "participant", "unit", "side",
                                                   "price", "quantity", "imputed")}
@@ -69,7 +67,7 @@ def _rows(s: Session, spec: RoundSpec, entries: Entries) -> dict[str, list[Any]]
     return cols
 
 
-def clear_energy_round(s: Session, spec: RoundSpec, entries: Entries) -> dict[str, Any]:
+def clear_energy_round(s: SessionBooks, spec: RoundSpec, entries: Entries) -> dict[str, Any]:
     rules = s.rules
     cols = _rows(s, spec, entries)
     k = len(spec.hours)
@@ -110,7 +108,7 @@ def clear_energy_round(s: Session, spec: RoundSpec, entries: Entries) -> dict[st
     return out
 
 
-def _recover_storage(s: Session, spec: RoundSpec, start: int) -> None:
+def _recover_storage(s: SessionBooks, spec: RoundSpec, start: int) -> None:
     """Charge the storage compensation this round paid to the loads, by their MWh in the
     round's hours of each month (``energy.storage_compensation_recovery``)."""
     if s.rules.energy.storage_compensation_recovery == "none":
@@ -135,7 +133,7 @@ def _recover_storage(s: Session, spec: RoundSpec, start: int) -> None:
                                  units)
 
 
-def _performance(s: Session, spec: RoundSpec, this: dict[str, Any]) -> dict[str, Any] | None:
+def _performance(s: SessionBooks, spec: RoundSpec, this: dict[str, Any]) -> dict[str, Any] | None:
     """Charge the increase of the year's capacity penalties (see the module docstring)."""
     cap = next((r.result for r in s.rounds.values()
                 if r.spec.kind == "capacity" and r.result is not None), None)

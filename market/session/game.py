@@ -27,7 +27,6 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -48,6 +47,7 @@ from market.ledger.book import SYSTEM_OPERATOR, Ledger
 from market.rules import MarketRules
 from market.session.bids import Bid, check_batch
 from market.session.books import SessionBooks
+from market.session.energy import clear_energy_round
 from market.session.plan import check_setup, standard_plan
 from market.session.rounds import (
     clear_capacity,
@@ -60,6 +60,8 @@ from market.session.setup import (
     Load,
     Profiles,
     RoundSpec,
+    RoundState,
+    RoundStatus,
     available_matrix,
 )
 from market.session.state import (
@@ -70,20 +72,11 @@ from market.session.state import (
 )
 from market.units import Fleet
 
-__all__ = ["Bid", "Load", "Profiles", "RoundSpec", "Session", "standard_plan"]
+__all__ = ["Bid", "Load", "Profiles", "RoundSpec", "RoundState", "RoundStatus", "Session",
+           "standard_plan"]
 
-PENDING, OPEN, GATE_CLOSED, CLEARED = "pending", "open", "gate_closed", "cleared"
-
-
-@dataclass
-class RoundState:
-    """A round of the plan and what happened to it. ``bids``: participant -> ``{"revision",
-    "sequence", "bids"}`` in submission order (a revision moves the participant last)."""
-
-    spec: RoundSpec
-    status: str = PENDING
-    bids: dict[str, dict[str, Any]] = field(default_factory=dict)
-    result: dict[str, Any] | None = None
+PENDING, OPEN, GATE_CLOSED, CLEARED = (RoundStatus.PENDING, RoundStatus.OPEN,
+                                      RoundStatus.GATE_CLOSED, RoundStatus.CLEARED)
 
 
 class Session(SessionBooks):
@@ -298,8 +291,6 @@ class Session(SessionBooks):
         self._event("cleared", r.spec.round_id)
 
     def _clear_energy(self, spec: RoundSpec, entries: Any) -> dict[str, Any]:
-        from market.session.energy import clear_energy_round
-
         return clear_energy_round(self, spec, entries)
 
     def _settle_following(self, round_id: str) -> None:

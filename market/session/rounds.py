@@ -27,7 +27,7 @@ coal
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -39,10 +39,8 @@ from market.compensation.scheme import eligible_units
 from market.green.auction import GreenOrder, call_auction
 from market.green.listing import Listing, ListingRequest, fill_listing
 from market.green.trading import GreenTrade
+from market.session.books import SessionBooks
 from market.session.setup import RoundSpec, finite_or_none
-
-if TYPE_CHECKING:
-    from market.session.game import Session
 
 #: Bids of a round in submission order: (participant, stored bid dicts).
 Entries = Sequence[tuple[str, Sequence[dict[str, Any]]]]
@@ -72,7 +70,7 @@ def records(table: np.ndarray) -> list[dict[str, Any]]:
 
 # --------------------------------------------------------------------- capacity
 
-def clear_capacity(s: Session, spec: RoundSpec, entries: Entries) -> dict[str, Any]:
+def clear_capacity(s: SessionBooks, spec: RoundSpec, entries: Entries) -> dict[str, Any]:
     rules = s.rules.capacity
     auction = CapacityAuction(rules, s.fleet, s.peak_load_mw())
     who: list[str] = []
@@ -129,7 +127,7 @@ def trade_from_dict(d: dict[str, Any]) -> GreenTrade:
                       d["premium_yuan_per_mwh"], d["premium_fen"])
 
 
-def clear_green(s: Session, spec: RoundSpec, entries: Entries) -> dict[str, Any]:
+def clear_green(s: SessionBooks, spec: RoundSpec, entries: Entries) -> dict[str, Any]:
     period = s.period(spec.month or 1)
     s.advance_registry(period)
     product = spec.product or "bundled"
@@ -161,7 +159,7 @@ def clear_green(s: Session, spec: RoundSpec, entries: Entries) -> dict[str, Any]
 
 # --------------------------------------------------------------------- settlement steps
 
-def run_issuance(s: Session, spec: RoundSpec) -> dict[str, Any]:
+def run_issuance(s: SessionBooks, spec: RoundSpec) -> dict[str, Any]:
     month = spec.month or 1
     period = s.period(month)
     s.advance_registry(period)
@@ -183,7 +181,7 @@ def run_issuance(s: Session, spec: RoundSpec) -> dict[str, Any]:
                        "carry_mwh": carry[k]} for k, u in enumerate(units)]}
 
 
-def run_compensation(s: Session, spec: RoundSpec) -> dict[str, Any]:
+def run_compensation(s: SessionBooks, spec: RoundSpec) -> dict[str, Any]:
     month = spec.month or 1
     period = s.period(month)
     fleet, rules = s.fleet, s.rules.compensation
@@ -220,7 +218,7 @@ def run_compensation(s: Session, spec: RoundSpec) -> dict[str, Any]:
                         zip(funding.payers, funding.units, funding.amount_fen, strict=True)]}
 
 
-def run_obligation(s: Session, spec: RoundSpec) -> dict[str, Any]:
+def run_obligation(s: SessionBooks, spec: RoundSpec) -> dict[str, Any]:
     period = s.period(spec.month or 1)
     s.advance_registry(period)
     compliance = f"{s.rules.meta.year:04d}"

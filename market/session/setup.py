@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -134,6 +135,27 @@ class RoundSpec:
     def from_dict(cls, d: Mapping[str, Any]) -> RoundSpec:
         return cls(str(d["round_id"]), str(d["kind"]), tuple(d.get("hours", ())),
                    d.get("month"), d.get("product"), d.get("mode"))
+
+
+class RoundStatus(StrEnum):
+    """Where a round is in its lifecycle: ``pending -> open -> gate_closed -> cleared``
+    (settlement steps go from pending to cleared)."""
+
+    PENDING = "pending"
+    OPEN = "open"
+    GATE_CLOSED = "gate_closed"
+    CLEARED = "cleared"
+
+
+@dataclass
+class RoundState:
+    """A round of the plan and what happened to it. ``bids``: participant -> ``{"revision",
+    "sequence", "bids"}`` in submission order (a revision moves the participant last)."""
+
+    spec: RoundSpec
+    status: RoundStatus = RoundStatus.PENDING
+    bids: dict[str, dict[str, Any]] = field(default_factory=dict)
+    result: dict[str, Any] | None = None
 
 
 # --------------------------------------------------------------------- fleet as records

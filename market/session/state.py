@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -36,19 +36,19 @@ from market.certificates.registry import CertificateRegistry
 from market.errors import MarketError, SessionStateError
 from market.ledger.book import SYSTEM_OPERATOR, Ledger
 from market.rules import MarketRules
+from market.session.books import SessionBooks
 from market.session.rounds import py, trade_from_dict
 from market.session.setup import (
     Load,
     Profiles,
     RoundSpec,
+    RoundStatus,
     fleet_from_records,
     fleet_records,
 )
 
-if TYPE_CHECKING:
-    from market.session.game import Session
-
 FORMAT = "mengxi-session/2"
+S = TypeVar("S", bound=SessionBooks)
 
 
 def registry_sha256(state: Mapping[str, Any], log: list[dict[str, Any]]) -> str:
@@ -57,7 +57,7 @@ def registry_sha256(state: Mapping[str, Any], log: list[dict[str, Any]]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def session_to_dict(s: Session) -> dict[str, Any]:
+def session_to_dict(s: SessionBooks) -> dict[str, Any]:
     report = s.registry.invariant_report()
     state = s.registry.to_dict()
     log = json.loads(json.dumps(s.registry_log))
@@ -75,7 +75,7 @@ def session_to_dict(s: Session) -> dict[str, Any]:
         "profiles": s.profiles.to_dict(),
         "participants": list(s.participants),
         "sequence": s.sequence,
-        "rounds": [{**r.spec.to_dict(), "status": r.status,
+        "rounds": [{**r.spec.to_dict(), "status": str(r.status),
                     "bids": [{"participant": p, **json.loads(json.dumps(e))}
                              for p, e in r.bids.items()],
                     "result": None if r.result is None else json.loads(json.dumps(r.result))}
@@ -99,7 +99,8 @@ def _plain(value: Any) -> Any:
     return py(value)
 
 
-def session_from_dict(cls: type[Session], d: Mapping[str, Any]) -> Session:
+def session_from_dict(cls: Callable[..., S], d: Mapping[str, Any]) -> S:
+    """Build a session with ``cls`` (the Session class) and restore ``d`` into it."""
     if d.get("format") != FORMAT:
         raise SessionStateError(f"not a saved session of format {FORMAT!r} (format "
                                 f"{d.get('format')!r})")
@@ -120,7 +121,7 @@ def session_from_dict(cls: type[Session], d: Mapping[str, Any]) -> Session:
         s.events = [dict(e) for e in d["events"]]
         for saved in d["rounds"]:
             r = s.rounds[saved["round_id"]]
-            r.status = saved["status"]
+            r.status = RoundStatus(saved["status"])
             r.bids = {e["participant"]: {k: v for k, v in e.items() if k != "participant"}
                       for e in json.loads(json.dumps(saved["bids"]))}
             r.result = json.loads(json.dumps(saved["result"]))
@@ -140,7 +141,7 @@ def session_from_dict(cls: type[Session], d: Mapping[str, Any]) -> Session:
     return s
 
 
-def _restore_registry(s: Session, saved: Mapping[str, Any]) -> None:
+def _restore_registry(s: SessionBooks, saved: Mapping[str, Any]) -> None:
     """Put the saved certificate registry in place of the session's new one, once its sha256,
     its books and its set-up (validity, certificate size, issuing technologies, the fleet's
     units and owners, a clock not before the session's first month) check out."""
@@ -182,7 +183,7 @@ def round_settlement(ledger: Ledger, start: int) -> dict[str, dict[str, int]]:
             for who, row in sorted(out.items())}
 
 
-def variable_cost_fen(s: Session) -> dict[str, int]:
+def variable_cost_fen(s: SessionBooks) -> dict[str, int]:
     """Per owner: fen of marginal cost of the energy its units sold in cleared hours (units
     with a known marginal cost only; MW x 1 h x yuan/MWh, rounded half-even once per owner)."""
     d = np.nan_to_num(s.dispatch_mw(), nan=0.0)
@@ -194,7 +195,7 @@ def variable_cost_fen(s: Session) -> dict[str, int]:
     return {o: int(np.rint(v * 100.0)) for o, v in out.items()}
 
 
-def leaderboard(s: Session) -> list[dict[str, Any]]:
+def leaderboard(s: SessionBooks) -> list[dict[str, Any]]:
     """Profit per participant (joined ones and anyone the ledger names, the system operator
     excepted): ledger revenues minus ledger costs minus the variable cost of dispatched units,
     in fen; ranked by profit, highest first, ties by participant id."""
