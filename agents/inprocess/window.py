@@ -1,5 +1,5 @@
 """One clearing window of the in-process year: the working state of
-:func:`agents.runner.run_energy_year` (:class:`WindowClearing`).
+:func:`agents.inprocess.runner.run_energy_year` (:class:`WindowClearing`).
 
 The static bids of the year are built once (:meth:`WindowClearing.static_bids`); each window
 adds the adaptive strategies' offers and the storage schedules, clears its hours in one
@@ -38,7 +38,7 @@ from market.rules import MarketRules
 
 
 class WindowClearing:
-    """Working state of :func:`agents.runner.run_energy_year` (one instance per run): the
+    """Working state of :func:`agents.inprocess.runner.run_energy_year` (one instance per run): the
     actors, day-ahead availability and forecast, the learners' states and the storage state of
     charge, which starts at ``fleet.storage.initial_soc_fraction`` of the energy."""
 

@@ -3,9 +3,9 @@
 A strategy never reads global state. It gets a small frozen **observation** of arrays (the
 units a participant owns, their costs, what they can produce hour by hour, a price forecast,
 its own learning state) and returns a **decision** of arrays for every hour at once: no Python
-object per bid or per hour. The in-process runner (:mod:`agents.runner`) builds observations
-from the simulation; an HTTP bot builds the same observation from API data and calls the same
-function.
+object per bid or per hour. The in-process runner (:mod:`agents.inprocess.runner`) builds
+observations from the simulation; an HTTP bot builds the same observation from API data and
+calls the same function; both with the formulas of :mod:`agents.observe`.
 
 Strategies are looked up by name in :data:`STRATEGIES` (:func:`get_strategy`). Each plays one
 **role**:

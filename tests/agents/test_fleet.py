@@ -1,6 +1,7 @@
-"""Fleet synthesis: the Mengxi-like fleet of DOMAIN.md ("Sandbox defaults") at any scale.
+"""Fleet synthesis: the Mengxi-like fleet of docs/DOMAIN.md (section 7, "Fleet and
+load") at any scale.
 
-Scale-1 totals are DOMAIN.md's table: 20 x 1,000 MW ultra-supercritical, 30 x 600 MW
+Scale-1 totals are the table of docs/DOMAIN.md: 20 x 1,000 MW ultra-supercritical, 30 x 600 MW
 supercritical, 20 x 350 MW subcritical/CHP coal, 80 x 500 MW wind, 50 x 500 MW solar,
 25 x 400 MW / 1,600 MWh storage, about 50 loads with a 45 GW peak, 5-10 GW of export blocks.
 """
@@ -60,7 +61,7 @@ def test_different_seed_gives_different_costs_and_loads():
     assert np.array_equal(a.fleet.owners, b.fleet.owners)
 
 
-# --- scale 1: DOMAIN.md's table --------------------------------------------------------------
+# --- scale 1: the table of docs/DOMAIN.md (section 7) ---------------------------------------
 
 
 @pytest.mark.parametrize(("technology", "count", "size_mw"), [
@@ -110,7 +111,7 @@ def test_costs_inside_the_ranges_on_the_price_tick(full):
             assert len(np.unique(cost)) > len(cost) // 2  # drawn, not one value
     usc = full.marginal_cost_yuan_per_mwh[_class_mask(full, "coal_ultra_supercritical")]
     sub = full.marginal_cost_yuan_per_mwh[_class_mask(full, "coal_subcritical")]
-    assert usc.max() <= sub.min()  # the merit order of DOMAIN.md: 200-240 below 280-340
+    assert usc.max() <= sub.min()  # the merit order of docs/DOMAIN.md: 200-240 below 280-340
 
 
 def test_lowest_offers_min_output_and_must_run(full):
