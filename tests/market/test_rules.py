@@ -1,5 +1,5 @@
 """The rules layer: presets load, variants differ only where intended, the preset carries the
-numbers of shared/DOMAIN.md, bad files report every problem with its key path, round trips."""
+numbers of docs/DOMAIN.md, bad files report every problem with its key path, round trips."""
 
 from __future__ import annotations
 
