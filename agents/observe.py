@@ -46,7 +46,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from clearing.grid import FLOOR_SLACK_TICKS, KW_PER_MW, from_ticks
+from clearing.grid import (
+    CAPACITY_SLACK_TICKS,
+    FLOOR_SLACK_TICKS,
+    KW_PER_MW,
+    floor_ticks,
+    floor_to,
+    from_ticks,
+    scaled,
+)
 from market.capacity.demand import MW_TICK
 from market.certificates.registry import TICKS_PER_MWH
 from market.rules import MarketRules
@@ -79,39 +87,15 @@ __all__ = [
 
 HOURS_PER_DAY = 24
 HOURS_PER_YEAR = 8760
-#: Slack (ticks) of the capacity market's floor: accredited and offered MW keep
-#: 0.9 x 1000 at 900 (docs/CLEARING.md).
-CAPACITY_SLACK_TICKS = 1e-6
 
 
 # --------------------------------------------------------------------- grids
 
-def _inverse(tick: float) -> int | None:
-    """The integer inverse of ``tick`` (1000 for 0.001), or None when it has none."""
-    inverse = 1.0 / tick
-    k = round(inverse)
-    return k if k >= 1 and abs(inverse - k) < 1e-9 else None
-
-
-def scaled(x: np.ndarray | float, tick: float) -> np.ndarray:
-    """``x`` in units of ``tick`` as float64 (any shape): times the integer inverse of the
-    tick when it has one, else divided by the tick."""
-    per = _inverse(tick)
-    x = np.asarray(x, dtype=np.float64)
-    return x * per if per is not None else x / tick
-
-
 def ticks_down(x: np.ndarray | float, tick: float, slack: float = FLOOR_SLACK_TICKS
                ) -> np.ndarray:
-    """int64 ticks of ``x`` (any shape), rounded down with ``slack`` ticks of slack: an offer
-    never grows."""
-    return np.floor(scaled(x, tick) + slack).astype(np.int64)
-
-
-def floor_to(x: np.ndarray | float, tick: float, slack: float = FLOOR_SLACK_TICKS
-             ) -> np.ndarray:
-    """``x`` (any shape) rounded down to the grid of ``tick``, as float64 values."""
-    return np.asarray(from_ticks(ticks_down(x, tick, slack), tick), dtype=np.float64)
+    """int64 ticks of ``x`` (any shape), rounded down with ``slack`` ticks of slack
+    (:func:`clearing.grid.floor_ticks`): an offer never grows."""
+    return floor_ticks(x, tick, slack)
 
 
 def price_ticks(price: np.ndarray | float, tick: float) -> np.ndarray:

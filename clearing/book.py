@@ -21,6 +21,7 @@ import numpy as np
 from clearing.config import MAX_ABS_PRICE_TICKS, MAX_TOTAL_TICKS
 from clearing.errors import OrderBookError, OrderProblem
 from clearing.grid import PRICE_TICK, QUANTITY_TICK, decimals, from_ticks, to_ticks
+from clearing.jsonable import jsonable
 
 SELL = 1
 BUY = -1
@@ -116,7 +117,7 @@ class OrderBook:
 
         side_codes = _side_codes(arrays["sides"])
         for row in np.flatnonzero(side_codes == 0):
-            side = _plain(arrays["sides"][row])
+            side = jsonable(arrays["sides"][row])
             problem(int(row), f"side {side!r} is not 'buy' or 'sell' (or -1/+1)")
 
         price_f = _as_float(arrays["prices"], "price", problem)
@@ -280,7 +281,7 @@ class OrderBook:
         out = []
         for i in range(len(self)):
             out.append({
-                "id": _plain(self.ids[i]),
+                "id": jsonable(self.ids[i]),
                 "side": "sell" if self.sides[i] == SELL else "buy",
                 "price": float(prices[i]),
                 "quantity": float(qtys[i]),
@@ -410,7 +411,7 @@ def _duplicates(ids: np.ndarray, problem: Any, where: Any) -> None:
     for row in np.flatnonzero(dup):
         key = int(inverse[row])
         if key in first:
-            dup = _plain(ids[row])
+            dup = jsonable(ids[row])
             problem(int(row), f"duplicate id {dup!r} (first used on {where(first[key])})")
         else:
             first[key] = int(row)
@@ -440,9 +441,3 @@ def _ids_array(ids: list[Any]) -> np.ndarray:
     if ids and all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
         return np.array(ids, dtype=np.int64)
     return np.array([("" if i is None else str(i)) for i in ids], dtype=object)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    return value

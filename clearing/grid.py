@@ -23,6 +23,9 @@ GRID_TOLERANCE_TICKS = 1e-6
 #: Slack (in ticks) added before rounding a quantity *down* to the grid, so that a value
 #: written on the grid (0.3 MW, stored as 0.29999999999999999) is not floored one tick low.
 FLOOR_SLACK_TICKS = 1e-9
+#: Slack (ticks) of the capacity market's floors: accredited and offered MW keep 0.9 x 1000 MW
+#: at 900 MW.
+CAPACITY_SLACK_TICKS = 1e-6
 #: Beyond 2**52 ticks a float64 cannot tell grid points apart: such values are refused.
 MAX_EXACT_TICKS = 2.0**52
 
@@ -70,10 +73,32 @@ def on_grid(value: float, tick: float) -> bool:
     return bool(to_ticks(np.array([v]), tick)[1][0])
 
 
-def floor_ticks(values: np.ndarray, tick: float) -> np.ndarray:
-    """Values rounded *down* to whole ticks (int64), with :data:`FLOOR_SLACK_TICKS` of slack."""
-    return np.floor(np.asarray(values, dtype=np.float64) / tick
-                    + FLOOR_SLACK_TICKS).astype(np.int64)
+def integer_inverse(tick: float) -> int | None:
+    """The integer inverse of ``tick`` (1000 for 0.001), or None when it has none."""
+    inverse = 1.0 / tick
+    k = round(inverse)
+    return k if k >= 1 and abs(inverse - k) < 1e-9 else None
+
+
+def scaled(values: np.ndarray | float, tick: float) -> np.ndarray:
+    """``values`` in units of ``tick`` as float64 (any shape): times the integer inverse of the
+    tick when it has one (0.3 x 1000 = 300 exactly), else divided by the tick."""
+    per = integer_inverse(tick)
+    x = np.asarray(values, dtype=np.float64)
+    return x * per if per is not None else x / tick
+
+
+def floor_ticks(values: np.ndarray | float, tick: float,
+                slack: float = FLOOR_SLACK_TICKS) -> np.ndarray:
+    """Values rounded *down* to whole ticks (int64, any shape), with ``slack`` ticks of slack:
+    an offer never grows."""
+    return np.floor(scaled(values, tick) + slack).astype(np.int64)
+
+
+def floor_to(values: np.ndarray | float, tick: float,
+             slack: float = FLOOR_SLACK_TICKS) -> np.ndarray:
+    """Values rounded down to the grid of ``tick``, as float64 (any shape)."""
+    return np.asarray(from_ticks(floor_ticks(values, tick, slack), tick), dtype=np.float64)
 
 
 def from_ticks(ticks: np.ndarray | int, tick: float) -> np.ndarray | float:
@@ -81,7 +106,7 @@ def from_ticks(ticks: np.ndarray | int, tick: float) -> np.ndarray | float:
 
     ``30 / 100`` gives the float nearest 0.3, ``30 * 0.01`` does not.
     """
-    inverse = 1.0 / tick
-    if abs(inverse - round(inverse)) < 1e-9 and round(inverse) >= 1:
-        return np.asarray(ticks, dtype=np.float64) / float(round(inverse))
+    per = integer_inverse(tick)
+    if per is not None:
+        return np.asarray(ticks, dtype=np.float64) / float(per)
     return np.asarray(ticks, dtype=np.float64) * tick
