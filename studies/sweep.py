@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clearing.jsonable import jsonable
 from market.errors import RulesError, StudyInputError
 from market.rules import MarketRules
 from studies.metrics import KEY_METRICS, summary_value
@@ -365,7 +366,7 @@ def write_sweep(result: SweepResult, out_dir: str | Path) -> dict[str, Path]:
                   "status": r.status, "error": r.error, "summary": r.summary}
                  for r in result.rows],
     }
-    paths["json"].write_text(json.dumps(data, indent=2, sort_keys=True, default=_json_default)
+    paths["json"].write_text(json.dumps(jsonable(data), indent=2, sort_keys=True, allow_nan=False)
                              + "\n", encoding="utf-8")
     plot_sweep(result).savefig(paths["png"], format="png", metadata={"Software": None})
     return paths
@@ -416,11 +417,3 @@ def plot_sweep(result: SweepResult) -> Any:
         if rest:
             ax.legend(fontsize=8)
     return fig
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):  # numpy scalars in a task's summary
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(f"not JSON: {type(value).__name__}")

@@ -32,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from clearing.jsonable import jsonable
 from studies.year.run import YearResult
 
 FILES = ("summary.json", "ledger.csv", "ledger.parquet", "hourly.parquet", "units.csv",
@@ -40,25 +41,6 @@ LEDGER_COLUMNS = ("period", "participant", "counterparty", "category", "amount_y
                   "unit")
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "use_dictionary": False,
                                    "write_statistics": True, "version": "2.6"}
-
-
-def jsonable(value: Any) -> Any:
-    """Plain JSON types: numpy scalars and arrays to Python, NaN/inf to None, tuples to
-    lists, dict keys to str."""
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, np.ndarray):
-        return [jsonable(v) for v in value.tolist()]
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        return v if math.isfinite(v) else None
-    return value
 
 
 def json_text(value: Any) -> str:
