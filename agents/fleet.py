@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.observe import price_grid
 from market.errors import RulesError, SynthesisError
 from market.rules import AgentRules, FleetRules, GeneratorClass, MarketRules
 from market.units import Fleet
@@ -332,18 +333,8 @@ def _export_blocks(rules: MarketRules, fleet_rules: FleetRules) -> dict[str, np.
     return {
         "export_ids": _frozen(np.array([f"export-{i + 1}" for i in range(n)], dtype=str)),
         "export_mw": _frozen(mw.astype(np.float64)),
-        "export_price_yuan_per_mwh": _frozen(_on_price_grid(price, rules.ticks.price_yuan)),
+        "export_price_yuan_per_mwh": _frozen(price_grid(price, rules.ticks.price_yuan)),
     }
-
-
-def _on_price_grid(price: np.ndarray, tick: float) -> np.ndarray:
-    """float64 prices rounded to the nearest multiple of the price ``tick`` (half to even);
-    through the integer inverse of a decimal tick, so 0.01 rounds exactly as ``np.round(p, 2)``."""
-    inverse = 1.0 / tick
-    if abs(inverse - round(inverse)) < 1e-9 and round(inverse) >= 1:
-        return (np.rint(np.asarray(price, dtype=np.float64) * round(inverse))
-                / round(inverse)).astype(np.float64)
-    return (np.rint(np.asarray(price, dtype=np.float64) / tick) * tick).astype(np.float64)
 
 
 def fixed_costs(technologies: np.ndarray, rules: MarketRules) -> np.ndarray:

@@ -50,12 +50,12 @@ from clearing.grid import (
     CAPACITY_SLACK_TICKS,
     FLOOR_SLACK_TICKS,
     KW_PER_MW,
+    QUANTITY_TICK,
     floor_ticks,
     floor_to,
     from_ticks,
     scaled,
 )
-from market.capacity.demand import MW_TICK
 from market.certificates.registry import TICKS_PER_MWH
 from market.rules import MarketRules
 
@@ -202,7 +202,7 @@ def margin_per_kw_yr(technology: np.ndarray, cost: np.ndarray, nameplate_mw: np.
     return out
 
 
-def capacity_offer_mw(mw: np.ndarray, accredited_mw: np.ndarray, tick: float = MW_TICK
+def capacity_offer_mw(mw: np.ndarray, accredited_mw: np.ndarray, tick: float = QUANTITY_TICK
                       ) -> np.ndarray:
     """float64 (U,) MW a capacity offer goes to the auction with: ``mw`` floored to the
     capacity grid with :data:`CAPACITY_SLACK_TICKS`, at most the accredited MW."""

@@ -14,7 +14,7 @@ import numpy as np
 
 from agents.observe import floor_to
 from agents.strategies.base import CapacityObservation, CapacityOffers
-from market.capacity.demand import MW_TICK, PRICE_TICK
+from clearing.grid import PRICE_TICK, QUANTITY_TICK
 from market.rules import MarketRules
 
 
@@ -30,7 +30,7 @@ def truthful_capacity_price(obs: CapacityObservation, rules: MarketRules) -> np.
 
 def capacity_price_grid(price: np.ndarray, rules: MarketRules) -> np.ndarray:
     """Capacity prices clipped to [0, offer cap], rounded down to the capacity market's price
-    grid (``market.capacity.demand.PRICE_TICK`` yuan/kW·yr; :func:`agents.observe.floor_to`)."""
+    grid (``clearing.grid.PRICE_TICK`` yuan/kW·yr; :func:`agents.observe.floor_to`)."""
     cap = rules.capacity.offer_cap_yuan_per_kw_yr
     if rules.capacity.format == "clock":
         cap = min(cap, rules.capacity.clock_start_price_yuan_per_kw_yr)
@@ -55,5 +55,5 @@ def withholding_capacity(obs: CapacityObservation, rules: MarketRules, rng: np.r
                          params: Mapping[str, Any]) -> CapacityOffers:
     """Only ``1 - share`` of the accredited MW at the net going-forward cost (must-offer
     units are made to offer the rest at 0 by the market, not by the strategy)."""
-    mw = floor_to(obs.accredited_mw * (1.0 - float(params["share"])), MW_TICK)
+    mw = floor_to(obs.accredited_mw * (1.0 - float(params["share"])), QUANTITY_TICK)
     return CapacityOffers(mw, truthful_capacity_price(obs, rules))

@@ -18,8 +18,7 @@ priced as a premium over the energy price) and then an **unbundled** one (certif
 
 Expected prices come in the observation (last month's clearing prices, NaN before any).
 Prices are on the green market's 0.01 yuan grid and quantities on its 0.001 MWh grid
-(``market.green.trading.PRICE_TICK_YUAN``, ``market.certificates.registry.TICKS_PER_MWH``). The
-parameters'
+(``clearing.grid.PRICE_TICK``, ``market.certificates.registry.TICKS_PER_MWH``). The parameters'
 defaults are rules, ``agents.strategies.green_seller`` and ``agents.strategies.green_buyer``.
 """
 
@@ -33,8 +32,8 @@ import numpy as np
 
 from agents.observe import certificate_quantity, price_grid
 from agents.strategies.base import Strategy, register_strategy
+from clearing.grid import PRICE_TICK
 from market.errors import StrategyError
-from market.green.trading import PRICE_TICK_YUAN
 from market.rules import GreenBuyerParams, GreenSellerParams, MarketRules
 
 
@@ -92,7 +91,7 @@ class GreenBuyerDecision:
 
 def _cents(x: np.ndarray | float) -> np.ndarray:
     """Prices rounded to the green market's price grid (nearest, half to even)."""
-    return price_grid(x, PRICE_TICK_YUAN)
+    return price_grid(x, PRICE_TICK)
 
 
 def _whole_ticks_down(mwh: np.ndarray) -> np.ndarray:

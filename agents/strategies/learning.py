@@ -35,6 +35,10 @@ from agents.strategies.capacity import capacity_price_grid, truthful_capacity_pr
 from market.errors import StrategyError
 from market.rules import LearningParams, MarketRules
 
+#: The smallest propensity a markup keeps: a floor on a probability weight (not a tolerance on
+#: a grid), so that no markup's chance of being drawn ever reaches zero.
+MIN_PROPENSITY = 1e-12
+
 
 @dataclass(frozen=True, eq=False)
 class RothErevState:
@@ -117,7 +121,7 @@ def learn(state: RothErevState, reward_yuan: float, params: Mapping[str, Any]) -
     q = state.propensity
     gain = q * eps / (k - 1)
     gain[state.chosen] = r * (1.0 - eps)
-    new_q = np.maximum((1.0 - phi) * q + gain, 1e-12)
+    new_q = np.maximum((1.0 - phi) * q + gain, MIN_PROPENSITY)
     return RothErevState(state.markups, new_q, -1, state.scale_yuan, state.rounds + 1)
 
 

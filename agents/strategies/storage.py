@@ -29,6 +29,11 @@ from agents.strategies.capacity import truthful_capacity
 from market.errors import StrategyError
 from market.rules import MarketRules, StorageArbitrageParams
 
+#: Hours a schedule needs are rounded *up* after subtracting this much: an E / P that is a whole
+#: number of hours in decimal (1,600 / 400) is not counted one hour too many for float noise.
+#: A count of hours, not a grid tick, so it is not one of clearing.grid's slacks.
+HOURS_SLACK = 1e-9
+
 
 @dataclass(frozen=True, eq=False)
 class StorageObservation:
@@ -86,7 +91,7 @@ def arbitrage_schedule(obs: StorageObservation, rules: MarketRules, rng: np.rand
     p_safe = np.where(power > 0, power, 1.0)
     horizon = np.sort(np.concatenate([forecast, np.asarray(obs.lookahead_yuan_per_mwh,
                                                            dtype=np.float64)]))
-    n_full = np.ceil(energy / p_safe - 1e-9).astype(np.int64)
+    n_full = np.ceil(energy / p_safe - HOURS_SLACK).astype(np.int64)
     high = _mean_extreme(horizon, n_full, dearest=True)
     low = _mean_extreme(horizon, n_full, dearest=False)
     sell_at = np.maximum(low, 0.0) / eff * (1.0 + margin)
@@ -95,10 +100,10 @@ def arbitrage_schedule(obs: StorageObservation, rules: MarketRules, rng: np.rand
     order = np.argsort(-forecast, kind="stable")
     rank = np.empty(w, dtype=np.int64)
     rank[order] = np.arange(w)
-    n_dis = np.where(power > 0, np.ceil(soc / p_safe - 1e-9), 0).astype(np.int64)
+    n_dis = np.where(power > 0, np.ceil(soc / p_safe - HOURS_SLACK), 0).astype(np.int64)
     dis = (rank[:, None] < n_dis[None, :]) & (forecast[:, None] >= sell_at[None, :])
     # Charge in the cheapest remaining hours below buy_at, as many as the room needs.
-    n_chg = np.where(power > 0, np.ceil((energy - soc) / eff / p_safe - 1e-9), 0)
+    n_chg = np.where(power > 0, np.ceil((energy - soc) / eff / p_safe - HOURS_SLACK), 0)
     cheap = order[::-1]
     candidate = (~dis[cheap]) & (forecast[cheap][:, None] <= buy_at[None, :])
     take = candidate & (np.cumsum(candidate, axis=0) <= n_chg[None, :])

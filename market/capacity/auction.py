@@ -25,19 +25,13 @@ The curve is built in :mod:`market.capacity.demand`, penalties in
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from market.capacity.demand import (
-    MW_TICK,
-    PRICE_TICK,
-    CapacityDemand,
-    demand_curve,
-    requirement_mw,
-)
+from clearing.grid import CAPACITY_SLACK_TICKS, KW_PER_MW, PRICE_TICK, QUANTITY_TICK, on_grid
+from market.capacity.demand import CapacityDemand, demand_curve, requirement_mw
 from market.capacity.formats import AUCTION_FORMATS, FormatOutcome, get_format
 from market.capacity.offers import OfferTable
 from market.errors import (
@@ -48,9 +42,6 @@ from market.errors import (
 )
 from market.rules import CapacityRules
 from market.units import Fleet
-
-#: kW per MW: yuan/kW·yr x MW x KW_PER_MW = yuan per year.
-KW_PER_MW = 1000.0
 
 __all__ = [
     "AUCTION_FORMATS",
@@ -63,11 +54,6 @@ __all__ = [
     "demand_curve",
     "requirement_mw",
 ]
-
-
-def _on_grid(value: float, tick: float) -> bool:
-    scaled = value / tick
-    return math.isfinite(value) and abs(scaled - round(scaled)) <= 1e-6
 
 
 def _to_fen(yuan: np.ndarray) -> np.ndarray:
@@ -98,9 +84,9 @@ def capacity_credits(fleet: Fleet, rules: CapacityRules) -> np.ndarray:
 def accredited_mw(fleet: Fleet, rules: CapacityRules) -> np.ndarray:
     """Accredited capacity per unit, float64 (n,) MW: nameplate x capacity credit, floored to
     the 0.001 MW tick and never above nameplate."""
-    per_mw = round(1 / MW_TICK)
+    per_mw = round(1 / QUANTITY_TICK)
     raw = fleet.nameplate_mw * capacity_credits(fleet, rules)
-    ticks = np.floor(raw * per_mw + 1e-6)  # 1e-6: 0.9 x 1000 is 900 ticks, not 899
+    ticks = np.floor(raw * per_mw + CAPACITY_SLACK_TICKS)  # 0.9 x 1000 is 900 ticks, not 899
     ticks -= ticks / per_mw > fleet.nameplate_mw  # the tolerance must not lift it above
     return ticks / per_mw
 
@@ -176,10 +162,12 @@ class CapacityAuction:
         except MarketError:
             raise CapacityOfferError(f"unit {unit_id!r} is not in the fleet") from None
         cap = self.rules.offer_cap_yuan_per_kw_yr
-        price, mw = float(price_yuan_per_kw_yr), float(mw)
-        if not _on_grid(price, PRICE_TICK) or price < 0:
+        # on_grid first: it refuses what float() cannot take (a 400-digit int) without raising
+        if not on_grid(price_yuan_per_kw_yr, PRICE_TICK) or float(price_yuan_per_kw_yr) < 0:
             raise CapacityOfferError(f"unit {unit_id!r}: offer price must be a finite number "
-                                     f">= 0 on the {PRICE_TICK:g} yuan/kW·yr grid, got {price!r}")
+                                     f">= 0 on the {PRICE_TICK:g} yuan/kW·yr grid, got "
+                                     f"{price_yuan_per_kw_yr!r}")
+        price = float(price_yuan_per_kw_yr)
         if price > cap:
             raise OfferAboveCapError(f"unit {unit_id!r}: offer price {price:g} yuan/kW·yr is "
                                      f"above the offer cap {cap:g} yuan/kW·yr")
@@ -187,12 +175,13 @@ class CapacityAuction:
         if self.rules.format == "clock" and price > start:
             raise OfferAboveCapError(f"unit {unit_id!r}: exit price {price:g} yuan/kW·yr is "
                                      f"above the clock's start price {start:g} yuan/kW·yr")
-        if not _on_grid(mw, MW_TICK) or mw <= 0:
+        if not on_grid(mw, QUANTITY_TICK) or float(mw) <= 0:
             raise CapacityOfferError(f"unit {unit_id!r}: offered MW must be a positive number "
-                                     f"on the {MW_TICK:g} MW grid, got {mw!r}")
+                                     f"on the {QUANTITY_TICK:g} MW grid, got {mw!r}")
+        mw = float(mw)
         offered = sum(m for u, m in zip(self._unit, self._mw, strict=True) if u == i)
         limit = float(self.accredited_mw[i])
-        if offered + mw > limit + MW_TICK / 2:
+        if offered + mw > limit + QUANTITY_TICK / 2:
             raise CapacityOfferError(
                 f"unit {unit_id!r}: offers total {offered + mw:g} MW, above its accredited "
                 f"capacity {limit:g} MW (already offered {offered:g} MW)")
@@ -221,7 +210,7 @@ class CapacityAuction:
         if not self.rules.must_offer_existing_coal:
             return table
         offered = np.bincount(table.unit, weights=table.mw, minlength=len(self.fleet))
-        rest = np.round((self.accredited_mw - offered) / MW_TICK) / round(1 / MW_TICK)
+        rest = np.round((self.accredited_mw - offered) / QUANTITY_TICK) / round(1 / QUANTITY_TICK)
         must = np.flatnonzero(self.fleet.is_coal & self.fleet.existing & (rest > 0))
         return OfferTable(
             np.concatenate([table.unit, must]), np.concatenate([table.mw, rest[must]]),
@@ -246,5 +235,5 @@ class CapacityAuction:
             price_yuan_per_kw_yr=outcome.price, demand=self.demand, offers=table,
             accepted_mw=accepted, settlement_price=settle, unit_ids=self.fleet.unit_ids,
             owners=self.fleet.owners, accredited_mw=self.accredited_mw,
-            cleared_mw=np.round(cleared / MW_TICK) / round(1 / MW_TICK),
+            cleared_mw=np.round(cleared / QUANTITY_TICK) / round(1 / QUANTITY_TICK),
             payment_fen=_to_fen(payment_yuan), round_log=outcome.round_log)

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from clearing.grid import PRICE_TICK, QUANTITY_TICK
 from market.errors import CapacityInputError
 from market.rules import CapacityRules
 
-#: Quantity tick of capacity offers, accreditation and the curve, MW.
-MW_TICK = 0.001
-#: Price tick of capacity offers and the curve, yuan/kW·yr.
-PRICE_TICK = 0.01
+# The capacity market's grids are the clearing core's default ticks: MW on QUANTITY_TICK
+# (offers, accreditation, the curve), yuan/kW·yr on PRICE_TICK.
 
 
 def requirement_mw(rules: CapacityRules, peak_load_mw: float) -> float:
@@ -27,7 +26,8 @@ def requirement_mw(rules: CapacityRules, peak_load_mw: float) -> float:
     if not (math.isfinite(peak_load_mw) and peak_load_mw > 0):
         raise CapacityInputError(f"peak_load_mw must be a positive finite number (MW), "
                                  f"got {peak_load_mw!r}")
-    return round(peak_load_mw * (1.0 + rules.reserve_margin) / MW_TICK) / round(1 / MW_TICK)
+    return (round(peak_load_mw * (1.0 + rules.reserve_margin) / QUANTITY_TICK)
+            / round(1 / QUANTITY_TICK))
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,6 +77,6 @@ def demand_curve(rules: CapacityRules, peak_load_mw: float) -> CapacityDemand:
     tick (the grids the clearing core works on)."""
     rr = requirement_mw(rules, peak_load_mw)
     fractions, prices = rules.demand_curve()
-    quantity = np.round(fractions * rr / MW_TICK) / round(1 / MW_TICK)
+    quantity = np.round(fractions * rr / QUANTITY_TICK) / round(1 / QUANTITY_TICK)
     prices = np.round(prices.astype(np.float64) / PRICE_TICK) / round(1 / PRICE_TICK)
     return CapacityDemand(rules.demand_shape, rr, quantity, prices)

@@ -78,7 +78,7 @@ def _sealed(offers: OfferTable, demand: CapacityDemand, rules: CapacityRules,
                                              demand.price_yuan_per_kw_yr.tolist(), strict=True)))
     ids = np.arange(m, dtype=np.int64)
     # midpoint: where a vertical requirement meets a supply gap the price is the middle of the
-    # range (the coupling rule DOMAIN.md cites); elsewhere the price is unique.
+    # range (the coupling rule docs/DOMAIN.md section 2 cites); elsewhere the price is unique.
     out = clear_capacity((ids, offers.mw, offers.price_yuan_per_kw_yr), curve, pricing=pricing,
                          price_rule="midpoint", offer_cap=rules.offer_cap_yuan_per_kw_yr)
     return FormatOutcome(out.price, np.asarray(out.accepted, dtype=np.float64),

@@ -14,10 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from clearing.grid import MAX_EXACT_TICKS, QUANTITY_TICK, on_grid
 from market.errors import CertificateError
 
-#: Registry quantities are int64 ticks of 0.001 MWh.
-TICKS_PER_MWH = 1000
+#: Registry quantities are int64 ticks of the clearing core's quantity tick (0.001 MWh), so
+#: 1 / QUANTITY_TICK = 1000 ticks make one MWh.
+TICKS_PER_MWH: int = round(1 / QUANTITY_TICK)
 #: Technologies that earn certificates by default.
 ISSUING_TECHNOLOGIES = ("wind", "solar")
 STORAGE = "storage"
@@ -65,21 +67,30 @@ def month_label(index: int) -> str:
 
 
 def mwh_to_ticks(quantity_mwh: Any, what: str = "quantity") -> int:
-    """A quantity in MWh on the 0.001 MWh grid as ticks; refuse NaN, negative or off-grid."""
+    """A quantity in MWh on the 0.001 MWh grid as ticks; refuse NaN, negative, off-grid (as
+    :func:`clearing.grid.on_grid` decides) or too large (:data:`~clearing.grid.MAX_EXACT_TICKS`
+    ticks or more, an int included). Never raises anything but :class:`CertificateError`."""
     if isinstance(quantity_mwh, bool):
         raise CertificateError(f"{what} {quantity_mwh!r} is not a number of MWh")
     if isinstance(quantity_mwh, (int, np.integer)):
-        return int(quantity_mwh) * TICKS_PER_MWH
+        if quantity_mwh < 0:
+            raise CertificateError(f"{what} {int(quantity_mwh)} MWh must be a finite number >= 0")
+        ticks = int(quantity_mwh) * TICKS_PER_MWH
+        if ticks >= MAX_EXACT_TICKS:
+            raise CertificateError(f"{what} (a {len(str(int(quantity_mwh)))}-digit number of "
+                                   f"MWh) is too large for the registry")
+        return ticks
     try:
         q = float(quantity_mwh)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise CertificateError(f"{what} {quantity_mwh!r} is not a number of MWh") from None
     if not np.isfinite(q) or q < 0:
         raise CertificateError(f"{what} {q!r} MWh must be a finite number >= 0")
-    ticks = round(q * TICKS_PER_MWH)
-    if abs(q * TICKS_PER_MWH - ticks) > 1e-6 * max(1.0, abs(ticks) * 1e-3):
+    if q / QUANTITY_TICK >= MAX_EXACT_TICKS:
+        raise CertificateError(f"{what} {q!r} MWh is too large for the registry")
+    if not on_grid(q, QUANTITY_TICK):
         raise CertificateError(f"{what} {q!r} MWh is not on the 0.001 MWh grid")
-    return int(ticks)
+    return int(round(q * TICKS_PER_MWH))
 
 
 def ticks_to_mwh(ticks: Any) -> Any:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from clearing.grid import KW_PER_MW
 from market.errors import CompensationInputError
 from market.ledger.book import Category
 from market.rules import CompensationRules
@@ -58,7 +59,7 @@ def eligible_units(fleet: Fleet, rules: CompensationRules) -> np.ndarray:
 def monthly_payment_fen(fleet: Fleet, rules: CompensationRules) -> np.ndarray:
     """int64 (n,): undeducted monthly payment of every unit as if eligible, fen:
     yuan/kW·yr x recovery ratio x declared maximum MW x 1000 / 12 x 100."""
-    yuan = rules.monthly_payment_yuan_per_kw() * fleet.declared_max_mw * 1000.0
+    yuan = rules.monthly_payment_yuan_per_kw() * fleet.declared_max_mw * KW_PER_MW
     return np.rint(yuan * 100.0).astype(np.int64)
 
 

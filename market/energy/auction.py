@@ -6,7 +6,7 @@ Every hour is an independent uniform-price double auction under the offer cap an
 call of :func:`clearing.clear_batch`; there is no Python loop over hours.
 
 **Prices.** An hour's price is the clearing price of its auction (midpoint of the equilibrium
-range by default, DESIGN.md). An hour where nothing trades has price NaN, with one exception:
+range by default, docs/CLEARING.md). An hour where nothing trades has price NaN, with one exception:
 an hour with inelastic load (buy bids at the cap) and no supply at all is a scarcity hour, and
 its price is the **cap** -- the price the same load would set if a single MW were offered. Its
 load is curtailed in full. When supply is short but not absent, the auction itself clears at
@@ -22,8 +22,8 @@ reserve margin (available - load) / load is below ``stress_reserve_margin``. The
 hour is the accepted demand plus the curtailed demand (what the system had to serve), unless
 ``load_mw`` is given.
 
-Bids: :mod:`market.energy.bids`; bids from profiles: :mod:`market.energy.offers`; settlement:
-:mod:`market.energy.settlement`; storage: :mod:`market.energy.storage`.
+Bids: :mod:`market.energy.bids` (the year's runner builds them in :mod:`agents.inprocess.bids`);
+settlement: :mod:`market.energy.settlement`; storage: :mod:`market.energy.storage`.
 """
 
 from __future__ import annotations
@@ -33,13 +33,12 @@ import numpy as np
 from clearing import OrderBook, clear_batch
 from clearing.book import from_ticks
 from market.energy.bids import BUY, SELL, EnergyBids
-from market.energy.offers import load_bids, renewable_offers, thermal_offers
 from market.energy.result import EnergyResult
 from market.energy.settlement import EnergySettlement, settle_energy
 from market.errors import EnergyBidError, EnergyInputError
 from market.rules import MarketRules
 
-#: Points of the equilibrium price range an hour may be priced at (DESIGN.md).
+#: Points of the equilibrium price range an hour may be priced at (docs/CLEARING.md).
 PRICE_RULES = ("midpoint", "supply", "demand")
 
 __all__ = [
@@ -51,10 +50,7 @@ __all__ = [
     "clear_energy",
     "hour_offsets",
     "hourly_totals",
-    "load_bids",
-    "renewable_offers",
     "settle_energy",
-    "thermal_offers",
 ]
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from clearing.grid import GRID_TOLERANCE_TICKS
 from market.energy.bids import SELL, EnergyBids
 from market.energy.result import EnergyResult
 from market.errors import EnergyInputError
@@ -212,9 +213,11 @@ def _storage_payments(result: EnergyResult, bids: EnergyBids, periods: np.ndarra
     unit_names, unit = _codes(bids.unit_id[rows])
     hours = bids.hour[rows]
     ticks = result.accepted_ticks[rows]
-    # The daily cap in quantity ticks; a hair of slack so 1.5 x 1,600 MWh is 2,400,000 ticks.
+    # The daily cap in quantity ticks, with GRID_TOLERANCE_TICKS of slack so that
+    # 1.5 x 1,600 MWh is 2,400,000 ticks (a value that close to a grid point is on it).
     cap_by_unit = np.array([np.floor(rule.storage_max_cycles_per_day * capacity[u]
-                                     / bids.quantity_tick + 1e-6) for u in unit_names.tolist()],
+                                     / bids.quantity_tick + GRID_TOLERANCE_TICKS)
+                            for u in unit_names.tolist()],
                            dtype=np.int64)
     day = days[hours]
     order = np.lexsort((rows, hours, day, unit))  # by unit, then day, then hour

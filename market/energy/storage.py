@@ -1,7 +1,7 @@
 """Storage in the energy spot market: schedules that stay feasible, and the state of charge.
 
 Independent storage trades as a generator when it discharges (a sell) and as a load when it
-charges (a buy) (DOMAIN.md). It earns no certificates: nothing here marks it renewable.
+charges (a buy) (docs/DOMAIN.md). It earns no certificates: nothing here marks it renewable.
 
 **State of charge** (SOC, MWh of stored energy) moves hour by hour as
 
@@ -20,11 +20,12 @@ already stored at the start of the window, and whose total charge bid, times the
 at most the room left at the start: accepting less discharge only leaves more energy in, and
 accepting less charge only leaves more room. :func:`clip_schedule` cuts a desired schedule to
 exactly these budgets (in hour order, on the quantity tick grid, rounded down), to the power
-limit and to the daily cycle limit; :func:`storage_schedule_bids` turns it into bids.
+limit and to the daily cycle limit; the caller turns the cut schedule into bids (the year's
+runner in :mod:`agents.inprocess.window`, the game's bots in :mod:`agents.http.observe`).
 
 So a multi-day run clears **day by day with the SOC carried**: build the day's bids from the
-SOC at its start, clear the day (24 hours in one batched call), read the accepted dispatch with
-:func:`storage_dispatch`, advance with :func:`track_soc`. The price of the guarantee is a lag:
+SOC at its start, clear the day (24 hours in one batched call), read the accepted charge and
+discharge off the result, advance with :func:`track_soc`. The price of the guarantee is a lag:
 energy charged in a window can be discharged only from the next window on. A caller wanting a
 shorter lag clears shorter windows (e.g. two half days) the same way.
 """
@@ -36,15 +37,13 @@ from typing import Any
 
 import numpy as np
 
-from clearing.book import from_ticks
-from market.energy.bids import BUY, SELL, EnergyBids
-from market.energy.offers import assemble_bids, column_names, grid_prices
-from market.energy.result import EnergyResult
+from clearing.grid import FLOOR_SLACK_TICKS, from_ticks
 from market.errors import EnergyInputError, StorageLimitError
 from market.rules import MarketRules
 
 HOURS_PER_DAY = 24
-#: SOC and limit checks of :func:`track_soc` allow this much float noise, MWh (1 Wh).
+#: SOC and limit checks of :func:`track_soc` allow this much float noise, MWh (1 Wh): a
+#: physical tolerance on energy, not a fraction of a tick, so not one of clearing.grid's.
 TOLERANCE_MWH = 1e-6
 
 
@@ -125,79 +124,20 @@ def clip_schedule(
     soc0 = np.clip(soc0, 0.0, energy)
     e = rules.energy
     tick = float(rules.ticks.quantity_mw)
-    p_t = np.floor(power / tick + 1e-9).astype(np.int64)
-    discharge = np.minimum(np.floor(np.maximum(want, 0) / tick + 1e-9).astype(np.int64), p_t)
-    charge = np.minimum(np.floor(np.maximum(-want, 0) / tick + 1e-9).astype(np.int64), p_t)
-    daily = np.floor(e.storage_max_cycles_per_day * energy / tick + 1e-9).astype(np.int64)
+    # Down to whole ticks with FLOOR_SLACK_TICKS of slack; divided by the tick (not scaled by
+    # its integer inverse as clearing.grid.floor_ticks does), which the year's bytes rest on.
+    slack = FLOOR_SLACK_TICKS
+    p_t = np.floor(power / tick + slack).astype(np.int64)
+    discharge = np.minimum(np.floor(np.maximum(want, 0) / tick + slack).astype(np.int64), p_t)
+    charge = np.minimum(np.floor(np.maximum(-want, 0) / tick + slack).astype(np.int64), p_t)
+    daily = np.floor(e.storage_max_cycles_per_day * energy / tick + slack).astype(np.int64)
     discharge = _capped(discharge, daily, _days(h, hour_offset))
-    discharge = _capped(discharge, np.floor(soc0 / tick + 1e-9).astype(np.int64))
+    discharge = _capped(discharge, np.floor(soc0 / tick + slack).astype(np.int64))
     room = (energy - soc0) / e.storage_round_trip_efficiency
     charge = _capped(charge, np.floor(room / tick).astype(np.int64))
     out_d = np.asarray(from_ticks(discharge, tick))
     out_c = np.asarray(from_ticks(charge, tick))
     return (out_d[:, 0], out_c[:, 0]) if one else (out_d, out_c)
-
-
-def storage_schedule_bids(
-    desired_mw: np.ndarray,
-    soc_start_mwh: np.ndarray | float,
-    energy_mwh: np.ndarray | float,
-    power_mw: np.ndarray | float,
-    unit_ids: Sequence[str] | np.ndarray,
-    owners: Sequence[str] | np.ndarray,
-    rules: MarketRules,
-    *,
-    discharge_price: float | np.ndarray | None = None,
-    charge_price: float | np.ndarray | None = None,
-    hour_offset: int = 0,
-    n_hours: int | None = None,
-) -> EnergyBids:
-    """Bids of storage units following a desired schedule, feasible under partial acceptance.
-
-    The schedule is cut by :func:`clip_schedule`; discharge is offered as a sell at
-    ``discharge_price`` (default the floor: a price-taker), charge bid as a buy at
-    ``charge_price`` (default the cap), yuan/MWh, scalars or (n_hours, n_units). Rows sit at
-    hours ``hour_offset ..`` of a batch of ``n_hours`` hours (default: just these).
-    """
-    discharge, charge = clip_schedule(desired_mw, soc_start_mwh, energy_mwh, power_mw, rules,
-                                      hour_offset=hour_offset)
-    if discharge.ndim == 1:
-        discharge, charge = discharge[:, None], charge[:, None]
-    h, u = discharge.shape
-    e = rules.energy
-    units = column_names(unit_ids, u, "unit_ids")
-    names = column_names(owners, u, "owners")
-    tick = float(rules.ticks.quantity_mw)
-    sell_p = grid_prices(e.price_floor_yuan_per_mwh if discharge_price is None
-                         else discharge_price, (h, u), "discharge_price", rules)
-    buy_p = grid_prices(e.price_cap_yuan_per_mwh if charge_price is None else charge_price,
-                        (h, u), "charge_price", rules)
-    sells = assemble_bids(np.rint(discharge / tick).astype(np.int64)[:, :, None],
-                          sell_p[:, :, None], names, units, SELL, rules, hour_offset, n_hours)
-    buys = assemble_bids(np.rint(charge / tick).astype(np.int64)[:, :, None],
-                         buy_p[:, :, None], names, units, BUY, rules, hour_offset, n_hours)
-    return EnergyBids.concat([sells, buys])
-
-
-def storage_dispatch(result: EnergyResult, bids: EnergyBids,
-                     unit_ids: Sequence[str] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Accepted (charge_mw, discharge_mw) of the storage units ``unit_ids``, each float64
-    (n_hours, n_units): buys of the unit are charge, sells are discharge."""
-    units = [str(x) for x in unit_ids]
-    if result.accepted_ticks.shape != (len(bids),):
-        raise EnergyInputError("the result does not belong to these bids (row counts differ)")
-    column = {name: j for j, name in enumerate(units)}
-    names, inverse = np.unique(bids.unit_id, return_inverse=True)
-    col = np.array([column.get(name, -1) for name in names.tolist()],
-                   dtype=np.int64)[inverse.reshape(-1)]
-    hit = col >= 0
-    out = []
-    for side in (BUY, SELL):
-        rows = np.flatnonzero(hit & (bids.side == side))
-        ticks = np.zeros((result.n_hours, len(units)), dtype=np.int64)
-        np.add.at(ticks, (bids.hour[rows], col[rows]), result.accepted_ticks[rows])
-        out.append(np.asarray(from_ticks(ticks, bids.quantity_tick)))
-    return out[0], out[1]
 
 
 def track_soc(

@@ -25,7 +25,6 @@ from market.green.auction import GreenAuctionOutcome, GreenOrder, call_auction
 from market.green.continuous import GreenContinuousMarket
 from market.green.listing import Listing, ListingRequest, fill_listing
 from market.green.trading import (
-    PRICE_TICK_YUAN,
     BilateralContract,
     GreenMarket,
     GreenTrade,
@@ -33,7 +32,6 @@ from market.green.trading import (
 )
 
 __all__ = [
-    "PRICE_TICK_YUAN",
     "BilateralContract",
     "GreenAuctionOutcome",
     "GreenContinuousMarket",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from clearing import ClearingResult, OrderBook, clear
+from clearing.grid import PRICE_TICK
 from market.certificates.registry import TICKS_PER_MWH
 from market.errors import GreenTradeError
 from market.green.trading import GreenMarket, GreenTrade, price_half_fen, quantity_ticks
@@ -104,7 +105,8 @@ def call_auction(market: GreenMarket, offers: Sequence[GreenOrder], bids: Sequen
     book = OrderBook.from_arrays(
         np.arange(len(orders)), np.r_[np.ones(n_off), -np.ones(len(bids))].astype(np.int64),
         np.array([o.premium_yuan_per_mwh for _, _, o in orders], dtype=np.float64),
-        (qty // lot) * (lot / TICKS_PER_MWH), price_tick=0.01, quantity_tick=lot / TICKS_PER_MWH)
+        (qty // lot) * (lot / TICKS_PER_MWH), price_tick=PRICE_TICK,
+        quantity_tick=lot / TICKS_PER_MWH)
     result = clear(book, pricing="uniform", price_rule=price_rule,  # type: ignore[arg-type]
                    price_cap=hi, price_floor=lo)
     if result.price is None or result.volume == 0:

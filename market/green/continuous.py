@@ -17,6 +17,7 @@ import numpy as np
 from clearing.book import BUY, SELL
 from clearing.continuous import ContinuousBook
 from clearing.errors import OrderBookError
+from clearing.grid import PRICE_TICK
 from market.certificates.registry import TICKS_PER_MWH
 from market.errors import GreenTradeError
 from market.green.trading import GreenMarket, GreenTrade, price_half_fen, quantity_ticks
@@ -50,7 +51,7 @@ class GreenContinuousMarket:
             price_half_fen(energy_price_yuan_per_mwh, "energy price")
         self.energy_price = energy_price_yuan_per_mwh if product == "bundled" else None
         lo, hi = market.premium_limits
-        self.book = ContinuousBook(price_tick=0.01, quantity_tick=self.lot / TICKS_PER_MWH,
+        self.book = ContinuousBook(price_tick=PRICE_TICK, quantity_tick=self.lot / TICKS_PER_MWH,
                                    price_cap=hi, price_floor=lo)
         self._owner: dict[int, tuple[str, int]] = {}  # order id -> (participant, side)
         self._next_id = 1

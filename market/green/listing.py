@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 
+from market.certificates.registry import TICKS_PER_MWH
 from market.errors import GreenTradeError
 from market.green.trading import GreenMarket, GreenTrade, price_half_fen, quantity_ticks
 from market.ledger.book import allocate_fen
@@ -98,8 +99,8 @@ def fill_listing(market: GreenMarket, listing: Listing, requests: Sequence[Listi
     elif listed and isinstance(listing.seller, str):
         have = market.registry.sellable_ticks(listing.seller, listing.unit)
         if have < listed:
-            problems.append(f"seller {listing.seller!r} holds {have / 1000:g} MWh of never-sold "
-                            f"certificates, cannot list {listed / 1000:g} MWh")
+            problems.append(f"seller {listing.seller!r} holds {have / TICKS_PER_MWH:g} MWh of "
+                            f"never-sold certificates, cannot list {listed / TICKS_PER_MWH:g} MWh")
     req = np.zeros(len(requests), dtype=np.int64)
     for i, r in enumerate(requests):
         if not isinstance(r.buyer, str) or not r.buyer or r.buyer == listing.seller:

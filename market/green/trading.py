@@ -28,14 +28,17 @@ from typing import Any
 
 import numpy as np
 
+from clearing.grid import MAX_EXACT_TICKS, PRICE_TICK, QUANTITY_TICK, on_grid
 from market.certificates.registry import TICKS_PER_MWH, CertificateRegistry
 from market.errors import CertificateError, GreenTradeError
 from market.ledger.book import SYSTEM_OPERATOR, Category, Ledger
 
 PRODUCTS = ("bundled", "unbundled")
 MODES = ("bilateral", "listing", "auction", "continuous")
-#: Prices are accepted on this grid (yuan); a call-auction midpoint may fall on half of it.
-PRICE_TICK_YUAN = 0.01
+# Prices are accepted on clearing.grid.PRICE_TICK (0.01 yuan = 1 fen, the ledger's unit); a
+# call-auction midpoint may fall on half of it, so prices are kept in half-fen.
+#: Half-fen in one yuan (2 / PRICE_TICK).
+HALF_FEN_PER_YUAN: int = 2 * round(1 / PRICE_TICK)
 _MAX_SHOWN = 20
 
 #: A trade as a row (see :class:`GreenTrade`); text fields are objects.
@@ -122,13 +125,26 @@ def price_half_fen(price_yuan: float, what: str = "price", *, half_ticks: bool =
     """
     if isinstance(price_yuan, bool) or not isinstance(price_yuan, (int, float, np.number)):
         raise GreenTradeError(f"{what} {price_yuan!r} is not a number")
-    p = float(price_yuan)
-    if not np.isfinite(p):
-        raise GreenTradeError(f"{what} {p!r} must be a finite number of yuan")
-    half = round(p * 200)
-    if abs(p * 200 - half) > 1e-6 * max(1.0, abs(half) * 1e-3) or (half % 2 and not half_ticks):
-        raise GreenTradeError(f"{what} {p!r} is not on the {PRICE_TICK_YUAN} yuan grid")
-    return int(half)
+    p = _finite(price_yuan, f"{what} {{}} must be a finite number of yuan")
+    half_tick = PRICE_TICK / 2
+    if abs(p) / half_tick >= MAX_EXACT_TICKS:
+        raise GreenTradeError(f"{what} {p!r} yuan is too large for the {PRICE_TICK} yuan grid")
+    if not on_grid(p, half_tick if half_ticks else PRICE_TICK):
+        raise GreenTradeError(f"{what} {p!r} is not on the {PRICE_TICK} yuan grid")
+    return int(round(p * HALF_FEN_PER_YUAN))
+
+
+def _finite(value: Any, message: str) -> float:
+    """``value`` as a finite float; :class:`GreenTradeError` (``message`` with the value) when
+    it is NaN, infinite or beyond any float (a 400-digit int), never OverflowError."""
+    try:
+        v = float(value)
+    except OverflowError:
+        raise GreenTradeError(message.format(f"(a {len(str(int(value)))}-digit number)")) \
+            from None
+    if not np.isfinite(v):
+        raise GreenTradeError(message.format(repr(v)))
+    return v
 
 
 def amount_fen(price_half: int, ticks: int) -> int:
@@ -146,12 +162,14 @@ def quantity_ticks(quantity_mwh: Any, what: str, lot: int = 1) -> int:
     """MWh on the 0.001 MWh grid as ticks > 0, a multiple of ``lot`` ticks."""
     if isinstance(quantity_mwh, bool) or not isinstance(quantity_mwh, (int, float, np.number)):
         raise GreenTradeError(f"{what} {quantity_mwh!r} is not a number of MWh")
-    q = float(quantity_mwh)
-    if not np.isfinite(q) or q <= 0:
+    q = _finite(quantity_mwh, f"{what} {{}} MWh must be a finite number > 0")
+    if q <= 0:
         raise GreenTradeError(f"{what} {q!r} MWh must be a finite number > 0")
-    t = round(q * TICKS_PER_MWH)
-    if abs(q * TICKS_PER_MWH - t) > 1e-6 * max(1.0, t * 1e-3):
+    if q / QUANTITY_TICK >= MAX_EXACT_TICKS:
+        raise GreenTradeError(f"{what} {q!r} MWh is too large for the registry")
+    if not on_grid(q, QUANTITY_TICK):
         raise GreenTradeError(f"{what} {q!r} MWh is not on the 0.001 MWh grid")
+    t = round(q * TICKS_PER_MWH)
     if t % lot:
         raise GreenTradeError(f"{what} {q!r} MWh must be whole certificates "
                               f"({lot / TICKS_PER_MWH:g} MWh each)")
@@ -248,7 +266,7 @@ class GreenMarket:
         self.ledger.post_many(*args, memo=memos, unit=unit_col, amount_fen=fens)
         energy = [None if e is None else float(e) for e in energy_prices]
         out = [GreenTrade(ids[i], period, mode, prods[i], sellers[i], buyers[i], units[i],
-                          ticks[i], energy[i], halves[i] / 200.0, int(fens[i]))
+                          ticks[i], energy[i], halves[i] / HALF_FEN_PER_YUAN, int(fens[i]))
                for i in range(n)]
         self.trades.extend(out)
         return out

@@ -18,6 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.fleet import SynthFleet
+from agents.observe import (
+    certificate_need,
+    certificate_quantity,
+    certificates_to_buy,
+    obligation_due,
+    price_grid,
+)
 from agents.strategies.assign import Group
 from agents.strategies.green import (
     GreenBuyerDecision,
@@ -25,6 +32,7 @@ from agents.strategies.green import (
     GreenSellerDecision,
     GreenSellerObservation,
 )
+from clearing.grid import PRICE_TICK
 from market.certificates.registry import TICKS_PER_MWH, CertificateRegistry
 from market.errors import StrategyError
 from market.green.auction import GreenOrder, call_auction
@@ -52,8 +60,9 @@ class GreenYear:
     obligations: ObligationOutcome
 
 
-def _whole(ticks: np.ndarray | int) -> np.ndarray:
-    return (np.asarray(ticks, dtype=np.int64) // TICKS_PER_MWH) * TICKS_PER_MWH
+def _whole(ticks: np.ndarray | int, per_certificate: int) -> np.ndarray:
+    """``ticks`` rounded down to whole certificates of ``per_certificate`` ticks."""
+    return (np.asarray(ticks, dtype=np.int64) // per_certificate) * per_certificate
 
 
 def run_green_year(rules: MarketRules, synth: SynthFleet, groups: list[Group],
@@ -83,21 +92,21 @@ def run_green_year(rules: MarketRules, synth: SynthFleet, groups: list[Group],
         first_trade = len(market.trades)
         offers = _seller_orders(rules, sellers, rngs, registry, fleet, m, last_premium,
                                 last_cert)
-        need = np.maximum(weight * load_mwh[:, : m + 1].sum(axis=1) - np.array(
-            [registry.held_ticks(x) for x in loads.tolist()]) / TICKS_PER_MWH, 0.0)
+        held = np.array([registry.held_ticks(x) for x in loads.tolist()]) / TICKS_PER_MWH
+        need = certificate_need(obligation_due(weight, load_mwh[:, : m + 1].sum(axis=1)), held)
         decision = _buyer_decision(rules, buyers, rngs, loads, need, m, last_premium,
                                    last_cert)
         bids = [GreenOrder(str(loads[i]), float(decision.bundled_premium_yuan_per_mwh[i]),
                            float(decision.bundled_mwh[i]))
                 for i in np.flatnonzero(decision.bundled_mwh > 0).tolist()]
-        price_stated = float(np.round(energy_price[m], 2))
+        price_stated = float(price_grid(energy_price[m], PRICE_TICK))  # the green price grid
         if offers[0] and bids:
             out = call_auction(market, offers[0], bids, "bundled", period,
                                energy_price_yuan_per_mwh=price_stated)
             if out.trades and out.premium_yuan_per_mwh is not None:
                 premium[m] = last_premium = float(out.premium_yuan_per_mwh)
         bought = _bought(market, first_trade, loads)
-        want = np.ceil(np.maximum(need - bought, 0.0) - 1e-9)
+        want = certificates_to_buy(need, bought)
         cert_bids = [GreenOrder(str(loads[i]), float(decision.certificate_price_yuan[i]),
                                 float(want[i])) for i in np.flatnonzero(want > 0).tolist()]
         cert_offers = _unbundled_orders(offers[1], registry)
@@ -140,8 +149,7 @@ def _seller_orders(rules: MarketRules, sellers: list[Group],
         for k, unit in enumerate(ids.tolist()):
             if mwh[k] >= 1 / TICKS_PER_MWH:  # at least one tick of the registry's grid
                 bundled.append(GreenOrder(g.owner, float(d.bundled_premium_yuan_per_mwh[k]),
-                                          float(np.floor(mwh[k] * TICKS_PER_MWH + 1e-9)
-                                                / TICKS_PER_MWH), unit))
+                                          float(certificate_quantity(mwh[k])), unit))
             later.append((g.owner, unit, float(d.certificate_price_yuan[k])))
     return bundled, later
 
@@ -150,7 +158,7 @@ def _unbundled_orders(later: list[tuple[str, str, float]],
                       registry: CertificateRegistry) -> list[GreenOrder]:
     out = []
     for owner, unit, ask in later:
-        whole = int(_whole(registry.sellable_ticks(owner, unit)))
+        whole = int(_whole(registry.sellable_ticks(owner, unit), registry.ticks_per_certificate))
         if whole > 0:
             out.append(GreenOrder(owner, ask, whole / TICKS_PER_MWH, unit))
     return out

@@ -35,17 +35,16 @@ import numpy as np
 
 from agents.fleet import SynthFleet, fixed_costs
 from agents.inprocess.runner import EnergyYear
+from agents.observe import capacity_offer_mw, margin_per_kw_yr
 from agents.profiles import Profiles
 from agents.strategies.assign import Group
 from agents.strategies.base import CapacityObservation, CapacityOffers
 from market.capacity.auction import (
-    KW_PER_MW,
     CapacityAuction,
     CapacityResult,
     accredited_mw,
     capacity_credits,
 )
-from market.capacity.demand import MW_TICK
 from market.capacity.performance import PerformanceResult, assess_performance, delivered_mw
 from market.capacity.settlement import charge_performance, load_weights
 from market.capacity.settlement import settle_capacity as settle_capacity_months
@@ -65,25 +64,14 @@ def expected_margins(synth: SynthFleet, profiles: Profiles, rules: MarketRules,
     forecast: coal (forecast - cost)+ at its expected availability, wind and solar the
     forecast on their output, storage a daily spread of its ``E / P`` dearest and cheapest
     hours plus one compensated cycle a day."""
-    cap = synth.fleet.nameplate_mw
-    out = np.zeros(len(synth.fleet))
-    coal = synth.coal_index
     rate = float(profiles.outage.mean()) if profiles.outage.size else 0.0
-    spread = np.maximum(forecast[:, None] - synth.marginal_cost_yuan_per_mwh[coal][None, :], 0)
-    out[coal] = spread.sum(axis=0) * (1.0 - rate) / KW_PER_MW
-    for idx in (synth.wind_index, synth.solar_index):
-        out[idx] = (np.maximum(forecast, 0)[:, None] * available_mw[:, idx]).sum(axis=0) / (
-            cap[idx] * KW_PER_MW)
-    e = rules.energy
-    days = forecast[: (forecast.shape[0] // 24) * 24].reshape(-1, 24)
-    ordered = np.sort(days, axis=1)
-    for j, i in enumerate(synth.storage_index.tolist()):
-        n = max(1, min(24, int(np.ceil(synth.storage_energy_mwh[j] / synth.storage_power_mw[j]))))
-        buy = np.maximum(ordered[:, :n].mean(axis=1), 0) / e.storage_round_trip_efficiency
-        value = np.maximum(ordered[:, -n:].mean(axis=1) - buy, 0.0) \
-            + e.storage_discharge_compensation_yuan_per_mwh
-        out[i] = float(value.sum()) * synth.storage_energy_mwh[j] / (cap[i] * KW_PER_MW)
-    return out
+    f = synth.fleet
+    energy = np.zeros(len(f))
+    power = f.nameplate_mw.astype(np.float64).copy()
+    energy[synth.storage_index] = synth.storage_energy_mwh
+    power[synth.storage_index] = synth.storage_power_mw
+    return margin_per_kw_yr(f.technologies, synth.marginal_cost_yuan_per_mwh, f.nameplate_mw,
+                            energy, forecast, available_mw, rate, rules, power_mw=power)
 
 
 def run_capacity_auction(rules: MarketRules, synth: SynthFleet, groups: list[Group],
@@ -108,8 +96,7 @@ def run_capacity_auction(rules: MarketRules, synth: SynthFleet, groups: list[Gro
         if not isinstance(offers, CapacityOffers) or np.shape(offers.mw) != idx.shape:
             raise StrategyError(f"{g.label} ({g.spec.name}) must return CapacityOffers of "
                                 f"{idx.shape[0]} units")
-        per_mw = round(1 / MW_TICK)  # offers go to the capacity market's MW grid
-        mw = np.minimum(np.floor(np.asarray(offers.mw) * per_mw + 1e-6) / per_mw, accredited[idx])
+        mw = capacity_offer_mw(np.asarray(offers.mw), accredited[idx])  # the auction's MW grid
         for k in np.flatnonzero(mw > 0).tolist():
             auction.submit(str(fleet.unit_ids[idx[k]]), float(mw[k]),
                            float(offers.price_yuan_per_kw_yr[k]))

@@ -9,7 +9,7 @@ Order of the year:
 1. synthesise the fleet and the hourly profiles (:mod:`agents.fleet`, :mod:`agents.profiles`);
 2. the annual capacity auction, offers from the strategies (skipped when
    ``rules.capacity.enabled`` is false); payments posted monthly and charged to loads;
-3. the hourly energy auctions of the year (:func:`agents.runner.run_energy_year`);
+3. the hourly energy auctions of the year (:func:`agents.inprocess.runner.run_energy_year`);
 4. stress-hour performance penalties (December), storage compensation recovered from loads;
 5. monthly coal compensation with failures counted from the forced outages, deductions and
    funding (:mod:`studies.year.markets`);
@@ -60,6 +60,10 @@ from studies.year.tables import (
     monthly_table,
     units_table,
 )
+
+#: A month's load-weighted price divides by at least this much load (MW summed over hours): a
+#: guard against dividing by zero in a month without load, not a tolerance on a grid.
+MIN_MONTH_LOAD = 1e-9
 
 Progress = Callable[[str, int, int], None]
 
@@ -152,7 +156,7 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
     load = profiles.system_load_mw
     price = np.nan_to_num(energy.price)
     month_price = np.bincount(profiles.month_index, weights=price * load, minlength=12) / \
-        np.maximum(np.bincount(profiles.month_index, weights=load, minlength=12), 1e-9)
+        np.maximum(np.bincount(profiles.month_index, weights=load, minlength=12), MIN_MONTH_LOAD)
     green = run_green_year(rules, synth, groups, rngs(green_ss), ledger, periods,
                            unit_mwh_by_month(profiles, energy.dispatch_mw),
                            load_mwh_by_month(profiles), month_price)

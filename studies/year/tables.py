@@ -11,7 +11,8 @@ import numpy as np
 from agents.fleet import SynthFleet, fixed_costs
 from agents.inprocess.runner import EnergyYear
 from agents.profiles import Profiles
-from market.capacity.auction import KW_PER_MW, CapacityResult, accredited_mw
+from clearing.grid import KW_PER_MW
+from market.capacity.auction import CapacityResult, accredited_mw
 from market.capacity.performance import PerformanceResult
 from market.compensation.calls import Calls
 from market.compensation.scheme import CompensationYear, eligible_units

@@ -36,7 +36,6 @@ from agents.strategies.assign import Group, assign
 from agents.strategies.base import CapacityObservation, CapacityOffers
 from clearing.grid import KW_PER_MW as GRID_KW_PER_MW
 from clearing.grid import from_ticks
-from market.capacity.auction import KW_PER_MW as MARKET_KW_PER_MW
 from market.certificates.registry import TICKS_PER_MWH
 from market.rules import MarketRules, load_preset
 
@@ -92,7 +91,7 @@ def test_margins_of_some_hours_are_scaled_to_a_year() -> None:
         + e.storage_discharge_compensation_yuan_per_mwh
     storage = 2 * daily * 100.0 / (50.0 * KW_PER_MW) * 365 / 2
     np.testing.assert_allclose(got, [coal, wind, storage])
-    assert KW_PER_MW == GRID_KW_PER_MW == MARKET_KW_PER_MW
+    assert KW_PER_MW == GRID_KW_PER_MW
 
 
 def test_capacity_offers_floor_as_the_years_auction() -> None:

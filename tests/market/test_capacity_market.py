@@ -1,10 +1,10 @@
 """The Mengxi capacity market: golden auctions worked by hand, penalties, settlement, properties.
 
-Curve of the Mengxi preset (DOMAIN.md "Sandbox defaults"): points (0.97 RR, 495), (1.03 RR, 248),
+Curve of the Mengxi preset (docs/DOMAIN.md section 3): points (0.97 RR, 495), (1.03 RR, 248),
 (1.10 RR, 0) yuan/kW·yr, RR = peak x 1.15. With a 2,000 MW peak, RR = 2,300 MW and the points
 are (2,231 MW, 495), (2,369 MW, 248), (2,530 MW, 0); between the first two the curve falls
 247 yuan over 138 MW. Penalty rate = 330 x 1,000 / 30 = 11,000 yuan per MWh short (PJM's
-Net CONE / 30 h, DOMAIN.md "Capacity markets elsewhere").
+Net CONE / 30 h, docs/DOMAIN.md section 3).
 """
 
 from __future__ import annotations
@@ -200,6 +200,18 @@ def test_offers_beyond_accreditation_or_off_grid_are_refused():
     a.submit("wind-1", 20, 10)  # exactly up to 50 MW is fine
     a.withdraw("wind-1")
     assert len(a.offers()) == 0
+
+
+@pytest.mark.parametrize("value", [1e308, -1e308, float("inf"), float("nan"), 10**400, 1e17])
+def test_offers_beyond_any_grid_are_refused_without_overflow(value):
+    """Neither a float too large for the grid nor an int too large for a float raises anything
+    but the offer error (no OverflowError), for the price and for the MW alike."""
+    a = auction(offers=[("wind-1", 30, 10)])
+    with pytest.raises(CapacityOfferError, match="grid"):
+        a.submit("wind-1", 1, value)
+    with pytest.raises(CapacityOfferError, match="grid"):
+        a.submit("wind-1", value, 10)
+    assert len(a.offers()) == 1
 
 
 # --------------------------------------------------------------------- performance, money

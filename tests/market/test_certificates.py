@@ -2,7 +2,7 @@
 books (issued = held + retired + expired, per owner and in total), and the registry's JSON form
 (``to_dict``/``from_dict``: exact round trip, the same behaviour after a restore, refusals).
 
-Golden numbers follow DOMAIN.md, "Green electricity trading and certificates": 1 certificate =
+Golden numbers follow docs/DOMAIN.md section 5 (green trading and certificates): 1 certificate =
 1 MWh, issued monthly per whole MWh with the remainder carried over, valid 2 years, none for
 independent storage.
 """
@@ -27,6 +27,7 @@ from market.certificates.registry import (
     CertificateRegistry,
     month_index,
     month_label,
+    mwh_to_ticks,
 )
 from market.errors import CertificateError, CertificateInvariantError, MarketError
 
@@ -458,3 +459,22 @@ def test_from_dict_refuses_what_is_not_a_sound_registry(registry, edit, error, m
     with pytest.raises(error, match=message) as info:
         CertificateRegistry.from_dict(d)
     assert isinstance(info.value, CertificateError)
+
+
+@pytest.mark.parametrize("value", [1e308, 10**400, 2.0**60, 10**16])
+def test_mwh_to_ticks_refuses_huge_numbers_without_overflow(value):
+    """1e308 and a 400-digit int are refused as too large (never OverflowError), as is any
+    quantity of 2**52 ticks or more, whose grid points a float64 cannot tell apart."""
+    with pytest.raises(CertificateError, match="too large"):
+        mwh_to_ticks(value)
+
+
+def test_mwh_to_ticks_keeps_the_grid_and_refuses_negatives():
+    assert mwh_to_ticks(0.3) == 300 and mwh_to_ticks(2) == 2000
+    assert mwh_to_ticks(np.int64(5)) == 5000
+    assert mwh_to_ticks(600_000.001) == 600_000_001
+    for bad, words in ((600_000.0004, "0.001 MWh grid"), (1.0005, "0.001 MWh grid"),
+                       (-3, ">= 0"), (-0.5, ">= 0"), (float("nan"), ">= 0"), ("x", "not a number"),
+                       (True, "not a number")):
+        with pytest.raises(CertificateError, match=words):
+            mwh_to_ticks(bad)

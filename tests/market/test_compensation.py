@@ -1,8 +1,8 @@
 """Coal capacity compensation: golden cases worked by hand, and properties.
 
-Golden numbers follow NDRC/NEA notice 1501 of 2023 as summarised in DOMAIN.md: fixed-cost
-standard 330 yuan/kW·yr, 30 % recovered in 2024-25 and 50 % from 2026, paid monthly on the
-declared maximum output; deductions 10/50/100 % for 2/3/4+ failures a month (Shanghai:
+Golden numbers follow NDRC/NEA notice 1501 of 2023 as summarised in docs/DOMAIN.md section 4:
+fixed-cost standard 330 yuan/kW·yr, 30 % recovered in 2024-25 and 50 % from 2026, paid monthly
+on the declared maximum output; deductions 10/50/100 % for 2/3/4+ failures a month (Shanghai:
 10/20/50/100 % for 2/3/4/5+); three 100 % months in a year end eligibility.
 """
 

@@ -1,13 +1,13 @@
 """The hourly energy spot market: golden hours worked by hand, batched = hour by hour, refusals,
-settlement in the ledger, bid helpers, and a year in one call.
+settlement in the ledger, bids built from arrays as the year builds them, and a year in one
+call.
 
-Golden hours use the Mengxi preset (DOMAIN.md "Mengxi spot market": offer cap 1,500 and floor
--50 yuan/MWh [S]; fleet table: coal at 200-340 yuan/MWh, wind at 0 or down to -50, loads'
-value of lost load = the cap). Prices follow the uniform-price contract of DESIGN.md ("The
-clearing core"): a partly accepted order is priced exactly at the clearing price; a range of
-equilibrium prices gives its midpoint (the EUPHEMIA rule, DOMAIN.md "Capacity markets
-elsewhere": auction price indeterminacy); where curves do not cross, the market clears at the
-cap and curtails (same source).
+Golden hours use the Mengxi preset (docs/DOMAIN.md section 2: offer cap 1,500 and floor
+-50 yuan/MWh [S]; section 7: coal at 200-340 yuan/MWh, wind at 0 or down to -50, loads'
+value of lost load = the cap). Prices follow the uniform-price contract of docs/CLEARING.md
+(section 2): a partly accepted order is priced exactly at the clearing price; a range of
+equilibrium prices gives its midpoint (European day-ahead coupling, docs/DOMAIN.md section 2);
+where curves do not cross, the market clears at the cap and curtails (same source).
 """
 
 from __future__ import annotations
@@ -19,17 +19,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agents.observe import load_block_prices, load_block_ticks, ticks_down
 from clearing import OrderBook, clear
+from clearing.grid import from_ticks
 from market.energy.auction import (
     BUY,
     SELL,
     EnergyBids,
     clear_energy,
     hourly_totals,
-    load_bids,
-    renewable_offers,
     settle_energy,
-    thermal_offers,
 )
 from market.errors import EnergyBidError, EnergyInputError, MarketError
 from market.ledger.book import SYSTEM_OPERATOR, Category, Ledger
@@ -331,67 +330,30 @@ def test_ledger_balances_and_the_operator_keeps_only_fen_rounding(case, n_period
         assert got.get(key, 0) == fen
 
 
-# ------------------------------------------------------------------ helpers
+# ------------------------------------------------------------------ bids from arrays
 
-def test_load_bids_split_inelastic_and_price_responsive_blocks():
-    load = np.array([[900.0, 100.0], [1000.0, 0.0]])
-    bids = load_bids(load, RULES, price_responsive_share=0.1, block_prices=[400.0, 800.0],
-                     participants=["city", "smelter"])
-    assert list(bids.side) == [BUY] * len(bids)
-    assert set(bids.unit_id) == {""}
-    # 900 MW: 810 inelastic at the cap, 45 + 45 in blocks; the zero load of hour 1 is left out.
-    h0_city = (bids.hour == 0) & (bids.participant == "city")
-    assert list(bids.quantity_mw[h0_city]) == [810.0, 45.0, 45.0]
-    assert list(bids.price_yuan_per_mwh[h0_city]) == [CAP, 400.0, 800.0]
-    assert not ((bids.hour == 1) & (bids.participant == "smelter")).any()
-    for h in range(2):
-        assert bids.quantity_mw[bids.hour == h].sum() == pytest.approx(load[h].sum())
-    only = load_bids(load, RULES)
-    assert (only.price_yuan_per_mwh == CAP).all() and len(only) == 3
-    assert list(only.participant) == ["load-0", "load-1", "load-0"]
-    with pytest.raises(EnergyInputError, match="block price"):
-        load_bids(load, RULES, price_responsive_share=0.2)
-    with pytest.raises(EnergyInputError, match="outside the floor"):
-        load_bids(load, RULES, price_responsive_share=0.2, block_prices=[1600.0])
+def block_bids(qty_ticks: np.ndarray, price: np.ndarray | float, participants: list[str],
+               units: list[str], side: int, n_hours: int) -> EnergyBids:
+    """EnergyBids of (H, U, B) quantity ticks at prices (broadcast to them), laid out as the
+    year's runner lays its rows (:func:`agents.inprocess.bids.rows_from_blocks`): hour-major,
+    then column, then block, zero quantities dropped."""
+    q = np.asarray(qty_ticks, dtype=np.int64)
+    q = q[:, :, None] if q.ndim == 2 else q
+    p = np.broadcast_to(np.asarray(price, dtype=np.float64), q.shape)
+    hh, uu, bb = np.nonzero(q > 0)
+    return EnergyBids.from_arrays(
+        hh, np.asarray(participants)[uu], np.asarray(units)[uu], np.full(hh.size, side),
+        p[hh, uu, bb], from_ticks(q[hh, uu, bb], float(RULES.ticks.quantity_mw)),
+        rules=RULES, n_hours=n_hours)
 
 
-def test_renewable_offers_offer_available_output_rounded_down():
-    avail = np.array([[300.0009, 0.0], [120.5, 80.0]])
-    bids = renewable_offers(avail, ["wind-1", "solar-1"], ["g", "s"], np.array([FLOOR, 0.0]),
-                            rules=RULES, hour_offset=2, n_hours=5)
-    assert bids.n_hours == 5 and list(bids.hour) == [2, 3, 3]
-    assert list(bids.quantity_mw) == [300.0, 120.5, 80.0]
-    assert list(bids.price_yuan_per_mwh) == [FLOOR, FLOOR, 0.0]
-    assert list(bids.unit_id) == ["wind-1", "wind-1", "solar-1"]
-    with pytest.raises(EnergyInputError, match="outside the floor"):
-        renewable_offers(avail, ["w", "s"], ["g", "s"], -60.0, rules=RULES)
-    with pytest.raises(EnergyInputError, match="available_mw"):
-        renewable_offers(-avail, ["w", "s"], ["g", "s"], rules=RULES)
-
-
-def test_thermal_offers_blocks_and_minimum_output_at_the_floor():
-    committed = np.array([[True, True], [False, True]])
-    bids = thermal_offers(np.array([1000.0, 600.0]), np.array([[200.0, 230.0], [250.0, 280.0]]),
-                          ["coal-a", "coal-b"], ["genco-1", "genco-2"], rules=RULES,
-                          block_shares=[0.5, 0.5], min_output_mw=[300.0, 0.0],
-                          committed=committed)
-    h0a = (bids.hour == 0) & (bids.unit_id == "coal-a")
-    assert list(bids.price_yuan_per_mwh[h0a]) == [FLOOR, 200.0, 230.0]
-    assert list(bids.quantity_mw[h0a]) == [300.0, 350.0, 350.0]
-    assert not ((bids.hour == 1) & (bids.unit_id == "coal-a")).any()  # not committed: off
-    h1b = (bids.hour == 1) & (bids.unit_id == "coal-b")
-    assert list(bids.quantity_mw[h1b]) == [300.0, 300.0]  # no minimum: blocks only
-    # Odd capacities still add up exactly; per-unit capacity over n_hours hours.
-    odd = thermal_offers(np.array([100.001]), np.array([[210.0, 220.0, 230.0]]), ["c"], ["g"],
-                         rules=RULES, n_hours=3)
-    assert odd.n_hours == 3 and list(odd.hour) == [0] * 3 + [1] * 3 + [2] * 3
-    assert odd.quantity_ticks[:3].sum() == 100_001
-
-
-def test_helpers_clear_together():
-    load = load_bids(np.array([[1000.0]]), RULES)
-    wind = renewable_offers(np.array([[400.0]]), ["w"], ["g"], rules=RULES)
-    coal = thermal_offers(np.array([[800.0]]), np.array([300.0]), ["c"], ["h"], rules=RULES)
+def test_bids_built_from_arrays_clear_together():
+    qtick = float(RULES.ticks.quantity_mw)
+    load = block_bids(load_block_ticks(np.array([[1000.0]]), 0.0, qtick),
+                      load_block_prices(CAP, 600.0), ["l"], [""], BUY, 1)
+    wind = block_bids(ticks_down(np.array([[400.0004]]), qtick), 0.0, ["g"], ["w"], SELL, 1)
+    coal = block_bids(ticks_down(np.array([[800.0]]), qtick), 300.0, ["h"], ["c"], SELL, 1)
+    assert list(wind.quantity_mw) == [400.0]  # available output down to the grid
     bids = EnergyBids.concat([load, wind, coal])
     res = clear_energy(bids, 1, RULES)
     assert res.price[0] == 300.0 and res.volume_mwh[0] == 1000.0
@@ -409,12 +371,18 @@ def test_a_year_of_hours_clears_in_one_call_and_settles_to_zero():
     sun = np.clip(np.sin((hod - 6) / 12 * np.pi), 0, None)[:, None]
     solar = sun * rng.uniform(300, 500, (n_hours, 10))
     coal_cost = rng.uniform(200, 340, 40).round(2)
+    qtick = float(RULES.ticks.quantity_mw)
+    loads = [f"load-{i}" for i in range(20)]
     bids = EnergyBids.concat([
-        load_bids(load, RULES, price_responsive_share=0.05, block_prices=[600.0]),
-        renewable_offers(wind, [f"wind-{i}" for i in range(30)], ["green"] * 30, rules=RULES),
-        renewable_offers(solar, [f"solar-{i}" for i in range(10)], ["sun"] * 10, rules=RULES),
-        thermal_offers(np.full(40, 700.0), coal_cost, [f"coal-{i}" for i in range(40)],
-                       [f"genco-{i % 8}" for i in range(40)], rules=RULES, n_hours=n_hours),
+        block_bids(load_block_ticks(load, 0.05, qtick), load_block_prices(CAP, 600.0), loads,
+                   [""] * 20, BUY, n_hours),
+        block_bids(ticks_down(wind, qtick), 0.0, ["green"] * 30,
+                   [f"wind-{i}" for i in range(30)], SELL, n_hours),
+        block_bids(ticks_down(solar, qtick), 0.0, ["sun"] * 10,
+                   [f"solar-{i}" for i in range(10)], SELL, n_hours),
+        block_bids(ticks_down(np.full((n_hours, 40), 700.0), qtick), coal_cost[None, :, None],
+                   [f"genco-{i % 8}" for i in range(40)], [f"coal-{i}" for i in range(40)],
+                   SELL, n_hours),
     ])
     assert len(bids) > 80 * n_hours
     res = clear_energy(bids, n_hours, RULES)

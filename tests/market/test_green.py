@@ -1,7 +1,7 @@
 """Green electricity trading: bilateral contracts, listing, call auction, continuous trading and
 obligations, each settled in the certificate registry and the ledger.
 
-Defaults from DOMAIN.md ("Green electricity trading and certificates", sandbox defaults):
+Defaults from docs/DOMAIN.md (section 5, green electricity trading and certificates):
 premium 20 yuan/MWh in a range of 1-50, unbundled certificate 2 yuan, obligation weight 0.22,
 shortfall penalty 50 yuan/MWh [E], 1 certificate = 1 MWh.
 """
@@ -20,7 +20,13 @@ from market.errors import GreenTradeError
 from market.green.auction import GreenOrder, call_auction, pair_fills
 from market.green.continuous import GreenContinuousMarket
 from market.green.listing import Listing, ListingRequest, fill_listing, listing_fills
-from market.green.trading import BilateralContract, GreenMarket, amount_fen, price_half_fen
+from market.green.trading import (
+    BilateralContract,
+    GreenMarket,
+    amount_fen,
+    price_half_fen,
+    quantity_ticks,
+)
 from market.ledger.book import SYSTEM_OPERATOR, Category, Ledger
 from market.rules import load_preset
 
@@ -49,6 +55,31 @@ def test_rules_defaults_are_the_domain_numbers():
     assert (GREEN.premium_yuan_per_mwh, GREEN.premium_min_yuan_per_mwh,
             GREEN.premium_max_yuan_per_mwh) == (20, 1, 50)
     assert GREEN.obligation_weight == 0.22 and GREEN.listing_fill == "pro_rata"
+
+
+@pytest.mark.parametrize("value", [1e308, -1e308, 10**400, -(10**400), 1e300, 2.0**60])
+def test_price_and_quantity_checks_refuse_huge_numbers_without_overflow(value):
+    """1e308 (whose x 200 is infinite) and a 400-digit int (which no float holds) are refused
+    with the market's own error, never OverflowError."""
+    with pytest.raises(GreenTradeError, match="too large|finite"):
+        price_half_fen(value)
+    with pytest.raises(GreenTradeError, match="too large|finite"):
+        price_half_fen(value, half_ticks=True)
+    with pytest.raises(GreenTradeError, match="too large|finite|> 0"):
+        quantity_ticks(value, "quantity")
+
+
+def test_quantity_checks_use_the_grid_not_a_relative_tolerance():
+    # 600,000.0004 MWh is 0.4 ticks off the grid: once let through (the tolerance grew with
+    # the size), now refused like any other off-grid quantity.
+    with pytest.raises(GreenTradeError, match="0.001 MWh grid"):
+        quantity_ticks(600_000.0004, "quantity")
+    assert quantity_ticks(600_000.001, "quantity") == 600_000_001
+    assert quantity_ticks(0.3, "quantity") == 300 and quantity_ticks(2, "quantity", 1000) == 2000
+    with pytest.raises(GreenTradeError, match="whole certificates"):
+        quantity_ticks(2.5, "quantity", 1000)
+    with pytest.raises(GreenTradeError, match="grid"):
+        price_half_fen(3_000_000.004)
 
 
 def test_exact_money_helpers():

@@ -179,7 +179,7 @@ def test_no_capacity_market_keeps_compensation():
     assert not rules.capacity.enabled and rules.compensation.enabled
 
 
-# --- the numbers of DOMAIN.md ---------------------------------------------------------------------
+# --- the numbers of docs/DOMAIN.md ----------------------------------------------------------------
 
 
 def test_preset_numbers_equal_domain_md():

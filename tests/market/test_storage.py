@@ -1,9 +1,9 @@
 """Storage in the energy market: schedules feasible under any partial acceptance, the state of
 charge, and the discharge compensation.
 
-Defaults from DOMAIN.md (fleet table and "Mengxi spot market"): 400 MW / 1,600 MWh units,
-85 % round trip, at most 1.5 full cycles a day [S], 350 yuan/MWh discharged (2025 cohort) and
-280 (2026 cohort) [S]. The SOC model books the whole round-trip loss on charging:
+Defaults from docs/DOMAIN.md section 6: 400 MW / 1,600 MWh units, 85 % round trip, at most
+1.5 full cycles a day [S], 350 yuan/MWh discharged (2025 cohort) and 280 (2026 cohort) [S].
+The SOC model books the whole round-trip loss on charging:
 soc' = soc + 0.85 x charge - discharge.
 """
 
@@ -14,21 +14,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from clearing.grid import from_ticks
 from market.energy.auction import (
     BUY,
     SELL,
     EnergyBids,
+    EnergyResult,
     clear_energy,
-    load_bids,
     settle_energy,
 )
-from market.energy.storage import (
-    TOLERANCE_MWH,
-    clip_schedule,
-    storage_dispatch,
-    storage_schedule_bids,
-    track_soc,
-)
+from market.energy.storage import TOLERANCE_MWH, clip_schedule, track_soc
 from market.errors import StorageLimitError
 from market.ledger.book import SYSTEM_OPERATOR, Category, Ledger
 from market.rules import load_preset
@@ -79,23 +74,6 @@ def test_daily_cycle_limit_cuts_discharge_per_calendar_day():
     # Starting at hour 12 the first day is only 12 hours long.
     d, _ = clip_schedule(np.full(24, 200.0), E, E, P, rules, hour_offset=12)
     assert d[:12].sum() == 800.0 and d[12:].sum() == 800.0
-
-
-def test_schedule_bids_offer_discharge_as_sells_and_charge_as_buys():
-    desired = np.array([[200.0, -100.0], [-50.0, 300.0]])
-    bids = storage_schedule_bids(desired, [500.0, 1000.0], E, P, ["bess-1", "bess-2"],
-                                 ["store-1", "store-2"], RULES, discharge_price=400.0,
-                                 charge_price=100.0, hour_offset=5, n_hours=24)
-    assert bids.n_hours == 24
-    rows = sorted(zip(bids.hour.tolist(), bids.unit_id.tolist(), bids.side.tolist(),
-                      bids.price_yuan_per_mwh.tolist(), bids.quantity_mw.tolist(),
-                      strict=True))
-    assert rows == [(5, "bess-1", SELL, 400.0, 200.0), (5, "bess-2", BUY, 100.0, 100.0),
-                    (6, "bess-1", BUY, 100.0, 50.0), (6, "bess-2", SELL, 400.0, 300.0)]
-    assert set(bids.participant) == {"store-1", "store-2"}
-    default = storage_schedule_bids(desired, 500.0, E, P, ["a", "b"], ["o", "o"], RULES)
-    assert set(default.price_yuan_per_mwh[default.side == SELL]) == {-50.0}  # price-taker
-    assert set(default.price_yuan_per_mwh[default.side == BUY]) == {1500.0}
 
 
 # ------------------------------------------------------------------ the SOC path
@@ -200,19 +178,46 @@ def test_day_by_day_through_the_market_the_soc_stays_feasible(case):
     soc, desired, load, supply_price, (sell_p, buy_p) = case
     for day in range(desired.shape[0] // 24):
         hours = slice(24 * day, 24 * day + 24)
-        store = storage_schedule_bids(desired[hours], soc, E, P, ["bess"], ["store"], RULES,
-                                      discharge_price=sell_p, charge_price=buy_p)
+        dis, chg = clip_schedule(desired[hours], soc, E, P, RULES)
+        store = schedule_bids(dis, chg, sell_p, buy_p)
         coal = EnergyBids.from_arrays(np.arange(24), "genco", "coal", np.full(24, SELL),
                                       np.full(24, supply_price), np.full(24, 300.0),
                                       rules=RULES, n_hours=24)
-        demand = [load_bids(load[hours][:, None], RULES)] if load[hours].any() else []
-        bids = EnergyBids.concat([store, coal, *demand])
+        wanted = np.flatnonzero(load[hours] > 0)
+        demand = EnergyBids.from_arrays(wanted, "load", "", np.full(wanted.size, BUY),
+                                        np.full(wanted.size, 1500.0), load[hours][wanted],
+                                        rules=RULES, n_hours=24)
+        bids = EnergyBids.concat([store, coal, demand])
         res = clear_energy(bids, 24, RULES)
-        charge, discharge = storage_dispatch(res, bids, ["bess"])
-        path = track_soc(charge[:, 0], discharge[:, 0], soc, E, P, RULES, hour_offset=24 * day)
+        charge, discharge = dispatch(res, bids, "bess")
+        path = track_soc(charge, discharge, soc, E, P, RULES, hour_offset=24 * day)
         rows = bids.unit_id == "bess"
         assert charge.sum() + discharge.sum() == pytest.approx(res.accepted_mw[rows].sum())
         soc = float(path[-1])
+
+
+def schedule_bids(discharge: np.ndarray, charge: np.ndarray, sell_price: float,
+                  buy_price: float) -> EnergyBids:
+    """One unit's clipped schedule (24 hours) as plain rows, the way the year's runner turns
+    it into bids: discharge sold at ``sell_price``, charge bought at ``buy_price``."""
+    sell, buy = np.flatnonzero(discharge > 0), np.flatnonzero(charge > 0)
+    hours = np.concatenate([sell, buy])
+    return EnergyBids.from_arrays(
+        hours, "store", "bess", np.r_[np.full(sell.size, SELL), np.full(buy.size, BUY)],
+        np.r_[np.full(sell.size, sell_price), np.full(buy.size, buy_price)],
+        np.r_[discharge[sell], charge[buy]], rules=RULES, n_hours=24)
+
+
+def dispatch(result: EnergyResult, bids: EnergyBids, unit: str
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Accepted (charge, discharge) MW of ``unit`` by hour: its buys and its sells."""
+    out = []
+    for side in (BUY, SELL):
+        rows = np.flatnonzero((bids.unit_id == unit) & (bids.side == side))
+        ticks = np.bincount(bids.hour[rows], weights=result.accepted_ticks[rows],
+                            minlength=result.n_hours).astype(np.int64)
+        out.append(np.asarray(from_ticks(ticks, bids.quantity_tick)))
+    return out[0], out[1]
 
 
 # ------------------------------------------------------------------ compensation

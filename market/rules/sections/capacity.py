@@ -29,6 +29,7 @@ from pydantic import (
     model_serializer,
 )
 
+from clearing.grid import KW_PER_MW
 from market.rules.base import Flag, Fraction, NonNegative, Positive, RulesModel, num, pick
 
 #: Technologies that have a capacity credit, in the order of the fleet table.
@@ -201,7 +202,7 @@ class CapacityRules(RulesModel):
     def penalty_rate_yuan_per_mwh(self) -> float:
         """Performance penalty per MWh short in a stress hour: Net CONE (yuan/kW-yr) x 1000
         / ``penalty_hours``, in yuan/MWh."""
-        return self.net_cone_yuan_per_kw_yr * 1000.0 / self.penalty_hours
+        return self.net_cone_yuan_per_kw_yr * KW_PER_MW / self.penalty_hours
 
     def demand_curve(self) -> tuple[np.ndarray, np.ndarray]:
         """The demand curve as arrays ``(requirement_fraction, price_yuan_per_kw_yr)``.

@@ -162,7 +162,8 @@ def _gen(count: int, size: float, low: float, high: float, **more: object) -> Ge
 
 
 class FleetRules(RulesModel):
-    """The fleet table of DOMAIN.md [E]; ``scale`` shrinks unit counts, loads and exports."""
+    """The fleet table of docs/DOMAIN.md section 7 [E]; ``scale`` shrinks unit counts, loads
+    and exports."""
 
     scale: Positive = 1.0
     """Multiplies unit counts (at least 1 per non-empty class), peak load and exports."""
