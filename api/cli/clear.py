@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from clearing import ClearingInputError, ClearingResult, OrderBook, OrderBookError, clear
+from clearing.grid import PRICE_TICK, QUANTITY_TICK
 
 EXIT_REFUSED = 2
 
@@ -71,8 +72,8 @@ def register(app: typer.Typer) -> None:
         floor: Annotated[float | None, typer.Option(help="Price floor (yuan per unit).")] = None,
         priority: Annotated[PriorityOpt, typer.Option(
             help="Sharing at the marginal price.")] = PriorityOpt.pro_rata,
-        price_tick: Annotated[float, typer.Option(help="Price grid.")] = 0.01,
-        quantity_tick: Annotated[float, typer.Option(help="Quantity grid.")] = 0.001,
+        price_tick: Annotated[float, typer.Option(help="Price grid.")] = PRICE_TICK,
+        quantity_tick: Annotated[float, typer.Option(help="Quantity grid.")] = QUANTITY_TICK,
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
         show: Annotated[int, typer.Option(help="Orders shown in the table (0: all).")] = 50,
     ) -> None:

@@ -105,7 +105,7 @@ def simulate_command(
 ) -> None:
     """Simulate a year of the Mengxi markets; write tables, ledger and report."""
     from studies.output.files import write_outputs
-    from studies.year.run import run_year
+    from studies.year import run_year
 
     if seed is not None and seed < 0:
         _refuse(f"--seed must be an integer >= 0, got {seed}")

@@ -21,6 +21,7 @@ import numpy as np
 
 from clearing import ContinuousBook, DemandCurve, OrderBook, clear, clear_batch, clear_capacity
 from clearing.continuous import CANCEL, IOC, LIMIT, make_events
+from clearing.grid import PRICE_TICK, QUANTITY_TICK, from_ticks
 from clearing.reference.lp import lp_welfare
 
 
@@ -42,8 +43,8 @@ def random_book(n: int, seed: int = 0, levels: int = 150_000) -> OrderBook:
     0.01 yuan (0 to 1,500 yuan/MWh), quantities 0.001-100 MW."""
     rng = np.random.default_rng(seed)
     sides = np.where(rng.random(n) < 0.5, 1, -1).astype(np.int8)
-    prices = rng.integers(0, levels, n) / 100
-    qtys = rng.integers(1, 100_000, n) / 1000
+    prices = np.asarray(from_ticks(rng.integers(0, levels, n), PRICE_TICK))
+    qtys = np.asarray(from_ticks(rng.integers(1, 100_000, n), QUANTITY_TICK))
     return OrderBook.from_arrays(np.arange(n), sides, prices, qtys)
 
 
@@ -119,8 +120,8 @@ def capacity_case(n: int, seed: int = 0) -> tuple[OrderBook, DemandCurve]:
     Mengxi-shaped curve (495 / 248 / 0 at 0.97 / 1.03 / 1.10 of the requirement) scaled to a
     requirement of half the offered MW, so the curve crosses the supply mid-range."""
     rng = np.random.default_rng(seed)
-    prices = rng.integers(0, 60_001, n) / 100
-    mw = rng.integers(1, 2_001, n) / 1000
+    prices = np.asarray(from_ticks(rng.integers(0, 60_001, n), PRICE_TICK))
+    mw = np.asarray(from_ticks(rng.integers(1, 2_001, n), QUANTITY_TICK))
     book = OrderBook.from_arrays(np.arange(n), np.ones(n, dtype=np.int8), prices, mw)
     rr = round(float(mw.sum()) / 2)
     curve = DemandCurve.from_points([(rr * 0.97, 495.0), (rr * 1.03, 248.0), (rr * 1.10, 0.0)])
@@ -155,7 +156,8 @@ def event_stream(n: int, seed: int = 2023) -> np.ndarray:
     ids = np.arange(n, dtype=np.int64)
     back = np.minimum(rng.geometric(0.01, n), np.maximum(ids, 1))
     ids = np.where(kind == CANCEL, ids - back, ids)
-    return make_events(kind, ids, side, price / 100, qty / 1000)
+    return make_events(kind, ids, side, from_ticks(price, PRICE_TICK),
+                       from_ticks(qty, QUANTITY_TICK))
 
 
 def measure_continuous(n: int = 1_000_000, budget_s: float = 1.0) -> Measurement:

@@ -73,7 +73,11 @@ STEPS = ("fleet", "capacity", "energy", "settlement", "compensation", "green", "
 
 @dataclass(frozen=True, eq=False)
 class YearResult:
-    """A simulated year (fields as in the study contract, briefs/study_outputs.md)."""
+    """A simulated year: ``summary`` (the figures of ``summary.json``), ``hourly`` (columns of
+    ``hourly.parquet``, one row per hour), ``units`` (one row per unit), the ``ledger``,
+    ``capacity`` (the auction's record, ``None`` when the capacity market is off), ``monthly``
+    (compensation and green figures, 12 rows), ``failures`` (the compensation failures) and
+    ``bids`` (the energy bids, one row per bid)."""
 
     summary: dict[str, Any]
     hourly: dict[str, np.ndarray]
