@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from clearing.grid import CAPACITY_SLACK_TICKS, KW_PER_MW, PRICE_TICK, QUANTITY_TICK, on_grid
-from market.capacity.demand import CapacityDemand, demand_curve, requirement_mw
+from market.capacity.demand import CapacityDemand, demand_curve, nearest, requirement_mw
 from market.capacity.formats import AUCTION_FORMATS, FormatOutcome, get_format
 from market.capacity.offers import OfferTable
 from market.errors import (
@@ -210,7 +210,7 @@ class CapacityAuction:
         if not self.rules.must_offer_existing_coal:
             return table
         offered = np.bincount(table.unit, weights=table.mw, minlength=len(self.fleet))
-        rest = np.round((self.accredited_mw - offered) / QUANTITY_TICK) / round(1 / QUANTITY_TICK)
+        rest = nearest(self.accredited_mw - offered, QUANTITY_TICK)
         must = np.flatnonzero(self.fleet.is_coal & self.fleet.existing & (rest > 0))
         return OfferTable(
             np.concatenate([table.unit, must]), np.concatenate([table.mw, rest[must]]),
@@ -235,5 +235,5 @@ class CapacityAuction:
             price_yuan_per_kw_yr=outcome.price, demand=self.demand, offers=table,
             accepted_mw=accepted, settlement_price=settle, unit_ids=self.fleet.unit_ids,
             owners=self.fleet.owners, accredited_mw=self.accredited_mw,
-            cleared_mw=np.round(cleared / QUANTITY_TICK) / round(1 / QUANTITY_TICK),
+            cleared_mw=nearest(cleared, QUANTITY_TICK),
             payment_fen=_to_fen(payment_yuan), round_log=outcome.round_log)

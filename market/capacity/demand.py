@@ -21,13 +21,18 @@ from market.rules import CapacityRules
 # (offers, accreditation, the curve), yuan/kW·yr on PRICE_TICK.
 
 
+def nearest(values: np.ndarray | float, tick: float) -> np.ndarray:
+    """``values`` (any shape) rounded to the nearest multiple of ``tick`` (half to even):
+    divided by the tick, rounded, divided by the tick's integer inverse (float64)."""
+    return np.round(np.asarray(values, dtype=np.float64) / tick) / round(1 / tick)
+
+
 def requirement_mw(rules: CapacityRules, peak_load_mw: float) -> float:
     """Reliability requirement, MW: peak load x (1 + reserve margin), rounded to the MW tick."""
     if not (math.isfinite(peak_load_mw) and peak_load_mw > 0):
         raise CapacityInputError(f"peak_load_mw must be a positive finite number (MW), "
                                  f"got {peak_load_mw!r}")
-    return (round(peak_load_mw * (1.0 + rules.reserve_margin) / QUANTITY_TICK)
-            / round(1 / QUANTITY_TICK))
+    return float(nearest(peak_load_mw * (1.0 + rules.reserve_margin), QUANTITY_TICK))
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,6 +82,6 @@ def demand_curve(rules: CapacityRules, peak_load_mw: float) -> CapacityDemand:
     tick (the grids the clearing core works on)."""
     rr = requirement_mw(rules, peak_load_mw)
     fractions, prices = rules.demand_curve()
-    quantity = np.round(fractions * rr / QUANTITY_TICK) / round(1 / QUANTITY_TICK)
-    prices = np.round(prices.astype(np.float64) / PRICE_TICK) / round(1 / PRICE_TICK)
+    quantity = nearest(fractions * rr, QUANTITY_TICK)
+    prices = nearest(prices, PRICE_TICK)
     return CapacityDemand(rules.demand_shape, rr, quantity, prices)
