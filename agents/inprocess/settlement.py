@@ -27,7 +27,7 @@ def dense_mw(rows: Rows, acc: np.ndarray | None, h: int, n: int, mask: np.ndarra
 def settle_rows(ledger: Ledger, rows: Rows, accepted_ticks: np.ndarray,
                 price_half_ticks: np.ndarray, period_of_hour: np.ndarray, actors: Actors,
                 rules: MarketRules) -> int:
-    """Post energy payments of bid rows with :func:`market.energy.auction.energy_payments` (what
+    """Post energy payments of bid rows with :func:`market.energy.settlement.energy_payments` (what
     ``settle_energy`` posts), on the year's integer actor codes instead of coding millions of
     names again. Returns the number of payments posted. No storage compensation: pass storage
     rows to ``settle_energy``."""
