@@ -1,4 +1,4 @@
-"""Live domain sessions: the per-process cache of :class:`market.session.game.Session` objects.
+"""Live domain sessions: the per-process cache of :class:`market.session.Session` objects.
 
 The database holds the authority: the latest snapshot (``Session.to_dict()``, version ``v``)
 and the bid batches accepted on top of it (``base_version == v``), appended one row per batch.
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session as Db
 
 from api.service.db import repositories as repo
 from api.service.db.tables import BidBatchRow, SessionRow
-from market.session.game import Session
+from market.session import Session
 
 
 @dataclass
@@ -42,13 +42,8 @@ def apply_batch(session: Session, row: BidBatchRow) -> None:
     """Apply an accepted batch exactly as :meth:`Session.submit_bids` stored it (its bids were
     checked when accepted, so they are not checked again): the participant's entry is replaced
     and moved last, the bid counter and the event log follow."""
-    r = session.round(row.round_id)
-    r.bids.pop(row.participant, None)
-    r.bids[row.participant] = {"revision": row.revision, "sequence": row.sequence,
-                               "bids": json.loads(row.bids)}
-    session.sequence = row.sequence
-    session.events.append({"event": "bids", "round_id": row.round_id,
-                           "participant": row.participant, "revision": row.revision})
+    session.restore_batch(row.participant, row.round_id, row.revision, row.sequence,
+                          json.loads(row.bids))
 
 
 class LiveSessions:

@@ -1,5 +1,5 @@
 """Domain state as API schemas: rounds, sessions, the participant's view, results, money and
-certificates. Pure functions of a live :class:`~market.session.game.Session` (no database)."""
+certificates. Pure functions of a live :class:`~market.session.Session` (no database)."""
 
 from __future__ import annotations
 
@@ -28,15 +28,15 @@ from api.service.schemas.sessions import (
 )
 from market.capacity.auction import accredited_mw
 from market.certificates.registry import TICKS_PER_MWH
-from market.session.game import Session
+from market.session import RoundStatus, Session
 
 
 def round_public(s: Session, round_id: str) -> RoundPublic:
-    r = s.round(round_id)
-    spec = r.spec
-    return RoundPublic(round_id=spec.round_id, kind=spec.kind, status=r.status,  # type: ignore[arg-type]
+    spec = s.round(round_id).spec
+    return RoundPublic(round_id=spec.round_id, kind=spec.kind,
+                       status=s.status(round_id),  # type: ignore[arg-type]
                        takes_bids=spec.takes_bids, hours=list(spec.hours), month=spec.month,
-                       product=spec.product, mode=spec.mode, bidders=len(r.bids))
+                       product=spec.product, mode=spec.mode, bidders=s.bidders(round_id))
 
 
 def current_round(s: Session) -> CurrentRoundPublic:
@@ -46,10 +46,10 @@ def current_round(s: Session) -> CurrentRoundPublic:
 
 
 def status_of(s: Session) -> str:
-    statuses = [r.status for r in s.rounds.values()]
-    if all(x == "cleared" for x in statuses):
+    statuses = [s.status(rid) for rid in s.round_ids()]
+    if all(x == RoundStatus.CLEARED for x in statuses):
         return "finished"
-    return "waiting" if all(x == "pending" for x in statuses) else "running"
+    return "waiting" if all(x == RoundStatus.PENDING for x in statuses) else "running"
 
 
 def seats(s: Session) -> list[str]:
@@ -81,8 +81,8 @@ def session_public(row: SessionRow, s: Session) -> SessionPublic:
         id=row.id, name=row.name, rules_name=row.rules_name, rules_sha256=row.rules_sha256,
         created_at=row.created_at, setup=setup_of(row), status=status_of(s),  # type: ignore[arg-type]
         current_round=None if cur is None else round_public(s, cur),
-        rounds_total=len(s.rounds),
-        rounds_cleared=sum(r.status == "cleared" for r in s.rounds.values()),
+        rounds_total=len(s.round_ids()),
+        rounds_cleared=sum(s.status(rid) == RoundStatus.CLEARED for rid in s.round_ids()),
         participants=list(s.participants), seats=seats(s))
 
 
@@ -150,30 +150,15 @@ def result_public(s: Session, round_id: str, participant: str | None) -> RoundRe
     """The published result; ``participant`` ``None`` (the instructor) sees every
     participant's settlement, a participant its own. The result is read in place, not copied
     (it is large, and it is serialised at once under the session's lock)."""
-    r = s.round(round_id)
-    if r.status != "cleared" or r.result is None:
-        s.result(round_id)  # raises the domain's "not published yet" refusal
-    published: dict[str, Any] = r.result or {}
-    result = {k: v for k, v in published.items() if k != "settlement"}
-    settlement: dict[str, dict[str, int]] = published.get("settlement") or {}
+    res = s.published(round_id)  # raises the domain's "not published yet" refusal
+    result = {k: v for k, v in res.to_dict().items() if k != "settlement"}
+    settlement = res.settlement
     if participant is not None:
         settlement = {participant: settlement.get(participant, {"net": 0})}
-    kind = str(result.get("kind", r.spec.kind))
-    price: float | None = None
-    hourly: list[float | None] | None = None
-    volume: float | None = None
-    if kind == "energy":
-        hourly = list(result.get("price_yuan_per_mwh") or [])
-        volume = float(sum(v or 0.0 for v in result.get("volume_mwh") or []))
-    elif kind == "capacity":
-        price = result.get("price_yuan_per_kw_yr")
-        volume = result.get("total_cleared_mw")
-    elif kind == "green":
-        price = result.get("premium_yuan_per_mwh")
-        volume = result.get("volume_mwh")
-    return RoundResultPublic(round_id=round_id, kind=kind, status=r.status, price=price,
-                             hourly_price_yuan_per_mwh=hourly, volume=volume, result=result,
-                             settlement=settlement)
+    return RoundResultPublic(round_id=round_id, kind=res.kind, status=res.status,
+                             price=res.price,
+                             hourly_price_yuan_per_mwh=res.hourly_price_yuan_per_mwh,
+                             volume=res.volume, result=result, settlement=settlement)
 
 
 def ledger_entries(s: Session, participant: str | None, *, category: str | None = None,

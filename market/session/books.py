@@ -9,7 +9,7 @@ operation log. Nothing here is stored beyond the results, so a restored session 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -18,8 +18,17 @@ from market.certificates.registry import CertificateRegistry
 from market.green.trading import GreenMarket, GreenTrade
 from market.ledger.book import Ledger
 from market.rules import MarketRules
-from market.session.setup import Load, Profiles, RoundState, period_label
+from market.session.results import (
+    CapacityRoundResult,
+    CompensationResult,
+    EnergyRoundResult,
+    RoundResult,
+    RoundState,
+)
+from market.session.setup import Load, Profiles, period_label
 from market.units import Fleet
+
+R = TypeVar("R", bound=RoundResult)
 
 
 class SessionBooks:
@@ -97,43 +106,50 @@ class SessionBooks:
 
     # ----------------------------------------------------------------- energy-derived data
 
-    def energy_results(self, pending: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    def results_of(self, cls: type[R]) -> list[R]:
+        """Published results of type ``cls`` (one kind of round), in plan order."""
+        return [r.result for r in self.rounds.values() if isinstance(r.result, cls)]
+
+    def energy_results(self, pending: EnergyRoundResult | None = None
+                       ) -> list[EnergyRoundResult]:
         """Published energy results in plan order, then ``pending`` (a result being made)."""
-        out = [r.result for r in self.rounds.values()
-               if r.spec.kind == "energy" and r.result is not None]
+        out = self.results_of(EnergyRoundResult)
         return out if pending is None else [*out, pending]
 
-    def dispatch_mw(self, pending: dict[str, Any] | None = None) -> np.ndarray:
+    def capacity_result(self) -> CapacityRoundResult | None:
+        """The published result of the capacity round (``None`` before it clears)."""
+        return next(iter(self.results_of(CapacityRoundResult)), None)
+
+    def dispatch_mw(self, pending: EnergyRoundResult | None = None) -> np.ndarray:
         """float64 (n_units, n_hours): net MW each unit delivered (sells - storage buys) in
         hours an energy round cleared, NaN elsewhere."""
         out = np.full(self.available.shape, np.nan)
         for res in self.energy_results(pending):
-            hours = res["hours"]
-            out[:, hours] = 0.0
-            for row in res["dispatch"]:
+            out[:, res.hours] = 0.0
+            for row in res.dispatch:
                 out[self.fleet.index_of(row["unit"]), row["hour"]] = row["mw"]
         return out
 
     def _bid_mw(self, side: str, accepted: bool,
-                pending: dict[str, Any] | None) -> np.ndarray:
+                pending: EnergyRoundResult | None) -> np.ndarray:
         out = np.zeros(self.available.shape)
         for res in self.energy_results(pending):
-            for row in res["bids"]:
+            for row in res.bids:
                 if row["side"] == side and not row["imputed"] and row["unit"] in self._units:
                     mw = row["accepted_mw"] if accepted else row["quantity"]
                     out[self.fleet.index_of(row["unit"]), row["hour"]] += mw or 0.0
         return out
 
-    def sold_mw(self, pending: dict[str, Any] | None = None) -> np.ndarray:
+    def sold_mw(self, pending: EnergyRoundResult | None = None) -> np.ndarray:
         """float64 (n_units, n_hours): accepted sells of each unit, MW (0 outside cleared
         hours); ``pending``: an energy result not yet published, counted too."""
         return self._bid_mw("sell", True, pending)
 
-    def bought_mw(self, pending: dict[str, Any] | None = None) -> np.ndarray:
+    def bought_mw(self, pending: EnergyRoundResult | None = None) -> np.ndarray:
         """float64 (n_units, n_hours): accepted buys (storage charging), MW."""
         return self._bid_mw("buy", True, pending)
 
-    def offered_mw(self, pending: dict[str, Any] | None = None) -> np.ndarray:
+    def offered_mw(self, pending: EnergyRoundResult | None = None) -> np.ndarray:
         """float64 (n_units, n_hours): sells offered by each unit, MW."""
         return self._bid_mw("sell", False, pending)
 
@@ -145,7 +161,7 @@ class SessionBooks:
 
     def stress_hours(self) -> set[int]:
         """Hours the energy rounds so far found to be stress hours."""
-        return {int(h) for res in self.energy_results() for h in res["stress_hours"]}
+        return {int(h) for res in self.energy_results() for h in res.stress_hours}
 
     def storage_energy_mwh(self) -> dict[int, float]:
         """Energy (MWh) of each storage unit, by fleet index: nameplate MW x the hours of the
@@ -155,7 +171,7 @@ class SessionBooks:
         return {int(i): float(self.fleet.nameplate_mw[i]) * hours
                 for i in np.flatnonzero(self.fleet.technologies == "storage")}
 
-    def storage_soc_path_mwh(self, pending: dict[str, Any] | None = None) -> np.ndarray:
+    def storage_soc_path_mwh(self, pending: EnergyRoundResult | None = None) -> np.ndarray:
         """float64 (n_units, n_hours): state of charge of each storage unit after each hour
         (MWh, clamped to [0, E]; zero for other units), following the cleared dispatch."""
         eff = self.rules.energy.storage_round_trip_efficiency
@@ -183,21 +199,19 @@ class SessionBooks:
         """int64 (n_units,): capacity payment of ``month`` of the rules' year (zero without a
         cleared capacity round for that year)."""
         out = np.zeros(len(self.fleet), dtype=np.int64)
-        for r in self.rounds.values():
-            res = r.result
-            if r.spec.kind == "capacity" and res and res["delivery_year"] == self.rules.meta.year:
-                out += np.array([u["monthly_payment_fen"][month - 1] for u in res["units"]],
-                                dtype=np.int64)
+        res = self.capacity_result()
+        if res is not None and res.delivery_year == self.rules.meta.year:
+            out += np.array([u["monthly_payment_fen"][month - 1] for u in res.units],
+                            dtype=np.int64)
         return out
 
     def compensation_excluded(self) -> np.ndarray:
         """bool (n_units,): units whose full losses so far this year ended their eligibility."""
         losses = np.zeros(len(self.fleet), dtype=np.int64)
-        for r in self.rounds.values():
-            if r.spec.kind == "compensation" and r.result:
-                for u in r.result["units"]:
-                    if u["eligible"] and u["fraction"] is not None and u["fraction"] >= 1.0:
-                        losses[self.fleet.index_of(u["unit"])] += 1
+        for res in self.results_of(CompensationResult):
+            for u in res.units:
+                if u["eligible"] and u["fraction"] is not None and u["fraction"] >= 1.0:
+                    losses[self.fleet.index_of(u["unit"])] += 1
         return losses >= self.rules.compensation.full_losses_to_end_eligibility
 
     # ----------------------------------------------------------------- registry book-keeping

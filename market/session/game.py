@@ -47,20 +47,13 @@ from market.ledger.book import SYSTEM_OPERATOR, Ledger
 from market.rules import MarketRules
 from market.session.bids import Bid, check_batch
 from market.session.books import SessionBooks
-from market.session.energy import clear_energy_round
 from market.session.plan import check_setup, standard_plan
-from market.session.rounds import (
-    clear_capacity,
-    clear_green,
-    run_compensation,
-    run_issuance,
-    run_obligation,
-)
+from market.session.results import RoundResult, RoundState, result_from_dict
+from market.session.rounds import round_kind
 from market.session.setup import (
     Load,
     Profiles,
     RoundSpec,
-    RoundState,
     RoundStatus,
     available_matrix,
 )
@@ -166,8 +159,17 @@ class Session(SessionBooks):
             raise UnknownRoundError(f"no round {round_id!r} in this session; rounds: "
                                     f"{', '.join(self.rounds)}") from None
 
-    def status(self, round_id: str) -> str:
+    def status(self, round_id: str) -> RoundStatus:
+        """Where round ``round_id`` is in its lifecycle."""
         return self.round(round_id).status
+
+    def round_ids(self) -> list[str]:
+        """The round ids of the plan, in plan order."""
+        return list(self.rounds)
+
+    def bidders(self, round_id: str) -> int:
+        """How many participants have bids stored in round ``round_id``."""
+        return len(self.round(round_id).bids)
 
     def round_list(self) -> list[dict[str, Any]]:
         """Every round of the plan with its status, in plan order."""
@@ -194,6 +196,7 @@ class Session(SessionBooks):
         if r.status != PENDING:
             raise RoundStateError(f"round {round_id!r} is {r.status}, not pending")
         self._check_turn(round_id, "open")
+        round_kind(r.spec.kind).open(self, r.spec)
         r.status = OPEN
         self._event("opened", round_id)
 
@@ -212,7 +215,8 @@ class Session(SessionBooks):
             raise RoundStateError(f"round {round_id!r} is not open yet ({r.status}); bids are "
                                   "taken between open_round and close_gate")
         raw = list(bids)
-        parsed, problems = check_batch(self, participant, r.spec, raw)
+        parsed, problems = check_batch(self, participant, r.spec, raw,
+                                       round_kind(r.spec.kind).validate)
         if problems:
             raise BidsRefused(round_id, participant, problems)
         previous = r.bids.pop(participant, None)
@@ -235,8 +239,9 @@ class Session(SessionBooks):
         r.status = GATE_CLOSED
         self._event("gate_closed", round_id)
 
-    def clear_round(self, round_id: str, *, rollback: bool = True) -> dict[str, Any]:
-        """Clear a round once, settle it and publish its result (returned). A bid round must
+    def clear_round(self, round_id: str, *, rollback: bool = True) -> RoundResult:
+        """Clear a round once, settle it and publish its typed result (returned; see
+        :mod:`market.session.results`). A bid round must
         have its gate closed; a settlement step runs when every earlier round has cleared.
 
         A clear that fails leaves the session as it was: it is restored from a snapshot taken
@@ -256,7 +261,7 @@ class Session(SessionBooks):
             self._clear(r)
             if self.auto_settle and r.spec.takes_bids:
                 self._settle_following(round_id)
-            return copy.deepcopy(r.result or {})
+            return self.result(round_id)
         before = self.to_dict()
         try:
             self._clear(r)
@@ -265,33 +270,20 @@ class Session(SessionBooks):
         except MarketError:
             self.__dict__.update(Session.from_dict(before).__dict__)
             raise
-        return copy.deepcopy(r.result or {})
+        return self.result(round_id)
 
     def _clear(self, r: RoundState) -> None:
         start = self.ledger.n_entries
         entries = [(p, e["bids"]) for p, e in sorted(r.bids.items(),
                                                      key=lambda kv: kv[1]["sequence"])]
-        kind = r.spec.kind
-        if kind == "capacity":
-            result = clear_capacity(self, r.spec, entries)
-        elif kind == "green":
-            result = clear_green(self, r.spec, entries)
-        elif kind == "energy":
-            result = self._clear_energy(r.spec, entries)
-        elif kind == "issuance":
-            result = run_issuance(self, r.spec)
-        elif kind == "compensation":
-            result = run_compensation(self, r.spec)
-        else:
-            result = run_obligation(self, r.spec)
-        result["round_id"] = r.spec.round_id
-        result["settlement"] = round_settlement(self.ledger, start)
-        r.result = json.loads(json.dumps(result))  # published as JSON reads it back
+        kind = round_kind(r.spec.kind)
+        fields = kind.clear(self, r.spec, entries)
+        published = {"kind": kind.name, **fields, "round_id": r.spec.round_id,
+                     "settlement": round_settlement(self.ledger, start)}
+        # published as JSON reads it back
+        r.result = result_from_dict(json.loads(json.dumps(published)))
         r.status = CLEARED
         self._event("cleared", r.spec.round_id)
-
-    def _clear_energy(self, spec: RoundSpec, entries: Any) -> dict[str, Any]:
-        return clear_energy_round(self, spec, entries)
 
     def _settle_following(self, round_id: str) -> None:
         ids = list(self.rounds)
@@ -301,13 +293,42 @@ class Session(SessionBooks):
                 break
             self._clear(r)
 
-    def result(self, round_id: str) -> dict[str, Any]:
-        """The published result of a cleared round (the same every time)."""
+    def result(self, round_id: str) -> RoundResult:
+        """The published result of a cleared round (the same every time; a copy, so that
+        changing it changes nothing here)."""
+        return copy.deepcopy(self.published(round_id))
+
+    def published(self, round_id: str) -> RoundResult:
+        """The published result of a cleared round itself, not a copy: for readers that
+        change nothing (the service reads large results so, under the session's lock)."""
         r = self.round(round_id)
         if r.status != CLEARED or r.result is None:
             raise RoundStateError(f"round {round_id!r} is {r.status}; its result is published "
                                   "when it clears")
-        return copy.deepcopy(r.result)
+        return r.result
+
+    def stored_batch(self, participant: str, round_id: str) -> dict[str, Any]:
+        """``participant``'s current batch in round ``round_id`` as stored: ``{"revision",
+        "sequence", "bids"}`` (a copy); ``KeyError`` when it has none."""
+        return copy.deepcopy(self.round(round_id).bids[participant])
+
+    def all_bids(self, round_id: str) -> list[dict[str, Any]]:
+        """Every participant's current bids in round ``round_id``, sealed or not (for the
+        instructor and for persistence, never for players): ``{"participant", "revision",
+        "bids"}`` in submission order (copies)."""
+        return [{"participant": p, "revision": e["revision"], "bids": copy.deepcopy(e["bids"])}
+                for p, e in self.round(round_id).bids.items()]
+
+    def restore_batch(self, participant: str, round_id: str, revision: int, sequence: int,
+                      bids: list[dict[str, Any]]) -> None:
+        """Put back a batch that :meth:`submit_bids` accepted earlier, exactly as it stored
+        it (``bids`` in their stored form; they are not checked again): the participant's
+        entry is replaced and moved last, and the bid counter and the event log follow."""
+        r = self.round(round_id)
+        r.bids.pop(participant, None)
+        r.bids[participant] = {"revision": revision, "sequence": sequence, "bids": bids}
+        self.sequence = sequence
+        self._event("bids", round_id, participant=participant, revision=revision)
 
     def bids_visible_to(self, participant: str, round_id: str) -> list[dict[str, Any]]:
         """Bids ``participant`` may see: its own until the round clears, everyone's after;

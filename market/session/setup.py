@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -147,17 +146,6 @@ class RoundStatus(StrEnum):
     CLEARED = "cleared"
 
 
-@dataclass
-class RoundState:
-    """A round of the plan and what happened to it. ``bids``: participant -> ``{"revision",
-    "sequence", "bids"}`` in submission order (a revision moves the participant last)."""
-
-    spec: RoundSpec
-    status: RoundStatus = RoundStatus.PENDING
-    bids: dict[str, dict[str, Any]] = field(default_factory=dict)
-    result: dict[str, Any] | None = None
-
-
 # --------------------------------------------------------------------- fleet as records
 
 def fleet_records(fleet: Fleet) -> list[dict[str, Any]]:
@@ -190,9 +178,3 @@ def available_matrix(fleet: Fleet, profiles: Profiles) -> np.ndarray:
         elif fleet.technologies[i] in RENEWABLE_TECHNOLOGIES:
             out[i] = 0.0
     return out
-
-
-def finite_or_none(x: float) -> float | None:
-    """A float for JSON: NaN and infinities become ``None``."""
-    x = float(x)
-    return x if math.isfinite(x) else None

@@ -32,12 +32,14 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from clearing.jsonable import jsonable
 from market.certificates.registry import CertificateRegistry
 from market.errors import MarketError, SessionStateError
 from market.ledger.book import SYSTEM_OPERATOR, Ledger
 from market.rules import MarketRules
 from market.session.books import SessionBooks
-from market.session.rounds import py, trade_from_dict
+from market.session.results import GreenRoundResult, result_from_dict
+from market.session.rounds.green import trade_from_dict
 from market.session.setup import (
     Load,
     Profiles,
@@ -65,7 +67,7 @@ def session_to_dict(s: SessionBooks) -> dict[str, Any]:
         "format": FORMAT,
         "session_id": s.session_id,
         "seed": s.seed,
-        "rng_state": _plain(s.rng.bit_generator.state),
+        "rng_state": jsonable(s.rng.bit_generator.state),
         "auto_settle": s.auto_settle,
         "storage_soc_start_fraction": s.storage_soc_start_fraction,
         "rules": {"resolved": s.rules.model_dump(mode="json"), "sha256": s.rules.sha256()},
@@ -78,7 +80,8 @@ def session_to_dict(s: SessionBooks) -> dict[str, Any]:
         "rounds": [{**r.spec.to_dict(), "status": str(r.status),
                     "bids": [{"participant": p, **json.loads(json.dumps(e))}
                              for p, e in r.bids.items()],
-                    "result": None if r.result is None else json.loads(json.dumps(r.result))}
+                    "result": (None if r.result is None
+                               else json.loads(json.dumps(r.result.to_dict())))}
                    for r in s.rounds.values()],
         "events": [dict(e) for e in s.events],
         "ledger": s.ledger.to_records(),
@@ -91,12 +94,6 @@ def session_to_dict(s: SessionBooks) -> dict[str, Any]:
             "totals": report.totals,
         },
     }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return py(value)
 
 
 def session_from_dict(cls: Callable[..., S], d: Mapping[str, Any]) -> S:
@@ -124,13 +121,13 @@ def session_from_dict(cls: Callable[..., S], d: Mapping[str, Any]) -> S:
             r.status = RoundStatus(saved["status"])
             r.bids = {e["participant"]: {k: v for k, v in e.items() if k != "participant"}
                       for e in json.loads(json.dumps(saved["bids"]))}
-            r.result = json.loads(json.dumps(saved["result"]))
+            r.result = (None if saved["result"] is None
+                        else result_from_dict(json.loads(json.dumps(saved["result"]))))
         s.ledger = Ledger.from_records(d["ledger"])
         s.green_market.ledger = s.ledger
         _restore_registry(s, d["registry"])
-        s.green_market.trades = [trade_from_dict(t) for r in s.rounds.values()
-                                 if r.spec.kind == "green" and r.result
-                                 for t in r.result["trades"]]
+        s.green_market.trades = [trade_from_dict(t) for res in s.results_of(GreenRoundResult)
+                                 for t in res.trades]
     except (KeyError, TypeError) as exc:
         raise SessionStateError(f"saved session is incomplete or malformed: {exc!r}") from None
     except SessionStateError:

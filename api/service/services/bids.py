@@ -1,6 +1,6 @@
 """Bids: take a participant's whole batch for a round, or refuse it whole; read them back.
 
-A batch is checked by the domain (:meth:`market.session.game.Session.submit_bids`), which refuses
+A batch is checked by the domain (:meth:`market.session.Session.submit_bids`), which refuses
 it whole listing every bad bid; an accepted batch is appended as one row in the same
 transaction that answers it, and nothing else is written (no snapshot: the live session is
 the snapshot plus these rows). With an ``Idempotency-Key`` the first answer is stored with the
@@ -22,7 +22,7 @@ from api.service.errors import Refused, TooLarge
 from api.service.live import LiveSessions
 from api.service.schemas.sessions import BidBatchPublic, BidsPublic, ParticipantBidsPublic
 from api.service.services.common import reading, writing
-from market.session.game import Session
+from market.session import Session
 
 
 def request_sha256(round_id: str, bids: list[Any]) -> str:
@@ -47,7 +47,7 @@ def submit(db: Db, live: LiveSessions, max_bids: int, session_id: str, participa
                 return receipt_of(done), True
         s = w.session
         revision = s.submit_bids(participant, round_id, bids)
-        entry = s.round(round_id).bids[participant]
+        entry = s.stored_batch(participant, round_id)
         row = BidBatchRow(session_id=session_id, round_id=round_id, participant=participant,
                           base_version=w.live.version, revision=revision,
                           sequence=entry["sequence"], bid_count=len(entry["bids"]),
@@ -67,12 +67,8 @@ def receipt_of(row: BidBatchRow) -> BidBatchPublic:
 
 
 def _visible(s: Session, participant: str | None, round_id: str) -> BidsPublic:
-    if participant is None:
-        r = s.round(round_id)
-        entries: list[dict[str, Any]] = [{"participant": p, "revision": e["revision"],
-                                          "bids": e["bids"]} for p, e in r.bids.items()]
-    else:
-        entries = s.bids_visible_to(participant, round_id)
+    entries = (s.all_bids(round_id) if participant is None
+               else s.bids_visible_to(participant, round_id))
     data = [ParticipantBidsPublic.model_validate(e) for e in entries]
     return BidsPublic(data=data, count=len(data))
 

@@ -28,7 +28,7 @@ from api.service.security import PARTICIPANT_PREFIX, new_token, token_sha256
 from api.service.services.common import Writing
 from market.errors import MarketError
 from market.rules import MarketRules
-from market.session.game import Session
+from market.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,8 @@ class LocalGameData:
         return self.s.rules
 
     def rounds(self) -> list[dict[str, Any]]:
-        return [views.round_public(self.s, rid).model_dump(mode="json") for rid in self.s.rounds]
+        return [views.round_public(self.s, rid).model_dump(mode="json")
+                for rid in self.s.round_ids()]
 
     def view(self, round_id: str, *, fresh: bool = False) -> dict[str, Any]:
         if fresh or round_id not in self._views:

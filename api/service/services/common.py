@@ -23,7 +23,7 @@ from api.service.db.tables import SessionRow
 from api.service.errors import ApiError, session_not_found
 from api.service.live import LiveSession, LiveSessions
 from market.errors import MarketError
-from market.session.game import Session
+from market.session import Session
 
 #: Domain events published to clients, by the name they are published under.
 PUBLISHED = {"joined": "participant_joined", "opened": "round_opened",
@@ -66,9 +66,8 @@ def event_rows(session: Session, start: int) -> list[tuple[str, str | None, dict
             continue
         data = {k: v for k, v in e.items() if k != "event"}
         rid = e.get("round_id")
-        if rid is not None and rid in session.rounds:
-            r = session.rounds[rid]
-            data["kind"] = r.spec.kind
+        if rid is not None and rid in session.round_ids():
+            data["kind"] = session.round(rid).spec.kind
         out.append((kind, rid, data))
     return out
 

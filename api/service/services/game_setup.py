@@ -1,4 +1,4 @@
-"""Build the domain :class:`~market.session.game.Session` of a game from a creation request.
+"""Build the domain :class:`~market.session.Session` of a game from a creation request.
 
 The fleet and a year of hourly profiles are synthesised (:func:`agents.fleet.synthesize_fleet`,
 :func:`agents.profiles.year_profiles`) from the rules, the seed and the scale; the session keeps
@@ -10,7 +10,7 @@ from ``start_day``), so its saved state stays small. Availability per unit and h
 * storage: nameplate MW (its state of charge is tracked by the session).
 
 Coal test calls (the compensation's call hours) are each day's peak-load hour. The plan is
-:func:`market.session.plan.standard_plan` over the window. Export blocks are not seated in a
+:func:`market.session.standard_plan` over the window. Export blocks are not seated in a
 game (the session's loads are the synthesised loads only).
 """
 
@@ -25,7 +25,7 @@ from agents.fleet import FleetAssumptions, synthesize_fleet
 from agents.profiles import year_profiles
 from market.errors import SessionSetupError
 from market.rules import MarketRules
-from market.session.game import Load, Profiles, Session, standard_plan
+from market.session import Load, Profiles, Session, standard_plan
 
 HOURS_PER_DAY = 24
 

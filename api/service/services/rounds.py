@@ -22,14 +22,14 @@ from api.service.schemas.sessions import (
 )
 from api.service.services import bots as seat_bots
 from api.service.services.common import reading, writing
-from market.session.game import Session
+from market.session import RoundStatus, Session
 
-CLEARED, GATE_CLOSED, OPEN = "cleared", "gate_closed", "open"
+CLEARED, GATE_CLOSED, OPEN = RoundStatus.CLEARED, RoundStatus.GATE_CLOSED, RoundStatus.OPEN
 
 
 def list_rounds(db: Db, live: LiveSessions, session_id: str) -> RoundsPublic:
     with reading(db, live, session_id) as (_row, s):
-        data = [views.round_public(s, rid) for rid in s.rounds]
+        data = [views.round_public(s, rid) for rid in s.round_ids()]
     return RoundsPublic(data=data, count=len(data))
 
 
@@ -74,7 +74,7 @@ def open_next(db: Db, live: LiveSessions, session_id: str,
         rid = s.next_round()
         if rid is None:
             raise Conflict("every round of this session has cleared; the game is over")
-        status = s.round(rid).status
+        status = s.status(rid)
         if status in (OPEN, GATE_CLOSED):
             raise Conflict(f"round {rid!r} is {status.replace('_', ' ')}: clear it before "
                            "opening the next round")
