@@ -18,15 +18,24 @@ from typing import Any
 
 import numpy as np
 
-from clearing.config import MAX_ABS_PRICE_TICKS, MAX_TOTAL_TICKS
+from clearing.config import MAX_TOTAL_TICKS
 from clearing.errors import OrderBookError, OrderProblem
 from clearing.grid import PRICE_TICK, QUANTITY_TICK, decimals, from_ticks, to_ticks
 from clearing.jsonable import jsonable
+from clearing.kernels import validate as kv
 
 SELL = 1
 BUY = -1
 FIELDS = ("id", "side", "price", "quantity")
 _SIDE_NAMES = {"sell": SELL, "buy": BUY}
+#: Side arrays the intake kernel reads as they are; others are coded to -1/0/+1 first.
+_KERNEL_SIDE_DTYPES = (np.dtype(np.int8), np.dtype(np.int64), np.dtype(np.float64))
+#: Problem codes that make a row invalid (not checked against the cap and floor).
+_INVALID = (kv.PROBLEM_PRICE_INF + kv.PROBLEM_PRICE_NAN
+            + kv.PROBLEM_PRICE_GRID + kv.PROBLEM_QTY_NONFINITE + kv.PROBLEM_QTY_NONPOSITIVE
+            + kv.PROBLEM_QTY_GRID)
+_NO_CODES = np.zeros(0, dtype=np.uint16)
+__all__ = ["BUY", "FIELDS", "SELL", "OrderBook", "from_ticks", "to_ticks"]
 def _check_tick(name: str, tick: float) -> float:
     tick = float(tick)
     if not math.isfinite(tick) or tick <= 0:
@@ -45,7 +54,8 @@ class OrderBook:
     * ``sides``: int8, +1 sell (supply), -1 buy (demand);
     * ``price_ticks``: int64 limit prices in units of ``price_tick`` (yuan/MWh by default);
     * ``quantity_ticks``: int64 quantities > 0 in units of ``quantity_tick`` (MW by default);
-    * ``sequence``: int64 submission sequence, used by time priority and to break ties.
+    * ``sequence``: int64 submission sequence, used by time priority and to break ties (by
+      default the input order, a read-only view shared between books).
     """
 
     ids: np.ndarray
@@ -98,77 +108,60 @@ class OrderBook:
         quantity_tick = _check_tick("quantity_tick", quantity_tick)
         ids_a = np.asarray(ids)
         n = ids_a.shape[0] if ids_a.ndim == 1 else -1
-        problems: list[OrderProblem] = []
-        line_of = None if lines is None else np.asarray(lines)
-
-        def problem(row: int | None, reason: str) -> None:
-            line = None if (line_of is None or row is None) else int(line_of[row])
-            problems.append(OrderProblem(row, reason, line=line, source=source))
-
-        arrays = {"ids": ids_a, "sides": np.asarray(sides), "prices": np.asarray(prices),
-                  "quantities": np.asarray(quantities)}
-        if sequence is not None:
-            arrays["sequence"] = np.asarray(sequence)
-        for name, arr in arrays.items():
-            if arr.ndim != 1 or arr.shape[0] != n:
+        sides_a = np.asarray(sides)
+        prices_a = np.asarray(prices)
+        qtys_a = np.asarray(quantities)
+        seq_a = None if sequence is None else np.asarray(sequence)
+        for name, arr in (("ids", ids_a), ("sides", sides_a), ("prices", prices_a),
+                          ("quantities", qtys_a), ("sequence", seq_a)):
+            if arr is not None and (arr.ndim != 1 or arr.shape[0] != n):
                 raise OrderBookError([OrderProblem(None, (
                     f"{name} must be a one-dimensional array as long as ids ({max(n, 0)}), "
                     f"got shape {arr.shape}"))])
 
-        side_codes = _side_codes(arrays["sides"])
-        for row in np.flatnonzero(side_codes == 0):
-            side = jsonable(arrays["sides"][row])
-            problem(int(row), f"side {side!r} is not 'buy' or 'sell' (or -1/+1)")
-
-        price_f = _as_float(arrays["prices"], "price", problem)
-        qty_f = _as_float(arrays["quantities"], "quantity", problem)
-
-        bad_price = ~np.isfinite(price_f)
-        for row in np.flatnonzero(bad_price & ~np.isnan(price_f)):
-            problem(int(row), f"price {price_f[row]} is infinite")
-        for row in np.flatnonzero(np.isnan(price_f) & _numeric_mask(arrays["prices"])):
-            problem(int(row), "price is NaN")
-        price_ticks, price_ok = to_ticks(price_f, price_tick)
-        for row in np.flatnonzero(~price_ok & ~bad_price):
-            value = float(price_f[row])
-            problem(int(row), f"price {value!r} is not on the {price_tick:g} tick grid")
-        too_far = price_ok & (np.abs(price_ticks) > MAX_ABS_PRICE_TICKS)
-        for row in np.flatnonzero(too_far):
-            problem(int(row), f"price {float(price_f[row])!r} is too large in magnitude")
-
-        bad_qty = ~np.isfinite(qty_f)
-        for row in np.flatnonzero(bad_qty & _numeric_mask(arrays["quantities"])):
-            problem(int(row), f"quantity {qty_f[row]} is not a finite number")
-        nonpos = ~bad_qty & (qty_f <= 0)
-        for row in np.flatnonzero(nonpos):
-            kind = "zero" if qty_f[row] == 0 else "negative"
-            problem(int(row), f"quantity {float(qty_f[row])!r} is {kind}; it must be > 0")
-        qty_ticks, qty_ok = to_ticks(qty_f, quantity_tick)
-        for row in np.flatnonzero(~qty_ok & ~bad_qty & ~nonpos):
-            value = float(qty_f[row])
-            problem(int(row), f"quantity {value!r} is not on the {quantity_tick:g} tick grid")
-
-        def where(row: int) -> str:
-            return f"order {row}" if line_of is None else f"line {int(line_of[row])}"
-
-        if n > 0:
-            _duplicates(ids_a, problem, where)
-        if sequence is None:
-            seq = np.arange(n, dtype=np.int64)
+        # Non-numeric columns are converted in Python (their "not a number" problems kept
+        # aside); numeric ones go to the kernel as they are.
+        early: list[tuple[int | None, str]] = []
+        price_f, price_num = _floats(prices_a, "price", early)
+        qty_f, qty_num = _floats(qtys_a, "quantity", early)
+        if sides_a.dtype in _KERNEL_SIDE_DTYPES:
+            side_in = np.ascontiguousarray(sides_a)
         else:
-            seq = np.asarray(arrays["sequence"]).astype(np.int64)
-            if np.unique(seq).shape[0] != n:
-                problem(None, "sequence numbers must be unique")
+            side_in = _side_codes(sides_a)
+        limits: list[tuple[int | None, str]] = []
+        cap_rows, floor_rows, in_kernel = _limit_scalars(price_cap, price_floor, limits)
+        args = (side_in, price_f, qty_f, price_tick, quantity_tick, cap_rows and in_kernel,
+                float(price_cap) if cap_rows else 0.0,  # type: ignore[arg-type]
+                floor_rows and in_kernel,
+                float(price_floor) if floor_rows else 0.0)  # type: ignore[arg-type]
+        n_bad, total_status, side_codes, price_ticks, qty_ticks = kv.validate_rows(*args)
+        python_limits = (cap_rows or floor_rows) and not in_kernel
+        codes = kv.problem_codes(*args) if n_bad or early or python_limits else _NO_CODES
+        if python_limits:  # limits NumPy compares, not as floats
+            valid = (codes & _INVALID) == 0
+            _limit_problems(price_f, valid, price_cap, price_floor,
+                            lambda row, reason: limits.append((row, reason)))
+        unique = n == 0 or _ids_unique(ids_a)
+        if sequence is None:
+            seq = _input_order(n)
+            seq_unique = True
+        else:
+            seq = np.asarray(seq_a).astype(np.int64)
+            seq_unique = bool(kv.unique_ints(seq))
 
-        valid = price_ok & qty_ok & ~nonpos
-        if price_cap is not None or price_floor is not None:
-            _limit_problems(price_f, valid, price_cap, price_floor, problem)
-        if not problems and int(qty_ticks.sum(dtype=np.float64)) >= MAX_TOTAL_TICKS:
-            problem(None, "total quantity of the book is too large for the tick grid")
-        if problems:
-            raise OrderBookError(sorted(problems, key=_problem_order))
-        return cls(ids_a, side_codes.astype(np.int8), price_ticks, qty_ticks, seq,
-                   price_tick, quantity_tick)
+        if codes.shape[0] or not unique or not seq_unique or limits:
+            problems = _decode_problems(
+                sides_a, price_f, price_num, qty_f, qty_num, codes, early, limits, ids_a,
+                unique, seq_unique, price_tick, quantity_tick, price_cap, price_floor, source,
+                lines)
+            if problems:
+                raise OrderBookError(problems)
+        if total_status != kv.TOTAL_OK and (
+                int(qty_ticks.sum(dtype=np.float64)) >= MAX_TOTAL_TICKS):
+            raise OrderBookError([OrderProblem(
+                None, "total quantity of the book is too large for the tick grid",
+                source=source)])
+        return cls(ids_a, side_codes, price_ticks, qty_ticks, seq, price_tick, quantity_tick)
 
     @classmethod
     def from_records(
@@ -361,10 +354,23 @@ def _side_codes(sides: np.ndarray) -> np.ndarray:
     return out
 
 
-def _numeric_mask(values: np.ndarray) -> np.ndarray:
-    if values.dtype.kind in "iuf":
-        return np.ones(values.shape[0], dtype=bool)
-    return np.array([_to_float(v) is not None for v in values], dtype=bool)
+_ARANGE = np.arange(0, dtype=np.int64)
+#: Largest default sequence kept for sharing (32 MB); longer books get their own.
+_ARANGE_MAX = 1 << 22
+
+
+def _input_order(n: int) -> np.ndarray:
+    """The default sequence 0..n-1 (int64): a read-only view of one shared array, so that a
+    large book does not fill (and fault in) a fresh one each time."""
+    global _ARANGE
+    if n > _ARANGE_MAX:
+        return np.arange(n, dtype=np.int64)
+    whole = _ARANGE
+    if whole.shape[0] < n:
+        whole = np.arange(min(max(n, 2 * whole.shape[0], 1024), _ARANGE_MAX), dtype=np.int64)
+        whole.flags.writeable = False
+        _ARANGE = whole
+    return whole[:n]
 
 
 def _to_float(value: Any) -> float | None:
@@ -380,18 +386,125 @@ def _to_float(value: Any) -> float | None:
     return None
 
 
-def _as_float(values: np.ndarray, name: str, problem: Any) -> np.ndarray:
+def _floats(values: np.ndarray, name: str,
+            early: list[tuple[int | None, str]]) -> tuple[np.ndarray, np.ndarray | None]:
+    """float64 values (contiguous, for the kernel) and, for a non-numeric column, which rows
+    hold a number; rows that hold something else are NaN, reported as not a number (unless
+    None or empty) in ``early``."""
     if values.dtype.kind in "iuf":
-        return values.astype(np.float64)
+        return np.ascontiguousarray(values, dtype=np.float64), None
     out = np.full(values.shape[0], np.nan)
+    numeric = np.zeros(values.shape[0], dtype=bool)
     for i, v in enumerate(values):
         f = _to_float(v)
         if f is None:
             if v is not None and v != "":
-                problem(i, f"{name} {v!r} is not a number")
+                early.append((i, f"{name} {v!r} is not a number"))
         else:
             out[i] = f
-    return out
+            numeric[i] = True
+    return out, numeric
+
+
+def _ids_unique(ids: np.ndarray) -> bool:
+    """True when the ids are surely unique; False when they may not be (the caller then lists
+    duplicates as before, with :func:`_duplicates`). Integer ids: the compiled check; strings
+    (and object arrays of str and int): a Python set, which agrees with ``np.unique`` there."""
+    kind = ids.dtype.kind
+    if kind in "iu":
+        if kind == "u" and ids.dtype.itemsize == 8:  # the same bits are the same id
+            values = np.ascontiguousarray(ids, dtype=np.uint64).view(np.int64)
+        else:
+            values = np.ascontiguousarray(ids, dtype=np.int64)
+        return bool(kv.unique_ints(values))
+    if kind in "US":
+        return len(set(ids.tolist())) == ids.shape[0]
+    if kind == "O":
+        items = ids.tolist()
+        if {type(v) for v in items} <= {str, int}:
+            return len(set(items)) == len(items)
+    return False
+
+
+def _limit_scalars(cap: Any, floor: Any,
+                   out: list[tuple[int | None, str]]) -> tuple[bool, bool, bool]:
+    """Check the cap and floor themselves (problems into ``out``, as before). Returns whether
+    rows are to be checked against the cap and the floor, and whether the kernel can do it
+    (plain numbers, compared as float64 exactly as NumPy compares them)."""
+    if cap is None and floor is None:
+        return False, False, True
+    if cap is not None and not math.isfinite(cap):
+        out.append((None, f"price cap {cap} is not a finite number"))
+        return False, False, True
+    if floor is not None and not math.isfinite(floor):
+        out.append((None, f"price floor {floor} is not a finite number"))
+        return False, False, True
+    if cap is not None and floor is not None and cap < floor:
+        out.append((None, f"price cap {cap} is below price floor {floor}"))
+        return False, False, True
+    plain = all(v is None or isinstance(v, (int, float, np.integer, np.floating))
+                for v in (cap, floor))
+    return cap is not None, floor is not None, plain
+
+
+def _decode_problems(
+    sides: np.ndarray, price_f: np.ndarray, price_num: np.ndarray | None, qty_f: np.ndarray,
+    qty_num: np.ndarray | None, codes: np.ndarray, early: list[tuple[int | None, str]],
+    limits: list[tuple[int | None, str]], ids: np.ndarray, unique: bool, seq_unique: bool,
+    price_tick: float, quantity_tick: float, price_cap: Any, price_floor: Any,
+    source: str | None, lines: Sequence[int] | np.ndarray | None,
+) -> list[OrderProblem]:
+    """The messages of a refused book, from the kernel's problem codes of the rows that have
+    one: each problem in the order the checks list them, then all sorted by row (or line)."""
+    line_of = None if lines is None else np.asarray(lines)
+    problems: list[OrderProblem] = []
+
+    def problem(row: int | None, reason: str) -> None:
+        line = None if (line_of is None or row is None) else int(line_of[row])
+        problems.append(OrderProblem(row, reason, line=line, source=source))
+
+    def where(row: int) -> str:
+        return f"order {row}" if line_of is None else f"line {int(line_of[row])}"
+
+    bad = np.flatnonzero(codes)
+    bad_codes = codes[bad]
+
+    def rows(bit: int, numeric: np.ndarray | None = None) -> list[int]:
+        hit = bad[(bad_codes & bit) != 0]
+        if numeric is not None:
+            hit = hit[numeric[hit]]
+        return [int(r) for r in hit]
+
+    for row in rows(kv.PROBLEM_SIDE):
+        problem(row, f"side {jsonable(sides[row])!r} is not 'buy' or 'sell' (or -1/+1)")
+    for row_or_none, reason in early:
+        problem(row_or_none, reason)
+    for row in rows(kv.PROBLEM_PRICE_INF):
+        problem(row, f"price {price_f[row]} is infinite")
+    for row in rows(kv.PROBLEM_PRICE_NAN, price_num):
+        problem(row, "price is NaN")
+    for row in rows(kv.PROBLEM_PRICE_GRID):
+        problem(row, f"price {float(price_f[row])!r} is not on the {price_tick:g} tick grid")
+    for row in rows(kv.PROBLEM_PRICE_TOO_LARGE):
+        problem(row, f"price {float(price_f[row])!r} is too large in magnitude")
+    for row in rows(kv.PROBLEM_QTY_NONFINITE, qty_num):
+        problem(row, f"quantity {qty_f[row]} is not a finite number")
+    for row in rows(kv.PROBLEM_QTY_NONPOSITIVE):
+        kind = "zero" if qty_f[row] == 0 else "negative"
+        problem(row, f"quantity {float(qty_f[row])!r} is {kind}; it must be > 0")
+    for row in rows(kv.PROBLEM_QTY_GRID):
+        problem(row, f"quantity {float(qty_f[row])!r} is not on the {quantity_tick:g} tick grid")
+    if not unique and ids.shape[0] > 0:
+        _duplicates(ids, problem, where)
+    if not seq_unique:
+        problem(None, "sequence numbers must be unique")
+    for row_or_none, reason in limits:
+        problem(row_or_none, reason)
+    for row in rows(kv.PROBLEM_ABOVE_CAP):
+        problem(row, f"price {price_f[row]:g} is above the price cap {price_cap:g}")
+    for row in rows(kv.PROBLEM_BELOW_FLOOR):
+        problem(row, f"price {price_f[row]:g} is below the price floor {price_floor:g}")
+    return sorted(problems, key=_problem_order)
 
 
 def _duplicates(ids: np.ndarray, problem: Any, where: Any) -> None:
