@@ -265,8 +265,9 @@ def storage_bids(schedule: StorageSchedule, obs: StorageObservation, view: View,
 def load_bids(view: View, rules: MarketRules) -> list[dict[str, Any]]:
     """Each load's demand as the in-process year bids it (:func:`agents.observe.load_block_ticks`
     at :func:`agents.observe.load_block_prices`): the rest at the cap, then
-    ``fleet.loads.responsive_share`` at ``responsive_price_yuan_per_mwh``; the demand is taken
-    down to the tick (``within_demand``: the game refuses bids above a load's demand)."""
+    ``fleet.loads.responsive_share`` at ``responsive_price_yuan_per_mwh``; the demand (MW) is
+    taken to the nearest 0.001 MW tick, as the year takes it (the game accepts a load's bids
+    up to its demand rounded so)."""
     loads, e = rules.fleet.loads, rules.energy
     qtick = float(rules.ticks.quantity_mw)
     prices = price_grid(load_block_prices(e.price_cap_yuan_per_mwh,
@@ -275,7 +276,7 @@ def load_bids(view: View, rules: MarketRules) -> list[dict[str, Any]]:
     out = []
     for ld in view["loads"]:
         blocks = load_block_ticks(np.asarray(ld["demand_mw"], dtype=np.float64),
-                                  loads.responsive_share, qtick, within_demand=True)
+                                  loads.responsive_share, qtick)
         mw = np.asarray(from_ticks(blocks, qtick), dtype=np.float64)
         for k, h in enumerate(view["hours"]):
             for b in range(2):

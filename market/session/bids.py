@@ -60,6 +60,23 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
 
 
+def _fits_float(v: Any) -> bool:
+    """``float(v)`` does not overflow (a huge Python int does)."""
+    try:
+        float(v)
+    except OverflowError:
+        return False
+    return True
+
+
+def _short(v: Any) -> str:
+    """``repr(v)``, cut to 60 characters (a huge int is named by its size)."""
+    if isinstance(v, int) and v.bit_length() > 64:
+        return f"<a whole number of {v.bit_length()} bits>"
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def parse_bid(raw: Any) -> tuple[Bid | None, list[str]]:
     """A :class:`Bid` from a ``Bid`` or a mapping of its fields, or the reasons it is not."""
     if isinstance(raw, Bid):
@@ -76,16 +93,20 @@ def parse_bid(raw: Any) -> tuple[Bid | None, list[str]]:
         if name not in d:
             why.append(f"{name} is missing")
         elif not _is_number(d[name]):
-            why.append(f"{name} {d[name]!r} is not a number")
+            why.append(f"{name} {_short(d[name])} is not a number")
+        elif not _fits_float(d[name]):
+            why.append(f"{name} is a whole number of {int(d[name]).bit_length()} bits, too "
+                       "large for a float; prices and quantities are finite numbers on the grid")
     for name in ("unit", "counterparty", "kind"):
         if d.get(name) is not None and not isinstance(d[name], str):
-            why.append(f"{name} {d[name]!r} must be a name (a string) or null")
+            why.append(f"{name} {_short(d[name])} must be a name (a string) or null")
     side = d.get("side", "sell")
     if side not in SIDES:
         why.append(f"side {side!r} must be 'sell' or 'buy'")
     hour = d.get("hour")
-    if hour is not None and (not isinstance(hour, (int, np.integer)) or isinstance(hour, bool)):
-        why.append(f"hour {hour!r} must be a whole session hour index or null")
+    if hour is not None and (not isinstance(hour, (int, np.integer)) or isinstance(hour, bool)
+                             or not -2**63 <= int(hour) < 2**63):
+        why.append(f"hour {_short(hour)} must be a whole session hour index or null")
     if why:
         return None, why
     return Bid(float(d["price"]), float(d["quantity"]), d.get("unit"), side,

@@ -15,6 +15,7 @@ import numpy as np
 
 from market.capacity.settlement import load_weights
 from market.certificates.registry import CertificateRegistry
+from market.energy.settlement import HOURS_PER_DAY
 from market.green.trading import GreenMarket, GreenTrade
 from market.ledger.book import Ledger
 from market.rules import MarketRules
@@ -182,6 +183,15 @@ class SessionBooks:
             step = eff * np.maximum(-flow, 0.0) - np.maximum(flow, 0.0)
             out[i] = np.clip(e * self.storage_soc_start_fraction + np.cumsum(step), 0.0, e)
         return out
+
+    def daily_discharge_mwh(self) -> np.ndarray:
+        """float64 (n_units, n_days): MWh each unit discharged (net dispatch > 0) per day of the
+        session (day = session hour // 24) in the energy rounds cleared so far."""
+        d = np.maximum(np.nan_to_num(self.dispatch_mw(), nan=0.0), 0.0)
+        days = -(-d.shape[1] // HOURS_PER_DAY)
+        padded = np.zeros((d.shape[0], days * HOURS_PER_DAY))
+        padded[:, :d.shape[1]] = d
+        return padded.reshape(d.shape[0], days, HOURS_PER_DAY).sum(axis=2)
 
     def storage_soc_mwh(self) -> dict[str, float]:
         """State of charge (MWh) of each storage unit after the energy rounds so far."""

@@ -75,13 +75,17 @@ PENDING, OPEN, GATE_CLOSED, CLEARED = (RoundStatus.PENDING, RoundStatus.OPEN,
 class Session(SessionBooks):
     """One session. ``marginal_cost_yuan_per_mwh`` (unit id -> yuan/MWh) is what the
     leaderboard charges dispatched energy; ``seed`` (default: the rules' ``meta.seed``) seeds
-    :attr:`rng`, the generator bots of this session draw from."""
+    :attr:`rng`, the generator bots of this session draw from; storage starts
+    ``storage_soc_start_fraction`` full (default: the rules'
+    ``fleet.storage.initial_soc_fraction``)."""
 
     def __init__(self, rules: MarketRules, fleet: Fleet, loads: Sequence[Load],
                  profiles: Profiles, plan: Sequence[RoundSpec], *, seed: int | None = None,
                  marginal_cost_yuan_per_mwh: Mapping[str, float] | None = None,
                  session_id: str = "session", auto_settle: bool = True,
-                 storage_soc_start_fraction: float = 0.5) -> None:
+                 storage_soc_start_fraction: float | None = None) -> None:
+        if storage_soc_start_fraction is None:
+            storage_soc_start_fraction = rules.fleet.storage.initial_soc_fraction
         problems = check_setup(rules, fleet, loads, profiles, plan)
         if not 0.0 <= storage_soc_start_fraction <= 1.0:
             problems.append(f"storage_soc_start_fraction must be in [0, 1], got "

@@ -37,7 +37,7 @@ from clearing.jsonable import jsonable
 from market.capacity.performance import Committed, assess_performance, delivered_mw
 from market.capacity.settlement import charge_performance
 from market.energy.auction import BUY, SELL, EnergyBids, clear_energy
-from market.energy.settlement import recover_storage_compensation, settle_energy
+from market.energy.settlement import HOURS_PER_DAY, recover_storage_compensation, settle_energy
 from market.errors import EnergyBidError
 from market.ledger.book import SYSTEM_OPERATOR, Category
 from market.session.bids import Bid, hours_text, not_named, owner_problem
@@ -126,11 +126,13 @@ def _within(limit_mw: float, tick: float) -> int:
 def _storage(session: SessionBooks, bids: list[Bid], rows: list[int]) -> list[Problem]:
     """A storage unit's bids must stay feasible whatever part is accepted: in the round, its
     discharge offered <= its state of charge (MWh), efficiency x charge bid <= the room left,
-    each day's discharge <= max cycles x energy, and never both sides in one hour."""
+    each day's discharge (this batch plus what earlier rounds dispatched that day) <= max
+    cycles x energy, and never both sides in one hour. Days are session hour // 24."""
     rules = session.rules.energy
     tick = float(session.rules.ticks.quantity_mw)
     energy = {str(session.fleet.unit_ids[i]): e for i, e in session.storage_energy_mwh().items()}
     soc = session.storage_soc_mwh()
+    discharged = session.daily_discharge_mwh()
     out: list[Problem] = []
     for unit, e in energy.items():
         mine = [i for i in rows if bids[i].unit == unit]
@@ -158,14 +160,18 @@ def _storage(session: SessionBooks, bids: list[Bid], rows: list[int]) -> list[Pr
                                  f"{rules.storage_round_trip_efficiency:g} round-trip); allowed "
                                  f"total <= {room:g} MWh"))
         limit = rules.storage_max_cycles_per_day * e
-        for day in sorted({bids[i].hour // 24 for i in sell}):  # type: ignore[operator]
-            rows_day = [i for i in sell if bids[i].hour // 24 == day]  # type: ignore[operator]
+        for day in sorted({bids[i].hour // HOURS_PER_DAY for i in sell}):  # type: ignore[operator]
+            rows_day = [i for i in sell
+                        if bids[i].hour // HOURS_PER_DAY == day]  # type: ignore[operator]
             total = sum(bids[i].quantity for i in rows_day)
-            if _ticks(total, tick) > _within(limit, tick):
+            done = float(discharged[session.fleet.index_of(unit), day])
+            if _ticks(total, tick) + _ticks(done, tick) > _within(limit, tick):
+                left = max(limit - done, 0.0)
                 out.append((rows_day[-1], f"storage {unit!r} offers {total:g} MWh of discharge "
-                                          f"on day {day}, above "
-                                          f"{rules.storage_max_cycles_per_day:g} full cycles; "
-                                          f"allowed total <= {limit:g} MWh"))
+                                          f"on day {day}, which with the {done:g} MWh it "
+                                          "discharged that day in earlier rounds is above "
+                                          f"{rules.storage_max_cycles_per_day:g} full cycles "
+                                          f"({limit:g} MWh); allowed total <= {left:g} MWh"))
     return out
 
 
@@ -248,7 +254,7 @@ def _clear(s: SessionBooks, spec: RoundSpec, entries: Entries) -> dict[str, Any]
     storage = {str(s.fleet.unit_ids[i]): e for i, e in s.storage_energy_mwh().items()}
     start = s.ledger.n_entries
     settle_energy(result, bids, s.ledger, [s.period(s.profiles.month_of_hour[h]) for h in hours],
-                  storage_energy_mwh=storage or None, day_of_hour=hours // 24)
+                  storage_energy_mwh=storage or None, day_of_hour=hours // HOURS_PER_DAY)
     _recover_storage(s, spec, start)
     accepted = result.accepted_mw
     dispatch: dict[tuple[str, int], float] = {}
