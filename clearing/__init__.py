@@ -19,13 +19,12 @@ book). Kernels are private (``clearing.kernels``); slow exact references are in
 ``clearing.reference``.
 """
 
-from clearing.batch import BatchResult, clear_batch
 from clearing.book import BUY, SELL, OrderBook
 from clearing.capacity import CapacityResult, DemandCurve, clear_capacity
 from clearing.clock import ClockResult, clear_clock
 from clearing.continuous import ContinuousBook
 from clearing.errors import ClearingInputError, OrderBookError, OrderProblem
-from clearing.uniform import ClearingResult, clear
+from clearing.uniform import BatchResult, ClearingResult, clear, clear_batch
 
 __all__ = [
     "BUY",
