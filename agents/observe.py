@@ -16,9 +16,9 @@ engine calls them:
   0.9 x 1000 MW stays 900 MW (:func:`capacity_offer_mw`).
 * **Loads** bid their demand in two blocks: ``responsive_share`` of the demand's ticks
   (nearest) at the responsive price (at most the cap), the rest at the cap
-  (:func:`load_block_ticks`, :func:`load_block_prices`). The year takes the demand to the
-  nearest tick; a game refuses a load's bids above its demand, so its bots take it down to
-  the tick (``within_demand``).
+  (:func:`load_block_ticks`, :func:`load_block_prices`). The demand goes to the nearest
+  tick, in the year and in the game alike (a game accepts a load's bids up to its demand
+  rounded to the nearest tick).
 * **Must-run** MW: minimum output x nameplate, and for a winter must-run unit at least the
   heat-led fraction of nameplate in the heating season; never above the hour's available MW
   (:func:`must_run_mw`).
@@ -110,14 +110,11 @@ def price_grid(price: np.ndarray | float, tick: float) -> np.ndarray:
 
 # --------------------------------------------------------------------- loads
 
-def load_block_ticks(load_mw: np.ndarray, responsive_share: float, tick: float, *,
-                     within_demand: bool = False) -> np.ndarray:
+def load_block_ticks(load_mw: np.ndarray, responsive_share: float, tick: float) -> np.ndarray:
     """int64 (..., 2) quantity ticks of each load's two blocks: [rest at the cap, responsive]:
-    the demand to the nearest tick (the year's definition), or, ``within_demand``, down to
-    the tick (:func:`ticks_down`; a game refuses a load's bids above its demand), and
-    ``responsive_share`` of it (nearest) responsive."""
-    total = (ticks_down(load_mw, tick) if within_demand
-             else np.rint(scaled(load_mw, tick)).astype(np.int64))
+    the demand (MW) to the nearest tick, and ``responsive_share`` of it (nearest)
+    responsive."""
+    total = np.rint(scaled(load_mw, tick)).astype(np.int64)
     responsive = np.rint(total * responsive_share).astype(np.int64)
     return np.stack([total - responsive, responsive], axis=-1)
 

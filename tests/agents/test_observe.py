@@ -132,8 +132,6 @@ def test_grids_round_one_way() -> None:
     assert price_ticks([0.125, 0.135, -0.005], 0.01).tolist() == [12, 14, 0]  # nearest, even
     assert price_grid(199.994999, 0.01).tolist() == 199.99
     assert load_block_ticks(np.array([10.0006]), 0.1, 0.001).tolist() == [[9001, 1000]]
-    assert load_block_ticks(np.array([10.0006]), 0.1, 0.001,
-                            within_demand=True).tolist() == [[9000, 1000]]
     tech = np.array(["coal_usc", "coal_subcritical", "wind"])
     existing = np.array([True, False, True])
     assert must_offer(tech, existing, True).tolist() == [True, False, False]
