@@ -78,7 +78,7 @@ def validate_rows(sides, prices, qtys, price_tick, qty_tick, has_cap, cap, has_f
     no_floor = not has_floor
     for i in range(n):
         s = sides[i]
-        sc = np.int8((s == 1) - (s == -1))
+        sc = np.int8(int(s == 1) - int(s == -1))
         side_codes[i] = sc
         p = prices[i]
         sp = p / price_tick
