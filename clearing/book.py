@@ -22,6 +22,7 @@ from clearing.config import MAX_TOTAL_TICKS
 from clearing.errors import OrderBookError, OrderProblem
 from clearing.grid import PRICE_TICK, QUANTITY_TICK, decimals, from_ticks, to_ticks
 from clearing.jsonable import jsonable
+from clearing.kernels import csvscan as ks
 from clearing.kernels import validate as kv
 
 SELL = 1
@@ -104,64 +105,9 @@ class OrderBook:
         ``quantity_tick`` grid. ``lines`` (file line per row) and ``source`` (file name) only
         make the messages point into a file.
         """
-        price_tick = _check_tick("price_tick", price_tick)
-        quantity_tick = _check_tick("quantity_tick", quantity_tick)
-        ids_a = np.asarray(ids)
-        n = ids_a.shape[0] if ids_a.ndim == 1 else -1
-        sides_a = np.asarray(sides)
-        prices_a = np.asarray(prices)
-        qtys_a = np.asarray(quantities)
-        seq_a = None if sequence is None else np.asarray(sequence)
-        for name, arr in (("ids", ids_a), ("sides", sides_a), ("prices", prices_a),
-                          ("quantities", qtys_a), ("sequence", seq_a)):
-            if arr is not None and (arr.ndim != 1 or arr.shape[0] != n):
-                raise OrderBookError([OrderProblem(None, (
-                    f"{name} must be a one-dimensional array as long as ids ({max(n, 0)}), "
-                    f"got shape {arr.shape}"))])
-
-        # Non-numeric columns are converted in Python (their "not a number" problems kept
-        # aside); numeric ones go to the kernel as they are.
-        early: list[tuple[int | None, str]] = []
-        price_f, price_num = _floats(prices_a, "price", early)
-        qty_f, qty_num = _floats(qtys_a, "quantity", early)
-        if sides_a.dtype in _KERNEL_SIDE_DTYPES:
-            side_in = np.ascontiguousarray(sides_a)
-        else:
-            side_in = _side_codes(sides_a)
-        limits: list[tuple[int | None, str]] = []
-        cap_rows, floor_rows, in_kernel = _limit_scalars(price_cap, price_floor, limits)
-        args = (side_in, price_f, qty_f, price_tick, quantity_tick, cap_rows and in_kernel,
-                float(price_cap) if cap_rows else 0.0,  # type: ignore[arg-type]
-                floor_rows and in_kernel,
-                float(price_floor) if floor_rows else 0.0)  # type: ignore[arg-type]
-        n_bad, total_status, side_codes, price_ticks, qty_ticks = kv.validate_rows(*args)
-        python_limits = (cap_rows or floor_rows) and not in_kernel
-        codes = kv.problem_codes(*args) if n_bad or early or python_limits else _NO_CODES
-        if python_limits:  # limits NumPy compares, not as floats
-            valid = (codes & _INVALID) == 0
-            _limit_problems(price_f, valid, price_cap, price_floor,
-                            lambda row, reason: limits.append((row, reason)))
-        unique = n == 0 or _ids_unique(ids_a)
-        if sequence is None:
-            seq = _input_order(n)
-            seq_unique = True
-        else:
-            seq = np.asarray(seq_a).astype(np.int64)
-            seq_unique = bool(kv.unique_ints(seq))
-
-        if codes.shape[0] or not unique or not seq_unique or limits:
-            problems = _decode_problems(
-                sides_a, price_f, price_num, qty_f, qty_num, codes, early, limits, ids_a,
-                unique, seq_unique, price_tick, quantity_tick, price_cap, price_floor, source,
-                lines)
-            if problems:
-                raise OrderBookError(problems)
-        if total_status != kv.TOTAL_OK and (
-                int(qty_ticks.sum(dtype=np.float64)) >= MAX_TOTAL_TICKS):
-            raise OrderBookError([OrderProblem(
-                None, "total quantity of the book is too large for the tick grid",
-                source=source)])
-        return cls(ids_a, side_codes, price_ticks, qty_ticks, seq, price_tick, quantity_tick)
+        return _intake(cls, ids, sides, prices, quantities, False, sequence=sequence,
+                       price_tick=price_tick, quantity_tick=quantity_tick, price_cap=price_cap,
+                       price_floor=price_floor, source=source, lines=lines)
 
     @classmethod
     def from_records(
@@ -206,6 +152,9 @@ class OrderBook:
     def from_csv(cls, path: str | Path, **kwargs: Any) -> OrderBook:
         """Read the neutral CSV format (header ``id,side,price,quantity``)."""
         path = Path(path)
+        book = _plain_csv(cls, path, kwargs)
+        if book is not None:
+            return book
         with path.open(newline="", encoding="utf-8") as fh:
             reader = csv.reader(fh)
             header = next(reader, None)
@@ -318,6 +267,85 @@ class OrderBook:
 
 # --------------------------------------------------------------------- helpers
 
+def _intake(
+    cls: type[OrderBook],
+    ids: Sequence[Any] | np.ndarray,
+    sides: Sequence[Any] | np.ndarray,
+    prices: Sequence[float] | np.ndarray,
+    quantities: Sequence[float] | np.ndarray,
+    unique_ids: bool,
+    *,
+    sequence: Sequence[int] | np.ndarray | None = None,
+    price_tick: float = PRICE_TICK,
+    quantity_tick: float = QUANTITY_TICK,
+    price_cap: float | None = None,
+    price_floor: float | None = None,
+    source: str | None = None,
+    lines: Sequence[int] | np.ndarray | None = None,
+) -> OrderBook:
+    """:meth:`OrderBook.from_arrays`; ``unique_ids`` when the caller has already checked the
+    ids (the CSV scan)."""
+    price_tick = _check_tick("price_tick", price_tick)
+    quantity_tick = _check_tick("quantity_tick", quantity_tick)
+    ids_a = np.asarray(ids)
+    n = ids_a.shape[0] if ids_a.ndim == 1 else -1
+    sides_a = np.asarray(sides)
+    prices_a = np.asarray(prices)
+    qtys_a = np.asarray(quantities)
+    seq_a = None if sequence is None else np.asarray(sequence)
+    for name, arr in (("ids", ids_a), ("sides", sides_a), ("prices", prices_a),
+                      ("quantities", qtys_a), ("sequence", seq_a)):
+        if arr is not None and (arr.ndim != 1 or arr.shape[0] != n):
+            raise OrderBookError([OrderProblem(None, (
+                f"{name} must be a one-dimensional array as long as ids ({max(n, 0)}), "
+                f"got shape {arr.shape}"))])
+
+    # Non-numeric columns are converted in Python (their "not a number" problems kept
+    # aside); numeric ones go to the kernel as they are.
+    early: list[tuple[int | None, str]] = []
+    price_f, price_num = _floats(prices_a, "price", early)
+    qty_f, qty_num = _floats(qtys_a, "quantity", early)
+    if sides_a.dtype in _KERNEL_SIDE_DTYPES:
+        side_in = np.ascontiguousarray(sides_a)
+    else:
+        side_in = _side_codes(sides_a)
+    limits: list[tuple[int | None, str]] = []
+    cap_rows, floor_rows, in_kernel = _limit_scalars(price_cap, price_floor, limits)
+    args = (side_in, price_f, qty_f, price_tick, quantity_tick, cap_rows and in_kernel,
+            float(price_cap) if cap_rows else 0.0,  # type: ignore[arg-type]
+            floor_rows and in_kernel,
+            float(price_floor) if floor_rows else 0.0)  # type: ignore[arg-type]
+    n_bad, total_status, side_codes, price_ticks, qty_ticks = kv.validate_rows(*args)
+    python_limits = (cap_rows or floor_rows) and not in_kernel
+    codes = kv.problem_codes(*args) if n_bad or early or python_limits else _NO_CODES
+    if python_limits:  # limits NumPy compares, not as floats
+        valid = (codes & _INVALID) == 0
+        _limit_problems(price_f, valid, price_cap, price_floor,
+                        lambda row, reason: limits.append((row, reason)))
+    unique = n == 0 or unique_ids or _ids_unique(ids_a)
+    if sequence is None:
+        seq = _input_order(n)
+        seq_unique = True
+    else:
+        seq = np.asarray(seq_a).astype(np.int64)
+        seq_unique = bool(kv.unique_ints(seq))
+
+    if codes.shape[0] or not unique or not seq_unique or limits:
+        problems = _decode_problems(
+            sides_a, price_f, price_num, qty_f, qty_num, codes, early, limits, ids_a,
+            unique, seq_unique, price_tick, quantity_tick, price_cap, price_floor, source,
+            lines)
+        if problems:
+            raise OrderBookError(problems)
+    if total_status != kv.TOTAL_OK and (
+            int(qty_ticks.sum(dtype=np.float64)) >= MAX_TOTAL_TICKS):
+        raise OrderBookError([OrderProblem(
+            None, "total quantity of the book is too large for the tick grid",
+            source=source)])
+    return cls(ids_a, side_codes, price_ticks, qty_ticks, seq, price_tick, quantity_tick)
+
+
+
 def _problem_order(p: OrderProblem) -> tuple[int, int]:
     key = p.line if p.line is not None else (p.row if p.row is not None else -1)
     return (key, 0)
@@ -371,6 +399,29 @@ def _input_order(n: int) -> np.ndarray:
         whole.flags.writeable = False
         _ARANGE = whole
     return whole[:n]
+
+
+def _plain_csv(cls: type[OrderBook], path: Path, kwargs: dict[str, Any]) -> OrderBook | None:
+    """The book of a plainly written CSV file, scanned by the compiled reader; None when the
+    file is anything else or the book is refused: then the caller reads it line by line, as
+    before, and reports every problem with its line."""
+    if "source" in kwargs or "lines" in kwargs:
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    buf = np.frombuffer(data, dtype=np.uint8)
+    status, start, end, sides, prices, qtys = ks.scan_csv(buf, ks.HEADER, ks.POW10)
+    if status != ks.SCAN_OK or not ks.unique_spans(buf, start, end):
+        return None
+    text = data.decode("ascii")
+    ids = np.empty(start.shape[0], dtype=object)
+    ids[:] = [text[a:b] for a, b in zip(start.tolist(), end.tolist(), strict=True)]
+    try:
+        return _intake(cls, ids, sides, prices, qtys, True, source=str(path), **kwargs)
+    except Exception:  # noqa: BLE001 - refused or bad arguments: the slow way says why
+        return None
 
 
 def _to_float(value: Any) -> float | None:

@@ -216,3 +216,71 @@ def test_problems_listed_as_before_for_a_file():
                   price_cap=1500, price_floor=-50)
     assert result[0] == "refused"
     assert ("duplicate id 'a' (first used on line 2)") in [r[1] for r in result[1]]
+
+
+# ------------------------------------------------------------------ the compiled CSV reader
+
+CELLS = {
+    "id": ["o1", "o2", "7", "a b", "x", "o1 ", " y", "", "é", 'q"'],
+    "side": ["buy", "sell", "BUY", "Sell", "sElL", " buy", "hold", "", "buy\t"],
+    "price": ["10", "10.5", "-3.25", "+7", ".5", "5.", "0", "-0", "10.005", "1e2", "nan",
+              "inf", "1e308", "123456789012345", "1234567890123456", "0.000000000000001",
+              "1_0", "", " 4", "45035996273704.95", "x"],
+    "quantity": ["1", "0.001", "2.5", "100", "0", "-1", "1.0005", "1e3", "", "007.25",
+                 "99999999999.999", "0.1"],
+}
+
+
+@st.composite
+def csv_texts(draw):
+    plain = draw(st.booleans())
+    n = draw(st.integers(0, 8))
+    rows = []
+    for i in range(n):
+        if plain:  # mostly cells the compiled reader takes
+            cells = [f"o{i}", draw(st.sampled_from(["buy", "sell", "BUY", "Sell"])),
+                     draw(st.sampled_from(CELLS["price"][:9])),
+                     draw(st.sampled_from(CELLS["quantity"][:4] + ["007.25", "0.1"]))]
+        else:
+            cells = [draw(st.sampled_from(CELLS[f])) for f in CELLS]
+            if draw(st.integers(0, 9)) == 0:
+                cells = cells[:draw(st.integers(0, 3))]
+        rows.append(",".join(cells))
+    if not plain and draw(st.booleans()) and rows:
+        rows.insert(draw(st.integers(0, len(rows))), draw(st.sampled_from(["", "  ", ",,,"])))
+    header = draw(st.sampled_from(["id,side,price,quantity"] * 4 + [" id,side,price,quantity",
+                                                                   "id,side,price"]))
+    end = draw(st.sampled_from(["\n", ""]))
+    return header + "\n" + "\n".join(rows) + end
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(csv_texts(), st.sampled_from([{}, {"price_cap": 100}, {"price_tick": 0.5}]))
+def test_compiled_csv_reader_reads_as_the_line_reader(tmp_path, monkeypatch, text, kwargs):
+    import clearing.book as book_module
+
+    path = tmp_path / "book.csv"
+    path.write_text(text, encoding="utf-8")
+    fast = outcome(lambda: OrderBook.from_csv(path, **kwargs))
+    with monkeypatch.context() as m:
+        m.setattr(book_module, "_plain_csv", lambda cls, p, kw: None)
+        slow = outcome(lambda: OrderBook.from_csv(path, **kwargs))
+    assert fast == slow
+
+
+def test_compiled_csv_reader_takes_plain_files(tmp_path):
+    import clearing.book as book_module
+
+    b = OrderBook.from_arrays([f"o{i}" for i in range(50)], [1, -1] * 25,
+                              np.arange(50) * 1.25 - 20, np.arange(1, 51) / 8)
+    path = tmp_path / "plain.csv"
+    b.to_csv(path)
+    fast = book_module._plain_csv(OrderBook, path, {})
+    assert fast is not None
+    assert fast.to_csv() == b.to_csv()
+    assert fast.ids.dtype == object and list(fast.ids) == list(b.ids)
+    path.write_text(b.to_csv().replace("o7,", "o3,"))  # a duplicate id: the slow way says where
+    assert book_module._plain_csv(OrderBook, path, {}) is None
+    with pytest.raises(OrderBookError, match="line 9: duplicate id 'o3' .first used on line 5"):
+        OrderBook.from_csv(path)
