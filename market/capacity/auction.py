@@ -217,6 +217,20 @@ class CapacityAuction:
             np.concatenate([table.price_yuan_per_kw_yr, np.zeros(len(must))]),
             np.concatenate([table.imputed, np.ones(len(must), bool)]))
 
+    def forecast_uniform_price(self, price_yuan_per_kw_yr: np.ndarray,
+                               offered_mw: np.ndarray | None = None) -> float | None:
+        """The uniform price (yuan/kW·yr, ``None`` if nothing clears) of a hypothetical sealed
+        auction in which every unit offers ``offered_mw`` (n,) (default: all its accredited
+        MW) at ``price_yuan_per_kw_yr`` (n,), against this auction's demand curve, whatever
+        the rules' format. Offers submitted so far are not touched."""
+        mw = self.accredited_mw if offered_mw is None else np.asarray(offered_mw, dtype=float)
+        keep = np.flatnonzero(mw > 0)
+        price = np.clip(np.asarray(price_yuan_per_kw_yr, dtype=float)[keep], 0.0,
+                        self.rules.offer_cap_yuan_per_kw_yr)
+        table = OfferTable(keep.astype(np.int64), nearest(mw[keep], QUANTITY_TICK),
+                           nearest(price, PRICE_TICK), np.zeros(keep.shape[0], bool))
+        return get_format("sealed_uniform")(table, self.demand, self.rules).price
+
     def clear(self) -> CapacityResult:
         """Clear the auction with the rules' format and price the result per unit."""
         table = self.offers_with_must_offer()

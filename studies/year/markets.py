@@ -39,6 +39,8 @@ from agents.observe import capacity_offer_mw, margin_per_kw_yr
 from agents.profiles import Profiles
 from agents.strategies.assign import Group
 from agents.strategies.base import CapacityObservation, CapacityOffers
+from agents.strategies.capacity import net_going_forward_cost
+from market.capacity.accreditation import derive_credits
 from market.capacity.auction import (
     CapacityAuction,
     CapacityResult,
@@ -55,7 +57,7 @@ from market.energy.settlement import recover_storage_compensation
 from market.errors import StrategyError
 from market.ledger.book import SYSTEM_OPERATOR, Category, Ledger
 from market.ledger.postings import Postings, monthly_fen
-from market.rules import MarketRules
+from market.rules import CapacityRules, MarketRules
 
 
 def expected_margins(synth: SynthFleet, profiles: Profiles, rules: MarketRules,
@@ -74,24 +76,91 @@ def expected_margins(synth: SynthFleet, profiles: Profiles, rules: MarketRules,
                             energy, forecast, available_mw, rate, rules, power_mw=power)
 
 
+def net_load_mw(synth: SynthFleet, profiles: Profiles, rules: MarketRules,
+               available_mw: np.ndarray) -> np.ndarray:
+    """float64 (H,) system load + firm exports (bid at the cap) - available wind and solar, MW:
+    the net load of :func:`agents.inprocess.runner.merit_order_forecast`."""
+    firm = float(synth.export_mw[synth.export_price_yuan_per_mwh
+                                 >= rules.energy.price_cap_yuan_per_mwh].sum())
+    renew = available_mw[:, synth.wind_index].sum(axis=1) \
+        + available_mw[:, synth.solar_index].sum(axis=1)
+    return np.asarray(profiles.system_load_mw + firm - renew, dtype=np.float64)
+
+
+def derived_accreditation(rules: MarketRules, synth: SynthFleet, profiles: Profiles,
+                          available_mw: np.ndarray) -> dict[str, float]:
+    """Capacity credit by technology measured on the year's profiles
+    (:func:`market.capacity.accreditation.derive_credits`): wind and solar over the
+    ``capacity.accreditation_hours`` highest net-load hours, storage by its duration against
+    the runs of those hours, coal classes 1 - their forced-outage share of the year."""
+    f = synth.fleet
+    tech = f.technologies.astype(str)
+    cap = f.nameplate_mw
+    available = {t: available_mw[:, np.flatnonzero(tech == t)].sum(axis=1)
+                 for t in ("wind", "solar") if np.any(tech == t)}
+    nameplate = {t: float(cap[tech == t].sum()) for t in available}
+    coal_tech = tech[synth.coal_index]
+    outage = {t: float(profiles.outage[:, coal_tech == t].mean())
+              for t in np.unique(coal_tech).tolist() if profiles.outage.size}
+    return derive_credits(net_load_mw(synth, profiles, rules, available_mw),
+                          rules.capacity.accreditation_hours, available_mw=available,
+                          nameplate_mw=nameplate, storage_power_mw=synth.storage_power_mw,
+                          storage_energy_mwh=synth.storage_energy_mwh, outage_share=outage)
+
+
+def reference_margin(rules: MarketRules, profiles: Profiles, forecast: np.ndarray) -> float:
+    """Expected energy margin of the reference new unit (``capacity.reference_technology`` at
+    ``capacity.reference_marginal_cost_yuan_per_mwh``), yuan/kW·yr, from the year's forecast,
+    at the year's coal outage rate (:func:`agents.observe.margin_per_kw_yr`)."""
+    c = rules.capacity
+    rate = float(profiles.outage.mean()) if profiles.outage.size else 0.0
+    one = np.ones(1)
+    out = margin_per_kw_yr(np.array([c.reference_technology]),
+                           np.array([c.reference_marginal_cost_yuan_per_mwh]), one, one,
+                           forecast, np.zeros((forecast.shape[0], 1)), rate, rules)
+    return float(out[0])
+
+
+def resolve_capacity(rules: MarketRules, synth: SynthFleet, profiles: Profiles,
+                     forecast: np.ndarray, available_mw: np.ndarray
+                     ) -> tuple[CapacityRules, dict[str, float]]:
+    """The capacity rules with the derived values filled in (``accreditation_method`` and
+    ``net_cone_method`` "derived"), and the figures behind them: ``gross_cone``,
+    ``reference_margin`` (yuan/kW·yr) and ``net_cone`` as resolved."""
+    c = rules.capacity
+    credits = derived_accreditation(rules, synth, profiles, available_mw) \
+        if c.accreditation_method == "derived" else None
+    margin = reference_margin(rules, profiles, forecast)
+    cone = max(c.gross_cone_yuan_per_kw_yr - margin, 0.0) if c.net_cone_method == "derived" \
+        else c.net_cone_yuan_per_kw_yr
+    resolved = c.resolved(net_cone_yuan_per_kw_yr=round(cone, 2), capacity_credit=credits)
+    return resolved, {"gross_cone": c.gross_cone_yuan_per_kw_yr, "reference_margin": margin,
+                      "net_cone": resolved.net_cone_yuan_per_kw_yr}
+
+
 def run_capacity_auction(rules: MarketRules, synth: SynthFleet, groups: list[Group],
                          rngs: Mapping[str, np.random.Generator], margins: np.ndarray
                          ) -> CapacityResult:
-    """Every generator and storage owner offers its units; the auction clears by the rules.
-    A unit's going-forward cost is ``fleet.going_forward_cost_share`` of its fixed cost."""
+    """Every generator and storage owner offers its units; the auction clears by the rules
+    (``rules.capacity`` as resolved by :func:`resolve_capacity`). A unit's going-forward cost
+    is ``fleet.going_forward_cost_share`` of its fixed cost. Every owner sees the same forecast
+    of the uniform price: every unit's net going-forward cost (from the shared margins)
+    cleared against the demand curve."""
     fleet, cap_rules = synth.fleet, rules.capacity
     auction = CapacityAuction(cap_rules, fleet, synth.peak_load_mw)
     accredited = accredited_mw(fleet, cap_rules)
     credit = capacity_credits(fleet, cap_rules)
     going = fixed_costs(fleet.technologies, rules) * rules.fleet.going_forward_cost_share
     must = fleet.is_coal & fleet.existing & cap_rules.must_offer_existing_coal
+    costs = net_going_forward_cost(going, margins, credit, rules)
+    expected = auction.forecast_uniform_price(costs)
     for g in groups:
         if g.role not in ("generator", "storage") or g.spec.strategy.capacity is None:
             continue
         idx = g.members
         obs = CapacityObservation(g.owner, fleet.unit_ids[idx], fleet.technologies[idx],
                                   accredited[idx], credit[idx], going[idx], margins[idx],
-                                  must[idx])
+                                  must[idx], expected_price_yuan_per_kw_yr=expected)
         offers = g.spec.strategy.capacity(obs, rules, rngs[g.label], g.spec.param_dict())
         if not isinstance(offers, CapacityOffers) or np.shape(offers.mw) != idx.shape:
             raise StrategyError(f"{g.label} ({g.spec.name}) must return CapacityOffers of "

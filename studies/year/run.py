@@ -46,6 +46,7 @@ from studies.year.markets import (
     expected_margins,
     load_mwh_by_month,
     recover_storage,
+    resolve_capacity,
     run_capacity_auction,
     settle_capacity,
     settle_compensation,
@@ -64,6 +65,10 @@ from studies.year.tables import (
 #: A month's load-weighted price divides by at least this much load (MW summed over hours): a
 #: guard against dividing by zero in a month without load, not a tolerance on a grid.
 MIN_MONTH_LOAD = 1e-9
+
+#: An hour counts towards LOLE when more than this much load (MWh) went unserved: half the
+#: 0.001 MW quantity tick, so rounding noise is not a loss of load.
+UNSERVED_TOLERANCE_MWH = 0.0005
 
 Progress = Callable[[str, int, int], None]
 
@@ -138,19 +143,23 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
     report("fleet", 1, 1)
 
     capacity = None
+    report("capacity", 0, 1)
+    avail, must = availability(synth, profiles, rules)
+    forecast = merit_order_forecast(synth, profiles, rules, avail, must)
+    # the derived accreditation and Net CONE, from the year's profiles and forecast (known
+    # before the auction); ``year_rules`` carries them to the auction, penalties and tables
+    resolved, cone = resolve_capacity(rules, synth, profiles, forecast, avail)
+    year_rules = rules.model_copy(update={"capacity": resolved})
     if rules.capacity.enabled:
-        report("capacity", 0, 1)
-        avail, must = availability(synth, profiles, rules)
-        forecast = merit_order_forecast(synth, profiles, rules, avail, must)
-        margins = expected_margins(synth, profiles, rules, forecast, avail)
-        capacity = run_capacity_auction(rules, synth, groups, rngs(capacity_ss), margins)
-        report("capacity", 1, 1)
+        margins = expected_margins(synth, profiles, year_rules, forecast, avail)
+        capacity = run_capacity_auction(year_rules, synth, groups, rngs(capacity_ss), margins)
+    report("capacity", 1, 1)
     energy = run_energy_year(rules, synth, profiles, groups, rngs(energy_ss), ledger,
                              progress=report)
     report("settlement", 0, 1)
     perf = None
     if capacity is not None:
-        perf = settle_capacity(ledger, rules, capacity, energy, synth, profiles, periods)
+        perf = settle_capacity(ledger, year_rules, capacity, energy, synth, profiles, periods)
     recover_storage(ledger, rules, synth, profiles, periods)
     report("settlement", 1, 1)
     report("compensation", 0, 1)
@@ -170,13 +179,45 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
     described = {g.label: g.spec.describe() for g in groups}
     summary = build_summary(rules, int(seed), float(synth.scale), synth, profiles, energy,
                             hourly, capacity, perf, comp, calls, green, ledger, described)
+    summary["capacity"].update(capacity_summary(year_rules, cone))
+    summary["reliability"] = reliability_summary(rules, energy.curtailed_mwh)
     result = YearResult(
-        summary=summary, hourly=hourly, units=units_table(rules, synth, energy, ledger),
+        summary=summary, hourly=hourly, units=units_table(year_rules, synth, energy, ledger),
         ledger=ledger, capacity=capacity_record(capacity), monthly=monthly_table(comp, green),
         failures=failures_table(comp), bids=bids_table(energy))
     summary["market_power"] = market_power(result)
     report("tables", 1, 1)
     return result
+
+
+def capacity_summary(year_rules: MarketRules, cone: Mapping[str, float]) -> dict[str, Any]:
+    """The summary's resolved capacity figures: ``accreditation`` (technology -> credit in
+    [0, 1] as the auction used it), ``accreditation_method``, ``net_cone_yuan_per_kw_yr`` (as
+    resolved), ``net_cone_method``, ``gross_cone_yuan_per_kw_yr``,
+    ``reference_margin_yuan_per_kw_yr`` and ``demand_curve`` ([requirement fraction,
+    yuan/kW·yr] points at the resolved Net CONE)."""
+    c = year_rules.capacity
+    fractions, prices = c.demand_curve()
+    return {
+        "accreditation": {t: round(float(v), 6) for t, v in c.capacity_credit.items()},
+        "accreditation_method": c.accreditation_method,
+        "net_cone_yuan_per_kw_yr": float(c.net_cone_yuan_per_kw_yr),
+        "net_cone_method": c.net_cone_method,
+        "gross_cone_yuan_per_kw_yr": float(c.gross_cone_yuan_per_kw_yr),
+        "reference_margin_yuan_per_kw_yr": round(float(cone["reference_margin"]), 2),
+        "demand_curve": [[float(q), float(p)] for q, p in
+                         zip(fractions.tolist(), prices.tolist(), strict=True)],
+    }
+
+
+def reliability_summary(rules: MarketRules, unserved_mwh: np.ndarray) -> dict[str, Any]:
+    """``lole_hours`` (hours with unserved inelastic load), ``eue_mwh`` (unserved energy), the
+    standard ``capacity.reliability_standard_lole_hours`` and whether the year meets it."""
+    unserved = np.nan_to_num(np.asarray(unserved_mwh, dtype=np.float64))
+    lole = int((unserved > UNSERVED_TOLERANCE_MWH).sum())
+    standard = float(rules.capacity.reliability_standard_lole_hours)
+    return {"lole_hours": lole, "eue_mwh": float(unserved.sum()),
+            "standard_lole_hours": standard, "meets_standard": lole <= standard}
 
 
 def market_power(result: YearResult) -> dict[str, Any]:

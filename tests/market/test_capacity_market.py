@@ -5,6 +5,10 @@ Curve of the Mengxi preset (docs/DOMAIN.md section 3): points (0.97 RR, 495), (1
 are (2,231 MW, 495), (2,369 MW, 248), (2,530 MW, 0); between the first two the curve falls
 247 yuan over 138 MW. Penalty rate = 330 x 1,000 / 30 = 11,000 yuan per MWh short (PJM's
 Net CONE / 30 h, docs/DOMAIN.md section 3).
+
+The presets give the curve's prices as multiples of Net CONE (1.5 / 0.75 / 0, so 495 / 247.5 / 0
+at the fixed 330); the golden auctions here fix the points in yuan (495 / 248 / 0, a point's
+``price_yuan_per_kw_yr``), the hand-worked numbers they were written with.
 """
 
 from __future__ import annotations
@@ -32,10 +36,15 @@ from market.ledger.book import SYSTEM_OPERATOR, Ledger
 from market.rules import load_preset
 from market.units import Fleet, Unit
 
-MENGXI = load_preset("mengxi").capacity
+#: The curve in yuan, as the preset gave it before its prices became multiples of Net CONE.
+YUAN_POINTS = {"capacity.demand_points": [
+    {"requirement_fraction": 0.97, "price_yuan_per_kw_yr": 495.0},
+    {"requirement_fraction": 1.03, "price_yuan_per_kw_yr": 248.0},
+    {"requirement_fraction": 1.10, "price_yuan_per_kw_yr": 0.0}]}
+MENGXI = load_preset("mengxi").with_overrides(YUAN_POINTS).capacity
 VERTICAL = load_preset("vertical-demand").capacity
-PAY_AS_BID = load_preset("capacity-pay-as-bid").capacity
-CLOCK = load_preset("capacity-clock").capacity
+PAY_AS_BID = load_preset("capacity-pay-as-bid").with_overrides(YUAN_POINTS).capacity
+CLOCK = load_preset("capacity-clock").with_overrides(YUAN_POINTS).capacity
 PEAK_MW = 2000.0
 
 

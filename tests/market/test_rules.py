@@ -146,7 +146,7 @@ INTENDED = {
     },
     "vertical-demand": {
         "capacity.demand_shape": "vertical",
-        "capacity.demand_points": [{"requirement_fraction": 1.0, "price_yuan_per_kw_yr": 495.0}],
+        "capacity.demand_points": [{"requirement_fraction": 1.0, "net_cone_multiple": 1.5}],
     },
     "capacity-pay-as-bid": {"capacity.format": "pay_as_bid"},
     "capacity-clock": {"capacity.format": "clock"},
@@ -193,11 +193,15 @@ def test_preset_numbers_equal_domain_md():
     assert e.coal_benchmark_price_yuan_per_mwh == 282.9 and e.contract_price_float == 0.20
     assert c.enabled and c.format == "sealed_uniform" and c.demand_shape == "sloped"
     assert c.net_cone_yuan_per_kw_yr == 330 and 1 + c.reserve_margin == pytest.approx(1.15)
-    assert [(p.requirement_fraction, p.price_yuan_per_kw_yr) for p in c.demand_points] == [
-        (0.97, 495),
-        (1.03, 248),
+    # prices as multiples of Net CONE since issue 9 (were 495 / 248 / 0 yuan at Net CONE 330)
+    assert [(p.requirement_fraction, p.net_cone_multiple) for p in c.demand_points] == [
+        (0.97, 1.5),
+        (1.03, 0.75),
         (1.10, 0),
     ]
+    assert c.net_cone_method == "derived" and c.gross_cone_yuan_per_kw_yr == 415
+    assert c.accreditation_method == "derived" and c.accreditation_hours == 100
+    assert c.reliability_standard_lole_hours == 3
     assert c.offer_cap_yuan_per_kw_yr == 495 and c.must_offer_existing_coal
     assert dict(c.capacity_credit.items()) == {
         "coal_ultra_supercritical": 0.90,
@@ -281,7 +285,9 @@ def test_capacity_credit_reads_like_a_table():
 
 def test_sloped_demand_curve_arrays():
     fractions, prices = load_preset("mengxi").capacity.demand_curve()
-    assert fractions.tolist() == [0.97, 1.03, 1.10] and prices.tolist() == [495, 248, 0]
+    assert fractions.tolist() == [0.97, 1.03, 1.10] and prices.tolist() == [495, 247.5, 0]
+    cheaper = load_preset("mengxi").with_overrides({"capacity.net_cone_yuan_per_kw_yr": 200})
+    assert cheaper.capacity.demand_curve()[1].tolist() == [300, 150, 0]  # the curve moves
 
 
 def test_vertical_demand_is_one_point_given_as_a_vertical_segment():

@@ -12,12 +12,13 @@ and February of the rules' year):
   1,600 x 1.15 = 1,840 MW;
 * coal-1 is out down to 400 MW in test-call hours 3, 5 and 7 (three failures in January).
 
-Capacity auction worked by hand (Mengxi curve: (0.97 RR, 495), (1.03 RR, 248), (1.10 RR, 0) =
-(1,784.8 MW, 495), (1,895.2 MW, 248), (2,024 MW, 0)); offers in accredited MW: wind-1 50 and
-solar-1 15 at 0, coal-1 900 at 50, coal-2 528 at 80, coal-3 297.5 and bess-1 240 at 100. The
-stack reaches 1,493 MW below 100 and 2,030.5 MW at 100; the curve asks 1,895.2 + 128.8 x
-(248 - 100) / 248 = 1,972.0645 MW at 100, inside the 100 step: the price is 100 yuan/kW-yr and
-coal-3 and bess-1 share the last 479.065 MW pro rata.
+Capacity auction worked by hand (Mengxi curve at the game's fixed Net CONE of 330: (0.97 RR,
+1.5 x 330 = 495), (1.03 RR, 0.75 x 330 = 247.5), (1.10 RR, 0) = (1,784.8 MW, 495), (1,895.2 MW,
+247.5), (2,024 MW, 0)); offers in accredited MW: wind-1 50 and solar-1 15 at 0, coal-1 900 at
+50, coal-2 528 at 80, coal-3 297.5 and bess-1 240 at 100. The stack reaches 1,493 MW below 100
+and 2,030.5 MW at 100; the curve asks 1,895.2 + 128.8 x (247.5 - 100) / 247.5 = 1,971.959 MW at
+100, inside the 100 step: the price is 100 yuan/kW-yr and coal-3 and bess-1 share the last
+478.959 MW pro rata.
 """
 
 from __future__ import annotations
@@ -237,12 +238,12 @@ def test_capacity_round_matches_the_hand_worked_auction(played):
     assert res["format"] == "sealed_uniform"
     assert res["requirement_mw"] == 1840.0
     assert res["price_yuan_per_kw_yr"] == 100.0
-    assert res["total_cleared_mw"] == pytest.approx(1972.0645, abs=0.002)
+    assert res["total_cleared_mw"] == pytest.approx(1971.959, abs=0.002)
     units = {u["unit"]: u for u in res["units"]}
     assert units["coal-1"]["cleared_mw"] == 900.0
     assert units["coal-1"]["annual_payment_fen"] == 900 * 100 * 1000 * 100  # 90 M yuan
     share = (units["coal-3"]["cleared_mw"], units["bess-1"]["cleared_mw"])
-    assert sum(share) == pytest.approx(479.065, abs=0.002)
+    assert sum(share) == pytest.approx(478.959, abs=0.002)
     assert share[0] / share[1] == pytest.approx(297.5 / 240, rel=1e-4)  # pro rata at 100
     # The two months played are paid (1/12 of the year each) and charged to the loads.
     assert res["periods_paid"] == ["2025-01", "2025-02"]

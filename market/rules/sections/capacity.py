@@ -4,16 +4,38 @@ performance penalties and cost allocation.
 How a demand curve is given
 ---------------------------
 Quantities are fractions of the reliability requirement, ``peak load x (1 + reserve_margin)``;
-prices are yuan/kW-yr.
+prices are multiples of Net CONE (``net_cone_multiple``), so that changing Net CONE or the
+requirement moves the whole curve, or, for a point that gives ``price_yuan_per_kw_yr``, a fixed
+price in yuan/kW-yr (which then wins over the multiple). The default points (0.97, 1.5),
+(1.03, 0.75), (1.10, 0) are the sandbox's own shape [E]; their price multiples follow PJM's
+older VRR curve [R], the quantity offsets do not (PJM's, applied to a 15 % margin, would be
+about 0.998 / 1.025 / 1.077 of the requirement).
 
 * ``demand_shape = "sloped"``: two or more ``demand_points`` with ``requirement_fraction``
-  strictly increasing and ``price_yuan_per_kw_yr`` non-increasing; the curve is piecewise linear
+  strictly increasing and prices non-increasing; the curve is piecewise linear
   between them, at the first point's price to the left of the first point and zero to the right
   of the last.
 * ``demand_shape = "vertical"``: exactly one point. The buyer takes ``requirement_fraction`` of
   the requirement at any price up to the point's price (the cap of the vertical curve), and
   nothing more. :meth:`CapacityRules.demand_curve` gives it as the two points
   ``(f, price), (f, 0)`` so a clearing routine may treat both shapes alike.
+
+Derived and fixed values
+------------------------
+Two quantities are measured from the simulated system unless fixed (both [E] choices of the
+sandbox):
+
+* ``accreditation_method = "derived"``: a technology's capacity credit is its contribution in
+  the ``accreditation_hours`` tightest net-load hours of the year being simulated
+  (:mod:`market.capacity.accreditation`); ``"fixed"``: the ``capacity_credit`` table.
+* ``net_cone_method = "derived"``: Net CONE = ``gross_cone_yuan_per_kw_yr`` of the reference
+  new unit less its expected energy margin from the year's price forecast; ``"fixed"``:
+  ``net_cone_yuan_per_kw_yr``.
+
+The simulated year resolves both before its auction (:meth:`CapacityRules.resolved`: a copy
+whose ``capacity_credit`` and ``net_cone_yuan_per_kw_yr`` hold the derived values). A driver
+that simulates no year first (the game) uses the table and ``net_cone_yuan_per_kw_yr`` as
+given.
 """
 
 from __future__ import annotations
@@ -44,12 +66,36 @@ TECHNOLOGIES: tuple[str, ...] = (
 
 
 class DemandPoint(RulesModel):
-    """One point of the capacity demand curve."""
+    """One point of the capacity demand curve: a quantity and a price, the price as a multiple
+    of Net CONE or fixed in yuan/kW-yr (the fixed price wins when both are given)."""
 
     requirement_fraction: Annotated[float, Field(strict=True, gt=0.0, le=10.0, allow_inf_nan=False)]
     """Quantity as a fraction of the reliability requirement (1.0 = peak x (1 + margin))."""
-    price_yuan_per_kw_yr: NonNegative
-    """Price at that quantity, yuan/kW-yr."""
+    net_cone_multiple: NonNegative | None = None
+    """Price at that quantity as a multiple of Net CONE."""
+    price_yuan_per_kw_yr: NonNegative | None = None
+    """Price at that quantity fixed in yuan/kW-yr (instead of a multiple of Net CONE)."""
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler,
+              info: SerializationInfo) -> dict[str, Any]:
+        data = handler(self)
+        if info.mode_is_json():  # a point given the old way keeps its JSON (and sha256)
+            return {k: v for k, v in data.items() if v is not None}
+        return data
+
+    @classmethod
+    def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+        if values.get("net_cone_multiple") is None and values.get("price_yuan_per_kw_yr") is None:
+            return [("net_cone_multiple", "a demand point needs a price: net_cone_multiple "
+                     "(x Net CONE) or price_yuan_per_kw_yr")]
+        return []
+
+    def price(self, net_cone_yuan_per_kw_yr: float) -> float:
+        """The point's price, yuan/kW-yr, for a Net CONE."""
+        if self.price_yuan_per_kw_yr is not None:
+            return float(self.price_yuan_per_kw_yr)
+        return float(self.net_cone_multiple or 0.0) * net_cone_yuan_per_kw_yr
 
 
 class CapacityCredit(RulesModel):
@@ -104,9 +150,9 @@ def drop_defaults(model: RulesModel, data: dict[str, Any], info: SerializationIn
 
 def _default_points() -> tuple[DemandPoint, ...]:
     return (
-        DemandPoint(requirement_fraction=0.97, price_yuan_per_kw_yr=495.0),
-        DemandPoint(requirement_fraction=1.03, price_yuan_per_kw_yr=248.0),
-        DemandPoint(requirement_fraction=1.10, price_yuan_per_kw_yr=0.0),
+        DemandPoint(requirement_fraction=0.97, net_cone_multiple=1.5),
+        DemandPoint(requirement_fraction=1.03, net_cone_multiple=0.75),
+        DemandPoint(requirement_fraction=1.10, net_cone_multiple=0.0),
     )
 
 
@@ -121,8 +167,31 @@ class CapacityRules(RulesModel):
     """Auction format: sealed bids at one uniform price, pay-as-bid, or descending clock."""
     demand_shape: Literal["sloped", "vertical"] = "sloped"
     """Sloped curve through ``demand_points``, or a vertical requirement (one point)."""
+    net_cone_method: Literal["derived", "fixed"] = "derived"
+    """Net CONE derived from the simulated year (Gross CONE less the reference unit's expected
+    energy margin) or fixed at ``net_cone_yuan_per_kw_yr`` [E]."""
     net_cone_yuan_per_kw_yr: NonNegative = 330.0
-    """Net cost of new entry, yuan/kW-yr [E, = the coal fixed-cost standard]."""
+    """Net cost of new entry, yuan/kW-yr, when ``net_cone_method = "fixed"`` and in the game
+    [E, = the coal fixed-cost standard of 1501]; the simulated year replaces it by the derived
+    value under ``"derived"``."""
+    gross_cone_yuan_per_kw_yr: NonNegative = 415.0
+    """Gross cost of new entry of the reference unit, yuan/kW-yr [E]: new ultra-supercritical
+    coal, 3,750 yuan/kW over 30 years at 7 % real (302) plus fixed O&M of 3 % of capex (112.5),
+    from the cost ranges of docs/DOMAIN.md section 9."""
+    reference_technology: Literal["coal_ultra_supercritical", "coal_supercritical",
+                                  "coal_subcritical"] = "coal_ultra_supercritical"
+    """Technology of the reference new unit whose energy margin nets Gross CONE down [E]."""
+    reference_marginal_cost_yuan_per_mwh: NonNegative = 200.0
+    """Marginal cost of the reference new unit, yuan/MWh [E, the low end of its class]."""
+    accreditation_method: Literal["derived", "fixed"] = "derived"
+    """Capacity credits derived from the tightest net-load hours of the simulated year, or
+    the fixed ``capacity_credit`` table [E]."""
+    accreditation_hours: Annotated[int, Field(strict=True, ge=1, le=8784)] = 100
+    """How many of the year's highest net-load hours (load + firm exports - wind - solar)
+    measure a technology's contribution [E]."""
+    reliability_standard_lole_hours: NonNegative = 3.0
+    """Reliability standard, hours a year with unserved load [E, GB uses 3 h [S]]; the year
+    reports its LOLE and EUE beside it."""
     reserve_margin: Fraction = 0.15
     """Requirement = peak load x (1 + reserve_margin) [E]."""
     demand_points: tuple[DemandPoint, ...] = Field(default_factory=_default_points)
@@ -132,9 +201,12 @@ class CapacityRules(RulesModel):
     must_offer_existing_coal: Flag = True
     """Existing coal units must offer all their accredited capacity."""
     capacity_credit: CapacityCredit = Field(default_factory=CapacityCredit)
-    """Accredited MW per nameplate MW, by technology [E]."""
+    """Accredited MW per nameplate MW, by technology, when ``accreditation_method = "fixed"``
+    and in the game [E]."""
     penalty_hours: Positive = 30.0
-    """Penalty rate = Net CONE / penalty_hours, yuan per MWh short in a stress hour [S, PJM]."""
+    """Penalty rate = Net CONE / penalty_hours, yuan per MWh short in a stress hour: PJM's
+    formula [S]; the stress-hour definition, the stop-loss and the refund to loads are the
+    sandbox's [E]."""
     stop_loss_multiple: NonNegative = 1.0
     """A unit's penalties in a year are capped at this x its annual capacity payment [E]."""
     cost_allocation: Literal["peak_share", "energy_share"] = "peak_share"
@@ -151,7 +223,10 @@ class CapacityRules(RulesModel):
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler,
               info: SerializationInfo) -> dict[str, Any]:
-        return drop_defaults(self, handler(self), info, ("performance_basis",))
+        return drop_defaults(self, handler(self), info, (
+            "performance_basis", "net_cone_method", "gross_cone_yuan_per_kw_yr",
+            "reference_technology", "reference_marginal_cost_yuan_per_mwh",
+            "accreditation_method", "accreditation_hours", "reliability_standard_lole_hours"))
 
     @classmethod
     def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -187,17 +262,32 @@ class CapacityRules(RulesModel):
                         "fractions strictly increase along a sloped curve",
                     )
                 )
-            before_p = num(pick(points, i - 1, "price_yuan_per_kw_yr"))
-            here_p = num(pick(points, i, "price_yuan_per_kw_yr"))
-            if before_p is not None and here_p is not None and here_p > before_p:
-                problems.append(
-                    (
-                        f"demand_points[{i}].price_yuan_per_kw_yr",
-                        f"must be at most the previous point's ({before_p:g}): demand prices "
-                        "do not increase along the curve",
+            for key in ("price_yuan_per_kw_yr", "net_cone_multiple"):
+                before_p = num(pick(points, i - 1, key))
+                here_p = num(pick(points, i, key))
+                if before_p is not None and here_p is not None and here_p > before_p:
+                    problems.append(
+                        (
+                            f"demand_points[{i}].{key}",
+                            f"must be at most the previous point's ({before_p:g}): demand "
+                            "prices do not increase along the curve",
+                        )
                     )
-                )
         return problems
+
+    def resolved(self, *, net_cone_yuan_per_kw_yr: float | None = None,
+                 capacity_credit: Mapping[str, float] | None = None) -> CapacityRules:
+        """A copy with the derived Net CONE and capacity credits filled in (each left as it is
+        when ``None``); the methods stay as they are, the values are what the market uses."""
+        update: dict[str, Any] = {}
+        if net_cone_yuan_per_kw_yr is not None:
+            update["net_cone_yuan_per_kw_yr"] = float(net_cone_yuan_per_kw_yr)
+        if capacity_credit is not None:
+            table = dict(self.capacity_credit.items())
+            table.update({k: float(np.clip(v, 0.0, 1.0)) for k, v in capacity_credit.items()
+                          if k in TECHNOLOGIES})
+            update["capacity_credit"] = CapacityCredit(**table)
+        return self.model_copy(update=update)
 
     def penalty_rate_yuan_per_mwh(self) -> float:
         """Performance penalty per MWh short in a stress hour: Net CONE (yuan/kW-yr) x 1000
@@ -205,13 +295,15 @@ class CapacityRules(RulesModel):
         return self.net_cone_yuan_per_kw_yr * KW_PER_MW / self.penalty_hours
 
     def demand_curve(self) -> tuple[np.ndarray, np.ndarray]:
-        """The demand curve as arrays ``(requirement_fraction, price_yuan_per_kw_yr)``.
+        """The demand curve as arrays ``(requirement_fraction, price_yuan_per_kw_yr)`` at this
+        rule set's ``net_cone_yuan_per_kw_yr``.
 
         Both float64 of shape (n,). A vertical curve comes back as two points at the same
         fraction, from its price down to 0.
         """
+        cone = self.net_cone_yuan_per_kw_yr
         fractions = np.array([p.requirement_fraction for p in self.demand_points], dtype=np.float64)
-        prices = np.array([p.price_yuan_per_kw_yr for p in self.demand_points], dtype=np.float64)
+        prices = np.array([p.price(cone) for p in self.demand_points], dtype=np.float64)
         if self.demand_shape == "vertical":
             return np.repeat(fractions[:1], 2), np.array([prices[0], 0.0])
         return fractions, prices
