@@ -102,8 +102,9 @@ class OrderBook:
 
         ``sides`` holds +1 (sell) / -1 (buy), or the strings ``"sell"`` / ``"buy"``. ``prices``
         are yuan per unit on the ``price_tick`` grid, ``quantities`` > 0 on the
-        ``quantity_tick`` grid. ``lines`` (file line per row) and ``source`` (file name) only
-        make the messages point into a file.
+        ``quantity_tick`` grid; a price or quantity of ``None`` or ``""`` is refused as
+        missing. ``lines`` (file line per row) and ``source`` (file name) only make the
+        messages point into a file.
         """
         return _intake(cls, ids, sides, prices, quantities, False, sequence=sequence,
                        price_tick=price_tick, quantity_tick=quantity_tick, price_cap=price_cap,
@@ -144,9 +145,11 @@ class OrderBook:
             qtys.append(rec.get("quantity"))
             line_numbers.append(line)
         ids_arr = _ids_array(ids)
-        return _build_or_refuse(problems, lambda: cls.from_arrays(
-            ids_arr, np.array(sides, dtype=object), np.array(prices, dtype=object),
-            np.array(qtys, dtype=object), source=source, lines=line_numbers, **kwargs))
+        # a missing price or quantity is reported above, once, as "missing ..."
+        return _build_or_refuse(problems, lambda: _intake(
+            cls, ids_arr, np.array(sides, dtype=object), np.array(prices, dtype=object),
+            np.array(qtys, dtype=object), False, missing_reported=True, source=source,
+            lines=line_numbers, **kwargs))
 
     @classmethod
     def from_csv(cls, path: str | Path, **kwargs: Any) -> OrderBook:
@@ -282,9 +285,11 @@ def _intake(
     price_floor: float | None = None,
     source: str | None = None,
     lines: Sequence[int] | np.ndarray | None = None,
+    missing_reported: bool = False,
 ) -> OrderBook:
     """:meth:`OrderBook.from_arrays`; ``unique_ids`` when the caller has already checked the
-    ids (the CSV scan)."""
+    ids (the CSV scan); ``missing_reported`` when it has already reported a price or quantity
+    of ``None`` or ``""`` as missing (:meth:`OrderBook.from_records`)."""
     price_tick = _check_tick("price_tick", price_tick)
     quantity_tick = _check_tick("quantity_tick", quantity_tick)
     ids_a = np.asarray(ids)
@@ -303,8 +308,8 @@ def _intake(
     # Non-numeric columns are converted in Python (their "not a number" problems kept
     # aside); numeric ones go to the kernel as they are.
     early: list[tuple[int | None, str]] = []
-    price_f, price_num = _floats(prices_a, "price", early)
-    qty_f, qty_num = _floats(qtys_a, "quantity", early)
+    price_f, price_num = _floats(prices_a, "price", early, not missing_reported)
+    qty_f, qty_num = _floats(qtys_a, "quantity", early, not missing_reported)
     if sides_a.dtype in _KERNEL_SIDE_DTYPES:
         side_in = np.ascontiguousarray(sides_a)
     else:
@@ -437,11 +442,11 @@ def _to_float(value: Any) -> float | None:
     return None
 
 
-def _floats(values: np.ndarray, name: str,
-            early: list[tuple[int | None, str]]) -> tuple[np.ndarray, np.ndarray | None]:
+def _floats(values: np.ndarray, name: str, early: list[tuple[int | None, str]],
+            report_missing: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """float64 values (contiguous, for the kernel) and, for a non-numeric column, which rows
-    hold a number; rows that hold something else are NaN, reported as not a number (unless
-    None or empty) in ``early``."""
+    hold a number; rows that hold something else are NaN, reported in ``early`` as not a
+    number, or (None or empty) as missing unless ``report_missing`` is False."""
     if values.dtype.kind in "iuf":
         return np.ascontiguousarray(values, dtype=np.float64), None
     out = np.full(values.shape[0], np.nan)
@@ -451,6 +456,8 @@ def _floats(values: np.ndarray, name: str,
         if f is None:
             if v is not None and v != "":
                 early.append((i, f"{name} {v!r} is not a number"))
+            elif report_missing:
+                early.append((i, f"missing {name}"))
         else:
             out[i] = f
             numeric[i] = True
