@@ -15,14 +15,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.service.db.engine import Database
 from api.service.db.migrate import upgrade
+from api.service.deps import StreamSlots
 from api.service.errors import install_handlers
 from api.service.live import LiveSessions
 from api.service.routers import api_router
+from api.service.security import install_log_redaction
 from api.service.settings import Settings
 from api.web import install_web
 
@@ -30,11 +31,9 @@ log = logging.getLogger(__name__)
 
 
 def prepare_database(database: Database, settings: Settings) -> None:
-    """Create the schema (PostgreSQL, when one is set) and upgrade to the newest migration."""
-    if settings.database_schema and not database.is_sqlite:
-        with database.engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{settings.database_schema}"'))
-    upgrade(database.engine)
+    """Create the schema (PostgreSQL, when one is set) and upgrade to the newest migration,
+    one process at a time (:func:`api.service.db.migrate.upgrade`)."""
+    upgrade(database.engine, schema=settings.database_schema)
 
 
 class BodySizeLimit:
@@ -97,6 +96,7 @@ class BodySizeLimit:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app, on the database of ``settings`` (default: read from ``MENGXI_*``)."""
     settings = settings or Settings()
+    install_log_redaction()
     database = Database(settings)
 
     @asynccontextmanager
@@ -120,7 +120,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.database = database
-    app.state.live = LiveSessions(settings.session_cache_size, single_writer=database.is_sqlite)
+    app.state.live = LiveSessions(settings.session_cache_size, single_writer=database.is_sqlite,
+                                  lock_timeout=settings.lock_timeout_seconds)
+    app.state.stream_slots = StreamSlots(settings.max_streams_per_token)
     install_handlers(app)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     app.include_router(api_router, prefix=settings.api_prefix)

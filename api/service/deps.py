@@ -8,10 +8,16 @@ Authentication comes first: no token or an unknown one is 401 whatever the path.
 another session (or another instructor's) gets the same 404 as a session that does not exist,
 so a token reveals nothing beyond its own session; a participant on an instructor's route, or
 the instructor on a participant's, gets 403.
+
+The event stream takes the token in the header, or a single-use ticket
+(``?ticket=``, from ``POST .../events/ticket``) for clients that cannot set headers; tokens
+never go in a URL. Each token holds at most ``max_streams_per_token`` open streams per
+process (:class:`StreamSlots`); the next is 429 with Retry-After.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Literal
@@ -22,8 +28,8 @@ from sqlalchemy.orm import Session as Db
 
 from api.service.db import repositories as repo
 from api.service.db.engine import Database
-from api.service.db.tables import InstructorRow
-from api.service.errors import Forbidden, Unauthorized, session_not_found
+from api.service.db.tables import InstructorRow, utcnow
+from api.service.errors import Forbidden, TooMany, Unauthorized, session_not_found
 from api.service.live import LiveSessions
 from api.service.security import token_sha256
 from api.service.settings import Settings
@@ -54,6 +60,10 @@ bearer = HTTPBearer(auto_error=False, description="The token you got when you cr
                     "session (instructor) or joined one (participant).")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 SessionIdPath = Annotated[str, Path(min_length=1, max_length=64, description="Session id")]
+#: Query values that end up in SQL are 64-bit: anything larger is a 422 naming the field.
+INT64_MAX = 2**63 - 1
+Offset = Annotated[int, Query(ge=0, le=INT64_MAX, description="Rows to skip")]
+EventId = Annotated[int, Query(ge=0, le=INT64_MAX, description="An event id (0: from the start)")]
 
 NO_TOKEN = ("this route needs a bearer token: send 'Authorization: Bearer <token>' with the "
             "token you got when you created or joined the session")
@@ -68,6 +78,8 @@ class Member:
     session_id: str
     role: Literal["instructor", "participant"]
     participant: str | None = None
+    token_sha256: str = ""
+    """The sha256 of the caller's token (a stream ticket's: of the token it was issued to)."""
 
     @property
     def is_instructor(self) -> bool:
@@ -109,29 +121,91 @@ def instructor_any(db: DbDep, credentials: Credentials) -> InstructorRow:
 
 def _member(db: Db, session_id: str, token: str | None) -> Member:
     instructor, seat = _resolve(db, token)
+    assert token is not None
     if seat is not None:
         if seat[0] != session_id:
             raise session_not_found(session_id)
-        return Member(session_id, "participant", seat[1])
+        return Member(session_id, "participant", seat[1], token_sha256(token))
     assert instructor is not None
     with db.begin():
         row = repo.get_session(db, session_id)
         if row is None or row.instructor_id != instructor.id:
             raise session_not_found(session_id)
-    return Member(session_id, "instructor")
+    return Member(session_id, "instructor", None, token_sha256(token))
 
 
 def session_member(session_id: SessionIdPath, db: DbDep, credentials: Credentials) -> Member:
     return _member(db, session_id, credentials.credentials if credentials else None)
 
 
-def session_member_for_stream(session_id: SessionIdPath, db: DbDep, credentials: Credentials,
-                              access_token: Annotated[str | None, Query(
-                                  description="The bearer token, for clients that cannot set "
-                                              "headers (a browser's EventSource)")] = None
-                              ) -> Member:
-    token = credentials.credentials if credentials else access_token
-    return _member(db, session_id, token)
+BAD_TICKET = ("the stream ticket is not known, was used already or has expired: get a new "
+              "one with POST /sessions/{session_id}/events/ticket (tickets are single-use)")
+
+
+def _member_by_ticket(db: Db, session_id: str, ticket: str) -> Member:
+    with db.begin():
+        repo.start_write(db)
+        row = repo.take_ticket(db, token_sha256(ticket), utcnow())
+    if row is None:
+        raise Unauthorized(BAD_TICKET)
+    if row.session_id != session_id:
+        raise session_not_found(session_id)
+    role: Literal["instructor", "participant"] = (
+        "instructor" if row.role == "instructor" else "participant")
+    return Member(session_id, role, row.participant, row.token_sha256)
+
+
+class StreamSlots:
+    """Open event streams per token (sha256) in this process, at most ``limit`` each."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._open: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> None:
+        with self._lock:
+            n = self._open.get(key, 0)
+            if n >= self.limit:
+                raise TooMany(f"this token has {n} event streams open, the most this server "
+                              f"allows ({self.limit}); close one (a page or bot following "
+                              "this session) before opening another", headers={
+                                  "Retry-After": "5"})
+            self._open[key] = n + 1
+
+    def give_back(self, key: str) -> None:
+        with self._lock:
+            n = self._open.get(key, 0) - 1
+            if n > 0:
+                self._open[key] = n
+            else:
+                self._open.pop(key, None)
+
+    def count(self, key: str) -> int:
+        with self._lock:
+            return self._open.get(key, 0)
+
+
+def session_member_for_stream(
+        session_id: SessionIdPath, db: DbDep, credentials: Credentials, request: Request,
+        ticket: Annotated[str | None, Query(
+            min_length=1, max_length=200,
+            description="A single-use ticket from POST .../events/ticket, for clients that "
+                        "cannot set headers (a browser's EventSource); never a token")] = None
+) -> Iterator[Member]:
+    """The caller of a stream (header token or ticket), holding one of its token's stream
+    slots until the response ends."""
+    if credentials is not None or ticket is None:
+        member = _member(db, session_id, credentials.credentials if credentials else None)
+    else:
+        member = _member_by_ticket(db, session_id, ticket)
+    db.close()  # a stream holds no database connection while it waits
+    slots: StreamSlots = request.app.state.stream_slots
+    slots.take(member.token_sha256)
+    try:
+        yield member
+    finally:
+        slots.give_back(member.token_sha256)
 
 
 def session_instructor(member: Annotated[Member, Depends(session_member)]) -> Member:

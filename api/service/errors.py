@@ -10,11 +10,15 @@ of turn (a closed gate, a round not open yet, a seat taken) is 409, an unknown r
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from market.errors import (
@@ -28,6 +32,44 @@ from market.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class Problem(BaseModel):
+    """One problem of a refusal: a bad bid (``index``) or a bad field (``loc``)."""
+
+    index: int | None = None
+    loc: str | None = None
+    reason: str
+
+
+class ErrorBody(BaseModel):
+    """The body of every refusal and error."""
+
+    detail: str = Field(description="What is wrong and what to do about it")
+    code: str = Field(description="The kind of refusal, e.g. invalid_request, bids_refused, "
+                                  "not_found, conflict, busy, too_many_streams")
+    problems: list[Problem] | None = Field(
+        default=None, description="Every problem when there are several")
+
+
+#: Status codes and what they mean, for the OpenAPI document (see :func:`responses`).
+STATUS_TEXT: dict[int, str] = {
+    400: "Malformed JSON",
+    401: "No bearer token, or an unknown one",
+    403: "The token's role may not do this",
+    404: "No such session for this token, or no such round or seat",
+    409: "Out of turn: the round is not open, the seat is taken, the game is halted",
+    412: "The stored revision differs from If-Match",
+    413: "The body or the batch is too large",
+    422: "The request was refused; every problem listed",
+    429: "Too many requests (e.g. open event streams); see Retry-After",
+    503: "Busy: a lock or a statement took longer than the server's timeout; see Retry-After",
+}
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` of an operation: each status with the :class:`ErrorBody` model."""
+    return {code: {"model": ErrorBody, "description": STATUS_TEXT[code]} for code in codes}
 
 
 class ApiError(Exception):
@@ -69,6 +111,43 @@ class TooLarge(ApiError):
 
 class Refused(ApiError):
     status, code = 422, "refused"
+
+
+class InvalidRequest(ApiError):
+    """A request field out of range (the same code as the schema's own refusals)."""
+
+    status, code = 422, "invalid_request"
+
+
+class TooMany(ApiError):
+    status, code = 429, "too_many_requests"
+
+
+class Busy(ApiError):
+    """A lock or statement that took longer than the server's timeout: try again soon."""
+
+    status, code = 503, "busy"
+
+    def __init__(self, detail: str, retry_after: float = 1.0) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, math.ceil(retry_after)))})
+
+
+#: SQLSTATEs of PostgreSQL that mean "waited too long, try again": lock_timeout,
+#: statement_timeout (query canceled), deadlock, serialization failure.
+RETRY_SQLSTATES = frozenset({"55P03", "57014", "40P01", "40001"})
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    """A database error that means a timeout or lock conflict (a 503), not a bug."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in RETRY_SQLSTATES:
+        return True
+    text = str(orig).lower()
+    return "database is locked" in text or "database is busy" in text
 
 
 def session_not_found(session_id: str) -> NotFound:
@@ -164,7 +243,23 @@ def install_handlers(app: FastAPI) -> None:
         return JSONResponse(_body(detail, code), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 
+    async def on_database(request: Request, exc: Exception) -> JSONResponse:
+        if not is_busy_error(exc):
+            log.error("database error on %s %s", request.method, request.url.path,
+                      exc_info=exc)
+            return JSONResponse(_body("the server failed to answer this request; tell the "
+                                      "instructor", "internal_error"), status_code=500)
+        settings = request.app.state.settings
+        log.warning("busy: %s %s: %s", request.method, request.url.path,
+                    str(exc).splitlines()[0])
+        busy = Busy("the server is busy with this session (a lock or a statement took "
+                    f"longer than {settings.lock_timeout_seconds:g} s); try again shortly",
+                    settings.lock_timeout_seconds)
+        return await on_api_error(request, busy)
+
     app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(DBAPIError, on_database)
+    app.add_exception_handler(PoolTimeout, on_database)
     app.add_exception_handler(MarketError, on_market_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

@@ -9,7 +9,10 @@ batches of its version) and rebuilds it when the version moved on (another proce
 snapshot) or it was dropped. Writers of one session go one at a time: an in-process lock per
 session (which also guards the shared object from other threads), plus, for SQLite, one
 process-wide write lock (SQLite has one writer per file), and the database's own lock
-(:func:`api.service.db.repositories.lock_session`) across processes.
+(:func:`api.service.db.repositories.lock_session`) across processes. No lock is waited for
+longer than ``lock_timeout`` seconds: past it the request is refused with
+:class:`api.service.errors.Busy` (503 + Retry-After), so one stuck session never hangs the
+server's threads.
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session as Db
 
 from api.service.db import repositories as repo
 from api.service.db.tables import BidBatchRow, SessionRow
+from api.service.errors import Busy
 from market.session import Session
 
 
@@ -49,8 +53,10 @@ def apply_batch(session: Session, row: BidBatchRow) -> None:
 class LiveSessions:
     """The cache (at most ``capacity`` sessions, least recently used dropped) and the locks."""
 
-    def __init__(self, capacity: int, single_writer: bool) -> None:
+    def __init__(self, capacity: int, single_writer: bool,
+                 lock_timeout: float | None = None) -> None:
         self.capacity = capacity
+        self.lock_timeout = lock_timeout
         self._cache: OrderedDict[str, LiveSession] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._locks: dict[str, threading.RLock] = {}
@@ -62,16 +68,29 @@ class LiveSessions:
             return self._locks.setdefault(session_id, threading.RLock())
 
     @contextmanager
-    def reading(self, session_id: str) -> Iterator[None]:
-        with self._lock(session_id):
+    def _held(self, lock: threading.RLock | threading.Lock | None, what: str
+              ) -> Iterator[None]:
+        if lock is None:
             yield
+            return
+        if not lock.acquire(timeout=-1 if self.lock_timeout is None else self.lock_timeout):
+            raise Busy(f"{what} is busy (another request has held it for more than "
+                       f"{self.lock_timeout:g} s); try again shortly", self.lock_timeout or 1)
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def reading(self, session_id: str) -> AbstractContextManager[None]:
+        return self._held(self._lock(session_id), f"session {session_id!r}")
 
     @contextmanager
     def writing(self, session_id: str | None) -> Iterator[None]:
         """Hold the session's lock (none for a session being created) and, for SQLite, the
-        process's write lock, in that order."""
-        outer = self._lock(session_id) if session_id else nullcontext()
-        with outer, (self._write_lock or nullcontext()):
+        process's write lock, in that order, each waited for at most ``lock_timeout``."""
+        outer = self._lock(session_id) if session_id else None
+        with self._held(outer, f"session {session_id!r}"), \
+                self._held(self._write_lock, "the database (SQLite has one writer)"):
             yield
 
     def put(self, session_id: str, live: LiveSession) -> None:

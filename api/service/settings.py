@@ -35,3 +35,12 @@ class Settings(BaseSettings):
     """Idle time after which an event stream sends a comment line, seconds."""
     max_scale: float = Field(default=2.0, gt=0)
     """Largest fleet scale a session may be created with."""
+    lock_timeout_seconds: float = Field(default=5.0, gt=0, le=3600)
+    """Longest wait for a lock (a session another request is writing; SQLite's write lock;
+    PostgreSQL's ``lock_timeout``); a request that would wait longer gets 503 + Retry-After."""
+    statement_timeout_seconds: float = Field(default=15.0, gt=0, le=3600)
+    """Longest SQL statement on PostgreSQL (``statement_timeout``); beyond it 503."""
+    max_streams_per_token: int = Field(default=5, ge=1, le=10_000)
+    """Event streams one token may hold open at once (per server process); the next is 429."""
+    stream_ticket_seconds: float = Field(default=60.0, gt=0, le=3600)
+    """Lifetime of a single-use event-stream ticket (``POST .../events/ticket``), seconds."""

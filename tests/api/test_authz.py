@@ -91,6 +91,7 @@ ROUTES = [
     Route("get_certificates", "GET", "/sessions/{id}/certificates", INSTRUCTOR),
     Route("list_events", "GET", "/sessions/{id}/events/log", MEMBER),
     Route("stream_events", "GET", "/sessions/{id}/events?follow=false", MEMBER),
+    Route("get_stream_ticket", "POST", "/sessions/{id}/events/ticket", _expect(201)),
 ]
 
 

@@ -270,5 +270,11 @@ def test_events_log_and_stream(game: Game) -> None:
     cut = log[-3]["id"]
     resumed = stream(headers={**game.as_("genco-1"), "Last-Event-ID": str(cut)})
     assert resumed == [(str(e["id"]), e["kind"]) for e in log if e["id"] > cut]
-    by_query = stream(params={"access_token": game.tokens["genco-2"], "after": str(cut)})
-    assert by_query == resumed
+    ticket = c.post(game.url("/events/ticket"), headers=game.as_("genco-2"))
+    assert ticket.status_code == 201 and ticket.json()["ticket"].startswith("mxt_")
+    by_ticket = stream(params={"ticket": ticket.json()["ticket"], "after": str(cut)})
+    assert by_ticket == resumed
+    # a token in the URL opens nothing: only a header or a ticket does
+    r = c.get(game.url("/events"), params={"follow": "false",
+                                           "access_token": game.tokens["genco-2"]})
+    assert r.status_code == 401

@@ -7,6 +7,11 @@ read turns into a write), asked for by the ``mengxi_write`` execution option tha
 :func:`api.service.db.repositories.lock_session` sets. PostgreSQL (``postgresql+psycopg://``) uses
 its
 own row locks (``SELECT ... FOR UPDATE``) and an optional schema as its ``search_path``.
+
+Nothing waits for ever: PostgreSQL connections carry ``lock_timeout`` and
+``statement_timeout`` (so they hold for every transaction), SQLite a ``busy_timeout``; a
+request that would wait longer fails with an error the app answers with 503 + Retry-After
+(:func:`api.service.errors.is_busy_error`).
 """
 
 from __future__ import annotations
@@ -26,22 +31,31 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str, schema: str | None = None) -> Engine:
-    """An engine for ``url`` set up as the module docstring says."""
+def make_engine(url: str, schema: str | None = None, *, lock_timeout: float | None = None,
+                statement_timeout: float | None = None) -> Engine:
+    """An engine for ``url`` set up as the module docstring says; the timeouts in seconds
+    (``None``: 30 s busy timeout on SQLite, the server's defaults on PostgreSQL)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               pool_size=20, max_overflow=40)
-        _sqlite_setup(engine)
+        busy = 30.0 if lock_timeout is None else lock_timeout
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy},
+                               pool_size=20, max_overflow=40, pool_timeout=max(busy, 1.0))
+        _sqlite_setup(engine, busy)
         return engine
-    connect_args: dict[str, Any] = {}
+    options = []
     if schema:
-        connect_args["options"] = f"-csearch_path={schema}"
+        options.append(f"-csearch_path={schema}")
+    if lock_timeout is not None:
+        options.append(f"-clock_timeout={max(1, round(lock_timeout * 1000))}")
+    if statement_timeout is not None:
+        options.append(f"-cstatement_timeout={max(1, round(statement_timeout * 1000))}")
+    connect_args: dict[str, Any] = {"options": " ".join(options)} if options else {}
     return create_engine(url, connect_args=connect_args, pool_size=20, max_overflow=40,
-                         pool_pre_ping=True)
+                         pool_pre_ping=True,
+                         pool_timeout=30.0 if lock_timeout is None else max(lock_timeout, 1.0))
 
 
-def _sqlite_setup(engine: Engine) -> None:
+def _sqlite_setup(engine: Engine, busy_seconds: float) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own is deferred only).
@@ -50,7 +64,7 @@ def _sqlite_setup(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={max(1, round(busy_seconds * 1000))}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -63,7 +77,10 @@ class Database:
     """The engine and the session factory of one app."""
 
     def __init__(self, settings: Settings) -> None:
-        self.engine = make_engine(settings.database_url, settings.database_schema)
+        self.engine = make_engine(settings.database_url, settings.database_schema,
+                                  lock_timeout=settings.lock_timeout_seconds,
+                                  statement_timeout=settings.statement_timeout_seconds)
+        self.settings = settings
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, autobegin=False)
 
     @property

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session as Db
 
 from api.service.db.engine import WRITE_OPTION
@@ -18,6 +19,7 @@ from api.service.db.tables import (
     ParticipantRow,
     SessionRow,
     SnapshotRow,
+    StreamTicketRow,
     utcnow,
 )
 
@@ -145,3 +147,27 @@ def events_after(db: Db, session_id: str, after_id: int, limit: int) -> Sequence
     return db.scalars(select(EventRow).where(EventRow.session_id == session_id,
                                              EventRow.id > after_id)
                       .order_by(EventRow.id).limit(limit)).all()
+
+
+# --------------------------------------------------------------------- stream tickets
+
+def add_ticket(db: Db, row: StreamTicketRow) -> None:
+    """Store a new ticket, dropping the tickets that have expired."""
+    db.execute(delete(StreamTicketRow).where(StreamTicketRow.expires_at < utcnow()))
+    db.add(row)
+    db.flush()
+
+
+def take_ticket(db: Db, ticket_sha256: str, now: datetime) -> StreamTicketRow | None:
+    """The ticket, used up (deleted) by this call; ``None`` when unknown, expired or taken by
+    a concurrent call."""
+    row = db.get(StreamTicketRow, ticket_sha256)
+    if row is None:
+        return None
+    taken = db.execute(delete(StreamTicketRow)
+                       .where(StreamTicketRow.ticket_sha256 == ticket_sha256))
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(
+        tzinfo=now.tzinfo)
+    if getattr(taken, "rowcount", 0) != 1 or expires <= now:
+        return None
+    return row

@@ -12,6 +12,8 @@
   (the receipt is made of the row's own columns).
 * ``events``: what happened in a game (joined, round opened, gate closed, cleared); the
   autoincrement ``id`` is the event id a stream resumes from.
+* ``stream_tickets``: short-lived single-use tickets that open an event stream without a
+  token in the URL (the ticket's sha256, whose token it stands for, until when).
 
 JSON is stored as text: the service writes and reads it whole, the database never looks in.
 """
@@ -120,3 +122,14 @@ class EventRow(Base):
     round_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     data: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StreamTicketRow(Base):
+    __tablename__ = "stream_tickets"
+
+    ticket_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    token_sha256: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20))
+    participant: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -7,7 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.service.deps import CurrentInstructor, CurrentMember, CurrentParticipant, DbDep, LiveDep
+from api.service.deps import (
+    CurrentInstructor,
+    CurrentMember,
+    CurrentParticipant,
+    DbDep,
+    LiveDep,
+    Offset,
+)
 from api.service.deps import SessionIdPath as Sid
 from api.service.schemas.accounts import (
     CertificateHoldingsPublic,
@@ -19,7 +26,6 @@ from api.service.schemas.accounts import (
 from api.service.services import accounts as service
 
 router = APIRouter(prefix="/sessions/{session_id}", tags=["accounts"])
-Offset = Annotated[int, Query(ge=0)]
 Limit = Annotated[int, Query(ge=1, le=10_000)]
 Filter = Annotated[str | None, Query(max_length=100)]
 

@@ -12,6 +12,7 @@ from api.service.deps import (
     CurrentMember,
     DbDep,
     LiveDep,
+    Offset,
     OptionalInstructor,
     SessionIdPath,
     SettingsDep,
@@ -38,7 +39,7 @@ def create_session(body: SessionCreate, db: DbDep, live: LiveDep, settings: Sett
 
 @router.get("", operation_id="list_sessions")
 def list_sessions(db: DbDep, live: LiveDep, instructor: CurrentInstructorAny,
-                  offset: Annotated[int, Query(ge=0)] = 0,
+                  offset: Offset = 0,
                   limit: Annotated[int, Query(ge=1, le=100)] = 20) -> SessionsPublic:
     """The calling instructor's sessions, newest first."""
     return service.list_sessions(db, live, instructor, offset, limit)

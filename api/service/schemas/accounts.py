@@ -91,6 +91,16 @@ class EventsPublic(BaseModel):
     count: int
 
 
+class EventTicketPublic(BaseModel):
+    """A single-use ticket that opens this session's event stream once
+    (``GET .../events?ticket=...``) within ``expires_in_seconds``; it stands for the token
+    that asked for it, so no token goes in a URL."""
+
+    ticket: str
+    expires_at: UtcDatetime
+    expires_in_seconds: float
+
+
 class HealthPublic(BaseModel):
     status: str
     database: str
