@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from agents.observe import price_grid
+from clearing.grid import from_ticks, scaled
 from market.errors import RulesError, SynthesisError
 from market.rules import AgentRules, FleetRules, GeneratorClass, MarketRules
 from market.units import Fleet
@@ -104,7 +105,8 @@ class SynthFleet:
 
     ``peak_load_mw`` is the system peak the load profiles reach (rules' peak x scale);
     ``seed`` and ``scale`` record how it was made; ``agents`` holds the rules' assumptions about
-    the participants' world, which :func:`agents.profiles.year_profiles` models by default.
+    the participants' world, and ``weather_year`` the rules' ``meta.weather_year``, which
+    :func:`agents.profiles.year_profiles` models by default (None: the year it is given).
     """
 
     fleet: Fleet
@@ -130,6 +132,7 @@ class SynthFleet:
     seed: int
     scale: float
     agents: AgentRules
+    weather_year: int | None = None
 
     @property
     def n_loads(self) -> int:
@@ -178,8 +181,13 @@ def synthesize_fleet(rules: MarketRules, seed: int, scale: float | None = None, 
                      assumptions: FleetAssumptions | None = None) -> SynthFleet:
     """The Mengxi-like fleet of ``rules.fleet`` at ``scale`` (``None``: the rules' own scale).
 
-    Unit counts, loads and export blocks are the rules' counts x scale (rounded half-even, at
-    least 1 for a non-empty class); unit sizes stay; peak load and export MW scale. Units come
+    The fleet keeps its proportions at any scale: each class's total MW is its scale-1 total x
+    scale, in count x scale units (rounded half-even, at least ``fleet.min_units_per_class``
+    for a non-empty class, never more than its scale-1 count for that reason) of equal size
+    (:func:`scaled_units`; at 0.01 five 40 MW ultra-supercritical units stand for the 20 GW
+    class); storage keeps its duration. Loads are the rules' count x scale (at
+    least 1); peak load and export MW scale, and the export blocks keep their number and
+    price ladder. Units come
     in fleet-table order (ultra-supercritical, supercritical, subcritical coal, wind, solar,
     storage). ``assumptions`` overrides some of the rules' synthesis assumptions for this
     call. Raises :class:`~market.errors.SynthesisError` listing every bad input.
@@ -193,20 +201,29 @@ def synthesize_fleet(rules: MarketRules, seed: int, scale: float | None = None, 
     costs_rng, min_output_rng, loads_rng = (
         np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(3))
 
+    quantity_tick = rules.ticks.quantity_mw
     classes: list[tuple[str, GeneratorClass | None, int, float]] = [
-        (name, cls, fleet_rules.scaled_count(cls.unit_count), cls.unit_size_mw)
+        (name, cls, *scaled_units(cls.unit_count, cls.unit_size_mw, fleet_rules.scale,
+                                  quantity_tick, fleet_rules.min_units_per_class))
         for name, cls in fleet_rules.generator_classes().items()]
     storage = fleet_rules.storage
-    classes.append(("storage", None, fleet_rules.scaled_count(storage.unit_count),
-                    storage.unit_size_mw))
+    n_storage, storage_mw = scaled_units(storage.unit_count, storage.unit_size_mw,
+                                         fleet_rules.scale, quantity_tick,
+                                         fleet_rules.min_units_per_class)
+    classes.append(("storage", None, n_storage, storage_mw))
+    storage_mwh = storage.energy_mwh if storage_mw == storage.unit_size_mw else on_tick(
+        storage.energy_mwh * storage_mw / storage.unit_size_mw, quantity_tick)  # same hours
 
     ids, techs, sizes, costs, lowest, min_out, must_run = [], [], [], [], [], [], []
+    declared_share: list[np.ndarray] = []
     tick = rules.ticks.price_yuan
     for name, cls, count, size in classes:
         width = max(3, len(str(count)))
         ids += [f"{ID_PREFIX[name]}-{i + 1:0{width}d}" for i in range(count)]
         techs += [name] * count
         sizes.append(np.full(count, size))
+        declared_share.append(np.full(count, 1.0 if cls is None
+                                      else cls.declared_max_output_fraction))
         if cls is None:  # storage: no cost range, no minimum output
             costs.append(np.zeros(count))
             lowest.append(np.zeros(count))
@@ -234,7 +251,9 @@ def synthesize_fleet(rules: MarketRules, seed: int, scale: float | None = None, 
     supported, ratios = _pair_supporting_coal(
         coal_index, np.concatenate([index["wind"], index["solar"]]), ids, owners, nameplate,
         fleet_rules)
-    fleet = Fleet.from_columns(ids, owners.tolist(), techs, nameplate,
+    declared = _declared_max_mw(ids, nameplate, np.concatenate(declared_share), fleet_rules,
+                                rules.ticks.quantity_mw)
+    fleet = Fleet.from_columns(ids, owners.tolist(), techs, nameplate, declared_max_mw=declared,
                                supported_units=supported, pairing_ratio=ratios)
     loads = _loads(fleet_rules, loads_rng)
     exports = _export_blocks(rules, fleet_rules)
@@ -246,12 +265,68 @@ def synthesize_fleet(rules: MarketRules, seed: int, scale: float | None = None, 
         winter_must_run=_frozen(np.concatenate(must_run)),
         coal_index=_frozen(coal_index), wind_index=_frozen(index["wind"]),
         solar_index=_frozen(index["solar"]), storage_index=_frozen(index["storage"]),
-        storage_power_mw=_frozen(np.full(len(index["storage"]), storage.unit_size_mw)),
-        storage_energy_mwh=_frozen(np.full(len(index["storage"]), storage.energy_mwh)),
+        storage_power_mw=_frozen(np.full(len(index["storage"]), storage_mw)),
+        storage_energy_mwh=_frozen(np.full(len(index["storage"]), storage_mwh)),
         **loads, **exports,
         peak_load_mw=fleet_rules.loads.peak_mw * fleet_rules.scale,
         heating_season_months=tuple(fleet_rules.heating_season_months),
-        seed=int(seed), scale=fleet_rules.scale, agents=rules.agents)
+        seed=int(seed), scale=fleet_rules.scale, agents=rules.agents,
+        weather_year=rules.meta.weather_year)
+
+
+def _declared_max_mw(ids: list[str], nameplate: np.ndarray, share: np.ndarray,
+                     fleet_rules: FleetRules, quantity_tick: float) -> np.ndarray:
+    """float64 (n,) declared maximum output: the class's share of nameplate (on the quantity
+    tick), or the unit's ``fleet.declared_max`` row. Raises
+    :class:`~market.errors.SynthesisError` for a row naming no unit of this fleet or above its
+    nameplate."""
+    out = np.array([mw if f == 1.0 else on_tick(mw * f, quantity_tick)
+                    for mw, f in zip(nameplate.tolist(), share.tolist(), strict=True)])
+    where = {u: i for i, u in enumerate(ids)}
+    problems = []
+    for k, row in enumerate(fleet_rules.declared_max):
+        i = where.get(row.unit_id)
+        key = f"fleet.declared_max[{k}]"
+        if i is None:
+            problems.append(f"{key}: no unit {row.unit_id!r} in the fleet at scale "
+                            f"{fleet_rules.scale:g} (unit ids depend on the scale)")
+        elif row.mw > nameplate[i]:
+            problems.append(f"{key}: {row.mw:g} MW is above the nameplate of {row.unit_id!r} "
+                            f"({nameplate[i]:g} MW)")
+        else:
+            out[i] = row.mw
+    if problems:
+        raise SynthesisError(problems)
+    return out
+
+
+def scaled_units(count: int, size_mw: float, scale: float, quantity_tick: float,
+                 min_units: int = 1) -> tuple[int, float]:
+    """A class of ``count`` units of ``size_mw`` at ``scale``: count x scale units (rounded
+    half-even, at least ``min_units`` but never more than ``count`` for that reason; 0 for an
+    empty class), each an equal share of the class's scaled total MW (on the quantity tick),
+    so every class keeps its share of the fleet at any scale. Whenever count x scale is a
+    whole number of units (scale 1) the size is unchanged.
+
+    >>> scaled_units(20, 1000.0, 0.01, 0.001)  # 20 GW at 1 %: one 200 MW unit
+    (1, 200.0)
+    >>> scaled_units(20, 1000.0, 0.01, 0.001, min_units=5)  # or five of 40 MW
+    (5, 40.0)
+    >>> scaled_units(80, 500.0, 0.1, 0.001)
+    (8, 500.0)
+    """
+    if count <= 0:
+        return 0, size_mw
+    exact = count * scale
+    n = max(min(count, min_units), round(exact), 1)
+    if exact == n:
+        return n, size_mw
+    return n, on_tick(size_mw * exact / n, quantity_tick)
+
+
+def on_tick(mw: float, quantity_tick: float) -> float:
+    """``mw`` rounded to the nearest quantity tick (the nearest float to it)."""
+    return float(from_ticks(int(np.rint(scaled(mw, quantity_tick))), quantity_tick))
 
 
 def _pair_supporting_coal(coal: np.ndarray, renewables: np.ndarray, ids: list[str],
@@ -316,9 +391,10 @@ def _export_blocks(rules: MarketRules, fleet_rules: FleetRules) -> dict[str, np.
     """Export blocks: a firm block of the low total at the value of lost load (delivery the
     channel is committed to), then equal flexible blocks up to the high total, bid on a ladder
     from benchmark x (1 + float) down to benchmark x (1 - float), the medium/long-term coal
-    price band [E]. One block at a small scale is the firm one."""
+    price band [E]. The blocks keep their number at every scale (their MW scale), so a small
+    fleet exports on the same price ladder as the full one."""
     exports = fleet_rules.exports
-    n = fleet_rules.scaled_count(exports.block_count)
+    n = exports.block_count
     low, high = exports.total_low_mw * fleet_rules.scale, exports.total_high_mw * fleet_rules.scale
     bench, drift = rules.energy.coal_benchmark_price_yuan_per_mwh, rules.energy.contract_price_float
     if n == 0:

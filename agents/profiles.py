@@ -21,12 +21,20 @@ month of each hour from :class:`Profiles`, never a constant 8,760).
   when the sun is below the horizon all hour.
 * **Outages**: :func:`agents.outages.forced_outages` for every coal unit.
 
-Randomness comes from four generators spawned from ``seed`` (load, wind, solar, outages), so
-changing one model leaves the others' draws alone; the same synthesis, year and seed give
-byte-identical arrays. Every estimate of the models is a rule [E] (``agents.load_profile``,
-``agents.wind_profile``, ``agents.solar_profile``, ``agents.outages``: the fleet's
-``synth.agents`` unless other :class:`~market.rules.AgentRules` are given); what is left in code
-is physics (solar geometry, the Kasten-Young air mass, Meinel's clear-sky beam).
+**Weather apart from rules.** The hours, calendar (weekdays, months) and every random draw
+come from the *weather year* (the rules' ``meta.weather_year``, carried by the fleet as
+``synth.weather_year``) and the seed, never from the year the rules settle: a preset that
+changes ``meta.year`` and nothing else of the fleet or the profile rules sees the same load,
+wind, solar and outages. The profiles are labelled with the rules' year (``Profiles.year``,
+the ledger's periods) and record the weather year they replay (``Profiles.weather_year``).
+
+Randomness comes from four generators spawned from ``(seed, weather year)`` (load, wind, solar,
+outages), so changing one model leaves the others' draws alone; the same synthesis, weather
+year and seed give byte-identical arrays. Every estimate of the models is a rule [E]
+(``agents.load_profile``, ``agents.wind_profile``, ``agents.solar_profile``,
+``agents.outages``: the fleet's ``synth.agents`` unless other :class:`~market.rules.AgentRules`
+are given); what is left in code is physics (solar geometry, the Kasten-Young air mass,
+Meinel's clear-sky beam).
 """
 
 from __future__ import annotations
@@ -68,7 +76,8 @@ class Profiles:
     * ``solar_cf`` float64 (n_hours, n_solar) in [0, 1], columns follow ``synth.solar_index``.
     * ``outage`` bool (n_hours, n_coal): forced out, columns follow ``synth.coal_index``.
 
-    ``agents``: the rules the profiles were modelled with.
+    ``agents``: the rules the profiles were modelled with. ``year`` labels the settlements (the
+    rules' year); ``weather_year`` is the year whose calendar and weather were drawn.
     """
 
     year: int
@@ -86,6 +95,7 @@ class Profiles:
     solar_cf: np.ndarray
     outage: np.ndarray
     agents: AgentRules
+    weather_year: int
 
     @property
     def n_hours(self) -> int:
@@ -224,12 +234,22 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 
 
 def year_profiles(synth: SynthFleet, year: int, seed: int,
-                  agents: AgentRules | None = None) -> Profiles:
-    """Hourly load, wind, solar and outage profiles of ``year`` for ``synth`` (see the module
-    docstring for the models and the hour convention), modelled with ``agents`` (default: the
-    rules the fleet was synthesised from, ``synth.agents``). Raises
-    :class:`~market.errors.SynthesisError` listing every bad input."""
+                  agents: AgentRules | None = None, *,
+                  weather_year: int | None = None) -> Profiles:
+    """Hourly load, wind, solar and outage profiles for ``synth``, labelled ``year`` (see the
+    module docstring for the models and the hour convention), modelled with ``agents``
+    (default: the rules the fleet was synthesised from, ``synth.agents``). The calendar and
+    the draws are those of ``weather_year`` (default: the fleet's, ``synth.weather_year``;
+    else ``year``) and ``seed``. Raises :class:`~market.errors.SynthesisError` listing every
+    bad input."""
     problems = []
+    if weather_year is None and isinstance(synth, SynthFleet):
+        weather_year = synth.weather_year
+    if weather_year is None:
+        weather_year = year
+    if isinstance(weather_year, bool) or not isinstance(weather_year, int | np.integer) or \
+            not 1 <= weather_year <= 9998:
+        problems.append(f"weather_year must be an integer in [1, 9998], got {weather_year!r}")
     if not isinstance(synth, SynthFleet):
         problems.append(f"synth must be a SynthFleet (synthesize_fleet), got "
                         f"{type(synth).__name__}")
@@ -244,10 +264,11 @@ def year_profiles(synth: SynthFleet, year: int, seed: int,
     rules = synth.agents if agents is None else agents
     load, wind, solar = rules.load_profile, rules.wind_profile, rules.solar_profile
 
-    cal = calendar(int(year))
+    cal = calendar(int(weather_year))
     n_hours = len(cal["month"])
     load_rng, wind_rng, solar_rng, outage_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(4))
+        np.random.default_rng(s)
+        for s in np.random.SeedSequence([int(seed), int(weather_year)]).spawn(4))
 
     # Load: system shape x noise, scaled to the peak; split among loads by share x wobble.
     noise = ar1(load_rng.standard_normal((n_hours, 1)), load.noise_autocorrelation)[:, 0] \
@@ -294,4 +315,4 @@ def year_profiles(synth: SynthFleet, year: int, seed: int,
         heating_season=_frozen(np.isin(cal["month"], synth.heating_season_months)),
         load_mw=_frozen(load_mw), system_load_mw=_frozen(system),
         wind_cf=_frozen(wind_cf), solar_cf=_frozen(solar_cf), outage=_frozen(outage),
-        agents=rules)
+        agents=rules, weather_year=int(weather_year))

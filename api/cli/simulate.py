@@ -62,6 +62,26 @@ def _num(value: float | None, fmt: str = "{:,.2f}") -> str:
     return "-" if value is None or not math.isfinite(value) else fmt.format(value)
 
 
+def compensation_paid(k: dict[str, Any]) -> str:
+    """The net compensation paid (the money posted), with the gross and what the capacity
+    payments offset when they differ from it."""
+    text = _money(k["paid_yuan"])
+    if k.get("offset_yuan"):
+        text += f" (gross {_money(k['gross_yuan'])}, {_money(k['offset_yuan'])} offset by " \
+                "capacity payments)"
+    return text
+
+
+def compensation_deducted(k: dict[str, Any]) -> str:
+    """What failures took from the payments, with the failures and, when the offset left less
+    to deduct, the deductions the table asked for."""
+    due = k.get("deductions_due_yuan")
+    note = f"{k['failures']} failures"
+    if due is not None and due != k["deducted_yuan"]:
+        note += f"; {_money(due)} due, already offset"
+    return f"{_money(k['deducted_yuan'])} ({note})"
+
+
 def summary_table(summary: dict[str, Any]) -> Table:
     """The key figures of a year's summary as a rich table."""
     e, c, k, g = (summary[x] for x in ("energy", "capacity", "compensation", "green"))
@@ -76,8 +96,8 @@ def summary_table(summary: dict[str, Any]) -> Table:
          else f"{_num(c['clearing_price_yuan_per_kw_yr'])} yuan/kW-yr"),
         ("capacity cleared", f"{_num(c['cleared_mw'], '{:,.0f}')} MW"),
         ("capacity penalties", _money(c["penalties_yuan"])),
-        ("compensation paid", _money(k["paid_yuan"])),
-        ("compensation deducted", f"{_money(k['deducted_yuan'])} ({k['failures']} failures)"),
+        ("compensation paid (net)", compensation_paid(k)),
+        ("compensation deducted", compensation_deducted(k)),
         ("certificates issued / retired",
          f"{_num(g['certificates_issued'], '{:,.0f}')} / "
          f"{_num(g['certificates_retired'], '{:,.0f}')}"),

@@ -4,10 +4,11 @@ months that the game's compensation round and the simulated year both call.
 Funding (:func:`fund_compensation`): each month's net total is charged to industrial and
 commercial loads by their monthly MWh, or each unit's net to the renewable units it supports
 by their monthly output (equal shares in a month they produced nothing). Postings
-(:func:`post_compensation_year`): ``compensation`` system operator -> owner (gross - offset),
-``deduction`` owner -> system operator (the failure deduction, a separate entry so paid vs
-deducted reads straight off ``Ledger.totals_by("category")``), ``cost_allocation``
-payer -> system operator. Amounts in fen.
+(:func:`post_compensation_year`): only money that moves -- ``compensation`` system operator ->
+owner, the month's net (gross - offset - deduction, at least 0), and ``cost_allocation``
+payer -> system operator. A unit-month whose payment is fully offset or deducted posts nothing;
+its gross, offset, deduction due and deducted amounts are in :class:`CompensationYear` (and the
+simulated year's ``failures.csv`` and ``monthly.csv``). Amounts in fen.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import numpy as np
 from market.compensation.calls import Calls
 from market.compensation.scheme import (
     COMPENSATION,
-    DEDUCTION,
     CompensationYear,
     compensate_year,
     count_failures,
@@ -140,17 +140,15 @@ def _fund_by_renewables(year: CompensationYear, fleet: Fleet,
 
 
 def post_compensation_year(ledger: Ledger, year: CompensationYear, funding: Funding) -> None:
-    """Post the year, all or nothing: compensation (SO -> owner), deduction (owner -> SO),
-    funding (payer -> SO, ``cost_allocation``). Every period then sums to zero and the system
-    operator nets zero when ``funding`` was made from ``year``."""
+    """Post the year, all or nothing: the net compensation (SO -> owner, zero rows skipped)
+    and the funding (payer -> SO, ``cost_allocation``). Every period then sums to zero and the
+    system operator nets zero when ``funding`` was made from ``year``."""
     batch = Postings()
     operator = [SYSTEM_OPERATOR] * len(year.unit_ids)
     units = year.unit_ids.tolist()
     for j, period in enumerate(year.periods):
-        batch.add(period, operator, year.owners, COMPENSATION, year.paid_fen[:, j],
-                  "coal capacity compensation (net of capacity-market offset)", units)
-        batch.add(period, year.owners, operator, DEDUCTION, year.deduction_fen[:, j],
-                  "coal capacity compensation: deduction for failures", units)
+        batch.add(period, operator, year.owners, COMPENSATION, year.net_fen[:, j],
+                  "coal capacity compensation (net of offset and deductions)", units)
     for period in dict.fromkeys(funding.periods):
         rows = [r for r, p in enumerate(funding.periods) if p == period]
         batch.add(period, [funding.payers[r] for r in rows], [SYSTEM_OPERATOR] * len(rows),

@@ -5,14 +5,21 @@ Monthly, per eligible unit, in fen (0.01 yuan), computed once here and posted as
 
 * **gross** = fixed-cost standard x recovery ratio x declared maximum output / 12
   (yuan/kW·yr x kW / 12): 330 x 0.30 x 600,000 kW / 12 = 4,950,000 yuan for a 600 MW unit;
-* **deduction** = gross x the deduction table's fraction for the month's failures (a failure is
-  a call the unit did not deliver; :func:`count_failures` counts them from call records);
-* **offset** (no double payment, when ``allow_double_payment`` is false): the capacity market
-  pays first and in full; compensation only tops it up, so the offset is the month's capacity
-  payment of the unit (the annual payment split in twelve, exactly) up to what is left
-  after the deduction. A unit both compensated and cleared thus gets max(capacity payment,
-  compensation after deduction) a month, never both;
-* **net** = gross - deduction - offset >= 0.
+* **deduction** (due) = gross x the deduction table's fraction for the month's failures (a
+  failure is a call the unit did not deliver; :func:`count_failures` counts them from call
+  records): what the failures would take from the payment;
+* **offset**, by ``compensation.offset``: ``"capacity_payment"`` (the default, no double
+  payment) -- the capacity market pays first and in full, and its payment of the month (the
+  annual payment split in twelve, exactly) replaces the compensation up to the gross;
+  ``"none"`` -- no offset, the unit is paid in both;
+* **net** = max(gross - offset - deduction, 0): the only money that moves. A unit both
+  compensated and cleared thus gets max(capacity payment, compensation after deduction) a
+  month, never both;
+* **deducted** = gross - offset - net = min(deduction, gross - offset): what the failures
+  actually cost the unit. When the offset already takes the whole gross, nothing is deducted
+  (the deduction stays "due" on paper, in the failures log, but moves no money).
+
+So gross = offset + deducted + net, every part >= 0.
 
 Eligibility: coal registered as supporting renewable units (``supporting``) or all coal
 (``all_coal``). A month with a 100 % deduction is a full loss; after the
@@ -38,7 +45,6 @@ from market.rules import CompensationRules
 from market.units import Fleet
 
 COMPENSATION = Category("compensation")
-DEDUCTION = Category("deduction")
 MONTHS_PER_YEAR = 12
 
 
@@ -107,8 +113,9 @@ class CompensationYear:
     """A year (M months) of compensation, arrays (n_units, M) in fleet order unless noted.
 
     * ``eligible``: bool, paid in that month; ``failures`` int64; ``fraction`` float64;
-    * ``gross_fen``, ``deduction_fen``, ``offset_fen``, ``net_fen``: int64 fen,
-      net = gross - deduction - offset;
+    * ``gross_fen``, ``deduction_fen`` (due by the table), ``offset_fen``, ``net_fen``: int64
+      fen, net = max(gross - offset - deduction, 0) (see the module docstring);
+      :attr:`deducted_fen` = gross - offset - net;
     * ``lost_eligibility``: bool (n,); ``lost_from_month``: int64 (n,), first 0-based month
       without eligibility (M when the last month was the limit-th full loss), -1 if kept.
     """
@@ -127,17 +134,24 @@ class CompensationYear:
     lost_from_month: np.ndarray
 
     @property
+    def deducted_fen(self) -> np.ndarray:
+        """int64 (n, M): what the failures took from the payment, gross - offset - net
+        (at most the deduction due; 0 where the offset took the whole gross)."""
+        return self.gross_fen - self.offset_fen - self.net_fen
+
+    @property
     def paid_fen(self) -> np.ndarray:
-        """int64 (n, M): what the ``compensation`` entries pay (gross - offset)."""
-        return self.gross_fen - self.offset_fen
+        """int64 (n, M): what the ``compensation`` entries pay, the net (the only posting)."""
+        return self.net_fen
 
     def summary(self) -> dict[str, dict[str, float]]:
-        """Per unit with any gross payment: yuan gross, deducted, offset and net over the year."""
+        """Per unit with any gross payment: yuan gross, deduction (due), offset, deducted and
+        net over the year."""
         out = {}
         for i in np.flatnonzero(self.gross_fen.sum(axis=1) > 0):
             out[str(self.unit_ids[i])] = {
                 name: float(getattr(self, f"{name}_fen")[i].sum()) / 100
-                for name in ("gross", "deduction", "offset", "net")}
+                for name in ("gross", "deduction", "offset", "deducted", "net")}
         return out
 
 
@@ -164,7 +178,7 @@ def compensate_year(
     * ``failures``: int (n_units, M), failures per unit and month (:func:`count_failures`);
     * ``periods``: M ledger labels (:func:`month_periods`);
     * ``capacity_monthly_fen``: int64 (n, M) capacity-market payments of those months, used
-      only when ``allow_double_payment`` is false;
+      only when ``offset`` is ``"capacity_payment"``;
     * ``excluded``: bool (n,), units that lost eligibility in an earlier year.
     """
     n, m = len(fleet), len(periods)
@@ -191,11 +205,11 @@ def compensate_year(
     gross = np.where(eligible, monthly_payment_fen(fleet, rules)[:, None], 0)
     deduction = np.rint(gross * fraction).astype(np.int64)
     offset = np.zeros((n, m), dtype=np.int64)
-    if not rules.allow_double_payment:
-        offset = np.minimum(capacity, gross - deduction)
+    if rules.offset == "capacity_payment":
+        offset = np.minimum(capacity, gross)
     return CompensationYear(
         periods=tuple(periods), unit_ids=fleet.unit_ids, owners=fleet.owners, eligible=eligible,
         failures=counts.astype(np.int64), fraction=np.where(eligible, fraction, 0.0),
         gross_fen=gross, deduction_fen=deduction, offset_fen=offset,
-        net_fen=gross - deduction - offset, lost_eligibility=lost_from >= 0,
+        net_fen=np.maximum(gross - offset - deduction, 0), lost_eligibility=lost_from >= 0,
         lost_from_month=lost_from)

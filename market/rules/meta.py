@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import (
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from market.rules.base import Positive, RulesModel
 
@@ -23,6 +28,21 @@ class MetaRules(RulesModel):
     """Calendar year simulated (hourly profiles and monthly settlements run over it)."""
     seed: Annotated[int, Field(strict=True, ge=0)] = 20231005
     """Default seed of the run's numpy Generator; results store the seed actually used."""
+    weather_year: Annotated[int, Field(strict=True, ge=2000, le=2100)] = 2025
+    """Year whose calendar and weather the hourly profiles replay [E]: load, wind, solar and
+    outages are drawn from the run's seed and this year, never from ``year``, so a rule set
+    that changes ``year`` (the 2026 preset) keeps the weather of its base. Defaults to the
+    base preset's year."""
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler,
+              info: SerializationInfo) -> dict[str, Any]:
+        # A rule set at the default weather year keeps the JSON (and sha256) it had before.
+        data: dict[str, Any] = handler(self)
+        if info.mode_is_json() and self.weather_year == type(self).model_fields[
+                "weather_year"].default:
+            data.pop("weather_year", None)
+        return data
 
 
 class TickRules(RulesModel):

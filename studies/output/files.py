@@ -12,6 +12,25 @@
 * ``capacity.json``: offers, demand points, price and cleared MW (``null`` without a capacity
   market).
 
+Coal compensation, the same in every file: gross = offset + deducted + paid, each >= 0.
+
+* ``summary.json`` ``compensation``: ``gross_yuan`` the payments due to eligible units before
+  anything (standard x ratio x declared MW / 12 a month); ``offset_yuan`` the part of it that
+  their capacity-market payments replace (``compensation.offset = "capacity_payment"``; 0 with
+  ``"none"``); ``deducted_yuan`` what failure deductions took from what was left (0 when the
+  offset took everything); ``paid_yuan`` the net, the only compensation money posted;
+  ``deductions_due_yuan`` what the deduction table asks for the failures, moved or not;
+  ``failures``, ``calls``, ``failed_calls``, ``units_eligible``, ``units_lost_eligibility``
+  counts.
+* ``ledger.csv``: one ``compensation`` entry per unit and month with a net payment, and its
+  funding (``cost_allocation``); no entry where no money moves.
+* ``units.csv`` ``compensation_yuan``: the unit's net payment over the year (the ledger's).
+* ``monthly.csv``: ``compensation_gross_yuan``, ``_offset_yuan``, ``_deducted_yuan``,
+  ``_paid_yuan`` and ``_deductions_due_yuan`` by month.
+* ``failures.csv``: per unit and month with failures, the failures, the table's ``fraction``,
+  ``deduction_due_yuan`` (the would-be deduction) and the month's gross, offset, deducted and
+  paid amounts.
+
 Determinism: no timestamps in any file; CSV floats in fixed formats chosen by the column's
 unit (``_yuan`` 2 decimals, ``_mw``/``_mwh`` 3, prices per unit 4, others 6; NaN empty),
 ``\\n`` line ends; parquet written by pyarrow with fixed options (zstd, no dictionary

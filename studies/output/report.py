@@ -32,7 +32,9 @@ CAPTIONS: dict[str, str] = {
                      "closest to the median week), storage charging below zero.",
     "capacity_auction": "Capacity auction: offers as supply, the demand curve and the "
                         "clearing point.",
-    "compensation_monthly": "Coal capacity compensation paid and deducted by month.",
+    "compensation_monthly": "Coal capacity compensation by month: the gross split into the "
+                            "net paid, the part capacity payments offset and the part failures "
+                            "deducted; markers give the deductions the table asked for.",
     "certificates_monthly": "Green certificates issued, traded and retired by month.",
     "consumer_cost": "Consumer cost of the year by component.",
     "profit_by_technology": "Producers' profit by technology; labels give the fixed-cost "

@@ -87,7 +87,7 @@ def units_table(rules: MarketRules, synth: SynthFleet, energy: EnergyYear,
     variable = np.where(fleet.is_coal, cost * mwh, 0.0)
     fixed = fixed_costs(fleet.technologies, rules) * fleet.nameplate_mw * KW_PER_MW
     revenue = (yuan("energy") + yuan("capacity_payment") + yuan("performance_penalty")
-               + yuan("compensation") + yuan("deduction") + yuan("green_premium")
+               + yuan("compensation") + yuan("green_premium")
                + yuan("certificate_sale") + yuan("storage_compensation")
                + yuan("cost_allocation"))
     comp = eligible_units(fleet, rules.compensation)
@@ -100,7 +100,9 @@ def units_table(rules: MarketRules, synth: SynthFleet, energy: EnergyYear,
         "marginal_cost_yuan_per_mwh": cost.copy(), "energy_mwh": mwh,
         "energy_revenue_yuan": yuan("energy"), "capacity_revenue_yuan": yuan("capacity_payment"),
         "performance_penalty_yuan": -yuan("performance_penalty"),
-        "compensation_yuan": yuan("compensation"), "deduction_yuan": -yuan("deduction"),
+        # The net compensation, the only compensation money that moves (its gross, offset and
+        # deductions are per unit and month in failures.csv and by month in monthly.csv).
+        "compensation_yuan": yuan("compensation"),
         "green_revenue_yuan": yuan("green_premium") + yuan("certificate_sale"),
         "storage_compensation_yuan": yuan("storage_compensation"),
         "funding_charge_yuan": -yuan("cost_allocation"),
@@ -112,13 +114,16 @@ def units_table(rules: MarketRules, synth: SynthFleet, energy: EnergyYear,
 
 
 def monthly_table(comp: CompensationYear, green: GreenYear) -> dict[str, np.ndarray]:
-    """Per-month columns (12,)."""
+    """Per-month columns (12,). Compensation: gross = offset + deducted + paid (net, the money
+    posted); ``compensation_deductions_due_yuan`` is what the deduction table asks for the
+    month's failures, whether or not the offset left anything to deduct."""
     return {
         "month": np.arange(1, 13, dtype=np.int64),
         "compensation_paid_yuan": comp.net_fen.sum(axis=0) / 100.0,
         "compensation_gross_yuan": comp.gross_fen.sum(axis=0) / 100.0,
-        "compensation_deducted_yuan": comp.deduction_fen.sum(axis=0) / 100.0,
+        "compensation_deducted_yuan": comp.deducted_fen.sum(axis=0) / 100.0,
         "compensation_offset_yuan": comp.offset_fen.sum(axis=0) / 100.0,
+        "compensation_deductions_due_yuan": comp.deduction_fen.sum(axis=0) / 100.0,
         "failures": comp.failures.sum(axis=0).astype(np.int64),
         "certificates_issued": green.issued.copy(), "certificates_traded": green.traded.copy(),
         "certificates_retired": green.retired.copy(),
@@ -129,10 +134,21 @@ def monthly_table(comp: CompensationYear, green: GreenYear) -> dict[str, np.ndar
 
 
 def failures_table(comp: CompensationYear) -> dict[str, np.ndarray]:
-    """The failures log: one row per unit and month with failures (fleet order, then month)."""
+    """The failures log: one row per unit and month with failures (fleet order, then month),
+    with what they cost: ``fraction`` of the deduction table, ``deduction_due_yuan`` (gross x
+    fraction, the would-be deduction), and the month's ``gross_yuan``, ``offset_yuan``,
+    ``deducted_yuan`` (what the failures actually took) and ``paid_yuan`` (net)."""
     u, m = np.nonzero(comp.failures > 0)
+
+    def yuan(fen: np.ndarray) -> np.ndarray:
+        return fen[u, m] / 100.0
+
     return {"unit_id": comp.unit_ids[u].astype(str), "month": (m + 1).astype(np.int64),
-            "failures": comp.failures[u, m].astype(np.int64)}
+            "failures": comp.failures[u, m].astype(np.int64),
+            "eligible": comp.eligible[u, m].copy(), "fraction": comp.fraction[u, m].copy(),
+            "deduction_due_yuan": yuan(comp.deduction_fen), "gross_yuan": yuan(comp.gross_fen),
+            "offset_yuan": yuan(comp.offset_fen), "deducted_yuan": yuan(comp.deducted_fen),
+            "paid_yuan": yuan(comp.net_fen)}
 
 
 def calls_summary(calls: Calls) -> dict[str, int]:
@@ -252,11 +268,14 @@ def build_summary(rules: MarketRules, seed: int, scale: float, synth: SynthFleet
             "payments_yuan": 0.0 if capacity is None else capacity.total_payment_fen / 100.0,
             "penalties_yuan": 0.0 if perf is None else perf.total_penalty_fen / 100.0,
         },
+        # gross = offset + deducted + paid; paid is the only money posted (see
+        # studies.output.files for each key's meaning).
         "compensation": {
             "paid_yuan": int(comp.net_fen.sum()) / 100.0,
             "gross_yuan": int(comp.gross_fen.sum()) / 100.0,
-            "deducted_yuan": int(comp.deduction_fen.sum()) / 100.0,
+            "deducted_yuan": int(comp.deducted_fen.sum()) / 100.0,
             "offset_yuan": int(comp.offset_fen.sum()) / 100.0,
+            "deductions_due_yuan": int(comp.deduction_fen.sum()) / 100.0,
             "failures": int(comp.failures.sum()), **calls_summary(calls),
             "units_eligible": int(comp.eligible.any(axis=1).sum()),
             "units_lost_eligibility": int(comp.lost_eligibility.sum()),

@@ -238,20 +238,66 @@ def test_pairing_assumptions_are_parameters():
 
 def test_scale_001_gives_a_handful_of_units_with_every_class():
     small = synthesize_fleet(RULES, 5, scale=0.01)
-    assert 6 <= len(small.fleet) <= 10
+    assert len(small.fleet) == 6 * RULES.fleet.min_units_per_class  # 5 of every class
     assert set(small.fleet.technologies.tolist()) == set(CLASSES) | {"storage"}
     assert small.n_loads >= 1 and small.load_industrial_commercial.any()
     assert small.peak_load_mw == pytest.approx(450.0)
-    assert len(small.export_mw) == 1 and small.export_mw[0] == pytest.approx(50.0)
-    assert small.fleet.is_supporting.sum() == 1
+    # the export blocks keep their number and ladder, 50 to 100 MW in all
+    assert len(small.export_mw) == 5 and small.export_mw[0] == pytest.approx(50.0)
+    assert small.export_mw.sum() == pytest.approx(100.0)
+    assert small.fleet.is_supporting.any()
     _check_pairings(small)
     assert small.scale == 0.01
+
+
+def _shares(synth: SynthFleet) -> dict[str, float]:
+    f = synth.fleet
+    return {t: float(f.nameplate_mw[f.technologies == t].sum()) / synth.peak_load_mw
+            for t in [*CLASSES, "storage"]}
+
+
+@pytest.mark.parametrize("scale", [0.01, 0.013, 0.05, 0.1, 0.37, 2.5])
+def test_scale_keeps_every_class_in_proportion_to_the_peak(full, scale):
+    # Item 4 of issue 9: at 0.01 the old synthesis kept unit sizes (3,350 MW of plant for a
+    # 450 MW peak). Now each class's MW per MW of peak is that of scale 1, to the MW tick.
+    small = synthesize_fleet(RULES, 5, scale=scale)
+    for t, share in _shares(full).items():
+        assert _shares(small)[t] == pytest.approx(share, rel=1e-5), t
+    st = small.storage_energy_mwh / small.storage_power_mw
+    assert np.allclose(st, 4.0, rtol=1e-5)  # storage keeps its 4 hours
+    assert small.export_mw.sum() == pytest.approx(10_000.0 * scale)
+
+
+def test_min_units_per_class_is_a_rule():
+    one = synthesize_fleet(RULES.with_overrides({"fleet.min_units_per_class": 1}), 5, 0.01)
+    assert one.fleet.unit_ids.tolist() == ["coal_usc-001", "coal_sc-001", "coal_sub-001",
+                                           "wind-001", "solar-001", "storage-001"]
+    assert one.fleet.nameplate_mw.tolist() == [200.0, 180.0, 70.0, 400.0, 250.0, 100.0]
+    assert one.storage_energy_mwh.tolist() == [400.0]
+
+
+def test_declared_maximum_output_per_class_and_per_unit():
+    assert np.array_equal(synthesize_fleet(RULES, 5, 0.1).fleet.declared_max_mw,
+                          synthesize_fleet(RULES, 5, 0.1).fleet.nameplate_mw)  # default
+    rules = RULES.with_overrides({
+        "fleet.coal_supercritical.declared_max_output_fraction": 0.9,
+        "fleet.declared_max": [{"unit_id": "coal_usc-002", "mw": 950.0}]})
+    f = synthesize_fleet(rules, 5).fleet
+    sc = f.technologies == "coal_supercritical"
+    assert np.allclose(f.declared_max_mw[sc], 540.0)
+    assert f.declared_max_mw[f.indices(["coal_usc-002"])[0]] == 950.0
+    assert f.declared_max_mw[f.indices(["coal_usc-001"])[0]] == 1000.0
+    bad = RULES.with_overrides({"fleet.declared_max": [{"unit_id": "coal_usc-099", "mw": 5.0},
+                                                       {"unit_id": "wind-001", "mw": 600.0}]})
+    with pytest.raises(SynthesisError) as err:
+        synthesize_fleet(bad, 5, 0.1)  # coal_usc-099 exists at scale 1 only
+    assert "coal_usc-099" in str(err.value) and "above the nameplate" in str(err.value)
 
 
 def test_rules_scale_used_when_no_scale_given():
     rules = RULES.with_overrides({"fleet.scale": 0.1})
     assert _same(synthesize_fleet(rules, 2), synthesize_fleet(RULES, 2, scale=0.1))
-    assert len(synthesize_fleet(rules, 2).fleet) == 2 + 3 + 2 + 8 + 5 + 2
+    assert len(synthesize_fleet(rules, 2).fleet) == 5 + 5 + 5 + 8 + 5 + 5
 
 
 def test_empty_classes_stay_empty():
@@ -271,14 +317,17 @@ def test_any_scale_gives_a_valid_fleet(scale, seed):
     f = synth.fleet
     assert f.problems() == []
     Fleet.from_units(f.unit(i) for i in range(len(f)))  # the row form validates too
+    least = RULES.fleet.min_units_per_class
     for name, cls in {**CLASSES, "storage": RULES.fleet.storage}.items():
-        expected = max(1, round(cls.unit_count * scale))
-        assert np.count_nonzero(f.technologies == name) == expected
+        expected = max(min(least, cls.unit_count), round(cls.unit_count * scale))
+        mask = f.technologies == name
+        assert np.count_nonzero(mask) == expected
+        assert f.nameplate_mw[mask].sum() == pytest.approx(
+            cls.unit_count * cls.unit_size_mw * scale, rel=1e-4, abs=0.01)
     assert synth.n_loads == max(1, round(50 * scale))
     assert synth.load_peak_share.sum() == pytest.approx(1.0)
     assert synth.peak_load_mw == pytest.approx(45_000.0 * scale)
-    assert synth.export_mw.sum() == pytest.approx(
-        (10_000.0 if len(synth.export_mw) > 1 else 5_000.0) * scale)
+    assert synth.export_mw.sum() == pytest.approx(10_000.0 * scale)
     _check_pairings(synth)
     for a in synth.arrays().values():
         assert not a.flags.writeable

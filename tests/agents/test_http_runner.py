@@ -226,7 +226,8 @@ def test_batches_are_deterministic_given_the_seed(client: TestClient) -> None:
     batches = {s: Bidder(data, "learning", s).batch(rid) for s in (1, 2, 3, 4)}
     assert Bidder(data, "learning", 1).batch(rid) == batches[1]
     assert len({str(b) for b in batches.values()}) > 1  # the draws depend on the seed
-    assert all(b["unit"] == "coal_usc-001" or b["price"] == -50 for b in batches[1])
+    # coal at a learned markup or its minimum output at the floor; renewables at most 0
+    assert all(b["unit"].startswith("coal_") or b["price"] <= 0 for b in batches[1])
 
 
 # --------------------------------------------------------------------- one batch per round

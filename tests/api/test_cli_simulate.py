@@ -62,3 +62,44 @@ def test_a_bad_rules_file_lists_its_problems(tmp_path: Path):
     res = runner.invoke(app, ["simulate", str(bad), "--scale", "0.01"])
     assert res.exit_code == 2
     assert "net_cone" in res.output and "Traceback" not in res.output
+
+
+def _table_text(summary: dict) -> dict[str, str]:
+    from rich.console import Console
+
+    from api.cli.simulate import summary_table
+    console = Console(width=200, record=True)
+    console.print(summary_table(summary))
+    rows = [line.split("│") for line in console.export_text().splitlines() if "│" in line]
+    return {r[1].strip(): r[2].strip() for r in rows if len(r) == 4}
+
+
+def _summary(**compensation) -> dict:
+    k = {"gross_yuan": 0.0, "offset_yuan": 0.0, "deducted_yuan": 0.0, "paid_yuan": 0.0,
+         "deductions_due_yuan": 0.0, "failures": 0, **compensation}
+    return {"rules_name": "mengxi", "seed": 1, "scale": 1.0, "hours": 8760,
+            "energy": {"avg_price_yuan_per_mwh": 250.0, "stress_hours": 3, "curtailed_mwh": 0.0},
+            "capacity": {"enabled": True, "clearing_price_yuan_per_kw_yr": 400.0,
+                         "cleared_mw": 1.0, "penalties_yuan": 0.0},
+            "compensation": k,
+            "green": {"certificates_issued": 1.0, "certificates_retired": 1.0,
+                      "avg_premium_yuan_per_mwh": 3.0},
+            "renewable_share": 0.35, "consumer_cost_yuan": {"total": 1.0},
+            "ledger": {"imbalance_yuan": 0.0}}
+
+
+def test_the_compensation_lines_show_net_amounts_not_would_be_deductions():
+    # Issue 9 item 3: fully offset by capacity payments, 147 failures whose deductions were
+    # due (39.6 M) but moved no money: the table says 0 paid and 0 deducted.
+    text = _table_text(_summary(gross_yuan=2_039_400_000.0, offset_yuan=2_039_400_000.0,
+                                deductions_due_yuan=39_600_000.0, failures=147))
+    assert text["compensation paid (net)"] == ("0 yuan (gross 20.39 yi yuan, 20.39 yi yuan "
+                                               "offset by capacity payments)")
+    assert text["compensation deducted"] == ("0 yuan (147 failures; 39,600,000 yuan due, "
+                                             "already offset)")
+    # offset = "none": the deductions are money not paid, and the lines say so
+    text = _table_text(_summary(gross_yuan=99_000_000.0, deducted_yuan=4_950_000.0,
+                                paid_yuan=94_050_000.0, deductions_due_yuan=4_950_000.0,
+                                failures=4))
+    assert text["compensation paid (net)"] == "94,050,000 yuan"
+    assert text["compensation deducted"] == "4,950,000 yuan (4 failures)"

@@ -71,7 +71,8 @@ def test_monthly_payment_of_a_600_mw_supporting_unit_is_4_95_million_yuan():
     # only the supporting coal unit is eligible by default
     assert year.gross_fen[1:].sum() == 0
     assert year.summary() == {"coal-s": {"gross": 59_400_000.0, "deduction": 0.0,
-                                         "offset": 0.0, "net": 59_400_000.0}}
+                                         "offset": 0.0, "deducted": 0.0,
+                                         "net": 59_400_000.0}}
 
 
 def test_payment_uses_the_declared_maximum_output_not_the_nameplate():
@@ -222,11 +223,63 @@ def test_no_double_payment_capacity_market_pays_first_and_compensation_tops_up()
     year = compensate_year(fleet(), MENGXI, with_failures({0: 2}), PERIODS,
                            capacity_monthly_fen=monthly_fen(big))
     assert year.net_fen[0].sum() == 0
+    # the offset takes the whole gross first, so the deduction due moves no money
+    assert year.offset_fen[0, 0] == MONTHLY_600MW_FEN
+    assert year.deduction_fen[0, 0] == MONTHLY_600MW_FEN // 10  # due: 2 failures, 10 %
+    assert year.deducted_fen[0].sum() == 0
     # the rule allows both: paid in full
-    both = MENGXI.model_copy(update={"allow_double_payment": True})
+    both = MENGXI.model_copy(update={"offset": "none"})
+    assert both.allow_double_payment and not MENGXI.allow_double_payment
     year = compensate_year(fleet(), both, no_failures(), PERIODS,
                            capacity_monthly_fen=monthly_fen(big))
     assert year.net_fen[0, 0] == MONTHLY_600MW_FEN
+
+
+def test_a_fully_offset_unit_has_no_compensation_legs_in_the_ledger():
+    # coal-s earns 120,000,000 yuan a year of capacity payments, more than its compensation,
+    # and fails 4 times in January (100 % due): no money moves, so nothing is posted.
+    big = np.array([120_000_000_00, 0, 0, 0, 0], dtype=np.int64)
+    year = compensate_year(fleet(), MENGXI, with_failures({0: 4}), PERIODS,
+                           capacity_monthly_fen=monthly_fen(big))
+    assert year.net_fen.sum() == 0 and year.deducted_fen.sum() == 0
+    assert year.deduction_fen[0, 0] == MONTHLY_600MW_FEN  # kept as due, for the failures log
+    funding = fund_compensation(year, fleet(), MENGXI, load_ids=["ic"],
+                                load_mwh=np.full((1, 12), 5.0))
+    ledger = Ledger()
+    post_compensation_year(ledger, year, funding)
+    assert ledger.n_entries == 0
+
+
+def test_with_no_offset_deductions_move_money():
+    # offset = "none": the same unit and failures, paid on top of its capacity payment; the
+    # January deduction (100 %) is money not paid, so the ledger pays 11 months.
+    big = np.array([120_000_000_00, 0, 0, 0, 0], dtype=np.int64)
+    both = MENGXI.model_copy(update={"offset": "none"})
+    year = compensate_year(fleet(), both, with_failures({0: 4}), PERIODS,
+                           capacity_monthly_fen=monthly_fen(big))
+    assert year.offset_fen.sum() == 0
+    assert year.deducted_fen[0, 0] == MONTHLY_600MW_FEN == year.deduction_fen[0, 0]
+    funding = fund_compensation(year, fleet(), both, load_ids=["ic"],
+                                load_mwh=np.full((1, 12), 5.0))
+    ledger = Ledger()
+    post_compensation_year(ledger, year, funding)
+    by_cat = ledger.totals_by(("participant", "category"))
+    assert by_cat[("genco-a", "compensation")] == 11 * MONTHLY_600MW_FEN
+    assert ("genco-a", "deduction") not in by_cat
+    assert ledger.totals_by("participant", period="2025-01").get("genco-a", 0) == 0
+
+
+def test_offset_rule_reads_the_old_allow_double_payment_key_and_keeps_the_json():
+    from market.rules import CompensationRules
+    assert CompensationRules.model_validate({"allow_double_payment": True}).offset == "none"
+    assert CompensationRules.model_validate(
+        {"allow_double_payment": False}).offset == "capacity_payment"
+    with pytest.raises(ValueError, match="allow_double_payment"):
+        CompensationRules.model_validate({"allow_double_payment": False, "offset": "none"})
+    # the JSON (and so the sha256 of a rule set and a saved session's rules) is unchanged
+    assert MENGXI.model_dump(mode="json")["allow_double_payment"] is False
+    assert "offset" not in MENGXI.model_dump(mode="json")
+    assert MENGXI.model_dump()["offset"] == "capacity_payment"
 
 
 def test_no_double_payment_with_a_cleared_capacity_auction():
@@ -246,8 +299,9 @@ def test_no_double_payment_with_a_cleared_capacity_auction():
     assert year.net_fen[0, 0] + res.payment_fen[0] // 12 == MONTHLY_600MW_FEN
 
 
-def test_ledger_postings_paid_deducted_and_funded_sum_to_zero():
-    # Jan: 3 failures (50 %); everything else clean; one I&C load pays it all.
+def test_ledger_postings_net_paid_and_funded_sum_to_zero():
+    # Jan: 3 failures (50 %); everything else clean; one I&C load pays it all. Only the net
+    # payment is posted: no deduction entries.
     year = compensate_year(fleet(), MENGXI, with_failures({0: 3}), PERIODS)
     funding = fund_compensation(year, fleet(), MENGXI, load_ids=["ic"],
                                 load_mwh=np.full((1, 12), 5.0))
@@ -256,8 +310,8 @@ def test_ledger_postings_paid_deducted_and_funded_sum_to_zero():
     ledger.check_balanced()
     assert ledger.balance() == 0
     by_cat = ledger.totals_by(("participant", "category"))
-    assert by_cat[("genco-a", "compensation")] == 12 * MONTHLY_600MW_FEN
-    assert by_cat[("genco-a", "deduction")] == -MONTHLY_600MW_FEN // 2
+    assert by_cat[("genco-a", "compensation")] == 12 * MONTHLY_600MW_FEN - MONTHLY_600MW_FEN // 2
+    assert ("genco-a", "deduction") not in by_cat
     assert by_cat[("ic", "cost_allocation")] == -(12 * MONTHLY_600MW_FEN - MONTHLY_600MW_FEN // 2)
     assert ledger.totals_by("participant")[SYSTEM_OPERATOR] == 0
     assert ledger.totals_by("participant", period="2025-01")["genco-a"] == 2_475_000_00
@@ -299,6 +353,10 @@ def test_property_no_double_payment_and_balanced_ledger(case):
     # each unit-month gets the larger of its capacity payment and its compensation, never both
     assert np.array_equal(year.net_fen + cap_month, np.maximum(cap_month, after_deduction))
     assert np.all((year.net_fen == 0) | (cap_month == 0) | (year.offset_fen == cap_month))
+    # gross = offset + deducted + net, every part >= 0, and never more deducted than due
+    assert np.array_equal(year.gross_fen,
+                          year.offset_fen + year.deducted_fen + year.net_fen)
+    assert np.all(year.deducted_fen >= 0) and np.all(year.deducted_fen <= year.deduction_fen)
     loads = [f"load-{k}" for k in range(len(mwh))]
     funding = fund_compensation(year, fleet(), rules, load_ids=loads, load_mwh=mwh)
     assert funding.amount_fen.sum() == year.net_fen.sum()

@@ -40,7 +40,7 @@ MENGXI = load_preset("mengxi")
 DAYS, H = 4, 96
 PERIOD = "2025-01"
 CALL_HOURS = (10, 18, 42, 66, 90)
-SETTLED = ("capacity_payment", "performance_penalty", "compensation", "deduction")
+SETTLED = ("capacity_payment", "performance_penalty", "compensation")
 SETTLED_MEMOS = ("capacity market cost", "capacity market penalties refunded",
                  "coal capacity compensation funding")
 CAPACITY_OFFERS = {"genco-a": [("coal-1", 540.0, 50.0)], "genco-b": [("coal-2", 352.0, 80.0)],
@@ -181,14 +181,16 @@ def entries(ledger: Ledger) -> list[tuple[Any, ...]]:
     keep = [k for k in range(ledger.n_entries)
             if cols["category"][k] in SETTLED or cols["memo"][k] in SETTLED_MEMOS]
     return sorted((cols["period"][k], cols["category"][k], cols["participant"][k],
-                   cols["counterparty"][k], cols["unit"][k], cols["memo"][k],
+                   cols["counterparty"][k], cols["unit"][k] or "", cols["memo"][k],
                    int(cols["amount_fen"][k])) for k in keep)
 
 
 VARIANTS = {
     "default": {},
     "classroom": {"capacity.performance_basis": "dispatched",
-                  "compensation.failure_basis": "hourly_available"},
+                  "compensation.failure_basis": "hourly_available",
+                  "compensation.offset": "none"},
+    "paid in both": {"compensation.offset": "none"},
 }
 
 
@@ -198,8 +200,11 @@ def test_game_and_year_post_the_same_entries(name):
     played, ledger = game(rules), year(rules)
     got, want = entries(played.ledger), entries(ledger)
     kinds = {e[1] for e in want}
-    assert {"capacity_payment", "performance_penalty", "compensation", "deduction",
-            "cost_allocation"} <= kinds  # every part of the settlement is exercised
+    assert {"capacity_payment", "performance_penalty", "cost_allocation"} <= kinds
+    # compensation moves money only where neither the capacity payment (the default offsets
+    # it all in this case) nor the deduction (all of it for the classroom's hourly failures)
+    # takes it, so only "paid in both" posts compensation
+    assert ("compensation" in kinds) == (name == "paid in both")
     assert got == want
 
 
@@ -212,8 +217,9 @@ def test_the_case_tells_the_definitions_apart():
     comp = {u["unit"]: u for u in played.result("compensation-01")["units"]}
     assert (comp["coal-1"]["failures"], comp["coal-1"]["fraction"]) == (3, 0.5)
     assert entries(year(MENGXI, performance_basis="dispatched")) != entries(played.ledger)
-    hourly = MENGXI.with_overrides({"compensation.failure_basis": "hourly_available"})
-    assert entries(year(hourly)) != entries(played.ledger)
+    both = MENGXI.with_overrides({"compensation.offset": "none"})  # deductions move money
+    hourly = both.with_overrides({"compensation.failure_basis": "hourly_available"})
+    assert entries(year(hourly)) != entries(game(both).ledger)
 
 
 def test_new_rule_parameters_at_their_default_leave_the_rules_hash_alone():

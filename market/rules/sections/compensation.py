@@ -11,9 +11,10 @@ from pydantic import (
     SerializationInfo,
     SerializerFunctionWrapHandler,
     model_serializer,
+    model_validator,
 )
 
-from market.rules.base import Flag, Fraction, NonNegative, RulesModel, num, pick
+from market.rules.base import Flag, Fraction, NonNegative, RulesModel, num, pick, raise_problems
 from market.rules.sections.capacity import drop_defaults
 
 
@@ -54,17 +55,50 @@ class CompensationRules(RulesModel):
         "industrial_commercial_load"
     )
     """Who pays: industrial and commercial load by monthly MWh [R], or the supported renewables."""
-    allow_double_payment: Flag = False
-    """Whether a compensated unit may also be paid in the capacity market."""
+    offset: Literal["capacity_payment", "none"] = "capacity_payment"
+    """What a compensated unit's capacity-market payment does to its compensation [E] (the
+    sandbox's reading of "no double payment"; 1501 does not say): ``capacity_payment`` -- the
+    month's capacity payment replaces the compensation up to its gross, and only the rest,
+    less the failure deduction, is paid (the unit gets max(capacity payment, compensation
+    after deduction)); ``none`` -- paid in both markets, so deductions always move money.
+    Rule files written before this key may say ``allow_double_payment = true`` (= ``none``)
+    or ``false``."""
     failure_basis: Literal["daily_outage", "hourly_available"] = "daily_outage"
     """A call is a day a unit was dispatched (or offered in a stress hour), failed by an
     outage in a called hour; or every test-call and stress hour, failed when available MW is
     below the declared maximum [E]."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_double_payment(cls, data: Any) -> Any:
+        """Read the key ``offset`` replaced: ``allow_double_payment`` true is ``offset =
+        "none"``; false keeps ``offset`` (the default offsets), unless it says ``"none"``."""
+        if not isinstance(data, Mapping) or not isinstance(
+                data.get("allow_double_payment"), bool):
+            return data
+        out = dict(data)
+        if out.pop("allow_double_payment"):
+            out["offset"] = "none"
+        elif out.get("offset") == "none":
+            raise_problems([("allow_double_payment", 'false contradicts offset = "none"; give '
+                             "offset alone (allow_double_payment is its old name)")])
+        return out
+
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler,
               info: SerializationInfo) -> dict[str, Any]:
-        return drop_defaults(self, handler(self), info, ("failure_basis",))
+        data = drop_defaults(self, handler(self), info, ("failure_basis",))
+        if info.mode_is_json() and "offset" in data:
+            # The JSON of a rule set (so its sha256, and a saved session's rules) says what it
+            # said before ``offset`` replaced ``allow_double_payment``.
+            data = {("allow_double_payment" if k == "offset" else k):
+                    (v == "none" if k == "offset" else v) for k, v in data.items()}
+        return data
+
+    @property
+    def allow_double_payment(self) -> bool:
+        """True when compensation is paid on top of capacity payments (``offset = "none"``)."""
+        return self.offset == "none"
 
     @classmethod
     def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
