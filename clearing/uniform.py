@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError, dataclass
 from typing import Literal
 
 import numpy as np
 
 from clearing.book import OrderBook
 from clearing.errors import ClearingInputError, OrderBookError, OrderProblem
-from clearing.grid import from_ticks, to_ticks
+from clearing.grid import from_ticks, integer_inverse, to_ticks
 from clearing.kernels import uniform as k
 
 Pricing = Literal["uniform", "pay_as_bid"]
@@ -20,11 +20,12 @@ Priority = Literal["pro_rata", "time"]
 PRICE_RULES = {"midpoint": k.RULE_MIDPOINT, "supply": k.RULE_SUPPLY, "demand": k.RULE_DEMAND}
 PRICINGS = ("uniform", "pay_as_bid")
 PRIORITIES = ("pro_rata", "time")
+_INT64_MIN = int(np.iinfo(np.int64).min)
+_INT64_MAX = int(np.iinfo(np.int64).max)
 
 
-@dataclass(frozen=True, eq=False)
 class ClearingResult:
-    """Outcome of one auction.
+    """Outcome of one auction (immutable).
 
     * ``price``: clearing price (yuan per unit), ``None`` when nothing trades. It may fall
       half-way between two ticks when the midpoint rule splits an odd range.
@@ -34,18 +35,94 @@ class ClearingResult:
     * ``accepted``: float64 (n,), accepted quantity per order in input order.
     * ``settlement_price``: float64 (n,), the price each order is settled at: the clearing price
       (uniform) or its own limit price (pay-as-bid); NaN where nothing was accepted.
-    * ``accepted_ticks``: int64 (n,), the exact accepted quantities in quantity ticks.
+    * ``accepted_ticks``: int64 (n,), the exact accepted quantities in quantity ticks
+      (read-only).
+
+    :func:`clear` decodes ``accepted`` and ``settlement_price`` from ``accepted_ticks`` (and,
+    for pay-as-bid, the book's price ticks) on first read, once; the values are those an eager
+    decode gives.
     """
+
+    __slots__ = ("price", "price_range", "volume", "welfare", "accepted_ticks", "pricing",
+                 "price_rule", "_accepted", "_settlement", "_book")
 
     price: float | None
     price_range: tuple[float, float] | None
     volume: float
     welfare: float
-    accepted: np.ndarray
-    settlement_price: np.ndarray
     accepted_ticks: np.ndarray
-    pricing: str = "uniform"
-    price_rule: str = "midpoint"
+    pricing: str
+    price_rule: str
+    _accepted: np.ndarray | None
+    _settlement: np.ndarray | None
+    _book: OrderBook | None
+
+    def __init__(self, price: float | None, price_range: tuple[float, float] | None,
+                 volume: float, welfare: float, accepted: np.ndarray | None,
+                 settlement_price: np.ndarray | None, accepted_ticks: np.ndarray,
+                 pricing: str = "uniform", price_rule: str = "midpoint",
+                 *, book: OrderBook | None = None) -> None:
+        """``accepted`` and ``settlement_price`` may be ``None`` when ``book`` is given: they are
+        then decoded from ``accepted_ticks`` and the book's ticks when first read."""
+        if (accepted is None or settlement_price is None) and book is None:
+            raise TypeError("ClearingResult needs accepted and settlement_price, or the book")
+        put = object.__setattr__
+        put(self, "price", price)
+        put(self, "price_range", price_range)
+        put(self, "volume", volume)
+        put(self, "welfare", welfare)
+        put(self, "accepted_ticks", accepted_ticks)
+        put(self, "pricing", pricing)
+        put(self, "price_rule", price_rule)
+        put(self, "_accepted", accepted)
+        put(self, "_settlement", settlement_price)
+        put(self, "_book", book)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    @property
+    def accepted(self) -> np.ndarray:
+        """float64 (n,): accepted quantity per order in input order."""
+        out = self._accepted
+        if out is None:
+            book = self._book
+            assert book is not None
+            out = np.asarray(from_ticks(self.accepted_ticks, book.quantity_tick))
+            object.__setattr__(self, "_accepted", out)
+        return out
+
+    @property
+    def settlement_price(self) -> np.ndarray:
+        """float64 (n,): the price each order settles at, NaN where nothing was accepted."""
+        out = self._settlement
+        if out is None:
+            book = self._book
+            assert book is not None
+            if self.price is None:
+                out = np.full(self.accepted_ticks.shape[0], np.nan)
+            elif self.pricing == "uniform":
+                out = np.where(self.accepted_ticks > 0, self.price, np.nan)
+            else:
+                out = np.where(self.accepted_ticks > 0, book.prices, np.nan)
+            object.__setattr__(self, "_settlement", out)
+        return out
+
+    def __reduce__(self) -> tuple[type[ClearingResult], tuple[object, ...]]:
+        # Pickled and copied decoded, without the book.
+        return (ClearingResult, (self.price, self.price_range, self.volume, self.welfare,
+                                 self.accepted, self.settlement_price, self.accepted_ticks,
+                                 self.pricing, self.price_rule))
+
+    def __repr__(self) -> str:
+        return (f"ClearingResult(price={self.price!r}, price_range={self.price_range!r}, "
+                f"volume={self.volume!r}, welfare={self.welfare!r}, "
+                f"accepted={self.accepted!r}, settlement_price={self.settlement_price!r}, "
+                f"accepted_ticks={self.accepted_ticks!r}, pricing={self.pricing!r}, "
+                f"price_rule={self.price_rule!r})")
 
 
 def check_options(pricing: str, price_rule: str, priority: str) -> None:
@@ -84,6 +161,8 @@ def book_limit_ticks(book: OrderBook, price_cap: float | None,
                      price_floor: float | None) -> tuple[int, int, bool, bool]:
     """:func:`limit_ticks` on the book's price grid, and refuse the book with
     :class:`OrderBookError` (every order priced above the cap or below the floor) if any is."""
+    if price_cap is None and price_floor is None:  # the book is on its grid already
+        return 0, 0, False, False
     cap_t, floor_t, has_cap, has_floor = limit_ticks(book.price_tick, price_cap, price_floor)
     if len(book) and ((has_cap and int(book.price_ticks.max()) > cap_t)
                       or (has_floor and int(book.price_ticks.min()) < floor_t)):
@@ -109,10 +188,14 @@ def clear(
     Orders priced above ``price_cap`` or below ``price_floor`` (yuan per unit) are refused with
     :class:`OrderBookError`. ``pricing="pay_as_bid"`` settles accepted orders at their own
     limit price; the quantities are the same.
+
+    The book was validated when it was built, so only the options and the limits are checked
+    here; the per-order arrays of the result are decoded when first read.
     """
     if not isinstance(book, OrderBook):
         raise ClearingInputError(f"clear() needs an OrderBook, got {type(book).__name__}")
-    check_options(pricing, price_rule, priority)
+    if pricing not in PRICINGS or price_rule not in PRICE_RULES or priority not in PRIORITIES:
+        check_options(pricing, price_rule, priority)
     cap_t, floor_t, has_cap, has_floor = book_limit_ticks(book, price_cap, price_floor)
     status, volume_t, lo_t, hi_t, welfare_t, accepted_t = k.clear_uniform(
         book.sides, book.price_ticks, book.quantity_ticks, book.sequence, priority == "time")
@@ -120,30 +203,47 @@ def clear(
                          accepted_t, pricing, price_rule, cap_t, floor_t, has_cap, has_floor)
 
 
+#: The integer inverse of each tick seen (:func:`clearing.grid.integer_inverse`), as a float.
+_INVERSES: dict[float, float | None] = {}
+
+
+def _scalar_from_ticks(ticks: int, tick: float) -> float:
+    """:func:`clearing.grid.from_ticks` of one int, as a Python float (the same IEEE operation,
+    without NumPy's scalar overhead)."""
+    try:
+        per = _INVERSES[tick]
+    except KeyError:
+        inv = integer_inverse(tick)
+        per = None if inv is None else float(inv)
+        if len(_INVERSES) < 256:
+            _INVERSES[tick] = per
+    return float(ticks) / per if per is not None else float(ticks) * tick
+
+
 def decode_result(book: OrderBook, status: int, volume_t: int, lo_t: int, hi_t: int,
                   welfare_t: float, accepted_t: np.ndarray, pricing: str, price_rule: str,
                   cap_t: int, floor_t: int, has_cap: bool, has_floor: bool) -> ClearingResult:
-    """Turn kernel outputs (ticks) into a :class:`ClearingResult` (yuan, MW)."""
-    accepted = from_ticks(accepted_t, book.quantity_tick)
-    assert isinstance(accepted, np.ndarray)
+    """Turn kernel outputs (ticks) into a :class:`ClearingResult` (yuan, MW). The scalars are
+    decoded now; ``accepted`` and ``settlement_price`` when first read."""
+    accepted_t.flags.writeable = False  # the lazily decoded arrays follow it
     if status != k.STATUS_TRADE:
-        return ClearingResult(None, None, 0.0, 0.0, accepted, np.full(len(book), np.nan),
-                              accepted_t, pricing, price_rule)
-    x2 = int(k.pick_price_x2(lo_t, hi_t, PRICE_RULES[price_rule], cap_t, floor_t,
-                             has_cap, has_floor))
-    price = float(from_ticks(x2, book.price_tick)) / 2.0
-    lo2 = int(k.pick_price_x2(lo_t, hi_t, k.RULE_SUPPLY, cap_t, floor_t, has_cap, has_floor))
-    hi2 = int(k.pick_price_x2(lo_t, hi_t, k.RULE_DEMAND, cap_t, floor_t, has_cap, has_floor))
-    price_range = (float(from_ticks(lo2 // 2, book.price_tick)),
-                   float(from_ticks(hi2 // 2, book.price_tick)))
-    if pricing == "uniform":
-        settle = np.where(accepted_t > 0, price, np.nan)
-    else:
-        settle = np.where(accepted_t > 0, book.prices, np.nan)
-    volume = float(from_ticks(volume_t, book.quantity_tick))
-    welfare = welfare_t * book.price_tick * book.quantity_tick
-    return ClearingResult(price, price_range, volume, welfare, accepted, settle, accepted_t,
-                          pricing, price_rule)
+        return ClearingResult(None, None, 0.0, 0.0, None, None, accepted_t, pricing, price_rule,
+                              book=book)
+    if has_cap or has_floor or lo_t == _INT64_MIN or hi_t == _INT64_MAX:
+        lo2 = int(k.pick_price_x2(lo_t, hi_t, k.RULE_SUPPLY, cap_t, floor_t, has_cap, has_floor))
+        hi2 = int(k.pick_price_x2(lo_t, hi_t, k.RULE_DEMAND, cap_t, floor_t, has_cap, has_floor))
+    else:  # what pick_price_x2 does with a closed range and no limits
+        lo2, hi2 = 2 * lo_t, 2 * hi_t
+    rule = PRICE_RULES[price_rule]
+    # twice the price in ticks: pick_price_x2 gives lo + hi, 2 lo, 2 hi for the three rules
+    x2 = (lo2 + hi2) // 2 if rule == k.RULE_MIDPOINT else (lo2 if rule == k.RULE_SUPPLY else hi2)
+    tick = book.price_tick
+    price = _scalar_from_ticks(x2, tick) / 2.0
+    price_range = (_scalar_from_ticks(lo2 // 2, tick), _scalar_from_ticks(hi2 // 2, tick))
+    volume = _scalar_from_ticks(volume_t, book.quantity_tick)
+    welfare = welfare_t * tick * book.quantity_tick
+    return ClearingResult(price, price_range, volume, welfare, None, None, accepted_t,
+                          pricing, price_rule, book=book)
 
 
 # --------------------------------------------------------------------- batched
