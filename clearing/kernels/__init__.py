@@ -6,7 +6,11 @@ decode.
 
 Modules: ``uniform`` (the double auction, one or many), ``capacity`` (sloped demand),
 ``clock`` (descending clock), ``continuous`` (price-time order book), ``common`` (exact
-integer pro rata, the marginal-level fill).
+integer pro rata, the marginal-level fill), ``validate`` (the order-book intake of
+:meth:`clearing.OrderBook.from_arrays` in one pass: grid, side, quantity, limit and total
+checks, problem codes for bad rows only, duplicate integer ids) and ``csvscan`` (the scan of a
+plainly written CSV book for :meth:`clearing.OrderBook.from_csv`, and a duplicate check of its
+ids by hashing their bytes).
 
 >>> import numpy as np
 >>> from clearing.kernels.common import mul_div_rem
