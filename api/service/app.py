@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.service.db.engine import Database
 from api.service.db.migrate import upgrade
 from api.service.deps import StreamSlots
-from api.service.errors import install_handlers
+from api.service.errors import document_errors, install_handlers
 from api.service.live import LiveSessions
 from api.service.routers import api_router
 from api.service.security import install_log_redaction
@@ -127,4 +127,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     app.include_router(api_router, prefix=settings.api_prefix)
     install_web(app)  # the game's pages: /, /play/{id}, /console/{id}, /static
+    document_errors(app)
     return app

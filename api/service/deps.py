@@ -155,6 +155,10 @@ def _member_by_ticket(db: Db, session_id: str, ticket: str) -> Member:
     return Member(session_id, role, row.participant, row.token_sha256)
 
 
+class TooManyStreams(TooMany):
+    code = "too_many_streams"
+
+
 class StreamSlots:
     """Open event streams per token (sha256) in this process, at most ``limit`` each."""
 
@@ -167,7 +171,7 @@ class StreamSlots:
         with self._lock:
             n = self._open.get(key, 0)
             if n >= self.limit:
-                raise TooMany(f"this token has {n} event streams open, the most this server "
+                raise TooManyStreams(f"this token has {n} event streams open, the most this server "
                               f"allows ({self.limit}); close one (a page or bot following "
                               "this session) before opening another", headers={
                                   "Retry-After": "5"})

@@ -105,6 +105,10 @@ class Conflict(ApiError):
     status, code = 409, "conflict"
 
 
+class Halted(Conflict):
+    code = "halted"
+
+
 class TooLarge(ApiError):
     status, code = 413, "too_large"
 
@@ -215,6 +219,63 @@ def validation_error_response(exc: RequestValidationError) -> JSONResponse:
     more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
     return JSONResponse(_body(f"request refused: {shown}{more}", "invalid_request", problems),
                         status_code=422)
+
+
+def _statuses(path: str, method: str, op: dict[str, Any]) -> set[int]:
+    """The error statuses an operation can answer with (see :func:`document_errors`)."""
+    codes = {503}  # every operation reads the database, under the lock and statement timeouts
+    if op.get("parameters") or op.get("requestBody"):
+        codes.add(422)
+    if op.get("requestBody"):
+        codes |= {400, 413}
+    if op.get("security"):
+        codes |= {401, 403}
+    if "{session_id}" in path:
+        codes |= {404, 409}
+    if op.get("operationId") == "stream_events":
+        codes |= {401, 429}  # a ticket instead of a token: unknown or used ticket is 401
+    return codes
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make the app's OpenAPI document declare, for every operation, each error status it can
+    return, all with :class:`ErrorBody` (FastAPI's default 422 body is never sent, so it is
+    replaced): 401/403 where a token is read, 404/409 under a session, 400/413/422 for
+    bodies and parameters, 429 for event streams, 503 everywhere (timeouts)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        doc = build()
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        for name, schema in ErrorBody.model_json_schema(
+                ref_template="#/components/schemas/{model}").get("$defs", {}).items():
+            schemas[name] = schema
+        body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+        body.pop("$defs", None)
+        schemas["ErrorBody"] = body
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        for path, item in doc.get("paths", {}).items():
+            for method, op in item.items():
+                if not isinstance(op, dict) or "responses" not in op:
+                    continue
+                responses = op["responses"]
+                for code in sorted(_statuses(path, method, op)):
+                    old = responses.get(str(code), {})
+                    responses[str(code)] = {
+                        "description": old.get("description") or STATUS_TEXT[code],
+                        "content": ref}
+                    if code in (429, 503):
+                        responses[str(code)]["headers"] = {"Retry-After": {
+                            "description": "Seconds to wait before trying again",
+                            "schema": {"type": "integer"}}}
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def install_handlers(app: FastAPI) -> None:

@@ -45,7 +45,21 @@ def current_round(s: Session) -> CurrentRoundPublic:
                               round=None if rid is None else round_public(s, rid))
 
 
-def status_of(s: Session) -> str:
+HALTED = "halted"
+"""The key of the set-up that marks a halted session (``{"at", "reason"}``)."""
+
+
+def halted(row: SessionRow) -> dict[str, Any] | None:
+    """The session's halt (``{"at", "reason"}``) or ``None`` while it runs."""
+    if f'"{HALTED}"' not in row.setup:  # cheap: most sessions are never halted
+        return None
+    value = json.loads(row.setup).get(HALTED)
+    return value if isinstance(value, dict) else None
+
+
+def status_of(s: Session, row: SessionRow | None = None) -> str:
+    if row is not None and halted(row) is not None:
+        return HALTED
     statuses = [s.status(rid) for rid in s.round_ids()]
     if all(x == RoundStatus.CLEARED for x in statuses):
         return "finished"
@@ -79,7 +93,7 @@ def session_public(row: SessionRow, s: Session) -> SessionPublic:
     cur = s.next_round()
     return SessionPublic(
         id=row.id, name=row.name, rules_name=row.rules_name, rules_sha256=row.rules_sha256,
-        created_at=row.created_at, setup=setup_of(row), status=status_of(s),  # type: ignore[arg-type]
+        created_at=row.created_at, setup=setup_of(row), status=status_of(s, row),  # type: ignore[arg-type]
         current_round=None if cur is None else round_public(s, cur),
         rounds_total=len(s.round_ids()),
         rounds_cleared=sum(s.status(rid) == RoundStatus.CLEARED for rid in s.round_ids()),

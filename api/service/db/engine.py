@@ -16,6 +16,8 @@ request that would wait longer fails with an error the app answers with 503 + Re
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -55,16 +57,30 @@ def make_engine(url: str, schema: str | None = None, *, lock_timeout: float | No
                          pool_timeout=30.0 if lock_timeout is None else max(lock_timeout, 1.0))
 
 
+def _set_wal(cursor: Any, busy_seconds: float) -> None:
+    """Switch a connection to WAL, retrying while another connection switches a new file at
+    the same moment (SQLite answers that race with an immediate "database is locked")."""
+    deadline = time.monotonic() + busy_seconds
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _sqlite_setup(engine: Engine, busy_seconds: float) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own is deferred only).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={max(1, round(busy_seconds * 1000))}")
+        _set_wal(cursor, busy_seconds)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={max(1, round(busy_seconds * 1000))}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

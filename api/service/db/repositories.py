@@ -126,6 +126,13 @@ def batch_by_key(db: Db, session_id: str, participant: str, key: str) -> BidBatc
         BidBatchRow.idempotency_key == key))
 
 
+def release_keys(db: Db, session_id: str, round_id: str) -> None:
+    """Forget the idempotency keys of a round's batches (the round was voided)."""
+    db.execute(update(BidBatchRow).where(BidBatchRow.session_id == session_id,
+                                         BidBatchRow.round_id == round_id)
+               .values(idempotency_key=None))
+
+
 def batches_since(db: Db, session_id: str, version: int, after_id: int
                   ) -> Sequence[BidBatchRow]:
     """Batches taken on top of snapshot ``version`` with an id above ``after_id``, in order."""

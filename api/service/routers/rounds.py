@@ -63,6 +63,15 @@ def clear_round(session_id: SessionIdPath, round_id: RoundIdPath, member: Curren
     return service.clear(db, live, member.session_id, round_id)
 
 
+@router.post("/{round_id}/void", operation_id="void_round")
+def void_round(session_id: SessionIdPath, round_id: RoundIdPath, member: CurrentInstructor,
+               db: DbDep, live: LiveDep) -> RoundPublic:
+    """Void a round that has not cleared: it opens again with every bid discarded (a closed
+    gate reopens) and participants bid again (``round_voided`` event). A cleared round cannot
+    be voided (409); to stop a game whose round cannot clear, halt it (instructor)."""
+    return service.void(db, live, member.session_id, round_id)
+
+
 @router.get("/{round_id}/result", operation_id="get_round_result")
 def get_round_result(session_id: SessionIdPath, round_id: RoundIdPath,
                      member: CurrentMember, db: DbDep, live: LiveDep) -> RoundResultPublic:

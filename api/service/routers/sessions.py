@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from api.service.deps import (
+    CurrentInstructor,
     CurrentInstructorAny,
     CurrentMember,
     DbDep,
@@ -21,6 +22,7 @@ from api.service.schemas.sessions import (
     LobbyPublic,
     SessionCreate,
     SessionCreated,
+    SessionHalt,
     SessionPublic,
     SessionsPublic,
 )
@@ -56,6 +58,21 @@ def get_session(session_id: SessionIdPath, member: CurrentMember, db: DbDep,
 def get_lobby(session_id: SessionIdPath, db: DbDep, live: LiveDep) -> LobbyPublic:
     """Seats and whether they are taken (no token needed: the session id is the invitation)."""
     return service.lobby(db, live, session_id)
+
+
+@router.post("/{session_id}/halt", operation_id="halt_session")
+def halt_session(session_id: SessionIdPath, member: CurrentInstructor, db: DbDep, live: LiveDep,
+                 body: SessionHalt | None = None) -> SessionPublic:
+    """Halt the game (instructor): until it is resumed, no round opens, closes, clears or is
+    voided and no bid or seat is taken (409, code ``halted``); everything stays readable."""
+    return service.halt(db, live, member.session_id, None if body is None else body.reason)
+
+
+@router.post("/{session_id}/resume", operation_id="resume_session")
+def resume_session(session_id: SessionIdPath, member: CurrentInstructor, db: DbDep,
+                   live: LiveDep) -> SessionPublic:
+    """Resume a halted game (instructor)."""
+    return service.resume(db, live, member.session_id)
 
 
 @router.get("/{session_id}/rules", operation_id="get_rules")

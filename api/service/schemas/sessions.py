@@ -67,6 +67,16 @@ class SessionCreate(BaseModel):
     """Fill the seats still empty with bots whenever a round opens (see ``BotsCreate``)."""
 
 
+class SessionHalt(BaseModel):
+    """Halting a game: no round opens, closes or clears, no bid or seat is taken, until the
+    instructor resumes it; everything stays readable. ``reason`` is shown in the session's
+    ``setup.halted``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str | None, Field(max_length=500)] = None
+
+
 class RoundOpen(BaseModel):
     """Opening the next round; ``bots`` (optional) sets the session's bots policy first and
     fills the seats still empty now (see ``BotsCreate``)."""
@@ -110,7 +120,7 @@ class SessionPublic(BaseModel):
     rules_sha256: str
     created_at: UtcDatetime
     setup: dict[str, Any]
-    status: Literal["waiting", "running", "finished"]
+    status: Literal["waiting", "running", "finished", "halted"]
     current_round: RoundPublic | None
     rounds_total: int
     rounds_cleared: int
@@ -144,7 +154,7 @@ class LobbyPublic(BaseModel):
     id: str
     name: str
     rules_name: str
-    status: Literal["waiting", "running", "finished"]
+    status: Literal["waiting", "running", "finished", "halted"]
     seats: list[SeatPublic]
 
 

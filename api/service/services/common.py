@@ -20,14 +20,16 @@ from sqlalchemy.orm import Session as Db
 
 from api.service.db import repositories as repo
 from api.service.db.tables import SessionRow
-from api.service.errors import ApiError, session_not_found
+from api.service.errors import ApiError, Halted, session_not_found
 from api.service.live import LiveSession, LiveSessions
+from api.service.views import halted
 from market.errors import MarketError
 from market.session import Session
 
 #: Domain events published to clients, by the name they are published under.
 PUBLISHED = {"joined": "participant_joined", "opened": "round_opened",
-             "gate_closed": "gate_closed", "cleared": "round_cleared"}
+             "gate_closed": "gate_closed", "cleared": "round_cleared",
+             "voided": "round_voided"}
 
 
 @contextmanager
@@ -73,7 +75,10 @@ def event_rows(session: Session, start: int) -> list[tuple[str, str | None, dict
 
 
 @contextmanager
-def writing(db: Db, live: LiveSessions, session_id: str) -> Iterator[Writing]:
+def writing(db: Db, live: LiveSessions, session_id: str, *,
+            allow_halted: bool = False) -> Iterator[Writing]:
+    """The write block of the module docstring; a halted session refuses every write (409,
+    code ``halted``) but the instructor's halt and resume (``allow_halted``)."""
     w: Writing | None = None
     with live.writing(session_id):
         try:
@@ -81,6 +86,11 @@ def writing(db: Db, live: LiveSessions, session_id: str) -> Iterator[Writing]:
                 row = repo.lock_session(db, session_id)
                 if row is None:
                     raise session_not_found(session_id)
+                stop = None if allow_halted else halted(row)
+                if stop is not None:
+                    why = f" ({stop['reason']})" if stop.get("reason") else ""
+                    raise Halted(f"the instructor halted this game at {stop.get('at')}{why}; "
+                                 "nothing changes until the instructor resumes it")
                 current = live.current(db, row)
                 w = Writing(row, current, len(current.session.events))
                 yield w

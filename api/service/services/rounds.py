@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session as Db
 
 from api.service import views
+from api.service.db import repositories as repo
 from api.service.errors import Conflict
 from api.service.live import LiveSessions
 from api.service.schemas.sessions import (
@@ -116,3 +117,38 @@ def result(db: Db, live: LiveSessions, session_id: str, round_id: str,
            participant: str | None) -> RoundResultPublic:
     with reading(db, live, session_id) as (_row, s):
         return views.result_public(s, round_id, participant)
+
+
+def void(db: Db, live: LiveSessions, session_id: str, round_id: str) -> RoundPublic:
+    """Void a round that has not cleared: it is open again with every bid discarded (a
+    closed gate opens), so participants bid again; the ``round_voided`` event tells them. A
+    cleared round cannot be voided (its money is in the ledger): 409.
+
+    The domain session has no void of its own, so the service edits its saved form (the
+    round's status and bids) and restores it; the idempotency keys of the round's batches
+    are released, so a bot's retried key makes a new batch rather than replaying a voided
+    one."""
+    with writing(db, live, session_id) as w:
+        s = w.session
+        status = s.status(round_id)
+        if not s.round(round_id).spec.takes_bids:
+            raise Conflict(f"round {round_id!r} is a {s.round(round_id).spec.kind} step; "
+                           "it takes no bids and cannot be voided")
+        if status == CLEARED:
+            raise Conflict(f"round {round_id!r} has cleared; a cleared round's settlement is "
+                           "in the ledger and cannot be voided")
+        if status not in (OPEN, GATE_CLOSED):
+            raise Conflict(f"round {round_id!r} is {status}; only an open round or one whose "
+                           "gate closed can be voided")
+        saved = s.to_dict()
+        discarded = 0
+        for r in saved["rounds"]:
+            if r["round_id"] == round_id:
+                discarded = len(r["bids"])
+                r["status"], r["bids"] = str(OPEN), []
+        saved["events"].append({"event": "voided", "round_id": round_id,
+                                "batches_discarded": discarded, "was": str(status)})
+        w.live.session = Session.from_dict(saved)
+        repo.release_keys(db, session_id, round_id)
+        w.save()
+        return views.round_public(w.session, round_id)

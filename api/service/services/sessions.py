@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import math
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session as Db
 
 from api.service import views
 from api.service.db import repositories as repo
-from api.service.db.tables import InstructorRow, SessionRow
+from api.service.db.tables import InstructorRow, SessionRow, utcnow
 from api.service.errors import Refused
 from api.service.live import LiveSession, LiveSessions
 from api.service.schemas.sessions import (
@@ -23,15 +26,75 @@ from api.service.schemas.sessions import (
 )
 from api.service.security import INSTRUCTOR_PREFIX, new_session_id, new_token, token_sha256
 from api.service.services import bots as seat_bots
-from api.service.services.common import event_rows, reading
+from api.service.services.common import event_rows, reading, writing
 from api.service.services.game_setup import GameSetup, build_session
 from api.service.settings import Settings
+from clearing.grid import MAX_EXACT_TICKS
+from market.errors import MarketError
 from market.rules import MarketRules, load_preset, load_rules
+
+#: The largest magnitude of any number in a game's rules: far above every real parameter
+#: (the largest is a load peak of tens of thousands of MW), far below what overflows.
+MAX_RULE_NUMBER = 1e12
+
+
+def _numbers(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _numbers(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            yield from _numbers(v, f"{path}[{i}]")
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        yield path, value
+
+
+def rules_problems(rules: MarketRules) -> list[tuple[str, str]]:
+    """``(key, reason)`` for each value of ``rules`` the game cannot run with, beyond the
+    rules' own validation: a number that is not finite or above :data:`MAX_RULE_NUMBER`
+    (integers: outside 64 bits), and a bid limit (price cap, floor, value of lost load, offer
+    cap, green premium bounds) that does not fit the int64 tick grid the auctions clear on."""
+    out: list[tuple[str, str]] = []
+    for key, v in _numbers(rules.model_dump(mode="python"), ""):
+        if isinstance(v, int) and not -2**63 <= v < 2**63:
+            out.append((key, f"{v.bit_length()}-bit whole number; allowed: 64 bits"))
+        elif isinstance(v, float) and not (math.isfinite(v) and abs(v) <= MAX_RULE_NUMBER):
+            out.append((key, f"{v!r} is not a finite number of at most "
+                             f"{MAX_RULE_NUMBER:g} in size"))
+    tick = rules.ticks.price_yuan
+    limits = {"energy.price_cap_yuan_per_mwh": rules.energy.price_cap_yuan_per_mwh,
+              "energy.price_floor_yuan_per_mwh": rules.energy.price_floor_yuan_per_mwh,
+              "fleet.loads.value_of_lost_load_yuan_per_mwh":
+                  rules.fleet.loads.value_of_lost_load_yuan_per_mwh,
+              "capacity.offer_cap_yuan_per_kw_yr": rules.capacity.offer_cap_yuan_per_kw_yr,
+              "green.premium_min_yuan_per_mwh": rules.green.premium_min_yuan_per_mwh,
+              "green.premium_max_yuan_per_mwh": rules.green.premium_max_yuan_per_mwh}
+    for key, v in limits.items():
+        if math.isfinite(v) and abs(v) / tick >= MAX_EXACT_TICKS and \
+                all(k != key for k, _ in out):
+            out.append((key, f"{v:g} is {abs(v) / tick:.3g} ticks of {tick:g} yuan, beyond "
+                             f"the {MAX_EXACT_TICKS:.3g} ticks prices are cleared on"))
+    return out
+
+
+def check_rules(rules: MarketRules, overrides: dict[str, Any]) -> None:
+    """Refuse (422) rules that :func:`rules_problems` finds fault with, each problem named by
+    its key (``overrides.<key>`` when an override set it, else ``rules.<key>``)."""
+    found = rules_problems(rules)
+    if not found:
+        return
+    problems = [{"loc": (f"overrides.{key}" if key in overrides else f"rules.{key}"),
+                 "reason": why} for key, why in found]
+    shown = "; ".join(f"{p['loc']}: {p['reason']}" for p in problems[:3])
+    raise Refused(f"rules refused ({len(problems)} problem"
+                  f"{'s' if len(problems) != 1 else ''}): {shown}", problems=problems)
 
 
 def resolve_rules(body: SessionCreate) -> MarketRules:
-    """The rules of a new session: a preset or a TOML body, then the overrides. Raises
-    :class:`~market.errors.RulesError` listing every problem."""
+    """The rules of a new session: a preset or a TOML body, then the overrides, checked by
+    the rules' own validation and by :func:`check_rules`. Raises
+    :class:`~market.errors.RulesError` or :class:`~api.service.errors.Refused` listing every
+    problem."""
     if body.preset is not None and body.rules_toml is not None:
         raise Refused("give the rules as a preset name or as a TOML body (rules_toml), "
                       "not both")
@@ -42,7 +105,9 @@ def resolve_rules(body: SessionCreate) -> MarketRules:
             rules = load_rules(path)
     else:
         rules = load_preset(body.preset or "mengxi")
-    return rules.with_overrides(body.overrides) if body.overrides else rules
+    rules = rules.with_overrides(body.overrides) if body.overrides else rules
+    check_rules(rules, body.overrides)
+    return rules
 
 
 def create_session(db: Db, live: LiveSessions, settings: Settings, body: SessionCreate,
@@ -61,7 +126,13 @@ def create_session(db: Db, live: LiveSessions, settings: Settings, body: Session
                       green_product=body.green_product, green_mode=body.green_mode,
                       obligation=body.obligation)
     session_id = new_session_id()
-    session, traits = build_session(rules, setup, session_id)
+    try:
+        session, traits = build_session(rules, setup, session_id)
+    except (ArithmeticError, ValueError) as exc:  # a MarketError is the domain's own refusal
+        if isinstance(exc, MarketError):
+            raise
+        raise Refused(f"these rules and this set-up do not make a game: {exc}; check the "
+                      "overrides and the fleet size") from None
     state = repo.dumps(session.to_dict())
     token = None
     with live.writing(None), db.begin():
@@ -90,7 +161,7 @@ def get_session(db: Db, live: LiveSessions, session_id: str) -> SessionPublic:
 def lobby(db: Db, live: LiveSessions, session_id: str) -> LobbyPublic:
     with reading(db, live, session_id) as (row, session):
         return LobbyPublic(id=row.id, name=row.name, rules_name=row.rules_name,
-                           status=views.status_of(session),  # type: ignore[arg-type]
+                           status=views.status_of(session, row),  # type: ignore[arg-type]
                            seats=views.seat_list(session))
 
 
@@ -105,3 +176,26 @@ def list_sessions(db: Db, live: LiveSessions, instructor: InstructorRow, offset:
 def rules_of(db: Db, live: LiveSessions, session_id: str) -> dict[str, object]:
     with reading(db, live, session_id) as (_row, session):
         return session.rules.model_dump(mode="json")
+
+
+def halt(db: Db, live: LiveSessions, session_id: str, reason: str | None) -> SessionPublic:
+    """Halt the game (see :class:`api.service.schemas.sessions.SessionHalt`); halting a
+    halted game changes nothing."""
+    with writing(db, live, session_id, allow_halted=True) as w:
+        if views.halted(w.row) is None:
+            setup = json.loads(w.row.setup)
+            setup[views.HALTED] = {"at": utcnow().isoformat(), "reason": reason}
+            w.row.setup = json.dumps(setup)
+            repo.add_events(db, session_id, [("session_halted", None, {"reason": reason})])
+        return views.session_public(w.row, w.session)
+
+
+def resume(db: Db, live: LiveSessions, session_id: str) -> SessionPublic:
+    """Resume a halted game (a running one is answered as it is)."""
+    with writing(db, live, session_id, allow_halted=True) as w:
+        if views.halted(w.row) is not None:
+            setup = json.loads(w.row.setup)
+            setup.pop(views.HALTED, None)
+            w.row.setup = json.dumps(setup)
+            repo.add_events(db, session_id, [("session_resumed", None, {})])
+        return views.session_public(w.row, w.session)
