@@ -42,6 +42,12 @@ def public_path(ids, sides, prices, qtys):
     return clear(OrderBook.from_arrays(ids, sides, prices, qtys))
 
 
+def public_path_read(ids, sides, prices, qtys):
+    """The public path, then the per-order arrays read (``clear`` decodes them on first read)."""
+    r = clear(OrderBook.from_arrays(ids, sides, prices, qtys))
+    return r.accepted, r.settlement_price
+
+
 def _keep(benchmark, name: str, n: int) -> None:
     stats = getattr(benchmark, "stats", None)
     if stats is not None:
@@ -55,6 +61,15 @@ def test_public_path(benchmark, n):
     result = benchmark(public_path, *a)
     assert result.volume > 0
     _keep(benchmark, "public", n)
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_public_path_read_arrays(benchmark, n):
+    a = arrays(n)
+    public_path_read(*a)
+    benchmark.group = f"public path {n:>9,} orders"
+    benchmark(public_path_read, *a)
+    _keep(benchmark, "public+read", n)
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -114,10 +129,11 @@ def print_ratios():
     yield
     lines = []
     for n in SIZES:
-        pub, srt, ker, clr = (_MEDIANS.get((name, n))
-                              for name in ("public", "sort", "kernel", "clear"))
+        pub, srt, ker, clr, rd = (_MEDIANS.get((name, n)) for name in (
+            "public", "sort", "kernel", "clear", "public+read"))
         if pub and srt and ker:
             lines.append(f"{n:>9,} orders: from_arrays+clear {pub * 1e6:10.1f} us | "
+                         f"+ read arrays {(rd or 0) * 1e6:10.1f} us | "
                          f"np.sort {srt * 1e6:10.1f} us | kernel {ker * 1e6:10.1f} us | "
                          f"clear(book) {(clr or 0) * 1e6:10.1f} us | "
                          f"public/sort {pub / srt:5.2f}x | public/kernel {pub / ker:5.2f}x")

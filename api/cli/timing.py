@@ -6,6 +6,7 @@ compile time is measured separately in a fresh process with the Numba cache off.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -13,7 +14,7 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -38,14 +39,56 @@ class Measurement:
     extra: dict[str, float] = field(default_factory=dict)
 
 
-def random_book(n: int, seed: int = 0, levels: int = 150_000) -> OrderBook:
-    """A random book of ``n`` orders: half sells, half buys, prices on ``levels`` ticks of
-    0.01 yuan (0 to 1,500 yuan/MWh), quantities 0.001-100 MW."""
+def random_arrays(n: int, seed: int = 0, levels: int = 150_000
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """ids, sides, prices, quantities of a random book as a caller holds them: int ids 0..n-1,
+    +1/-1 sides (int8), prices on ``levels`` ticks of 0.01 yuan (0 to 1,500 yuan/MWh),
+    quantities 0.001-100 MW."""
     rng = np.random.default_rng(seed)
     sides = np.where(rng.random(n) < 0.5, 1, -1).astype(np.int8)
     prices = np.asarray(from_ticks(rng.integers(0, levels, n), PRICE_TICK))
     qtys = np.asarray(from_ticks(rng.integers(1, 100_000, n), QUANTITY_TICK))
-    return OrderBook.from_arrays(np.arange(n), sides, prices, qtys)
+    return np.arange(n), sides, prices, qtys
+
+
+def random_book(n: int, seed: int = 0, levels: int = 150_000) -> OrderBook:
+    """The book of :func:`random_arrays`."""
+    return OrderBook.from_arrays(*random_arrays(n, seed, levels))
+
+
+def public_path(ids: np.ndarray, sides: np.ndarray, prices: np.ndarray,
+                qtys: np.ndarray) -> object:
+    """What a user calls: build the book from arrays and clear it."""
+    return clear(OrderBook.from_arrays(ids, sides, prices, qtys))
+
+
+def public_path_read(ids: np.ndarray, sides: np.ndarray, prices: np.ndarray,
+                     qtys: np.ndarray) -> object:
+    """:func:`public_path`, then read the per-order arrays (decoded on first read)."""
+    result = clear(OrderBook.from_arrays(ids, sides, prices, qtys))
+    return result.accepted, result.settlement_price
+
+
+@contextlib.contextmanager
+def stdout_to(target: int | str) -> Iterator[None]:
+    """Send everything written to file descriptor 1 (C libraries included: HiGHS prints its
+    banner there) to ``target`` (a descriptor, or a path such as ``os.devnull``) inside the
+    block."""
+    fd = (os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+          if isinstance(target, str) else target)
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(fd, 1)
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        if isinstance(target, str):
+            os.close(fd)
 
 
 def median_time(fn: Callable[[], object], budget_s: float = 1.0, min_runs: int = 3,
@@ -75,15 +118,22 @@ def lp_clear(book: OrderBook) -> float:
 
 def measure_uniform(sizes: list[int], budget_s: float = 1.0, with_peers: bool = True,
                     reference_max: int = 1_000, lp_max: int = 10_000) -> list[Measurement]:
-    """``clear`` beside the sort floor, the plain-Python reference and the HiGHS LP."""
+    """The public path (``OrderBook.from_arrays`` + ``clear``) and ``clear`` on a built book,
+    beside the sort floor, the plain-Python reference and the HiGHS LP."""
     from clearing.reference import reference_uniform
 
     out = []
     for n in sizes:
-        book = random_book(n, seed=n)
+        arrays = random_arrays(n, seed=n)
+        book = OrderBook.from_arrays(*arrays)
+        t, runs = median_time(partial(public_path, *arrays), budget_s)
+        out.append(Measurement("uniform", n, "from_arrays + clear", t, runs))
+        t, runs = median_time(partial(public_path_read, *arrays), budget_s)
+        out.append(Measurement("uniform", n, "from_arrays + clear + read arrays", t, runs,
+                               "accepted and settlement_price read"))
         t, runs = median_time(partial(clear, book), budget_s)
-        out.append(Measurement("uniform", n, "clear", t, runs))
-        prices = book.prices
+        out.append(Measurement("uniform", n, "clear", t, runs, "on a built book"))
+        prices = arrays[2]
         t, runs = median_time(partial(np.sort, prices), budget_s)
         out.append(Measurement("uniform", n, "np.sort (floor)", t, runs))
         if not with_peers:
@@ -97,7 +147,8 @@ def measure_uniform(sizes: list[int], budget_s: float = 1.0, with_peers: bool = 
             out.append(Measurement("uniform", n, "Python reference", None, 0,
                                    f"skipped > {reference_max:,}"))
         if n <= lp_max:
-            t, runs = median_time(partial(lp_clear, book), budget_s, min_runs=1)
+            with stdout_to(os.devnull):  # HiGHS prints a banner before any option is set
+                t, runs = median_time(partial(lp_clear, book), budget_s, min_runs=1)
             out.append(Measurement("uniform", n, "HiGHS LP", t, runs))
         else:
             out.append(Measurement("uniform", n, "HiGHS LP", None, 0,
@@ -176,26 +227,49 @@ def measure_continuous(n: int = 1_000_000, budget_s: float = 1.0) -> Measurement
                        f"{n / med:,.0f} events/s", {"events_per_second": n / med})
 
 
-def peak_memory_mb(n: int) -> dict[str, float]:
-    """Resident memory (MB) of a fresh process that imports the core, builds an n-order book
-    and clears it.
+#: The 1e6-order memory case as a user runs it: import the core, hold the arrays, build the
+#: book, clear it and read the per-order results. It prints its peak resident set.
+_MEMORY_CASE = """
+import resource, sys
+import numpy as np
+from clearing import OrderBook, clear
 
-    ``baseline_mb``: after imports and a tiny warm clear; ``peak_mb``: the whole process's peak
-    (interpreter, NumPy, Numba and LLVM included); ``book_and_clear_mb``: peak minus baseline.
+def hwm_mb():  # this program's own peak; ru_maxrss also counts the parent's pages before exec
+    try:
+        for line in open('/proc/self/status'):
+            if line.startswith('VmHWM:'):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+n = int(sys.argv[1])
+rng = np.random.default_rng(n)
+sides = np.where(rng.random(n) < 0.5, 1, -1).astype(np.int8)
+prices = rng.integers(0, 150_000, n) / 100
+qtys = rng.integers(1, 100_000, n) / 1000
+ids = np.arange(n)
+base = hwm_mb()
+result = clear(OrderBook.from_arrays(ids, sides, prices, qtys))
+result.accepted, result.settlement_price
+print(base, hwm_mb())
+"""
+
+
+def peak_memory_mb(n: int) -> dict[str, float]:
+    """Peak resident memory (MB) of a fresh Python process that imports the clearing core,
+    makes the arrays of an n-order book, builds the book with ``OrderBook.from_arrays``, clears
+    it and reads the per-order results: what ``/usr/bin/time -v`` would report for that script.
+
+    ``peak_mb``: the whole process's peak resident set (``VmHWM`` of ``/proc/self/status``:
+    interpreter, NumPy, Numba, the cached kernels and the data); ``baseline_mb``: its peak
+    after the imports and the input arrays, before the book; ``book_and_clear_mb``: the
+    difference (the kernels loaded from the Numba cache included). Not ``ru_maxrss``: on Linux
+    a child's ``ru_maxrss`` starts from the resident size of the parent it was forked from (the
+    bench process, hundreds of MB), so it overstates a small program's peak.
     """
-    code = (
-        "import os, resource\n"
-        "from api.cli.timing import random_book\n"
-        "from clearing import clear\n"
-        "clear(random_book(100))\n"
-        "page = os.sysconf('SC_PAGE_SIZE') / 2**20\n"
-        "base = int(open('/proc/self/statm').read().split()[1]) * page\n"
-        f"b = random_book({n}); r = clear(b)\n"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
-        "print(base, peak)\n"
-    )
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    res = subprocess.run([sys.executable, "-c", _MEMORY_CASE, str(n)], capture_output=True,
+                         text=True, check=True)
     base, peak = (float(v) for v in res.stdout.split())
     return {"baseline_mb": base, "peak_mb": peak, "book_and_clear_mb": peak - base}
 
