@@ -83,8 +83,11 @@ def serve_command(
     if database_url is not None:
         os.environ["MENGXI_DATABASE_URL"] = database_url
     os.environ["MENGXI_MIGRATE_ON_START"] = "false"
+    # A worker imports the whole market before it answers uvicorn's health check: give it a
+    # minute (the default 5 s kills and restarts workers that start together on 2 cores).
     uvicorn.run("api.service.app:create_app", factory=True, host=host, port=port,
-                workers=workers, log_level=log_level, timeout_graceful_shutdown=5)
+                workers=workers, log_level=log_level, timeout_graceful_shutdown=5,
+                timeout_worker_healthcheck=60)
 
 
 def register(app: typer.Typer) -> None:

@@ -296,9 +296,12 @@ def install_handlers(app: FastAPI) -> None:
 
     async def on_http(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
-            exc.status_code, "http_error")
+        code = {400: "malformed_json", 404: "not_found", 405: "method_not_allowed",
+                413: "too_large"}.get(exc.status_code, "http_error")
         detail = str(exc.detail)
+        if exc.status_code == 400:
+            detail = ("the request body could not be read as JSON (a number of more than "
+                      "4,300 digits is not read); send a JSON object")
         if exc.status_code == 413:
             detail = "the request body is too large; send fewer bids per batch"
         return JSONResponse(_body(detail, code), status_code=exc.status_code,

@@ -7,13 +7,19 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import secrets
+import signal
+import socket
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -95,6 +101,66 @@ def test_two_apps_cold_start_on_an_empty_postgresql_schema_five_times() -> None:
                     conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     finally:
         admin.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(port: int, seconds: float = 90) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}{API}/health", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> str:
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, _ = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    return out.decode(errors="replace")
+
+
+@pg_only
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["two_processes", "workers"])
+def test_servers_cold_start_on_an_empty_postgresql_schema(how: str) -> None:
+    """Real processes: two ``mengxi serve`` started at once (each migrates, under the
+    advisory lock), or ``mengxi serve --workers 2`` (migrates once, then the workers)."""
+    assert PG_URL
+    schema = f"mengxi_procs_{secrets.token_hex(5)}"
+    env = {**os.environ, "MENGXI_DATABASE_URL": PG_URL, "MENGXI_DATABASE_SCHEMA": schema}
+    env.pop("MENGXI_MIGRATE_ON_START", None)
+    ports = [_free_port()] if how == "workers" else [_free_port(), _free_port()]
+    extra = ["--workers", "2"] if how == "workers" else []
+    procs = [subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(p),
+                               "--log-level", "info", *extra], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+             for p in ports]
+    logs: list[str] = []
+    try:
+        assert all(_healthy(p) for p in ports)
+        for p in ports:
+            r = httpx.post(f"http://127.0.0.1:{p}{API}/sessions", json={"seed": 7}, timeout=60)
+            assert r.status_code == 201, r.text
+    finally:
+        logs = [_stop(proc) for proc in procs]
+        admin = make_engine(PG_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+    joined = "\n".join(logs)
+    assert "UniqueViolation" not in joined and "died" not in joined, joined
 
 
 def test_two_apps_cold_start_on_an_empty_sqlite_file(tmp_path: Path) -> None:
