@@ -2,7 +2,10 @@
 
 ``mengxi rules check FILE`` validates a rules file (or a preset name) and prints one OK line with
 its name and SHA-256 prefix, or every problem with its key path (exit status 2).
-``mengxi rules show FILE`` prints the resolved rules, defaults filled, as TOML or ``--json``.
+``mengxi rules show FILE`` prints the resolved rules, defaults filled, as TOML or ``--json``;
+the TOML ends with the capacity market as a year of these rules would run it, in comment lines
+(the derived accreditation and Net CONE, the demand curve's points in MW and yuan/kW·yr), which
+``--no-capacity`` leaves out.
 """
 
 from __future__ import annotations
@@ -121,19 +124,52 @@ def check_command(source: FileArg, set_: SetOpt = None) -> None:
     typer.echo(f"OK {rules.meta.name} sha256 {rules.sha256()[:12]} ({source})")
 
 
+def capacity_lines(rules: MarketRules, scale: float | None = None) -> list[str]:
+    """The capacity market a year of ``rules`` would run (seed ``meta.seed``), as TOML comment
+    lines: methods, accreditation by technology, Net CONE and the demand curve's points in MW
+    and yuan/kW·yr."""
+    from studies.year.run import resolved_capacity  # the year's fleet and forecast
+
+    year_rules, cone, requirement = resolved_capacity(rules, scale=scale)
+    c = year_rules.capacity
+    fractions, prices = c.demand_curve()
+    where = f"seed {rules.meta.seed}, scale {scale if scale is not None else rules.fleet.scale:g}"
+    lines = [f"# resolved capacity market ({where}; what a simulated year uses):",
+             f"#   accreditation ({c.accreditation_method}): " + ", ".join(
+                 f"{t} {v:.3f}" for t, v in c.capacity_credit.items())]
+    if c.net_cone_method == "derived":
+        lines.append(f"#   Net CONE (derived) = Gross CONE {c.gross_cone_yuan_per_kw_yr:g} - "
+                     f"reference energy margin {cone['reference_margin']:.2f} = "
+                     f"{c.net_cone_yuan_per_kw_yr:.2f} yuan/kW-yr")
+    else:
+        lines.append(f"#   Net CONE (fixed) = {c.net_cone_yuan_per_kw_yr:.2f} yuan/kW-yr")
+    lines.append(f"#   requirement {requirement:,.3f} MW; demand curve ({c.demand_shape}):")
+    lines += [f"#     {f * requirement:>14,.3f} MW  {p:>9.2f} yuan/kW-yr  ({f:g} x requirement)"
+              for f, p in zip(fractions.tolist(), prices.tolist(), strict=True)]
+    return lines
+
+
 @rules_app.command("show")
 def show_command(
     source: FileArg,
     set_: SetOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of TOML.")] = False,
+    no_capacity: Annotated[bool, typer.Option(
+        "--no-capacity", help="Leave out the resolved capacity market (TOML only).")] = False,
+    scale: Annotated[float | None, typer.Option(
+        help="Fleet scale for the resolved capacity market (default: the rules' own).")] = None,
 ) -> None:
-    """Print the resolved rules (extends applied, every default filled)."""
+    """Print the resolved rules (extends applied, every default filled), and, as TOML
+    comments, the capacity market a year of them would run (derived accreditation, Net CONE,
+    the demand curve in MW and yuan/kW-yr)."""
     try:
         rules = _load(source, set_)
     except RulesError as err:
         _refuse(err)
         return
     text = rules.to_json() if as_json else rules.to_toml()
+    if not as_json and not no_capacity:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(capacity_lines(rules, scale)) + "\n"
     console = Console(highlight=False, soft_wrap=True)
     if console.is_terminal:
         console.print(Syntax(text, "json" if as_json else "toml", word_wrap=True))

@@ -7,15 +7,18 @@ the fleet, the profiles, and the strategies' energy, capacity and green decision
 Order of the year:
 
 1. synthesise the fleet and the hourly profiles (:mod:`agents.fleet`, :mod:`agents.profiles`);
-2. the annual capacity auction, offers from the strategies (skipped when
-   ``rules.capacity.enabled`` is false); payments posted monthly and charged to loads;
+2. the capacity market's derived figures from the year's profiles and price forecast
+   (accreditation by technology, Net CONE: :func:`capacity_market`), then the annual capacity
+   auction, offers from the strategies (skipped when ``rules.capacity.enabled`` is false);
+   payments posted monthly and charged to loads;
 3. the hourly energy auctions of the year (:func:`agents.inprocess.runner.run_energy_year`);
 4. stress-hour performance penalties (December), storage compensation recovered from loads;
 5. monthly coal compensation with failures counted from the forced outages, deductions and
    funding (:mod:`studies.year.markets`);
 6. monthly green trading, certificates issued monthly and retired against obligations at
    year end (:mod:`studies.year.green`);
-7. the tables and the summary (:mod:`studies.year.tables`), and market-power metrics from
+7. the tables and the summary (:mod:`studies.year.tables`; the resolved capacity figures and
+   ``reliability``, LOLE and EUE, added here), and market-power metrics from
    ``studies.metrics`` when that module is installed.
 
 Everything is posted to one :class:`~market.ledger.book.Ledger`, whose legs sum to zero.
@@ -33,10 +36,11 @@ from typing import Any
 
 import numpy as np
 
-from agents.fleet import synthesize_fleet
+from agents.fleet import SynthFleet, synthesize_fleet
 from agents.inprocess.runner import availability, merit_order_forecast, run_energy_year
-from agents.profiles import year_profiles
-from agents.strategies.assign import assign
+from agents.profiles import Profiles, year_profiles
+from agents.strategies.assign import Group, assign
+from market.capacity.auction import CapacityResult
 from market.compensation.scheme import month_periods
 from market.errors import SynthesisError
 from market.ledger.book import Ledger
@@ -111,6 +115,15 @@ def _seed(ss: np.random.SeedSequence) -> int:
     return int(ss.generate_state(1, dtype=np.uint32)[0])
 
 
+def fleet_and_profiles(rules: MarketRules, fleet_ss: np.random.SeedSequence,
+                       profile_ss: np.random.SeedSequence, scale: float | None
+                       ) -> tuple[SynthFleet, Profiles]:
+    """The year's fleet and hourly profiles from their seed streams (one place for
+    :func:`run_year` and :func:`resolved_capacity`)."""
+    synth = synthesize_fleet(rules, _seed(fleet_ss), scale)
+    return synth, year_profiles(synth, rules.meta.year, _seed(profile_ss))
+
+
 def run_year(rules: MarketRules, seed: int, scale: float | None = None,
              strategies: Mapping[str, Any] | None = None,
              progress: Progress | None = None) -> YearResult:
@@ -129,8 +142,7 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
     fleet_ss, profile_ss, energy_ss, capacity_ss, green_ss = np.random.SeedSequence(
         int(seed)).spawn(5)
     report("fleet", 0, 1)
-    synth = synthesize_fleet(rules, _seed(fleet_ss), scale)
-    profiles = year_profiles(synth, rules.meta.year, _seed(profile_ss))
+    synth, profiles = fleet_and_profiles(rules, fleet_ss, profile_ss, scale)
     groups = assign(strategies, synth.fleet.owners, synth.fleet.technologies, synth.n_loads,
                     defaults=rules.agents.strategies.params_by_name())
 
@@ -142,17 +154,9 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
     ledger = Ledger(capacity=1 << 16)
     report("fleet", 1, 1)
 
-    capacity = None
     report("capacity", 0, 1)
-    avail, must = availability(synth, profiles, rules)
-    forecast = merit_order_forecast(synth, profiles, rules, avail, must)
-    # the derived accreditation and Net CONE, from the year's profiles and forecast (known
-    # before the auction); ``year_rules`` carries them to the auction, penalties and tables
-    resolved, cone = resolve_capacity(rules, synth, profiles, forecast, avail)
-    year_rules = rules.model_copy(update={"capacity": resolved})
-    if rules.capacity.enabled:
-        margins = expected_margins(synth, profiles, year_rules, forecast, avail)
-        capacity = run_capacity_auction(year_rules, synth, groups, rngs(capacity_ss), margins)
+    year_rules, cone, capacity = capacity_market(rules, synth, profiles, groups,
+                                                 rngs(capacity_ss))
     report("capacity", 1, 1)
     energy = run_energy_year(rules, synth, profiles, groups, rngs(energy_ss), ledger,
                              progress=report)
@@ -190,6 +194,41 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
     return result
 
 
+def capacity_market(rules: MarketRules, synth: SynthFleet, profiles: Profiles,
+                    groups: list[Group], rngs: Mapping[str, np.random.Generator]
+                    ) -> tuple[MarketRules, dict[str, float], CapacityResult | None]:
+    """The year's capacity step, before its energy year: the derived accreditation and Net
+    CONE from the year's profiles and merit-order forecast (:func:`resolve_capacity`), then
+    the auction (``None`` when ``capacity.enabled`` is false). Returns the rules with the
+    resolved capacity table (they carry it to the auction, the penalties and the units
+    table), the Net CONE figures, and the auction's result."""
+    avail, must = availability(synth, profiles, rules)
+    forecast = merit_order_forecast(synth, profiles, rules, avail, must)
+    resolved, cone = resolve_capacity(rules, synth, profiles, forecast, avail)
+    year_rules = rules.model_copy(update={"capacity": resolved})
+    if not rules.capacity.enabled:
+        return year_rules, cone, None
+    margins = expected_margins(synth, profiles, year_rules, forecast, avail)
+    return year_rules, cone, run_capacity_auction(year_rules, synth, groups, rngs, margins)
+
+
+def resolved_capacity(rules: MarketRules, seed: int | None = None, scale: float | None = None
+                      ) -> tuple[MarketRules, dict[str, float], float]:
+    """The capacity market a year of ``rules`` would run (seed default ``meta.seed``, scale
+    default the rules' own): the rules with the derived accreditation and Net CONE, the Net
+    CONE figures, and the requirement (MW). The same fleet and profiles as :func:`run_year`;
+    no auction, no energy year."""
+    seed = rules.meta.seed if seed is None else seed
+    _check(rules, seed, scale)
+    fleet_ss, profile_ss = np.random.SeedSequence(int(seed)).spawn(5)[:2]
+    synth, profiles = fleet_and_profiles(rules, fleet_ss, profile_ss, scale)
+    avail, must = availability(synth, profiles, rules)
+    forecast = merit_order_forecast(synth, profiles, rules, avail, must)
+    resolved, cone = resolve_capacity(rules, synth, profiles, forecast, avail)
+    requirement = float(synth.peak_load_mw) * (1.0 + resolved.reserve_margin)
+    return rules.model_copy(update={"capacity": resolved}), cone, requirement
+
+
 def capacity_summary(year_rules: MarketRules, cone: Mapping[str, float]) -> dict[str, Any]:
     """The summary's resolved capacity figures: ``accreditation`` (technology -> credit in
     [0, 1] as the auction used it), ``accreditation_method``, ``net_cone_yuan_per_kw_yr`` (as
@@ -205,7 +244,7 @@ def capacity_summary(year_rules: MarketRules, cone: Mapping[str, float]) -> dict
         "net_cone_method": c.net_cone_method,
         "gross_cone_yuan_per_kw_yr": float(c.gross_cone_yuan_per_kw_yr),
         "reference_margin_yuan_per_kw_yr": round(float(cone["reference_margin"]), 2),
-        "demand_curve": [[float(q), float(p)] for q, p in
+        "demand_curve": [[float(q), round(float(p), 2)] for q, p in
                          zip(fractions.tolist(), prices.tolist(), strict=True)],
     }
 

@@ -115,6 +115,25 @@ def test_show_and_check_with_overrides():
     assert result.exit_code == 2 and "KEY=VALUE" in result.output
 
 
+def test_show_prints_the_resolved_capacity_curve_which_moves_with_net_cone():
+    """The TOML ends with the capacity market a year would run: accreditation, Net CONE and
+    the curve's points in MW and yuan/kW-yr (here at scale 0.05, where the requirement is
+    2,250 x 1.15 = 2,587.5 MW). A fixed Net CONE of 200 puts the points at 300 / 150 / 0."""
+    fixed = ("--set", 'capacity.net_cone_method="fixed"',
+             "--set", "capacity.net_cone_yuan_per_kw_yr=200")
+    result = run("show", "mengxi", "--scale", "0.05", *fixed)
+    assert result.exit_code == 0, result.output
+    tomllib.loads(result.output)  # still TOML: the curve is in comments
+    tail = result.output.split("# resolved capacity market", 1)[1]
+    assert "accreditation (derived): " in tail and "storage" in tail
+    assert "Net CONE (fixed) = 200.00 yuan/kW-yr" in tail
+    assert "2,509.875 MW     300.00 yuan/kW-yr" in tail  # 0.97 x 2,587.5
+    assert "2,665.125 MW     150.00 yuan/kW-yr" in tail
+    derived = run("show", "mengxi", "--scale", "0.05").output
+    assert "Net CONE (derived) = Gross CONE 415 - reference energy margin" in derived
+    assert "# resolved" not in run("show", "mengxi", "--no-capacity").output
+
+
 def test_show_invalid_file_exits_2(tmp_path: Path):
     path = tmp_path / "bad.toml"
     path.write_text(BAD, encoding="utf-8")
