@@ -1,6 +1,7 @@
 """The capacity market: the annual auction, performance in stress hours, and its settlement.
 
-Entry points: :class:`CapacityAuction` (submit offers, clear), :func:`delivered_mw` and
+Entry points: :class:`CapacityAuction` (submit offers, clear; ``forecast_uniform_price``),
+:func:`derive_credits` (accreditation measured on the simulated year), :func:`delivered_mw` and
 :func:`assess_performance` (penalties), :func:`settle_capacity` (monthly payments and the
 charge to loads) and :func:`charge_performance` (penalties and their refund to loads).
 
@@ -9,6 +10,7 @@ charge to loads) and :func:`charge_performance` (penalties and their refund to l
 [3.0, 1.0]
 """
 
+from market.capacity.accreditation import derive_credits
 from market.capacity.auction import CapacityAuction, CapacityResult, accredited_mw
 from market.capacity.performance import (
     PERFORMANCE_BASES,
@@ -26,4 +28,5 @@ from market.capacity.settlement import (
 
 __all__ = ["PERFORMANCE_BASES", "CapacityAuction", "CapacityResult", "Committed",
            "PerformanceResult", "accredited_mw", "allocate_capacity_cost", "assess_performance",
-           "charge_performance", "delivered_mw", "load_weights", "settle_capacity"]
+           "charge_performance", "delivered_mw", "derive_credits", "load_weights",
+           "settle_capacity"]

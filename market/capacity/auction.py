@@ -5,10 +5,13 @@ capacity payment is cleared MW x 1000 kW/MW x its settlement price (yuan/kW·yr)
 
 * **Accreditation**: nameplate x capacity credit of the unit's technology (the rules' table),
   or the unit's own override; never above nameplate; floored to the 0.001 MW quantity tick.
+  Under ``accreditation_method = "derived"`` the simulated year fills the table with credits
+  measured on its own profiles (:mod:`market.capacity.accreditation`) before the auction.
 * **Demand**: the requirement is peak load x (1 + reserve margin); the sloped curve runs through
-  the rules' points (fractions of the requirement, yuan/kW·yr), flat at the first point's price
-  to its left and zero past the last; the vertical variant buys its one point's share of the
-  requirement at any price up to the point's price.
+  the rules' points (fractions of the requirement; prices multiples of Net CONE, or fixed in
+  yuan/kW·yr), flat at the first point's price to its left and zero past the last; the
+  vertical variant buys its one point's share of the requirement at any price up to the
+  point's price. The shape is the sandbox's own [E] (see :mod:`market.rules.sections.capacity`).
 * **Mitigation**: an offer priced above the offer cap is refused (the message names the unit and
   the cap) and leaves the auction as it was. Must-offer: when the rules require it, every
   *existing coal* unit sells all of its accredited MW; whatever such a unit has not offered when

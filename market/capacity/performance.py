@@ -3,9 +3,16 @@
 A unit cleared for ``c`` accredited MW owes ``c x s_h`` MW in stress hour ``h`` (``s_h`` = 1, or
 the hour's requirement as a share of the annual one, so that a mild stress hour asks less).
 Every MWh short pays the penalty rate, Net CONE x 1000 / ``penalty_hours`` yuan/MWh (330 x 1000 /
-30 = 11,000 yuan/MWh by default: thirty hours of full shortfall cost a year of Net CONE). The
-year's penalty of a unit is capped by the stop-loss, ``stop_loss_multiple`` x its annual
-capacity payment. Surplus delivery in one hour does not offset a shortfall in another.
+30 = 11,000 yuan/MWh at the fixed Net CONE: thirty hours of full shortfall cost a year of Net
+CONE; the simulated year uses its resolved, derived Net CONE). The year's penalty of a unit is
+capped by the stop-loss, ``stop_loss_multiple`` x its annual capacity payment. Surplus delivery
+in one hour does not offset a shortfall in another.
+
+What is PJM's and what is not: the rate, Net CONE / 30 h per MWh short, is PJM's formula [S];
+the rest is the sandbox's [E]: stress hours are hours at the price cap or below the reserve
+threshold (``energy.stress_*``), not PJM's emergency actions; there is no balancing ratio and
+no bonus to over-performers (penalties are refunded to loads); the stop-loss is a multiple of
+the unit's own annual payment; what counts as delivered is ``capacity.performance_basis``.
 """
 
 from __future__ import annotations

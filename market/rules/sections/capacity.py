@@ -197,7 +197,8 @@ class CapacityRules(RulesModel):
     demand_points: tuple[DemandPoint, ...] = Field(default_factory=_default_points)
     """Demand curve points (see the module docstring for the two shapes)."""
     offer_cap_yuan_per_kw_yr: Positive = 495.0
-    """No capacity offer may be priced above this, yuan/kW-yr [E, = the first point]."""
+    """No capacity offer may be priced above this, yuan/kW-yr [E, = the first point at the fixed
+    Net CONE, 1.5 x 330; a derived Net CONE does not move it]."""
     must_offer_existing_coal: Flag = True
     """Existing coal units must offer all their accredited capacity."""
     capacity_credit: CapacityCredit = Field(default_factory=CapacityCredit)
