@@ -91,7 +91,7 @@ class ClearingResult:
         if out is None:
             book = self._book
             assert book is not None
-            out = np.asarray(from_ticks(self.accepted_ticks, book.quantity_tick))
+            out = _array_from_ticks(self.accepted_ticks, book.quantity_tick)
             object.__setattr__(self, "_accepted", out)
         return out
 
@@ -207,17 +207,29 @@ def clear(
 _INVERSES: dict[float, float | None] = {}
 
 
-def _scalar_from_ticks(ticks: int, tick: float) -> float:
-    """:func:`clearing.grid.from_ticks` of one int, as a Python float (the same IEEE operation,
-    without NumPy's scalar overhead)."""
+def _inverse(tick: float) -> float | None:
     try:
-        per = _INVERSES[tick]
+        return _INVERSES[tick]
     except KeyError:
         inv = integer_inverse(tick)
         per = None if inv is None else float(inv)
         if len(_INVERSES) < 256:
             _INVERSES[tick] = per
+        return per
+
+
+def _scalar_from_ticks(ticks: int, tick: float) -> float:
+    """:func:`clearing.grid.from_ticks` of one int, as a Python float (the same IEEE operation,
+    without NumPy's scalar overhead)."""
+    per = _inverse(tick)
     return float(ticks) / per if per is not None else float(ticks) * tick
+
+
+def _array_from_ticks(ticks: np.ndarray, tick: float) -> np.ndarray:
+    """:func:`clearing.grid.from_ticks` of an int64 array: NumPy casts to float64 inside the
+    division (or product), the same values without the intermediate float64 copy."""
+    per = _inverse(tick)
+    return ticks / per if per is not None else ticks * tick
 
 
 def decode_result(book: OrderBook, status: int, volume_t: int, lo_t: int, hi_t: int,
