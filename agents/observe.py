@@ -15,7 +15,8 @@ engine calls them:
   floored with :data:`CAPACITY_SLACK_TICKS`, as the capacity auction accredits MW, so that
   0.9 x 1000 MW stays 900 MW (:func:`capacity_offer_mw`).
 * **Loads** bid their demand in two blocks: ``responsive_share`` of the demand's ticks
-  (nearest) at the responsive price (at most the cap), the rest at the cap
+  (nearest) at the responsive price (at most the inelastic bid), the rest at
+  ``energy.inelastic_bid_yuan_per_mwh`` (default the cap), in every driver
   (:func:`load_block_ticks`, :func:`load_block_prices`). The demand goes to the nearest
   tick, in the year and in the game alike (a game accepts a load's bids up to its demand
   rounded to the nearest tick).
@@ -119,10 +120,11 @@ def load_block_ticks(load_mw: np.ndarray, responsive_share: float, tick: float) 
     return np.stack([total - responsive, responsive], axis=-1)
 
 
-def load_block_prices(cap: float, responsive_price: float) -> np.ndarray:
-    """float64 (2,) yuan/MWh of the blocks of :func:`load_block_ticks`: the cap, then the
-    responsive price (at most the cap)."""
-    return np.array([cap, min(responsive_price, cap)], dtype=np.float64)
+def load_block_prices(inelastic: float, responsive_price: float) -> np.ndarray:
+    """float64 (2,) yuan/MWh of the blocks of :func:`load_block_ticks`: the inelastic bid
+    (``rules.energy.inelastic_bid()``: ``energy.inelastic_bid_yuan_per_mwh``, default the
+    cap), then the responsive price (at most the inelastic bid)."""
+    return np.array([inelastic, min(responsive_price, inelastic)], dtype=np.float64)
 
 
 # --------------------------------------------------------------------- energy

@@ -196,11 +196,13 @@ class Bidder:
                 view: Mapping[str, Any]) -> Bids:
         rules = self.rules
         profile = self._profile(rounds, round_id)
+        _, certificate = self._expected(rounds, round_id)
         out: Bids = []
         for g in self.groups(view):
             if g.role == "generator":
                 state = self._state(g, round_id, rounds) if g.spec.strategy.adaptive else None
-                obs = observe.offer_observation(g.owner, view, g.members, profile, rules, state)
+                obs = observe.offer_observation(g.owner, view, g.members, profile, rules, state,
+                                                certificate)
                 offers = self._offers(g, obs, round_id)
                 out += observe.offer_bids(offers, view, obs.unit_ids, rules)
             elif g.role == "storage":
@@ -244,7 +246,8 @@ class Bidder:
                        for b in result["result"]["bids"]):
                 continue
             obs = observe.offer_observation(g.owner, view, g.members,
-                                            self._profile(rounds, rid), self.rules, state)
+                                            self._profile(rounds, rid), self.rules, state,
+                                            self._expected(rounds, rid)[1])
             drawn = self._offers(g, obs, rid).state
             assert g.spec.strategy.learn is not None
             state = g.spec.strategy.learn(drawn, self._profit(result, view, g), params)

@@ -60,7 +60,13 @@ from agents.observe import (
     price_grid,
     share_by,
 )
-from agents.strategies.base import CapacityObservation, CapacityOffers, OfferObservation, Offers
+from agents.strategies.base import (
+    CapacityObservation,
+    CapacityOffers,
+    OfferObservation,
+    Offers,
+    certificate_value,
+)
 from agents.strategies.green import GreenBuyerObservation, GreenSellerObservation
 from agents.strategies.storage import StorageObservation, StorageSchedule
 from clearing.grid import from_ticks
@@ -148,13 +154,18 @@ def view_must_run_mw(view: View, idx: np.ndarray, rules: MarketRules) -> np.ndar
 
 
 def offer_observation(owner: str, view: View, idx: np.ndarray, profile: np.ndarray,
-                      rules: MarketRules, state: Any = None) -> OfferObservation:
-    """The energy observation of the generator units at ``idx`` for the view's hours."""
+                      rules: MarketRules, state: Any = None,
+                      certificate_price_yuan: float | None = None) -> OfferObservation:
+    """The energy observation of the generator units at ``idx`` for the view's hours; the
+    certificate value is the last cleared unbundled certificate price
+    ``certificate_price_yuan`` per MWh (``None`` or NaN: the rules' starting belief,
+    :func:`agents.strategies.base.certificate_value`)."""
     cols = unit_arrays(view, idx)
     return OfferObservation(
         owner, np.asarray(view["hour_of_year"], dtype=np.int64), cols["unit_ids"],
         cols["technology"], cols["cost"], cols["available"], view_must_run_mw(view, idx, rules),
-        forecast_at(profile, view["hours"]), state)
+        forecast_at(profile, view["hours"]), state,
+        certificate_value(rules, certificate_price_yuan))
 
 
 def storage_observation(owner: str, view: View, idx: np.ndarray, profile: np.ndarray,
@@ -264,13 +275,14 @@ def storage_bids(schedule: StorageSchedule, obs: StorageObservation, view: View,
 
 def load_bids(view: View, rules: MarketRules) -> list[dict[str, Any]]:
     """Each load's demand as the in-process year bids it (:func:`agents.observe.load_block_ticks`
-    at :func:`agents.observe.load_block_prices`): the rest at the cap, then
+    at :func:`agents.observe.load_block_prices`): the rest at
+    ``energy.inelastic_bid_yuan_per_mwh`` (default the cap), then
     ``fleet.loads.responsive_share`` at ``responsive_price_yuan_per_mwh``; the demand (MW) is
     taken to the nearest 0.001 MW tick, as the year takes it (the game accepts a load's bids
     up to its demand rounded so)."""
     loads, e = rules.fleet.loads, rules.energy
     qtick = float(rules.ticks.quantity_mw)
-    prices = price_grid(load_block_prices(e.price_cap_yuan_per_mwh,
+    prices = price_grid(load_block_prices(e.inelastic_bid(),
                                           loads.responsive_price_yuan_per_mwh),
                         float(rules.ticks.price_yuan)).tolist()
     out = []

@@ -100,7 +100,7 @@ def load_blocks(load_mw: np.ndarray, rules: MarketRules) -> tuple[np.ndarray, np
     :func:`agents.observe.load_block_prices`."""
     loads, e = rules.fleet.loads, rules.energy
     qty = load_block_ticks(load_mw, loads.responsive_share, float(rules.ticks.quantity_mw))
-    prices = np.broadcast_to(load_block_prices(e.price_cap_yuan_per_mwh,
+    prices = np.broadcast_to(load_block_prices(e.inelastic_bid(),
                                                loads.responsive_price_yuan_per_mwh), qty.shape)
     return qty, checked_price_ticks(prices, rules, "loads")
 

@@ -97,14 +97,17 @@ class EnergyYear:
 
 def run_energy_year(rules: MarketRules, synth: SynthFleet, profiles: Profiles,
                     groups: list[Group], rngs: dict[str, np.random.Generator], ledger: Ledger,
-                    *, progress: Progress | None = None) -> EnergyYear:
+                    *, progress: Progress | None = None,
+                    capacity_mw: np.ndarray | None = None) -> EnergyYear:
     """Bid, clear and settle a year of hourly energy auctions (see the module docstring).
 
     ``groups``: the strategy groups (:func:`agents.strategies.assign.assign`); ``rngs``: one
-    seeded generator per group label. Energy payments and storage compensation are posted to
+    seeded generator per group label; ``capacity_mw``: MW each fleet unit cleared in the
+    capacity auction (``CapacityResult.cleared_mw``; ``None``: no obligations), which storage
+    strategies keep charge for. Energy payments and storage compensation are posted to
     ``ledger`` in the month of each hour (``"YYYY-MM"``).
     """
-    y = WindowClearing(rules, synth, profiles, groups, rngs)
+    y = WindowClearing(rules, synth, profiles, groups, rngs, capacity_mw)
     h, n = y.h, len(synth.fleet)
     static, static_actor = y.static_bids()
     offsets = _hour_offsets(static.hour, h)

@@ -29,7 +29,7 @@ from agents.inprocess.forecast import availability, merit_order_forecast
 from agents.observe import ticks_down
 from agents.profiles import Profiles
 from agents.strategies.assign import Group
-from agents.strategies.base import OfferObservation
+from agents.strategies.base import OfferObservation, certificate_value
 from agents.strategies.storage import StorageObservation, StorageSchedule
 from market.energy.auction import BUY, SELL, EnergyBids, EnergyResult, clear_energy
 from market.energy.storage import clip_schedule, track_soc
@@ -40,10 +40,14 @@ from market.rules import MarketRules
 class WindowClearing:
     """Working state of :func:`agents.inprocess.runner.run_energy_year` (one instance per run): the
     actors, day-ahead availability and forecast, the learners' states and the storage state of
-    charge, which starts at ``fleet.storage.initial_soc_fraction`` of the energy."""
+    charge, which starts at ``fleet.storage.initial_soc_fraction`` of the energy.
+    ``capacity_mw`` (n_units,): MW each unit cleared in the capacity auction (``None``: no
+    obligations); a storage unit sees its own in its observation, with the hours it forecasts
+    as stress hours (:attr:`stress_forecast`)."""
 
     def __init__(self, rules: MarketRules, synth: SynthFleet, profiles: Profiles,
-                 groups: list[Group], rngs: dict[str, np.random.Generator]) -> None:
+                 groups: list[Group], rngs: dict[str, np.random.Generator],
+                 capacity_mw: np.ndarray | None = None) -> None:
         self.rules, self.synth, self.profiles = rules, synth, profiles
         self.rngs = rngs
         self.actors = actors_of(synth)
@@ -67,6 +71,18 @@ class WindowClearing:
         firm = synth.export_price_yuan_per_mwh >= rules.energy.price_cap_yuan_per_mwh
         self.margin_load = profiles.system_load_mw + float(synth.export_mw[firm].sum())
         self.margin_avail = self.avail.sum(axis=1)
+        # What storage owners forecast as stress hours: the forecast price at the threshold,
+        # or day-ahead spare capacity (storage left out) below the stress reserve margin.
+        e = rules.energy
+        spare = (self.margin_avail - self.margin_load) / np.maximum(self.margin_load, 1e-9)
+        self.stress_forecast = (self.forecast >= e.stress_price_threshold_yuan_per_mwh) | (
+            spare < e.stress_reserve_margin)
+        cleared = (np.zeros(len(synth.fleet)) if capacity_mw is None
+                   else np.asarray(capacity_mw, dtype=np.float64))
+        if cleared.shape != (len(synth.fleet),):
+            raise StrategyError(f"capacity_mw must give one value per fleet unit "
+                                f"({len(synth.fleet)}), got shape {cleared.shape}")
+        self.obligation = cleared[synth.storage_index]
 
     # ------------------------------------------------------------------ observations
 
@@ -75,7 +91,9 @@ class WindowClearing:
         return OfferObservation(
             g.owner, np.arange(s, e, dtype=np.int64), f.unit_ids[idx], f.technologies[idx],
             self.synth.marginal_cost_yuan_per_mwh[idx], self.avail[s:e][:, idx],
-            self.must[s:e][:, idx], self.forecast[s:e], state)
+            self.must[s:e][:, idx], self.forecast[s:e], state,
+            # the year clears energy before green trading: the rules' starting belief
+            certificate_value(self.rules))
 
     def generator_blocks(self, g: Group, s: int, e: int, state: Any
                          ) -> tuple[np.ndarray, np.ndarray, Any]:
@@ -121,13 +139,21 @@ class WindowClearing:
         desired = np.zeros((w, n_store))
         sell_p = np.zeros((w, n_store))
         buy_p = np.zeros((w, n_store))
-        ahead = self.forecast[e:e + rules.agents.runner.storage_lookahead_hours]
+        end = e + rules.agents.runner.storage_lookahead_hours
+        ahead = self.forecast[e:end]
+        # The day's cycle limit spans windows: what earlier windows of the day discharged.
+        if s // 24 != self.today:
+            self.today = s // 24
+            self.discharged_today[:] = 0.0
         for g in self.storage:
             cols = self.storage_cols[g.label]
             obs = StorageObservation(
                 g.owner, np.arange(s, e, dtype=np.int64), synth.fleet.unit_ids[g.members],
                 self.soc[cols].copy(), synth.storage_energy_mwh[cols],
-                synth.storage_power_mw[cols], self.forecast[s:e], ahead)
+                synth.storage_power_mw[cols], self.forecast[s:e], ahead,
+                stress_forecast=self.stress_forecast[s:end].copy(),
+                obligation_mw=self.obligation[cols].copy(),
+                discharged_today_mwh=self.discharged_today[cols].copy())
             sched = g.spec.strategy.offer(obs, rules, self.rngs[g.label], g.spec.param_dict())
             if not isinstance(sched, StorageSchedule) or np.shape(sched.desired_mw) != (
                     w, len(cols)):
@@ -139,9 +165,6 @@ class WindowClearing:
         energy, power = synth.storage_energy_mwh, synth.storage_power_mw
         dis, chg = clip_schedule(desired, self.soc, energy, power, rules, hour_offset=s)
         # The day's cycle limit spans windows: cut what earlier windows of the day used.
-        if s // 24 != self.today:
-            self.today = s // 24
-            self.discharged_today[:] = 0.0
         left = ticks_down(rules.energy.storage_max_cycles_per_day * energy
                           - self.discharged_today, self.qtick)
         capped = np.minimum(np.cumsum(ticks_down(dis, self.qtick), axis=0), np.maximum(left, 0))

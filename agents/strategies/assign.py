@@ -8,7 +8,7 @@ when its strategy plays the unit's role (an owner key naming a generator strateg
 owner's storage alone); a key that fits nothing at all is refused, so is an unknown name or
 parameter.
 
-Defaults: generators ``truthful``, storage ``storage_arbitrage``, renewable owners
+Defaults: generators ``opportunity_cost``, storage ``storage_optimal``, renewable owners
 ``green_seller``, loads ``green_buyer``. A strategy's parameters not given in the mapping take
 ``defaults[name]`` when given (a run passes its rules' ``agents.strategies`` tables,
 :meth:`market.rules.StrategyRules.params_by_name`), else the strategy's registered defaults.
@@ -25,7 +25,7 @@ import numpy as np
 from agents.strategies.base import Strategy, get_strategy
 from market.errors import StrategyError
 
-DEFAULTS = {"generator": "truthful", "storage": "storage_arbitrage",
+DEFAULTS = {"generator": "opportunity_cost", "storage": "storage_optimal",
             "green_seller": "green_seller", "green_buyer": "green_buyer"}
 ROLE_KEYS = {"green_seller": "green_sellers", "green_buyer": "green_buyers"}
 

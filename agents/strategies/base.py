@@ -12,9 +12,12 @@ Strategies are looked up by name in :data:`STRATEGIES` (:func:`get_strategy`). E
 
 * ``generator`` (coal, wind, solar): energy offers (:class:`OfferObservation` ->
   :class:`Offers`) and capacity offers (:class:`CapacityObservation` ->
-  :class:`CapacityOffers`): ``truthful``, ``markup``, ``withholding`` (here) and ``learning``
-  (Roth-Erev over markups, :mod:`agents.strategies.learning`);
-* ``storage``: ``storage_arbitrage`` (:mod:`agents.strategies.storage`);
+  :class:`CapacityOffers`): ``opportunity_cost`` (the default: renewables below cost by the
+  certificate value they lose), ``truthful``, ``markup``, ``withholding``
+  (:mod:`agents.strategies.thermal`) and ``learning`` (Roth-Erev over markups,
+  :mod:`agents.strategies.learning`);
+* ``storage``: ``storage_optimal`` (the default, an exact schedule) and ``storage_arbitrage``
+  (:mod:`agents.strategies.storage`);
 * ``green_seller`` / ``green_buyer``: monthly green trading (:mod:`agents.strategies.green`).
 
 Learning state is explicit data: an adaptive strategy returns its new state in the decision
@@ -53,7 +56,10 @@ class OfferObservation:
     * ``available_mw``: float64 (H, U), MW the unit can produce (known outages and wind/solar
       availability taken off); ``must_run_mw``: float64 (H, U) <= available, MW that must run;
     * ``price_forecast_yuan_per_mwh``: float64 (H,), the participant's forecast;
-    * ``state``: learning state of an adaptive strategy (``None`` otherwise).
+    * ``state``: learning state of an adaptive strategy (``None`` otherwise);
+    * ``certificate_value_yuan_per_mwh``: what a MWh of wind or solar output earns in green
+      certificates, the owner's expected certificate price per MWh (``None``: the rules'
+      starting belief, :func:`certificate_value`).
     """
 
     owner: str
@@ -65,6 +71,7 @@ class OfferObservation:
     must_run_mw: np.ndarray
     price_forecast_yuan_per_mwh: np.ndarray
     state: Any = None
+    certificate_value_yuan_per_mwh: float | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -205,6 +212,16 @@ def must_run_blocks(obs: OfferObservation, rest_mw: np.ndarray, rest_price: np.n
     price[:, :, 0] = rules.energy.price_floor_yuan_per_mwh
     price[:, :, 1] = price_grid(np.broadcast_to(rest_price, (h, u)), rules)
     return Offers(qty, price)
+
+
+def certificate_value(rules: MarketRules, certificate_price_yuan: float | None = None) -> float:
+    """yuan/MWh a renewable MWh earns in certificates: ``certificate_price_yuan`` (yuan per
+    certificate; ``None`` or NaN: the rules' starting belief ``green.certificate_price_yuan``)
+    / ``green.certificate_mwh``, at least 0."""
+    g = rules.green
+    price = g.certificate_price_yuan if certificate_price_yuan is None or not np.isfinite(
+        certificate_price_yuan) else float(certificate_price_yuan)
+    return max(price, 0.0) / g.certificate_mwh
 
 
 def _flexible_mw(obs: OfferObservation) -> np.ndarray:

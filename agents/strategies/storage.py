@@ -1,4 +1,5 @@
-"""Storage arbitrage: charge in the cheapest forecast hours, discharge in the dearest.
+"""Storage strategies: ``storage_optimal`` (the default: an exact schedule, see
+:func:`optimal_schedule`) and ``storage_arbitrage`` (a rule of thumb, below).
 
 The observation is one clearing window of hours (W) for the owner's storage units (U) with
 their state of charge, and a forecast that runs past the window (``lookahead``), so that the
@@ -7,19 +8,21 @@ strategy can value the energy it stores for later. The decision is a desired sch
 :func:`market.energy.storage.clip_schedule` cuts it to what stays feasible under any partial
 acceptance (the energy discharged in a window is the energy stored at its start).
 
-The rule [E]: over the window and the lookahead, ``high`` is the mean of the ``E / P`` dearest
-forecast hours and ``low`` the mean of the ``E / P`` cheapest. A stored MWh is worth ``high``;
-a MWh bought costs ``low / efficiency`` of delivered energy. Discharge in the window's dearest
-hours whose forecast clears ``low / efficiency`` by the ``margin`` share, offering at that
-price (never sell below the cost of buying back); charge in its cheapest hours below
-``high x efficiency`` less the margin, bidding that price (never pay more than the energy is
-worth).
+The ``storage_arbitrage`` rule [E]: over the window and the lookahead, ``high`` is the mean
+of the ``E / P`` dearest forecast hours and ``low`` the mean of the ``E / P`` cheapest. A
+stored MWh is worth ``high``; a MWh bought costs ``low / efficiency`` of delivered energy.
+Discharge in the window's dearest hours whose forecast clears ``low / efficiency`` by the
+``margin`` share, offering at that price (never sell below the cost of buying back); charge in
+its cheapest hours below ``high x efficiency`` less the margin, bidding that price (never pay
+more than the energy is worth). It ignores the discharge compensation, the cycle cap beyond
+the window and capacity obligations.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -43,7 +46,13 @@ class StorageObservation:
     * ``soc_mwh``, ``energy_mwh``, ``power_mw``: float64 (U,), state of charge at the start
       of the window, energy capacity E and power P;
     * ``price_forecast_yuan_per_mwh``: float64 (W,); ``lookahead_yuan_per_mwh``: float64 (L,),
-      the forecast of the hours after the window (may be empty).
+      the forecast of the hours after the window (may be empty);
+    * ``stress_forecast``: bool (W + L,), the hours the owner forecasts as stress hours
+      (``None``: those whose forecast price reaches the stress threshold);
+    * ``obligation_mw``: float64 (U,), accredited MW each unit is committed for in the capacity
+      auction (``None``: none);
+    * ``discharged_today_mwh``: float64 (U,), MWh each unit already discharged on the window's
+      day (counts against the daily cycle cap; ``None``: none).
     """
 
     owner: str
@@ -55,6 +64,9 @@ class StorageObservation:
     price_forecast_yuan_per_mwh: np.ndarray
     lookahead_yuan_per_mwh: np.ndarray
     state: Any = None
+    stress_forecast: np.ndarray | None = None
+    obligation_mw: np.ndarray | None = None
+    discharged_today_mwh: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,3 +132,310 @@ register_strategy(Strategy(
     defaults=StorageArbitrageParams().model_dump(),
     description="charges in the cheapest forecast hours, discharges in the dearest, with "
                 "opportunity-cost price limits; capacity at net going-forward cost"))
+
+
+# --------------------------------------------------------------------- the optimal schedule
+#
+# storage_optimal: a linear programme per window over the window and its lookahead, solved
+# exactly by HiGHS (scipy.optimize.linprog). See optimal_schedule's docstring.
+
+#: Memo of solved programmes (inputs -> solution), so that owners with identical units and
+#: states in one window solve once. A pure function's cache: the key is every input.
+_SOLVED: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+_SOLVED_MAX = 512
+#: Planned MW (per MW of power) below this are no trade when reading the plan's later hours.
+PLAN_MW = 1e-6
+#: Decimals of the state (MWh per MW of power, i.e. hours) a programme is solved for: 0.001 h
+#: is 0.4 MWh of a 400 MW unit.
+STATE_DIGITS = 3
+
+
+def forecast_stress(price: np.ndarray, rules: MarketRules) -> np.ndarray:
+    """bool (H,): hours a forecast marks as stress hours, the price reaching
+    ``energy.stress_price_threshold_yuan_per_mwh``."""
+    return np.asarray(price, dtype=np.float64) >= rules.energy.stress_price_threshold_yuan_per_mwh
+
+
+def window_ids(hours: np.ndarray, starts: tuple[int, ...]) -> np.ndarray:
+    """int64 (T,): the clearing window of each absolute hour (0 for the first), windows starting
+    at midnight and at the hours of the day ``starts`` (and at ``hours[0]``)."""
+    hod = np.asarray(hours, dtype=np.int64) % 24
+    first = np.isin(hod, np.asarray(sorted(set(starts) | {0}), dtype=np.int64))
+    first[:1] = True
+    return np.cumsum(first) - 1
+
+
+def end_value(price: np.ndarray, rules: MarketRules) -> float:
+    """yuan per MWh still stored at the end of a forecast ``price``: what it costs to buy back
+    (the cheapest price of the last 24 hours / eff), at most what it could be sold for there
+    (the dearest + compensation - degradation), at least 0."""
+    e = rules.energy
+    tail = np.asarray(price[-24:], dtype=np.float64)
+    if tail.size == 0:
+        return 0.0
+    sold = float(tail.max()) + e.storage_discharge_compensation_yuan_per_mwh \
+        - e.storage_degradation_cost_yuan_per_mwh
+    return max(min(float(tail.min()) / e.storage_round_trip_efficiency, sold), 0.0)
+
+
+ROW_POWER, ROW_SOLD_FIRST, ROW_ROOM_FIRST, ROW_SOLD, ROW_ROOM = 0, 1, 2, 3, 4
+ROW_DAY_FIRST, ROW_DAY, ROW_OWED_FIRST, ROW_OWED = 5, 6, 7, 8
+
+
+@lru_cache(maxsize=256)
+def _structure(t_n: int, hod0: int, starts: tuple[int, ...], eff: float,
+               owe: tuple[int, ...], basis: str) -> tuple[Any, Any, np.ndarray]:
+    """The constraint matrices of :func:`solve_schedule`'s programme (they depend on the
+    layout of hours, windows and owed hours only) and the kind of each inequality row
+    (``ROW_*``), from which a call sets the right-hand side. Variables: d (T), c (T), s (T),
+    z (one per owed hour)."""
+    from scipy.sparse import coo_matrix
+
+    n_z = len(owe)
+    d0, c0, s0, z0 = 0, t_n, 2 * t_n, 3 * t_n
+    n_var = 3 * t_n + n_z
+    r = np.arange(t_n)
+    ones = np.ones(t_n)
+    # equalities: s_t - s_(t-1) - eff c_t + d_t = 0 (s_(-1) = soc on the right)
+    eq = coo_matrix((np.concatenate([ones, -eff * ones, ones, -ones[1:]]),
+                     (np.concatenate([r, r, r, r[1:]]),
+                      np.concatenate([s0 + r, c0 + r, d0 + r, s0 + r[:-1]]))),
+                    shape=(t_n, n_var)).tocsr()
+    rows: list[np.ndarray] = [r, r]
+    cols: list[np.ndarray] = [d0 + r, c0 + r]
+    vals: list[np.ndarray] = [ones, ones]
+    kind: list[int] = [ROW_POWER] * t_n  # d_t + c_t <= 1
+    k = t_n
+    hours = hod0 + r
+    wid = window_ids(hours, starts)
+    # window budgets: sum_w d <= s_(a-1); eff sum_w c + s_(a-1) <= E (s_(-1) = soc)
+    for w in range(int(wid[-1]) + 1):
+        idx = np.flatnonzero(wid == w)
+        a = int(idx[0])
+        rows += [np.full(idx.shape[0], k), np.full(idx.shape[0], k + 1)]
+        cols += [d0 + idx, c0 + idx]
+        vals += [np.ones(idx.shape[0]), np.full(idx.shape[0], eff)]
+        if a == 0:
+            kind += [ROW_SOLD_FIRST, ROW_ROOM_FIRST]
+        else:
+            rows += [np.array([k, k + 1])]
+            cols += [np.array([s0 + a - 1, s0 + a - 1])]
+            vals += [np.array([-1.0, 1.0])]
+            kind += [ROW_SOLD, ROW_ROOM]
+        k += 2
+    # the cycle cap of each calendar day
+    day = hours // 24
+    for dd in np.unique(day).tolist():
+        idx = np.flatnonzero(day == dd)
+        rows.append(np.full(idx.shape[0], k))
+        cols.append(d0 + idx)
+        vals.append(np.ones(idx.shape[0]))
+        kind.append(ROW_DAY_FIRST if dd == day[0] else ROW_DAY)
+        k += 1
+    if n_z and basis == "dispatched":
+        # -(d_t - c_t) - z_t <= -obligation
+        at = np.asarray(owe, dtype=np.int64)
+        zr = k + np.arange(n_z)
+        rows += [zr, zr, zr]
+        cols += [d0 + at, c0 + at, z0 + np.arange(n_z)]
+        vals += [-np.ones(n_z), np.ones(n_z), -np.ones(n_z)]
+        kind += [ROW_OWED] * n_z
+        k += n_z
+    elif n_z:
+        # delivered = the charge at the window's start less what the window sold before t:
+        # sum_(a <= tau < t) d_tau - s_(a-1) - z_t <= -obligation (s_(-1) = soc)
+        for i, t in enumerate(owe):
+            a = int(np.flatnonzero(wid == wid[t])[0])
+            before = np.arange(a, t)
+            rows += [np.full(before.shape[0] + 1, k)]
+            cols += [np.concatenate([d0 + before, [z0 + i]])]
+            vals += [np.concatenate([np.ones(before.shape[0]), [-1.0]])]
+            if a == 0:
+                kind.append(ROW_OWED_FIRST)
+            else:
+                rows.append(np.array([k]))
+                cols.append(np.array([s0 + a - 1]))
+                vals.append(np.array([-1.0]))
+                kind.append(ROW_OWED)
+            k += 1
+    ub = coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                    shape=(k, n_var)).tocsr()
+    return eq, ub, np.asarray(kind, dtype=np.int64)
+
+
+def solve_schedule(price: np.ndarray, hour0: int, soc: float, energy: float,
+                   done_today: float, obligation: float, stress: np.ndarray,
+                   rules: MarketRules, window_hours: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The optimal discharge and charge (MW, float64 (T,)) of one unit of 1 MW power (callers
+    scale by P) over ``price`` (T,) of absolute hours ``hour0`` .. ``hour0 + T - 1``, and the
+    value (yuan, float64 (window_hours,)) of one more MWh stored after each hour of the
+    window (minus the dual of the hour's balance row).
+
+    Maximise  sum_t (p_t + comp - deg) d_t - p_t c_t - pen z_t + v_T s_T  subject to
+
+    * s_t = s_(t-1) + eff c_t - d_t, 0 <= s_t <= E, s_(-1) = soc; 0 <= d_t, c_t; d_t + c_t <= 1
+      (one direction at a time, relaxed);
+    * the market's window budgets (:func:`market.energy.storage.clip_schedule`): in each
+      clearing window k (``agents.runner.window_start_hours``) the discharge is at most the
+      state of charge at its start and eff x the charge at most the room left;
+    * each calendar day's discharge at most ``storage_max_cycles_per_day`` x E (less
+      ``done_today`` on the first day);
+    * in a forecast ``stress`` hour, a unit holding ``obligation`` MW owes it: delivered +
+      z_t >= obligation, and each MWh short costs the penalty rate
+      ``capacity.penalty_rate_yuan_per_mwh()``. Delivered is d_t - c_t when
+      ``capacity.performance_basis`` is "dispatched"; when it is "available" (discharge plus
+      what it could still discharge, d_t + s_t), the unit counts only on the charge it holds
+      at the window's start less what the window sold before t, never on a charge bid in the
+      same window, which may not clear;
+    * energy left at the end is worth v_T (:func:`end_value`).
+    """
+    e = rules.energy
+    eff, comp = e.storage_round_trip_efficiency, e.storage_discharge_compensation_yuan_per_mwh
+    deg = e.storage_degradation_cost_yuan_per_mwh
+    key = (price.tobytes(), hour0, soc, energy, done_today, obligation, stress.tobytes(),
+           window_hours, eff, comp, deg, e.storage_max_cycles_per_day,
+           rules.agents.runner.window_start_hours, rules.capacity.performance_basis,
+           rules.capacity.penalty_rate_yuan_per_mwh() if obligation > 0 else 0.0)
+    hit = _SOLVED.get(key)
+    if hit is not None:
+        return hit
+    from scipy.optimize import linprog
+
+    t_n = price.shape[0]
+    owe = np.flatnonzero(stress) if obligation > 0 else np.zeros(0, dtype=np.int64)
+    n_z = owe.shape[0]
+    d0, c0, s0, z0 = 0, t_n, 2 * t_n, 3 * t_n
+    n_var = 3 * t_n + n_z
+    eq, ub, kind = _structure(t_n, hour0 % 24, rules.agents.runner.window_start_hours, eff,
+                              tuple(owe.tolist()), rules.capacity.performance_basis)
+    b_eq = np.zeros(t_n)
+    b_eq[0] = soc
+    cyc = e.storage_max_cycles_per_day * energy
+    # the right-hand side of each row, by its kind (see _structure)
+    b_ub = np.select(
+        [kind == ROW_POWER, kind == ROW_SOLD_FIRST, kind == ROW_ROOM_FIRST, kind == ROW_SOLD,
+         kind == ROW_ROOM, kind == ROW_DAY_FIRST, kind == ROW_DAY, kind == ROW_OWED_FIRST],
+        [1.0, soc, energy - soc, 0.0, energy, max(cyc - done_today, 0.0), cyc,
+         soc - obligation], -obligation)
+    cost = np.zeros(n_var)
+    cost[d0:d0 + t_n] = -(price + comp - deg)
+    cost[c0:c0 + t_n] = price
+    cost[s0 + t_n - 1] -= end_value(price, rules)
+    if n_z:
+        cost[z0:] = rules.capacity.penalty_rate_yuan_per_mwh()
+    bounds = np.zeros((n_var, 2))
+    bounds[:2 * t_n, 1] = 1.0
+    bounds[s0:s0 + t_n, 1] = energy
+    bounds[z0:, 1] = np.inf
+    res = linprog(cost, A_ub=ub, b_ub=b_ub, A_eq=eq, b_eq=b_eq, bounds=bounds,
+                  method="highs", options={"presolve": False})
+    if res.status != 0:
+        raise StrategyError(f"storage schedule: the programme failed ({res.message})")
+    x = res.x
+    dis = np.clip(x[d0:d0 + t_n], 0.0, 1.0)
+    chg = np.clip(x[c0:c0 + t_n], 0.0, 1.0)
+    # value of a MWh more after each hour of the window: minus the dual of its balance row
+    value = -np.asarray(res.eqlin.marginals[:window_hours], dtype=np.float64)
+    out = (dis, chg, value)
+    if len(_SOLVED) >= _SOLVED_MAX:
+        _SOLVED.clear()
+    _SOLVED[key] = out
+    return out
+
+
+def optimal_schedule(obs: StorageObservation, rules: MarketRules, rng: np.random.Generator,
+                     params: Mapping[str, Any]) -> StorageSchedule:
+    """Charge and discharge to maximise energy margin + discharge compensation - degradation
+    (``energy.storage_degradation_cost_yuan_per_mwh``) over the window and its lookahead, from
+    the forecast, within power, energy, round-trip efficiency, the daily cycle cap and the
+    market's window budgets, keeping charge for the forecast stress hours when the unit holds a
+    capacity obligation (:func:`solve_schedule`, one exact linear programme per unit state).
+
+    The window's part of the optimum is the desired schedule. Price limits (reservation
+    prices of the plan): a charge is bid at ``eff x`` what the plan's later sales earn (the
+    least of them, with compensation less degradation), never paying more than the energy
+    is worth; a discharge is offered at what the plan's later purchases cost per MWh stored
+    (the dearest, / eff) ``- compensation + degradation``, never selling for less than it
+    costs to buy the energy back. Without later sales or purchases in the plan the
+    programme's dual ``v_t`` (value of a MWh stored after hour t) stands in. A unit owing its
+    obligation by dispatch offers at the floor in a forecast stress hour. The offer is at
+    most, and the bid at least, the hour's forecast, so the schedule clears at its own
+    forecast; a unit owing MW in a
+    forecast stress hour of the 24 hours after the window bids its charge at the cap (short,
+    it would pay the penalty rate, which is above the cap); all clipped to the floor and cap.
+    """
+    w = obs.hours.shape[0]
+    forecast = np.asarray(obs.price_forecast_yuan_per_mwh, dtype=np.float64)
+    if forecast.shape != (w,):
+        raise StrategyError(f"storage forecast must have one price per window hour ({w}), "
+                            f"got shape {forecast.shape}")
+    horizon = np.concatenate([forecast, np.asarray(obs.lookahead_yuan_per_mwh,
+                                                   dtype=np.float64)])
+    stress = (forecast_stress(horizon, rules) if obs.stress_forecast is None
+              else np.asarray(obs.stress_forecast, dtype=bool))
+    if stress.shape != horizon.shape:
+        raise StrategyError(f"stress_forecast must have one flag per window and lookahead hour "
+                            f"({horizon.shape[0]}), got shape {stress.shape}")
+    u = obs.unit_ids.shape[0]
+    power = np.asarray(obs.power_mw, dtype=np.float64)
+    energy = np.asarray(obs.energy_mwh, dtype=np.float64)
+    soc = np.asarray(obs.soc_mwh, dtype=np.float64)
+    done = (np.zeros(u) if obs.discharged_today_mwh is None
+            else np.asarray(obs.discharged_today_mwh, dtype=np.float64))
+    owed = (np.zeros(u) if obs.obligation_mw is None
+            else np.asarray(obs.obligation_mw, dtype=np.float64))
+    e = rules.energy
+    desired = np.zeros((w, u))
+    value = np.zeros((w, u))
+    earns = np.full(u, np.nan)  # the least a later planned sale earns, yuan per MWh stored
+    costs = np.full(u, np.nan)  # the most a later planned purchase costs, per MWh stored
+    hour0 = int(obs.hours[0]) if w else 0
+    for j in range(u):
+        p = float(power[j])
+        if p <= 0 or w == 0:
+            continue
+        # States in hours of power, to STATE_DIGITS: units whose charge differs by a few ticks
+        # (partial acceptance) share one programme; clip_schedule cuts to the exact budgets.
+        dis, chg, value[:, j] = solve_schedule(
+            horizon, hour0, round(float(np.clip(soc[j], 0.0, energy[j])) / p, STATE_DIGITS),
+            round(float(energy[j]) / p, STATE_DIGITS), round(float(done[j]) / p, STATE_DIGITS),
+            round(float(min(owed[j], p)) / p, STATE_DIGITS), stress, rules, w)
+        desired[:, j] = (dis[:w] - chg[:w]) * p
+        sold, bought = dis[w:] > PLAN_MW, chg[w:] > PLAN_MW
+        later = horizon[w:]
+        if sold.any():
+            earns[j] = float(later[sold].min()) + e.storage_discharge_compensation_yuan_per_mwh \
+                - e.storage_degradation_cost_yuan_per_mwh
+        if bought.any():
+            costs[j] = float(later[bought].max()) / e.storage_round_trip_efficiency
+    # What a MWh stored is worth to the plan: to a charge, what the plan's later sales earn
+    # (the least of them); to a discharge, what the plan's later purchases cost (the dearest);
+    # else the programme's dual.
+    keep = np.where(np.isnan(costs)[None, :], value, costs[None, :])
+    worth = np.where(np.isnan(earns)[None, :], value, earns[None, :])
+    sell = keep - e.storage_discharge_compensation_yuan_per_mwh \
+        + e.storage_degradation_cost_yuan_per_mwh
+    buy = worth * e.storage_round_trip_efficiency
+    # A dual is one point of an interval where the charge is at a bound; the limits never
+    # refuse the schedule at its own forecast.
+    sell = np.where(desired > 0, np.minimum(sell, forecast[:, None]), sell)
+    buy = np.where(desired < 0, np.maximum(buy, forecast[:, None]), buy)
+    # Owing MW in a forecast stress hour of the next day, the window's charge buys at any
+    # price: a MWh short costs the penalty rate, above the cap.
+    if rules.capacity.penalty_rate_yuan_per_mwh() > e.price_cap_yuan_per_mwh \
+            and stress[w:w + 24].any():
+        buy = np.where((desired < 0) & (owed[None, :] > 0), e.price_cap_yuan_per_mwh, buy)
+    if rules.capacity.performance_basis == "dispatched":
+        sell = np.where(stress[:w, None] & (owed[None, :] > 0), e.price_floor_yuan_per_mwh,
+                        sell)
+    return StorageSchedule(desired, price_grid(sell, rules), price_grid(buy, rules))
+
+
+register_strategy(Strategy(
+    "storage_optimal", "storage", optimal_schedule, truthful_capacity,
+    description="schedules charge and discharge by an exact linear programme over the window "
+                "and its lookahead: energy margin + discharge compensation - degradation, "
+                "within power, energy, efficiency and the cycle cap, keeping charge for "
+                "forecast stress hours when it holds a capacity obligation; offers at the "
+                "value of stored energy"))

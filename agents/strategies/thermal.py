@@ -1,4 +1,5 @@
-"""Energy offers of generators (coal, wind, solar): truthful, fixed markup, and withholding.
+"""Energy offers of generators (coal, wind, solar): opportunity cost (the default), truthful,
+fixed markup, and withholding.
 
 Each also names its capacity offer (:mod:`agents.strategies.capacity`) and registers itself.
 """
@@ -15,6 +16,7 @@ from agents.strategies.base import (
     Offers,
     Strategy,
     _flexible_mw,
+    certificate_value,
     marked_up,
     must_run_blocks,
     register_strategy,
@@ -28,6 +30,21 @@ def truthful_offers(obs: OfferObservation, rules: MarketRules, rng: np.random.Ge
                     params: Mapping[str, Any]) -> Offers:
     """Everything available offered at marginal cost (must-run at the floor)."""
     return must_run_blocks(obs, _flexible_mw(obs), obs.marginal_cost_yuan_per_mwh, rules)
+
+
+def opportunity_cost_offers(obs: OfferObservation, rules: MarketRules,
+                            rng: np.random.Generator, params: Mapping[str, Any]) -> Offers:
+    """Everything available at its opportunity cost: coal at marginal cost; wind and solar at
+    marginal cost less the certificate value a MWh not produced loses
+    (``obs.certificate_value_yuan_per_mwh``, else the rules' starting belief,
+    :func:`agents.strategies.base.certificate_value`), down to the energy floor."""
+    value = (certificate_value(rules) if obs.certificate_value_yuan_per_mwh is None
+             else max(float(obs.certificate_value_yuan_per_mwh), 0.0))
+    tech = np.asarray(obs.technology).astype(str)
+    green = (tech == "wind") | (tech == "solar")
+    price = np.asarray(obs.marginal_cost_yuan_per_mwh, dtype=np.float64) - np.where(
+        green, value, 0.0)
+    return must_run_blocks(obs, _flexible_mw(obs), price, rules)
 
 
 def markup_offers(obs: OfferObservation, rules: MarketRules, rng: np.random.Generator,
@@ -53,6 +70,11 @@ def withholding_offers(obs: OfferObservation, rules: MarketRules, rng: np.random
     return must_run_blocks(obs, _flexible_mw(obs) * keep, obs.marginal_cost_yuan_per_mwh, rules)
 
 
+register_strategy(Strategy(
+    "opportunity_cost", "generator", opportunity_cost_offers, truthful_capacity,
+    description="offers everything available at its opportunity cost: coal at marginal cost, "
+                "wind and solar below it by the certificate value lost when not producing; "
+                "capacity at net going-forward cost"))
 register_strategy(Strategy(
     "truthful", "generator", truthful_offers, truthful_capacity,
     description="offers everything available at marginal cost; capacity at net "

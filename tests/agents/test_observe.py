@@ -175,7 +175,8 @@ def _rows(qty: np.ndarray, price: np.ndarray, hours: np.ndarray, ids: np.ndarray
                   for h, u, b in zip(*np.nonzero(qty > 0), strict=True))
 
 
-@pytest.mark.parametrize("strategy", ["truthful", "markup", "withholding", "learning"])
+@pytest.mark.parametrize("strategy", ["opportunity_cost", "truthful", "markup", "withholding",
+                                      "learning"])
 def test_an_http_bot_bids_what_the_in_process_runner_bids(year: Any, strategy: str) -> None:
     rules, synth, profiles = year
     f = synth.fleet

@@ -62,7 +62,7 @@ def clear(offers: Offers, load_mw, rules=RULES):
 
 def test_registry_names_every_role_and_refuses_unknown_names_and_parameters():
     assert {"truthful", "markup", "withholding", "learning"} <= set(strategy_names("generator"))
-    assert strategy_names("storage") == ["storage_arbitrage"]
+    assert strategy_names("storage") == ["storage_arbitrage", "storage_optimal"]
     assert "green_seller" in strategy_names("green_seller")
     assert "green_buyer" in strategy_names("green_buyer")
     with pytest.raises(StrategyError, match="unknown generator strategy 'bluff'"):
@@ -80,7 +80,7 @@ def test_assignment_most_specific_key_wins_and_unusable_keys_are_refused():
                      "coal": "learning"}, owners, techs, 2)
     got = {(g.owner, g.role, g.spec.name): g.members.tolist() for g in groups}
     assert got[("a", "generator", "markup")] == [0]          # owner beats technology
-    assert got[("a", "storage", "storage_arbitrage")] == [1]  # owner key skips storage
+    assert got[("a", "storage", "storage_optimal")] == [1]  # owner key skips storage
     assert got[("b", "generator", "learning")] == [2]        # "coal" covers every coal class
     assert got[("b", "generator", "withholding")] == [3]
     assert got[("", "green_buyer", "green_buyer")] == [0, 1]
@@ -262,8 +262,8 @@ def test_a_runs_rules_set_the_defaults_and_its_mapping_still_overrides_them():
     defaults = rules.agents.strategies.params_by_name()
     owners = np.array(["a", "b", "b"])
     techs = np.array(["coal_supercritical", "coal_supercritical", "storage"])
-    groups = assign({"a": "markup", "b": ("markup", {"markup": 0.1})}, owners, techs, 0,
-                    defaults=defaults)
+    groups = assign({"a": "markup", "b": ("markup", {"markup": 0.1}),
+                     "storage": "storage_arbitrage"}, owners, techs, 0, defaults=defaults)
     params = {(g.owner, g.spec.name): g.spec.param_dict() for g in groups}
     assert params[("a", "markup")]["markup"] == 0.5       # the rules' default
     assert params[("b", "markup")]["markup"] == 0.1       # the run's own value wins

@@ -35,6 +35,13 @@ class EnergyRules(RulesModel):
     """Most full cycles a day that earn compensation (and that storage may run) [S]."""
     storage_round_trip_efficiency: Fraction = 0.85
     """MWh discharged per MWh charged for 4-hour storage [S]."""
+    storage_degradation_cost_yuan_per_mwh: NonNegative = 50.0
+    """Wear of a battery per MWh discharged, yuan/MWh [E]: cell replacement (about 0.3
+    yuan/Wh) over a life of about 6,000 full cycles. Storage strategies weigh it against the
+    energy margin and the discharge compensation."""
+    inelastic_bid_yuan_per_mwh: Finite | None = None
+    """Price at which loads bid their inelastic demand in every driver (the year, the game's
+    bots and the game's imputed demand), yuan/MWh [E]; None: the price cap."""
     storage_compensation_recovery: Literal["energy_share", "none"] = "energy_share"
     """The operator recovers the storage compensation it paid from loads by their MWh in the
     month, or not at all [E]."""
@@ -46,7 +53,14 @@ class EnergyRules(RulesModel):
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler,
               info: SerializationInfo) -> dict[str, Any]:
-        return drop_defaults(self, handler(self), info, ("storage_compensation_recovery",))
+        return drop_defaults(self, handler(self), info, (
+            "storage_compensation_recovery", "storage_degradation_cost_yuan_per_mwh",
+            "inelastic_bid_yuan_per_mwh"))
+
+    def inelastic_bid(self) -> float:
+        """yuan/MWh of loads' inelastic demand: ``inelastic_bid_yuan_per_mwh``, else the cap."""
+        bid = self.inelastic_bid_yuan_per_mwh
+        return self.price_cap_yuan_per_mwh if bid is None else bid
 
     @classmethod
     def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -54,8 +68,13 @@ class EnergyRules(RulesModel):
         floor = num(values.get("price_floor_yuan_per_mwh"))
         cap = num(values.get("price_cap_yuan_per_mwh"))
         threshold = num(values.get("stress_price_threshold_yuan_per_mwh"))
+        bid = num(values.get("inelastic_bid_yuan_per_mwh"))
         if floor is None or cap is None:
             return problems
+        if bid is not None and not floor < bid <= cap:
+            problems.append(("inelastic_bid_yuan_per_mwh",
+                             f"must be above the price floor ({floor:g}) and at most the price "
+                             f"cap ({cap:g})"))
         if floor >= cap:
             problems.append(
                 (

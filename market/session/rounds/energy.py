@@ -227,13 +227,13 @@ def _rows(s: SessionBooks, spec: RoundSpec, entries: Entries) -> dict[str, list[
                 key = (b["unit"], b["hour"])
                 bought[key] = bought.get(key, 0.0) + b["quantity"]
     tick = float(s.rules.ticks.quantity_mw)
-    voll = float(s.rules.fleet.loads.value_of_lost_load_yuan_per_mwh)
+    inelastic = float(s.rules.energy.inelastic_bid())  # the inelastic bid of every driver
     for ld in s.loads:
         for h in spec.hours:
             rest = ld.demand_mw[h] - bought.get((ld.load_id, h), 0.0)
             ticks = int(floor_ticks(rest, tick))
             if ticks > 0:
-                add(h, ld.participant, ld.load_id, "buy", voll,
+                add(h, ld.participant, ld.load_id, "buy", inelastic,
                     float(from_ticks(ticks, tick)), True)
     cols["local"] = [local[h] for h in cols["hour"]]
     return cols
