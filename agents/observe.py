@@ -112,9 +112,9 @@ def price_grid(price: np.ndarray | float, tick: float) -> np.ndarray:
 # --------------------------------------------------------------------- loads
 
 def load_block_ticks(load_mw: np.ndarray, responsive_share: float, tick: float) -> np.ndarray:
-    """int64 (..., 2) quantity ticks of each load's two blocks: [rest at the cap, responsive]:
-    the demand (MW) to the nearest tick, and ``responsive_share`` of it (nearest)
-    responsive."""
+    """int64 (..., 2) quantity ticks of each load's two blocks, [rest at the inelastic bid,
+    responsive]: the demand (MW) to the nearest tick, and ``responsive_share`` of it
+    (nearest) responsive."""
     total = np.rint(scaled(load_mw, tick)).astype(np.int64)
     responsive = np.rint(total * responsive_share).astype(np.int64)
     return np.stack([total - responsive, responsive], axis=-1)

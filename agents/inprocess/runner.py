@@ -2,7 +2,8 @@
 
 :func:`run_energy_year` asks every strategy for its offers and clears the spot market:
 
-* **Static strategies** (truthful, markup, withholding) and the loads and export blocks are
+* **Static strategies** (opportunity_cost, truthful, markup, withholding) and the loads and
+  export blocks are
   asked once for all hours; their bids are built and validated as one
   :class:`~market.energy.bids.EnergyBids` of the year (arrays, no object per bid or hour).
 * **Clearing windows**: storage must clear with its state of charge carried
@@ -22,10 +23,16 @@ Information: a coal unit's offers for a day know the forced outages in force at 
 first hour (gate closure); an outage that starts later is not known, the unit may be
 dispatched and then fail to deliver (the failures the coal compensation counts). Loads bid
 ``fleet.loads.responsive_share`` of their demand at
-``fleet.loads.responsive_price_yuan_per_mwh`` and the rest at the cap; export blocks bid their
-MW at their prices. Forecasts are a merit-order estimate
+``fleet.loads.responsive_price_yuan_per_mwh`` and the rest at
+``energy.inelastic_bid_yuan_per_mwh`` (default the cap); export blocks bid their MW at their
+prices. Forecasts are a merit-order estimate
 (:func:`agents.inprocess.forecast.merit_order_forecast`) that every participant shares.
-Storage starts the year ``fleet.storage.initial_soc_fraction`` full.
+Storage starts the year ``fleet.storage.initial_soc_fraction`` full; each storage owner also
+sees the hours it forecasts as stress hours (the forecast at the stress price threshold, or
+day-ahead spare capacity, storage left out, below ``energy.stress_reserve_margin``) and the MW
+its units cleared in the capacity auction (``capacity_mw``), which it keeps charge for.
+Wind and solar owners see the certificate value of their output as the rules' starting
+belief (``green.certificate_price_yuan``): the year clears energy before green trading.
 
 The runner is split by what each part does: bid rows and actors (:mod:`agents.inprocess.bids`),
 availability and forecast (:mod:`agents.inprocess.forecast`), one clearing window
