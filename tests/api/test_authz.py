@@ -92,6 +92,9 @@ ROUTES = [
     Route("list_events", "GET", "/sessions/{id}/events/log", MEMBER),
     Route("stream_events", "GET", "/sessions/{id}/events?follow=false", MEMBER),
     Route("get_stream_ticket", "POST", "/sessions/{id}/events/ticket", _expect(201)),
+    Route("void_round", "POST", "/sessions/{id}/rounds/energy-01-01/void", INSTRUCTOR),
+    Route("halt_session", "POST", "/sessions/{id}/halt", INSTRUCTOR),
+    Route("resume_session", "POST", "/sessions/{id}/resume", INSTRUCTOR),
 ]
 
 

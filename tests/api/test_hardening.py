@@ -352,14 +352,20 @@ def _json_number() -> st.SearchStrategy[str]:
                          "-0.0", "0.01", "1.005"]))
 
 
-def _json_value() -> st.SearchStrategy[str]:
-    scalar = st.one_of(_json_number(), st.sampled_from(["null", "true", "false"]),
-                       st.text(max_size=12).map(json.dumps))
-    return st.recursive(scalar, lambda inner: st.one_of(
+def _nest(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """JSON arrays and objects (as text) of ``inner`` values."""
+    return st.one_of(
         st.lists(inner, max_size=3).map(lambda xs: "[" + ",".join(xs) + "]"),
         st.dictionaries(st.text(max_size=6), inner, max_size=3).map(
-            lambda d: "{" + ",".join(f"{json.dumps(k)}:{v}" for k, v in d.items()) + "}")),
-        max_leaves=6)
+            lambda d: "{" + ",".join(f"{json.dumps(k)}:{v}" for k, v in d.items()) + "}"))
+
+
+def _json_value() -> st.SearchStrategy[str]:
+    """Any JSON value as text, numbers included that Python reads but JSON does not
+    (NaN, Infinity) and integers of hundreds of digits."""
+    scalar = st.one_of(_json_number(), st.sampled_from(["null", "true", "false"]),
+                       st.text(max_size=12).map(json.dumps))
+    return st.recursive(scalar, _nest, max_leaves=6)
 
 
 @hsettings(max_examples=60, deadline=None,
