@@ -84,7 +84,7 @@ def _one(game: Game, who: str, **change: Any) -> dict[str, Any]:
     ({"hour": 30}, "not cleared in this round"),
     ({"hour": None}, "not cleared in this round"),
     ({"unit": "no-such-unit"}, "neither a unit nor a load"),
-    ({"unit": "coal_sc-001"}, "belongs to 'genco-2'"),
+    ({"unit": "<a unit of genco-2>"}, "belongs to 'genco-2'"),
     ({"side": "buy"}, "side must be 'sell'"),
     ({"price": "cheap"}, "is not a number"),
     ({"colour": "red"}, "unknown field"),
@@ -93,6 +93,8 @@ def _one(game: Game, who: str, **change: Any) -> dict[str, Any]:
 def test_bad_bid_is_refused_with_its_index(energy_game: Game, settings: Settings,
                                            change: dict[str, Any], words: str) -> None:
     g = energy_game
+    if change.get("unit") == "<a unit of genco-2>":
+        change = {"unit": g.view("genco-2")["units"][0]["unit"]}
     good = energy_offers(g.view("genco-1"))[:3]
     bids = [*good, _one(g, "genco-1", **change)]
     body = _refused(g, settings, lambda: g.bid("genco-1", "energy-01-01", bids), 422)

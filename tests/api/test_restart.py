@@ -30,14 +30,16 @@ def test_acknowledged_bids_survive_a_killed_server(db_kind: str,
         settings = Settings(database_url=f"sqlite:///{tmp_path / 'served.sqlite'}")
     else:
         settings = settings_for(db_kind, request, tmp_path)
-    offer = [{"unit": "coal_usc-001", "price": 60.0, "quantity": 900.0}]
     with server(settings, tmp_path) as live:
         base = live.api
         made = httpx.post(f"{base}/sessions", json={"seed": 5}).json()
         sid = made["session"]["id"]
         boss = {"Authorization": f"Bearer {made['instructor_token']}"}
-        token = httpx.post(f"{base}/sessions/{sid}/participants",
-                           json={"participant": "genco-1"}).json()["token"]
+        joined = httpx.post(f"{base}/sessions/{sid}/participants",
+                            json={"participant": "genco-1"}).json()
+        token = joined["token"]
+        unit = next(u for u in joined["view"]["units"] if u["accredited_mw"] > 0)
+        offer = [{"unit": unit["unit"], "price": 60.0, "quantity": unit["accredited_mw"]}]
         me = {"Authorization": f"Bearer {token}", "Idempotency-Key": "first-offer"}
         assert httpx.post(f"{base}/sessions/{sid}/rounds/open", headers=boss).status_code == 200
         first = httpx.post(f"{base}/sessions/{sid}/rounds/capacity/bids", headers=me,

@@ -83,12 +83,16 @@ def test_join_seats(client: TestClient) -> None:
     r = client.post(game.url("/participants"), json={"participant": "nobody"})
     assert r.status_code == 404 and "genco-1" in r.json()["detail"]
     view = game.view("genco-3")
-    assert [u["unit"] for u in view["units"]] == ["coal_sub-001"]
-    unit = view["units"][0]
-    assert unit["marginal_cost_yuan_per_mwh"] > 0 and unit["accredited_mw"] == 297.5
-    assert unit["winter_must_run"] is True  # subcritical CHP runs in the heating season
-    usc = game.view("genco-1")["units"][0]
-    assert usc["winter_must_run"] is False and 0 < usc["min_output_fraction"] < 1
+    mine = {u["unit"] for u in view["units"]}
+    assert mine and mine.isdisjoint(u["unit"] for u in game.view("genco-1")["units"])
+    units = view["units"] + game.view("genco-1")["units"]
+    for unit in units:
+        if unit["technology"].startswith("coal"):
+            assert unit["marginal_cost_yuan_per_mwh"] > 0 and unit["accredited_mw"] > 0
+        if unit["technology"] == "coal_subcritical":  # CHP runs in the heating season
+            assert unit["winter_must_run"] is True
+        if unit["technology"] == "coal_ultra_supercritical":
+            assert unit["winter_must_run"] is False and 0 < unit["min_output_fraction"] < 1
     assert view["limits"]["energy_price_cap_yuan_per_mwh"] == 1500.0
     lobby = client.get(game.url("/lobby")).json()
     assert {x["participant"] for x in lobby["seats"] if x["taken"]} == {"genco-1", "genco-3"}
@@ -101,22 +105,25 @@ def test_join_seats(client: TestClient) -> None:
 
 
 def test_the_view_a_bot_builds_on(client: TestClient) -> None:
-    game = new_game(client, join=("genco-6", "retailer-1"), start_day=31, hours_per_round=12)
+    seats = ("genco-1", "genco-2", "genco-3", "genco-4", "genco-5", "genco-6", "retailer-1")
+    game = new_game(client, join=seats, start_day=31, hours_per_round=12)
     game.open()
     game.clear("capacity")
     assert game.open() == "energy-02-01"
-    view = game.view("genco-6")
+    owner, storage = next((seat, u) for seat in seats[:-1] for u in game.view(seat)["units"]
+                          if u["technology"] == "storage")
+    view = game.view(owner)
     assert view["round"]["kind"] == "energy" and view["hours"] == list(range(12))
     assert view["hour_of_year"] == list(range(31 * 24, 31 * 24 + 12))
     assert view["month_of_hour"] == [2] * 12
-    storage = view["units"][0]
-    assert storage["technology"] == "storage" and storage["marginal_cost_yuan_per_mwh"] is None
-    assert storage["storage_energy_mwh"] == 1600.0 and storage["storage_soc_mwh"] == 800.0
-    assert storage["available_mw"] == [400.0] * 12
+    assert storage["marginal_cost_yuan_per_mwh"] is None
+    assert storage["storage_energy_mwh"] > 0
+    assert 0 <= storage["storage_soc_mwh"] <= storage["storage_energy_mwh"]
+    assert storage["available_mw"] == [storage["nameplate_mw"]] * 12
     load = game.view("retailer-1")["loads"][0]
     assert len(load["demand_mw"]) == 12 and min(load["demand_mw"]) > 0
     later = client.get(game.url("/me"), params={"round_id": "energy-02-02"},
-                       headers=game.as_("genco-6")).json()
+                       headers=game.as_(owner)).json()
     assert later["hours"] == list(range(12, 24)) and later["round"]["status"] == "pending"
 
 
