@@ -171,10 +171,10 @@ class StreamSlots:
         with self._lock:
             n = self._open.get(key, 0)
             if n >= self.limit:
-                raise TooManyStreams(f"this token has {n} event streams open, the most this server "
-                              f"allows ({self.limit}); close one (a page or bot following "
-                              "this session) before opening another", headers={
-                                  "Retry-After": "5"})
+                raise TooManyStreams(
+                    f"this token has {n} event streams open, the most this server allows "
+                    f"({self.limit}); close one (a page or bot following this session) before "
+                    "opening another", headers={"Retry-After": "5"})
             self._open[key] = n + 1
 
     def give_back(self, key: str) -> None:
