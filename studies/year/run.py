@@ -130,9 +130,9 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
     """Simulate one year of ``rules`` (see the module docstring).
 
     ``scale`` shrinks the fleet (``None``: the rules' own scale); ``strategies`` maps owners,
-    technologies or roles to strategies (:mod:`agents.strategies.assign`; default: truthful
-    generators, arbitraging storage, green sellers and obligated buyers), their parameters
-    defaulting to the rules' ``agents.strategies``; ``progress`` is called as
+    technologies or roles to strategies (:mod:`agents.strategies.assign`; default: generators
+    at opportunity cost, storage scheduled optimally, green sellers and obligated buyers),
+    their parameters defaulting to the rules' ``agents.strategies``; ``progress`` is called as
     ``progress(step, done, total)``. Every assumption of the simulation is a rule
     (``fleet``, ``agents``). Raises a :class:`~market.errors.MarketError` subclass for bad
     inputs (seed, scale, strategies).
@@ -158,8 +158,11 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
     year_rules, cone, capacity = capacity_market(rules, synth, profiles, groups,
                                                  rngs(capacity_ss))
     report("capacity", 1, 1)
-    energy = run_energy_year(rules, synth, profiles, groups, rngs(energy_ss), ledger,
-                             progress=report)
+    # Storage keeps charge for the stress hours of what it cleared, weighing the resolved
+    # penalty rate (year_rules carries the derived Net CONE).
+    energy = run_energy_year(year_rules, synth, profiles, groups, rngs(energy_ss), ledger,
+                             progress=report,
+                             capacity_mw=None if capacity is None else capacity.cleared_mw)
     report("settlement", 0, 1)
     perf = None
     if capacity is not None:
