@@ -40,9 +40,10 @@ def run_command(
     session: Annotated[str, typer.Option(help="Session id (from the instructor).")],
     count: Annotated[int, typer.Option(min=1, max=1000, help="Number of bots.")] = 1,
     strategy: Annotated[str | None, typer.Option(
-        help="A registered strategy for the bots' units or loads of its role (truthful, "
-             "markup, withholding, learning, storage_arbitrage, green_seller, green_buyer); "
-             "default: each role's default.")] = None,
+        help="A registered strategy for the bots' units or loads of its role "
+             "(opportunity_cost, truthful, markup, withholding, learning, storage_optimal, "
+             "storage_arbitrage, green_seller, green_buyer); default: each role's default "
+             "(opportunity_cost, storage_optimal, green_seller, green_buyer).")] = None,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the bots' random draws.")] = 0,
     seat: Annotated[list[str] | None, typer.Option(
         help="Take this seat (repeat once per bot); default: the first free seats.")] = None,
