@@ -157,8 +157,8 @@ def _check_inputs(rules: object, seed: object, scale: object,
         problems.append(f"seed must be an integer >= 0, got {seed!r}")
     if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int | float)
                               or not math.isfinite(scale) or scale <= 0):
-        problems.append(f"scale must be a finite number > 0 (0.01 gives a handful of units), "
-                        f"got {scale!r}")
+        problems.append(f"scale must be a finite number > 0 (0.01 is a small system with every "
+                        f"class's share kept), got {scale!r}")
     if not isinstance(rules, MarketRules):
         problems.append(f"rules must be a MarketRules (load_preset), got {type(rules).__name__}")
         return problems, None

@@ -3,7 +3,7 @@ points run one after another in this process.
 
 Run: ``pytest benchmarks/test_bench_sweep.py --benchmark-only
 --benchmark-columns=median,min,max,rounds``. The grid is Net CONE 250/300/330/400 yuan/kW·yr
-x recovery ratio 0.3/0.5, one seed, fleet scale 0.01 (a handful of units, a full year of
+x recovery ratio 0.3/0.5, one seed, fleet scale 0.01 (a small system, a full year of
 hours). Both sides are warmed first (Numba's cache loaded, the workers' imports done), so the
 times compare simulation plus, for Dask, scheduling and shipping the rules and summaries. The
 cluster is started once, outside the timings. On 2 cores the ideal ratio is 0.5.

@@ -118,8 +118,8 @@ def simulate_command(
     seed: Annotated[int | None, typer.Option(
         "--seed", help="Random seed; default: the rules' meta.seed.")] = None,
     scale: Annotated[float | None, typer.Option(
-        "--scale", help="Fleet scale (1 = the full Mengxi fleet, 0.01 a handful of units); "
-                        "default: the rules' own.")] = None,
+        "--scale", help="Fleet scale (1 = the full Mengxi fleet, 0.01 a small system with the "
+                        "same shares); default: the rules' own.")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Output directory; default out/<scenario>-seed<S>.")] = None,
 ) -> None:

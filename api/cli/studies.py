@@ -32,7 +32,8 @@ SeedsOpt = Annotated[int, typer.Option("--seeds", min=1, help="Number of seeds (
                                        "rule set or grid point: FIRST_SEED, FIRST_SEED+1, ...")]
 FirstSeedOpt = Annotated[int, typer.Option("--first-seed", min=0, help="The first seed.")]
 ScaleOpt = Annotated[float | None, typer.Option(
-    "--scale", help="Fleet scale (0.01 gives a handful of units); default: the year's own.")]
+    "--scale",
+    help="Fleet scale (0.01: a small system, every class's share kept); default: the year's own.")]
 OutOpt = Annotated[Path | None, typer.Option(
     "--out", help="Write CSV, JSON and PNG into this directory.")]
 MetricOpt = Annotated[list[str] | None, typer.Option(

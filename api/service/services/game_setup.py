@@ -33,8 +33,9 @@ HOURS_PER_DAY = 24
 @dataclass(frozen=True)
 class GameSetup:
     """What a game is built from (see the module docstring). ``scale`` shrinks the fleet
-    (0.01: a handful of units); ``gencos`` and ``retailers`` are the seats that own units and
-    loads (None: the rules' ``fleet.genco_count`` and ``fleet.loads.retailer_count``)."""
+    (0.01: a small system with the same shares); ``gencos`` and ``retailers`` are the seats that
+    own units and loads (None: the rules' ``fleet.genco_count`` and
+    ``fleet.loads.retailer_count``)."""
 
     seed: int
     scale: float

@@ -34,7 +34,7 @@ class EnergyRules(RulesModel):
     storage_max_cycles_per_day: NonNegative = 1.5
     """Most full cycles a day that earn compensation (and that storage may run) [S]."""
     storage_round_trip_efficiency: Fraction = 0.85
-    """MWh discharged per MWh charged for 4-hour storage [S]."""
+    """MWh discharged per MWh charged for 4-hour storage [E]."""
     storage_degradation_cost_yuan_per_mwh: NonNegative = 50.0
     """Wear of a battery per MWh discharged, yuan/MWh [E]: cell replacement (about 0.3
     yuan/Wh) over a life of about 6,000 full cycles. Storage strategies weigh it against the
