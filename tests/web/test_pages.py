@@ -134,11 +134,11 @@ def test_a_whole_game_in_the_browser(server: str, browser: Any, shots: Path) -> 
 
         # -- B's page has stale limits: the server refuses the bid and the page shows its
         #    per-bid reason next to the row (the server's wording names the unit)
-        b.get_by_label("Price of coal_sc-001").fill("600")
+        b.get_by_label("Price of coal_usc-002").fill("600")
         b.get_by_role("button", name="Send my bids").click()
         row_b = b.locator("#bid-rows tbody tr").first
         expect(row_b.get_by_role("alert")).to_have_text(
-            "unit 'coal_sc-001': offer price 600 yuan/kW·yr is above the offer cap "
+            "unit 'coal_usc-002': offer price 600 yuan/kW·yr is above the offer cap "
             "495 yuan/kW·yr")
         expect(b.locator("#bid-error")).to_contain_text("refused (1 problem); nothing was stored")
         shot(b, shots, "3-play-server-refusal")
@@ -148,14 +148,14 @@ def test_a_whole_game_in_the_browser(server: str, browser: Any, shots: Path) -> 
         a.get_by_role("button", name="Send my bids").click()
         expect(a.locator("#bid-ok")).to_contain_text("Revision 1 stored: 1 bid")
         expect(row_a.get_by_role("alert")).to_have_count(0)
-        b.get_by_label("Price of coal_sc-001").fill("120")
+        b.get_by_label("Price of coal_usc-002").fill("120")
         b.get_by_role("button", name="Send my bids").click()
         expect(b.locator("#bid-ok")).to_contain_text("Revision 1 stored: 1 bid")
         expect(a.locator("#my-bids tbody")).to_contain_text("coal_usc-001")
-        expect(b.locator("#my-bids tbody")).to_contain_text("coal_sc-001")
+        expect(b.locator("#my-bids tbody")).to_contain_text("coal_usc-002")
 
         # -- sealed: neither page shows the other's offer, nor can its token read it
-        expect(a.locator("#my-bids")).not_to_contain_text("coal_sc-001")
+        expect(a.locator("#my-bids")).not_to_contain_text("coal_usc-002")
         expect(b.locator("#my-bids")).not_to_contain_text("coal_usc-001")
         seen = fetch_json(a, f"/api/v1/sessions/{session_id}/rounds/capacity/bids")
         assert seen["status"] == 200
@@ -170,14 +170,19 @@ def test_a_whole_game_in_the_browser(server: str, browser: Any, shots: Path) -> 
 
         # -- and clears: prices, quantities, chart, settlement and leaderboard arrive live
         boss.get_by_role("button", name="Clear capacity").click()
+        # The scaled game system is short of accredited capacity (its classes keep their
+        # shares, so it is as tight as the full system): every offer clears and the price is
+        # the demand curve's top, 1.5 x Net CONE 330 = 495.
         for page in (a, b):
-            expect(page.locator("#result-facts")).to_contain_text("100 yuan/kW·yr")
+            expect(page.locator("#result-facts")).to_contain_text("495 yuan/kW·yr")
             expect(page.locator("#result-chart svg[role=img]")).to_have_count(1)
-            expect(page.locator("#leaderboard tbody tr")).to_have_count(6)
+            # six gencos and the retailer, whose loads now pay the capacity cost in the game too
+            expect(page.locator("#leaderboard tbody tr")).to_have_count(7)
         expect(a.locator("#my-results tbody")).to_contain_text("coal_usc-001")
-        accepted = float(a.locator("#my-results tbody td").nth(3).inner_text().replace(",", ""))
-        assert 0 < accepted < 900  # the marginal offer, partly accepted
-        expect(b.locator("#my-results tbody td").nth(3)).to_have_text("0")
+        for page in (a, b):
+            cell = page.locator("#my-results tbody td").nth(3)
+            expect(cell).not_to_have_text("0")
+            assert float(cell.inner_text().replace(",", "")) > 0  # offered, and all accepted
         expect(a.locator("#leaderboard tbody tr.me")).to_contain_text("genco-1 (you)")
         profit = a.locator("#leaderboard tbody tr.me td").last.inner_text()
         assert float(profit.replace(",", "")) > 0  # paid for its accepted capacity
@@ -196,10 +201,11 @@ def test_a_whole_game_in_the_browser(server: str, browser: Any, shots: Path) -> 
         expect(boss.locator("#action-ok")).to_contain_text("5 bots bid at once")
         expect(people).not_to_contain_text("empty seat")
         expect(a.locator("#round")).to_contain_text("open: taking bids")
-        expect(a.locator("#bid-rows tbody tr")).to_have_count(4)  # one per hour
+        # one row per unit and hour (genco-1 owns a unit of every class in the scaled fleet)
+        expect(a.locator("#bid-rows tbody tr").filter(has_text="coal_usc-001")).to_have_count(4)
         expect(a.get_by_label("Price of coal_usc-001, hour 0")).to_have_value("231.91")
         a.get_by_role("button", name="Send my bids").click()
-        expect(a.locator("#bid-ok")).to_contain_text("Revision 1 stored: 4 bids")
+        expect(a.locator("#bid-ok")).to_contain_text(re.compile(r"Revision 1 stored: \d+ bids"))
         boss.get_by_role("button", name="Clear energy-01-01").click()
         expect(a.locator("#result-facts")).to_contain_text("yuan/MWh")
         expect(a.locator("#result-chart svg rect[data-hour]")).to_have_count(4)
