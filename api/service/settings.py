@@ -3,8 +3,11 @@ variables (``MENGXI_DATABASE_URL``, ``MENGXI_MAX_BATCH_BIDS``, ...) or given in 
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The values of ``MENGXI_SQLITE_SYNCHRONOUS`` (SQLite's ``PRAGMA synchronous``).
+SQLITE_SYNCHRONOUS = ("FULL", "NORMAL", "OFF")
 
 #: The default database: a SQLite file in the working directory, created on first start.
 DEFAULT_DATABASE_URL = "sqlite:///./mengxi.sqlite"
@@ -44,3 +47,17 @@ class Settings(BaseSettings):
     """Event streams one token may hold open at once (per server process); the next is 429."""
     stream_ticket_seconds: float = Field(default=60.0, gt=0, le=3600)
     """Lifetime of a single-use event-stream ticket (``POST .../events/ticket``), seconds."""
+    sqlite_synchronous: str = "FULL"
+    """SQLite's ``PRAGMA synchronous`` on every connection: ``FULL`` (an acknowledged batch
+    survives a power loss), ``NORMAL`` (in WAL mode the last transactions may be lost on a
+    power loss, never on a process crash) or ``OFF``; case-insensitive, anything else is
+    refused at start."""
+
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _synchronous(cls, value: object) -> str:
+        text = str(value).strip().upper()
+        if text not in SQLITE_SYNCHRONOUS:
+            raise ValueError(f"MENGXI_SQLITE_SYNCHRONOUS must be one of "
+                             f"{', '.join(SQLITE_SYNCHRONOUS)}, not {value!r}")
+        return text

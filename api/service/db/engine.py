@@ -1,7 +1,10 @@
 """The database engine and its sessions (SQLAlchemy 2.0).
 
-SQLite (the default, a file) is opened in WAL mode with ``synchronous=NORMAL``: a committed
-transaction survives a killed process, readers never wait for the writer. Write transactions
+SQLite (the default, a file) is opened in WAL mode, readers never wait for the writer, with
+``PRAGMA synchronous`` from ``MENGXI_SQLITE_SYNCHRONOUS``: ``FULL`` (the default) syncs the
+WAL at every commit, so an acknowledged transaction survives a power loss; ``NORMAL`` syncs
+at checkpoints only (a committed transaction survives a killed process, but the last ones
+may be lost on a power loss); ``OFF`` never syncs. Write transactions
 start with ``BEGIN IMMEDIATE`` (they take the write lock up front instead of failing when a
 read turns into a write), asked for by the ``mengxi_write`` execution option that
 :func:`api.service.db.repositories.lock_session` sets. PostgreSQL (``postgresql+psycopg://``) uses
@@ -24,7 +27,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.service.settings import Settings
+from api.service.settings import SQLITE_SYNCHRONOUS, Settings
 
 WRITE_OPTION = "mengxi_write"
 
@@ -34,15 +37,21 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def make_engine(url: str, schema: str | None = None, *, lock_timeout: float | None = None,
-                statement_timeout: float | None = None) -> Engine:
+                statement_timeout: float | None = None,
+                sqlite_synchronous: str = "FULL") -> Engine:
     """An engine for ``url`` set up as the module docstring says; the timeouts in seconds
-    (``None``: 30 s busy timeout on SQLite, the server's defaults on PostgreSQL)."""
+    (``None``: 30 s busy timeout on SQLite, the server's defaults on PostgreSQL);
+    ``sqlite_synchronous`` one of :data:`api.service.settings.SQLITE_SYNCHRONOUS`."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        synchronous = sqlite_synchronous.strip().upper()
+        if synchronous not in SQLITE_SYNCHRONOUS:
+            raise ValueError(f"PRAGMA synchronous must be one of "
+                             f"{', '.join(SQLITE_SYNCHRONOUS)}, not {sqlite_synchronous!r}")
         busy = 30.0 if lock_timeout is None else lock_timeout
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy},
                                pool_size=20, max_overflow=40, pool_timeout=max(busy, 1.0))
-        _sqlite_setup(engine, busy)
+        _sqlite_setup(engine, busy, synchronous)
         return engine
     options = []
     if schema:
@@ -71,7 +80,7 @@ def _set_wal(cursor: Any, busy_seconds: float) -> None:
             time.sleep(0.01)
 
 
-def _sqlite_setup(engine: Engine, busy_seconds: float) -> None:
+def _sqlite_setup(engine: Engine, busy_seconds: float, synchronous: str) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own is deferred only).
@@ -79,7 +88,7 @@ def _sqlite_setup(engine: Engine, busy_seconds: float) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={max(1, round(busy_seconds * 1000))}")
         _set_wal(cursor, busy_seconds)
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")  # one of SQLITE_SYNCHRONOUS
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -95,7 +104,8 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.engine = make_engine(settings.database_url, settings.database_schema,
                                   lock_timeout=settings.lock_timeout_seconds,
-                                  statement_timeout=settings.statement_timeout_seconds)
+                                  statement_timeout=settings.statement_timeout_seconds,
+                                  sqlite_synchronous=settings.sqlite_synchronous)
         self.settings = settings
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, autobegin=False)
 

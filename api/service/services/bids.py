@@ -6,6 +6,12 @@ transaction that answers it, and nothing else is written (no snapshot: the live 
 the snapshot plus these rows). With an ``Idempotency-Key`` the first answer is stored with the
 batch, and a retry with the same key and the same batch gets that answer again, changing
 nothing; the same key with another batch is refused.
+
+With ``If-Match: <revision>`` (the revision of the participant's stored batch for the round,
+as its last receipt said; ``0``: no batch yet) the batch replaces the stored one only if that
+is still the revision stored; otherwise it is refused with 412 (``revision_mismatch``) and
+nothing is stored. An idempotent retry is answered before the revision is compared, so a
+retry of a batch that was taken gets its receipt even though the revision has moved on.
 """
 
 from __future__ import annotations
@@ -18,11 +24,26 @@ from sqlalchemy.orm import Session as Db
 
 from api.service.db import repositories as repo
 from api.service.db.tables import BidBatchRow, utcnow
-from api.service.errors import Refused, TooLarge
+from api.service.errors import ApiError, Refused, TooLarge
 from api.service.live import LiveSessions
 from api.service.schemas.sessions import BidBatchPublic, BidsPublic, ParticipantBidsPublic
 from api.service.services.common import reading, writing
 from market.session import Session
+
+
+class RevisionMismatch(ApiError):
+    """``If-Match`` names a revision other than the stored one: nothing was stored."""
+
+    status, code = 412, "revision_mismatch"
+
+
+def stored_revision(s: Session, participant: str, round_id: str) -> int:
+    """The revision of ``participant``'s stored batch for ``round_id``; 0 when it has none
+    (an unknown round raises the domain's ``UnknownRoundError``, a 404)."""
+    try:
+        return int(s.stored_batch(participant, round_id)["revision"])
+    except KeyError:
+        return 0
 
 
 def request_sha256(round_id: str, bids: list[Any]) -> str:
@@ -31,8 +52,10 @@ def request_sha256(round_id: str, bids: list[Any]) -> str:
 
 
 def submit(db: Db, live: LiveSessions, max_bids: int, session_id: str, participant: str,
-           round_id: str, bids: list[Any], key: str | None) -> tuple[BidBatchPublic, bool]:
-    """Store the batch; returns its receipt and whether it is a replay of an earlier one."""
+           round_id: str, bids: list[Any], key: str | None,
+           if_match: int | None = None) -> tuple[BidBatchPublic, bool]:
+    """Store the batch; returns its receipt and whether it is a replay of an earlier one.
+    ``if_match``: the revision the batch replaces (see the module docstring)."""
     if len(bids) > max_bids:
         raise TooLarge(f"a batch holds at most {max_bids} bids; this one has {len(bids)}. "
                        "A batch replaces your earlier one, so send your most valuable bids")
@@ -46,6 +69,17 @@ def submit(db: Db, live: LiveSessions, max_bids: int, session_id: str, participa
                                   "new key for a new batch")
                 return receipt_of(done), True
         s = w.session
+        if if_match is not None:
+            stored = stored_revision(s, participant, round_id)
+            if stored != if_match:
+                raise RevisionMismatch(
+                    f"If-Match names revision {if_match}, but the stored batch of "
+                    f"{participant!r} for round {round_id!r} is at revision {stored}"
+                    f"{' (no batch yet)' if stored == 0 else ''}; nothing was stored: read "
+                    "your bids again and send your batch with If-Match: "
+                    f"{stored} if it should still replace them",
+                    problems=[{"loc": "header.If-Match",
+                               "reason": f"stored revision is {stored}, not {if_match}"}])
         revision = s.submit_bids(participant, round_id, bids)
         entry = s.stored_batch(participant, round_id)
         row = BidBatchRow(session_id=session_id, round_id=round_id, participant=participant,
