@@ -1,6 +1,9 @@
 """The order-book validation as it was before the fused kernel (clearing/kernels/validate.py):
 plain NumPy passes and Python loops over problem rows. Slow; kept for tests and benchmarks only,
 as the reference that :meth:`clearing.OrderBook.from_arrays` must accept and refuse exactly as.
+It re-states what the kernel replaced (sides, numbers, grid, totals); the message helpers the
+two paths share (tick check, duplicate ids, price limits, problem order) come from
+:mod:`clearing.book`.
 
 >>> ids, sides, pt, qt, seq = reference_book([7, 8], [1, -1], [200.0, 300.5], [1.5, 2.0])
 >>> pt.tolist(), qt.tolist(), sides.tolist()
@@ -9,12 +12,12 @@ as the reference that :meth:`clearing.OrderBook.from_arrays` must accept and ref
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from clearing.book import _check_tick, _duplicates, _limit_problems, _problem_order
 from clearing.config import MAX_ABS_PRICE_TICKS, MAX_TOTAL_TICKS
 from clearing.errors import OrderBookError, OrderProblem
 from clearing.grid import PRICE_TICK, QUANTITY_TICK, to_ticks
@@ -118,18 +121,6 @@ def reference_book(
     return ids_a, side_codes.astype(np.int8), price_ticks, qty_ticks, seq
 
 
-def _check_tick(name: str, tick: float) -> float:
-    tick = float(tick)
-    if not math.isfinite(tick) or tick <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {tick!r}")
-    return tick
-
-
-def _problem_order(p: OrderProblem) -> tuple[int, int]:
-    key = p.line if p.line is not None else (p.row if p.row is not None else -1)
-    return (key, 0)
-
-
 def _side_codes(sides: np.ndarray) -> np.ndarray:
     out = np.zeros(sides.shape[0], dtype=np.int64)
     if sides.dtype.kind in "iu":
@@ -179,46 +170,3 @@ def _as_float(values: np.ndarray, name: str, problem: Any) -> np.ndarray:
         else:
             out[i] = f
     return out
-
-
-def _duplicates(ids: np.ndarray, problem: Any, where: Any) -> None:
-    if ids.dtype.kind in "iu":  # the common case: one sorted copy, no inverse unless needed
-        ordered = np.sort(ids)
-        if not (ordered[1:] == ordered[:-1]).any():
-            return
-    try:
-        uniq, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
-    except TypeError:
-        keys = [repr(v) for v in ids]
-        uniq, inverse, counts = np.unique(np.array(keys), return_inverse=True, return_counts=True)
-    if uniq.shape[0] == ids.shape[0]:
-        return
-    dup = counts[inverse] > 1
-    first: dict[Any, int] = {}
-    for row in np.flatnonzero(dup):
-        key = int(inverse[row])
-        if key in first:
-            dup = jsonable(ids[row])
-            problem(int(row), f"duplicate id {dup!r} (first used on {where(first[key])})")
-        else:
-            first[key] = int(row)
-
-
-def _limit_problems(prices: np.ndarray, valid: np.ndarray, cap: float | None,
-                    floor: float | None, problem: Any) -> list[OrderProblem]:
-    if cap is not None and not math.isfinite(cap):
-        problem(None, f"price cap {cap} is not a finite number")
-        return []
-    if floor is not None and not math.isfinite(floor):
-        problem(None, f"price floor {floor} is not a finite number")
-        return []
-    if cap is not None and floor is not None and cap < floor:
-        problem(None, f"price cap {cap} is below price floor {floor}")
-        return []
-    if cap is not None:
-        for row in np.flatnonzero(valid & (prices > cap)):
-            problem(int(row), f"price {prices[row]:g} is above the price cap {cap:g}")
-    if floor is not None:
-        for row in np.flatnonzero(valid & (prices < floor)):
-            problem(int(row), f"price {prices[row]:g} is below the price floor {floor:g}")
-    return []
