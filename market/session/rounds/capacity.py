@@ -19,18 +19,14 @@ from market.capacity.settlement import settle_capacity
 from market.errors import MarketError
 from market.session.bids import Bid, not_named, owner_problem
 from market.session.books import SessionBooks
-from market.session.rounds.registry import Entries, Problem, register
+from market.session.rounds.registry import BidRound, Entries, Problem, register
 from market.session.setup import RoundSpec
 
 
-class Capacity:
+class Capacity(BidRound):
     """The ``capacity`` kind (see the module docstring)."""
 
     name: ClassVar[str] = "capacity"
-    takes_bids: ClassVar[bool] = True
-
-    def open(self, s: SessionBooks, spec: RoundSpec) -> None:
-        return None
 
     def validate(self, s: SessionBooks, participant: str, spec: RoundSpec, bids: list[Bid],
                  rows: list[int]) -> list[Problem]:

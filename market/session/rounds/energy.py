@@ -43,18 +43,14 @@ from market.ledger.book import SYSTEM_OPERATOR, Category
 from market.session.bids import Bid, hours_text, not_named, owner_problem
 from market.session.books import SessionBooks
 from market.session.results import EnergyRoundResult
-from market.session.rounds.registry import Entries, Problem, register
+from market.session.rounds.registry import BidRound, Entries, Problem, register
 from market.session.setup import RoundSpec
 
 
-class Energy:
+class Energy(BidRound):
     """The ``energy`` kind (see the module docstring)."""
 
     name: ClassVar[str] = "energy"
-    takes_bids: ClassVar[bool] = True
-
-    def open(self, s: SessionBooks, spec: RoundSpec) -> None:
-        return None
 
     def validate(self, s: SessionBooks, participant: str, spec: RoundSpec, bids: list[Bid],
                  rows: list[int]) -> list[Problem]:

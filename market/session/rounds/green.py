@@ -23,18 +23,14 @@ from market.green.listing import Listing, ListingRequest, fill_listing
 from market.green.trading import GreenTrade, quantity_ticks
 from market.session.bids import Bid, not_named, owner_problem
 from market.session.books import SessionBooks
-from market.session.rounds.registry import Entries, Problem, register
+from market.session.rounds.registry import BidRound, Entries, Problem, register
 from market.session.setup import RoundSpec
 
 
-class Green:
+class Green(BidRound):
     """The ``green`` kind (see the module docstring)."""
 
     name: ClassVar[str] = "green"
-    takes_bids: ClassVar[bool] = True
-
-    def open(self, s: SessionBooks, spec: RoundSpec) -> None:
-        return None
 
     def validate(self, s: SessionBooks, participant: str, spec: RoundSpec, bids: list[Bid],
                  rows: list[int]) -> list[Problem]:

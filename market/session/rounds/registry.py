@@ -43,13 +43,23 @@ class RoundKind(Protocol):
     def clear(self, s: SessionBooks, spec: RoundSpec, entries: Entries) -> dict[str, Any]: ...
 
 
-class Step:
-    """Base of the settlement steps: no bids, nothing to open or check."""
-
-    takes_bids: ClassVar[bool] = False
+class Kind:
+    """Base of the registered kinds: nothing to do when a round opens."""
 
     def open(self, s: SessionBooks, spec: RoundSpec) -> None:
         return None
+
+
+class BidRound(Kind):
+    """Base of the kinds that take bids (capacity, energy, green)."""
+
+    takes_bids: ClassVar[bool] = True
+
+
+class Step(Kind):
+    """Base of the settlement steps: no bids to check."""
+
+    takes_bids: ClassVar[bool] = False
 
     def validate(self, s: SessionBooks, participant: str, spec: RoundSpec, bids: list[Bid],
                  rows: list[int]) -> list[Problem]:
