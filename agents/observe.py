@@ -50,6 +50,7 @@ import numpy as np
 from clearing.grid import (
     CAPACITY_SLACK_TICKS,
     FLOOR_SLACK_TICKS,
+    HOURS_PER_DAY,
     KW_PER_MW,
     QUANTITY_TICK,
     floor_ticks,
@@ -86,7 +87,6 @@ __all__ = [
     "ticks_down",
 ]
 
-HOURS_PER_DAY = 24
 HOURS_PER_YEAR = 8760
 
 

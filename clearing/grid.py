@@ -31,6 +31,8 @@ MAX_EXACT_TICKS = 2.0**52
 
 #: kW per MW: capacity prices are yuan/kW·yr, quantities MW.
 KW_PER_MW = 1000.0
+#: Hours of a day: hourly auctions are grouped into days (storage cycle caps, daily calls).
+HOURS_PER_DAY = 24
 
 
 def decimals(tick: float) -> int:

@@ -29,6 +29,7 @@ import numpy as np
 
 from agents.strategies.base import Strategy, price_grid, register_strategy
 from agents.strategies.capacity import truthful_capacity
+from clearing.grid import HOURS_PER_DAY
 from market.errors import StrategyError
 from market.rules import MarketRules, StorageArbitrageParams
 
@@ -159,7 +160,7 @@ def forecast_stress(price: np.ndarray, rules: MarketRules) -> np.ndarray:
 def window_ids(hours: np.ndarray, starts: tuple[int, ...]) -> np.ndarray:
     """int64 (T,): the clearing window of each absolute hour (0 for the first), windows starting
     at midnight and at the hours of the day ``starts`` (and at ``hours[0]``)."""
-    hod = np.asarray(hours, dtype=np.int64) % 24
+    hod = np.asarray(hours, dtype=np.int64) % HOURS_PER_DAY
     first = np.isin(hod, np.asarray(sorted(set(starts) | {0}), dtype=np.int64))
     first[:1] = True
     return np.cumsum(first) - 1
@@ -170,7 +171,7 @@ def end_value(price: np.ndarray, rules: MarketRules) -> float:
     (the cheapest price of the last 24 hours / eff), at most what it could be sold for there
     (the dearest + compensation - degradation), at least 0."""
     e = rules.energy
-    tail = np.asarray(price[-24:], dtype=np.float64)
+    tail = np.asarray(price[-HOURS_PER_DAY:], dtype=np.float64)
     if tail.size == 0:
         return 0.0
     sold = float(tail.max()) + e.storage_discharge_compensation_yuan_per_mwh \
@@ -224,7 +225,7 @@ def _structure(t_n: int, hod0: int, starts: tuple[int, ...], eff: float,
             kind += [ROW_SOLD, ROW_ROOM]
         k += 2
     # the cycle cap of each calendar day
-    day = hours // 24
+    day = hours // HOURS_PER_DAY
     for dd in np.unique(day).tolist():
         idx = np.flatnonzero(day == dd)
         rows.append(np.full(idx.shape[0], k))
@@ -307,7 +308,8 @@ def solve_schedule(price: np.ndarray, hour0: int, soc: float, energy: float,
     n_z = owe.shape[0]
     d0, c0, s0, z0 = 0, t_n, 2 * t_n, 3 * t_n
     n_var = 3 * t_n + n_z
-    eq, ub, kind = _structure(t_n, hour0 % 24, rules.agents.runner.window_start_hours, eff,
+    eq, ub, kind = _structure(t_n, hour0 % HOURS_PER_DAY,
+                              rules.agents.runner.window_start_hours, eff,
                               tuple(owe.tolist()), rules.capacity.performance_basis)
     b_eq = np.zeros(t_n)
     b_eq[0] = soc
@@ -424,7 +426,7 @@ def optimal_schedule(obs: StorageObservation, rules: MarketRules, rng: np.random
     # Owing MW in a forecast stress hour of the next day, the window's charge buys at any
     # price: a MWh short costs the penalty rate, above the cap.
     if rules.capacity.penalty_rate_yuan_per_mwh() > e.price_cap_yuan_per_mwh \
-            and stress[w:w + 24].any():
+            and stress[w:w + HOURS_PER_DAY].any():
         buy = np.where((desired < 0) & (owed[None, :] > 0), e.price_cap_yuan_per_mwh, buy)
     if rules.capacity.performance_basis == "dispatched":
         sell = np.where(stress[:w, None] & (owed[None, :] > 0), e.price_floor_yuan_per_mwh,

@@ -25,14 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from clearing.grid import GRID_TOLERANCE_TICKS
+from clearing.grid import GRID_TOLERANCE_TICKS, HOURS_PER_DAY
 from market.energy.bids import SELL, EnergyBids
 from market.energy.result import EnergyResult
 from market.errors import EnergyInputError
 from market.ledger.book import SYSTEM_OPERATOR, Category, Ledger, round_half_even_div
 from market.ledger.postings import Postings, split_fen
-
-HOURS_PER_DAY = 24
 
 
 @dataclass(frozen=True)

@@ -37,11 +37,10 @@ from typing import Any
 
 import numpy as np
 
-from clearing.grid import FLOOR_SLACK_TICKS, from_ticks
+from clearing.grid import FLOOR_SLACK_TICKS, HOURS_PER_DAY, from_ticks
 from market.errors import EnergyInputError, StorageLimitError
 from market.rules import MarketRules
 
-HOURS_PER_DAY = 24
 #: SOC and limit checks of :func:`track_soc` allow this much float noise, MWh (1 Wh): a
 #: physical tolerance on energy, not a fraction of a tick, so not one of clearing.grid's.
 TOLERANCE_MWH = 1e-6

@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from clearing.grid import HOURS_PER_DAY
 from market.capacity.settlement import load_weights
 from market.certificates.registry import CertificateRegistry
-from market.energy.settlement import HOURS_PER_DAY
 from market.green.trading import GreenMarket, GreenTrade
 from market.ledger.book import Ledger
 from market.rules import MarketRules

@@ -23,11 +23,10 @@ import numpy as np
 
 from agents.fleet import FleetAssumptions, synthesize_fleet
 from agents.profiles import year_profiles
+from clearing.grid import HOURS_PER_DAY
 from market.errors import SessionSetupError
 from market.rules import MarketRules
 from market.session import Load, Profiles, Session, standard_plan
-
-HOURS_PER_DAY = 24
 
 
 @dataclass(frozen=True)

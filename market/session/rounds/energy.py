@@ -32,12 +32,19 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from clearing.grid import GRID_TOLERANCE_TICKS, floor_ticks, from_ticks, on_grid, scaled
+from clearing.grid import (
+    GRID_TOLERANCE_TICKS,
+    HOURS_PER_DAY,
+    floor_ticks,
+    from_ticks,
+    on_grid,
+    scaled,
+)
 from clearing.jsonable import jsonable
 from market.capacity.performance import Committed, assess_performance, delivered_mw
 from market.capacity.settlement import charge_performance
 from market.energy.auction import BUY, SELL, EnergyBids, clear_energy
-from market.energy.settlement import HOURS_PER_DAY, recover_storage_compensation, settle_energy
+from market.energy.settlement import recover_storage_compensation, settle_energy
 from market.errors import EnergyBidError
 from market.ledger.book import SYSTEM_OPERATOR, Category
 from market.session.bids import Bid, hours_text, not_named, owner_problem
