@@ -363,9 +363,9 @@ def optimal_schedule(obs: StorageObservation, rules: MarketRules, rng: np.random
     programme's dual ``v_t`` (value of a MWh stored after hour t) stands in. A unit owing its
     obligation by dispatch offers at the floor in a forecast stress hour. The offer is at
     most, and the bid at least, the hour's forecast, so the schedule clears at its own
-    forecast; a unit owing MW in a
-    forecast stress hour of the 24 hours after the window bids its charge at the cap (short,
-    it would pay the penalty rate, which is above the cap); all clipped to the floor and cap.
+    forecast; a unit owing MW in a forecast stress hour of the lookahead
+    (``agents.runner.storage_lookahead_hours``) bids its charge at the cap (short, it would pay
+    the penalty rate, which is above the cap); all clipped to the floor and cap.
     """
     w = obs.hours.shape[0]
     forecast = np.asarray(obs.price_forecast_yuan_per_mwh, dtype=np.float64)
@@ -423,10 +423,11 @@ def optimal_schedule(obs: StorageObservation, rules: MarketRules, rng: np.random
     # refuse the schedule at its own forecast.
     sell = np.where(desired > 0, np.minimum(sell, forecast[:, None]), sell)
     buy = np.where(desired < 0, np.maximum(buy, forecast[:, None]), buy)
-    # Owing MW in a forecast stress hour of the next day, the window's charge buys at any
+    # Owing MW in a forecast stress hour of the lookahead, the window's charge buys at any
     # price: a MWh short costs the penalty rate, above the cap.
+    ahead = rules.agents.runner.storage_lookahead_hours
     if rules.capacity.penalty_rate_yuan_per_mwh() > e.price_cap_yuan_per_mwh \
-            and stress[w:w + HOURS_PER_DAY].any():
+            and stress[w:w + ahead].any():
         buy = np.where((desired < 0) & (owed[None, :] > 0), e.price_cap_yuan_per_mwh, buy)
     if rules.capacity.performance_basis == "dispatched":
         sell = np.where(stress[:w, None] & (owed[None, :] > 0), e.price_floor_yuan_per_mwh,
