@@ -14,6 +14,15 @@
   autoincrement ``id`` is the event id a stream resumes from.
 * ``stream_tickets``: short-lived single-use tickets that open an event stream without a
   token in the URL (the ticket's sha256, whose token it stands for, until when).
+* ``audit_log``: append-only, one row per write and per refusal: who (``instructor:<id>``,
+  ``participant:<seat>`` or ``anonymous``), when, the client address, method and route, the
+  session, the status and a short what. No foreign key (a refusal may name a session that
+  does not exist).
+
+Token lifetimes: ``instructors.token_issued_at`` and ``participants.token_issued_at`` (``NULL``:
+issued at creation/join), ``participants.token_revoked_at`` and ``sessions.token_ttl_seconds``
+(``NULL``: the server's default) decide whether a token is still good (see
+:mod:`api.service.gateway.tokens`).
 
 JSON is stored as text: the service writes and reads it whole, the database never looks in.
 """
@@ -52,6 +61,8 @@ class InstructorRow(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    token_issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                             nullable=True)
 
 
 class SessionRow(Base):
@@ -65,6 +76,7 @@ class SessionRow(Base):
     setup: Mapped[str] = mapped_column(Text)
     snapshot_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    token_ttl_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class SnapshotRow(Base):
@@ -88,6 +100,10 @@ class ParticipantRow(Base):
     display_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    token_issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                             nullable=True)
+    token_revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                              nullable=True)
 
 
 class BidBatchRow(Base):
@@ -133,3 +149,18 @@ class StreamTicketRow(Base):
     role: Mapped[str] = mapped_column(String(20))
     participant: Mapped[str | None] = mapped_column(String(100), nullable=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_session_id_id", "session_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    session_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    client: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    method: Mapped[str] = mapped_column(String(10))
+    route: Mapped[str] = mapped_column(String(300))
+    status: Mapped[int] = mapped_column(Integer)
+    what: Mapped[str] = mapped_column(String(300))
