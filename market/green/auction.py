@@ -79,7 +79,7 @@ def call_auction(market: GreenMarket, offers: Sequence[GreenOrder], bids: Sequen
         where = f"{kind} {i} ({o.participant!r})"
         if not isinstance(o.participant, str) or not o.participant:
             problems.append(f"{where}: participant must be a non-empty name")
-        why = market.premium_problem(o.premium_yuan_per_mwh)
+        why = market.premium_problem(o.premium_yuan_per_mwh, product)
         if why:
             problems.append(f"{where}: {why}")
         try:
@@ -101,7 +101,7 @@ def call_auction(market: GreenMarket, offers: Sequence[GreenOrder], bids: Sequen
     if problems:
         raise GreenTradeError("call auction refused:\n  " + "\n  ".join(problems[:20]))
     n_off = len(offers)
-    lo, hi = market.premium_limits
+    lo, hi = market.price_limits(product)
     book = OrderBook.from_arrays(
         np.arange(len(orders)), np.r_[np.ones(n_off), -np.ones(len(bids))].astype(np.int64),
         np.array([o.premium_yuan_per_mwh for _, _, o in orders], dtype=np.float64),

@@ -50,7 +50,7 @@ class GreenContinuousMarket:
         if energy_price_yuan_per_mwh is not None:
             price_half_fen(energy_price_yuan_per_mwh, "energy price")
         self.energy_price = energy_price_yuan_per_mwh if product == "bundled" else None
-        lo, hi = market.premium_limits
+        lo, hi = market.price_limits(product)
         self.book = ContinuousBook(price_tick=PRICE_TICK, quantity_tick=self.lot / TICKS_PER_MWH,
                                    price_cap=hi, price_floor=lo)
         self._owner: dict[int, tuple[str, int]] = {}  # order id -> (participant, side)
@@ -71,7 +71,7 @@ class GreenContinuousMarket:
         problems = []
         if not isinstance(participant, str) or not participant:
             problems.append(f"participant {participant!r} must be a non-empty name")
-        why = self.market.premium_problem(premium_yuan_per_mwh)
+        why = self.market.premium_problem(premium_yuan_per_mwh, self.product)
         if why:
             problems.append(why)
         try:

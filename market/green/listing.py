@@ -66,6 +66,11 @@ def listing_fills(listed: int, requests: np.ndarray,
     return np.clip(listed - before, 0, req).astype(np.int64)
 
 
+def _product(product: object) -> str:
+    """``product`` when it is a known one, else ``"bundled"`` (its own refusal is reported)."""
+    return product if product in ("bundled", "unbundled") else "bundled"  # type: ignore[return-value]
+
+
 def fill_listing(market: GreenMarket, listing: Listing, requests: Sequence[ListingRequest],
                  period: str, *, fill: str | None = None) -> list[GreenTrade]:
     """Fill ``listing`` from ``requests`` (arrival order) and settle the trades.
@@ -84,7 +89,7 @@ def fill_listing(market: GreenMarket, listing: Listing, requests: Sequence[Listi
         listed = quantity_ticks(listing.quantity_mwh, "listed quantity", lot)
     except GreenTradeError as exc:
         problems.append(str(exc))
-    why = market.premium_problem(listing.premium_yuan_per_mwh)
+    why = market.premium_problem(listing.premium_yuan_per_mwh, _product(listing.product))
     if why:
         problems.append(why)
     if listing.energy_price_yuan_per_mwh is not None:

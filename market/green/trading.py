@@ -194,11 +194,23 @@ class GreenMarket:
 
     # ----------------------------------------------------------------- checks
 
+    def price_cap(self, product: str = "bundled") -> float | None:
+        """Highest price the market accepts for ``product``, yuan/MWh (bundled:
+        ``premium_cap_yuan_per_mwh``) or yuan per certificate (unbundled:
+        ``certificate_price_cap_yuan``); ``None``: no cap (the default)."""
+        cap = (self.rules.premium_cap_yuan_per_mwh if product == "bundled"
+               else self.rules.certificate_price_cap_yuan)
+        return None if cap is None else float(cap)
+
     @property
-    def premium_limits(self) -> tuple[float, float]:
-        """(lowest, highest) premium or certificate price accepted, yuan/MWh."""
-        return (float(self.rules.premium_min_yuan_per_mwh),
-                float(self.rules.premium_max_yuan_per_mwh))
+    def premium_limits(self) -> tuple[float, float | None]:
+        """(lowest, highest) bundled premium accepted, yuan/MWh: 0 and the premium cap
+        (``None``: no cap). See :meth:`price_limits` for either product."""
+        return self.price_limits("bundled")
+
+    def price_limits(self, product: str) -> tuple[float, float | None]:
+        """(lowest, highest) price accepted for ``product``: 0 and its cap (``None``: none)."""
+        return (0.0, self.price_cap(product))
 
     def lot_ticks(self, product: str) -> int:
         """Smallest tradable quantity in ticks: 0.001 MWh bundled, one certificate unbundled."""
@@ -206,15 +218,23 @@ class GreenMarket:
             raise GreenTradeError(f"product {product!r} must be 'bundled' or 'unbundled'")
         return 1 if product == "bundled" else self.registry.ticks_per_certificate
 
-    def premium_problem(self, premium: Any) -> str | None:
-        """Why a premium (yuan/MWh) is refused, or ``None``: NaN, off-grid or out of limits."""
+    def premium_problem(self, premium: Any, product: str = "bundled") -> str | None:
+        """Why a premium (bundled, yuan/MWh) or certificate price (unbundled, yuan) is refused,
+        or ``None``: not a number, NaN, off the 0.01 yuan grid, below 0, or above the
+        product's cap when the rules set one (the message names the rule)."""
+        what = "premium" if product == "bundled" else "certificate price"
         try:
-            price_half_fen(premium, "premium")
+            price_half_fen(premium, what)
         except GreenTradeError as exc:
             return str(exc)
-        lo, hi = self.premium_limits
-        if not lo <= float(premium) <= hi:
-            return f"premium {float(premium):g} yuan/MWh is outside the limits [{lo:g}, {hi:g}]"
+        p = float(premium)
+        if p < 0:
+            return f"{what} {p:g} must be >= 0 yuan"
+        cap = self.price_cap(product)
+        if cap is not None and p > cap:
+            key = ("green.premium_cap_yuan_per_mwh" if product == "bundled"
+                   else "green.certificate_price_cap_yuan")
+            return f"{what} {p:g} yuan is above the cap {key} = {cap:g}"
         return None
 
     # ----------------------------------------------------------------- settlement core
@@ -305,7 +325,8 @@ class GreenMarket:
                 quantity_ticks(c.quantity_mwh, "quantity", self.lot_ticks(c.product))
             except GreenTradeError as exc:
                 out.append(str(exc))
-        why = self.premium_problem(c.premium_yuan_per_mwh)
+        why = self.premium_problem(c.premium_yuan_per_mwh,
+                                   c.product if c.product in PRODUCTS else "bundled")
         if why:
             out.append(why)
         e = c.energy_price_yuan_per_mwh

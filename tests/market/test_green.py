@@ -2,7 +2,9 @@
 obligations, each settled in the certificate registry and the ledger.
 
 Defaults from docs/DOMAIN.md (section 5, green electricity trading and certificates):
-premium 20 yuan/MWh in a range of 1-50, unbundled certificate 2 yuan, obligation weight 0.22,
+premium 20 yuan/MWh (reference range 1-50, not a limit: the market caps neither the premium
+nor the certificate price unless a variant sets ``green.premium_cap_yuan_per_mwh`` or
+``green.certificate_price_cap_yuan``), unbundled certificate 2 yuan, obligation weight 0.22,
 shortfall penalty 50 yuan/MWh [E], 1 certificate = 1 MWh.
 """
 
@@ -31,6 +33,9 @@ from market.ledger.book import SYSTEM_OPERATOR, Category, Ledger
 from market.rules import load_preset
 
 GREEN = load_preset("mengxi").green
+#: A variant with both caps set: bundled premium <= 50 yuan/MWh, certificates <= 40 yuan.
+CAPPED = load_preset("mengxi").with_overrides({"green.premium_cap_yuan_per_mwh": 50,
+                                                "green.certificate_price_cap_yuan": 40}).green
 
 
 def make_market(rules: Any = GREEN, mwh: tuple[float, float, float] = (1000, 500, 300)
@@ -118,8 +123,7 @@ def test_bilateral_contract_by_hand():
 
 
 @pytest.mark.parametrize(("contract", "message"), [
-    (BilateralContract("gA", "L1", "bundled", 10, 60.0), r"outside the limits \[1, 50\]"),
-    (BilateralContract("gA", "L1", "bundled", 10, 0.5), "outside the limits"),
+    (BilateralContract("gA", "L1", "bundled", 10, -0.5), ">= 0"),
     (BilateralContract("gA", "L1", "bundled", 10, float("nan")), "finite"),
     (BilateralContract("gA", "L1", "bundled", 10, 20.001), "grid"),
     (BilateralContract("gA", "L1", "unbundled", 2.5, 2.0), "whole certificates"),
@@ -180,7 +184,7 @@ def test_unbundled_listing_fills_whole_certificates():
 
 
 @pytest.mark.parametrize(("listing", "requests", "message"), [
-    (Listing("gA", "bundled", 100, 55.0), [ListingRequest("L1", 1)], "outside the limits"),
+    (Listing("gA", "bundled", 100, -5.0), [ListingRequest("L1", 1)], ">= 0"),
     (Listing("gA", "bundled", 5000, 20.0), [ListingRequest("L1", 1)], "cannot list 5000"),
     (Listing("gA", "bundled", 100, 20.0), [ListingRequest("gA", 1)], "other than the seller"),
     (Listing("gA", "unbundled", 100, 2.0), [ListingRequest("L1", 0.5)], "whole certificates"),
@@ -267,8 +271,8 @@ def test_call_auction_of_certificates_and_no_cross():
 
 
 @pytest.mark.parametrize(("offers", "bids", "message"), [
-    ([GreenOrder("gA", 20, 10)], [GreenOrder("L1", 60, 10)], r"bid 0 \('L1'\).*outside"),
-    ([GreenOrder("gA", 0.5, 10)], [GreenOrder("L1", 20, 10)], r"offer 0 .*outside"),
+    ([GreenOrder("gA", 20, 10)], [GreenOrder("L1", -1, 10)], r"bid 0 \('L1'\).*>= 0"),
+    ([GreenOrder("gA", -0.5, 10)], [GreenOrder("L1", 20, 10)], r"offer 0 .*>= 0"),
     ([GreenOrder("gA", float("nan"), 10)], [GreenOrder("L1", 20, 10)], "finite"),
     ([GreenOrder("gA", 20, 1001)], [GreenOrder("L1", 20, 10)], "holds 1000 MWh"),
     ([GreenOrder("gA", 20, 10, "S1")], [GreenOrder("L1", 20, 10)], "of unit 'S1'"),
@@ -280,6 +284,43 @@ def test_call_auction_refusals_change_nothing(offers, bids, message):
     with pytest.raises(GreenTradeError, match=message):
         call_auction(m, offers, bids, "bundled", "2025-02")
     assert state(m) == before
+
+
+def test_no_price_limit_by_default_premiums_and_certificates_clear_above_the_old_range():
+    """The preset caps nothing: a 500 yuan/MWh premium and a 120 yuan certificate clear (the old
+    reference range 1-50 is not a clip)."""
+    m = make_market()
+    assert m.premium_limits == (0.0, None) and m.price_limits("unbundled") == (0.0, None)
+    out = call_auction(m, [GreenOrder("gA", 400, 10)], [GreenOrder("L1", 600, 10)], "bundled",
+                       "2025-02")
+    assert out.premium_yuan_per_mwh == 500 and out.trades[0].premium_fen == 500_000
+    out = call_auction(m, [GreenOrder("gB", 120, 3)], [GreenOrder("L2", 120, 3)], "unbundled",
+                       "2025-02")
+    assert out.premium_yuan_per_mwh == 120 and held(m, "L2") == 3
+
+
+def test_caps_when_a_variant_sets_them_refuse_orders_naming_the_rule():
+    m = make_market(CAPPED)
+    assert m.premium_limits == (0.0, 50.0) and m.price_limits("unbundled") == (0.0, 40.0)
+    before = state(m)
+    with pytest.raises(GreenTradeError, match=r"bid 0 .*green\.premium_cap_yuan_per_mwh = 50"):
+        call_auction(m, [GreenOrder("gA", 20, 10)], [GreenOrder("L1", 50.01, 10)], "bundled",
+                     "2025-02")
+    with pytest.raises(GreenTradeError, match=r"green\.certificate_price_cap_yuan = 40"):
+        call_auction(m, [GreenOrder("gA", 20, 10)], [GreenOrder("L1", 45, 10)], "unbundled",
+                     "2025-02")
+    with pytest.raises(GreenTradeError, match="certificate_price_cap_yuan"):
+        fill_listing(m, Listing("gB", "unbundled", 10, 41.0), [ListingRequest("L1", 1)],
+                     "2025-02")
+    with pytest.raises(GreenTradeError, match="premium_cap_yuan_per_mwh"):
+        m.bilateral([BilateralContract("gA", "L1", "bundled", 10, 60.0)], "2025-02")
+    with pytest.raises(GreenTradeError, match="certificate_price_cap_yuan"):
+        GreenContinuousMarket(m, "unbundled", "2025-02").submit("L1", "buy", 40.5, 1)
+    assert state(m) == before
+    # at the cap is allowed; a 45 yuan premium is fine for bundled (its cap is 50)
+    out = call_auction(m, [GreenOrder("gA", 45, 10)], [GreenOrder("L1", 50, 10)], "bundled",
+                       "2025-02")
+    assert out.premium_yuan_per_mwh == 47.5
 
 
 def test_pair_fills_by_hand():
@@ -335,7 +376,7 @@ def test_continuous_refusals_and_unbacked_sells():
     before = state(m)
     for args, message in [(("gB", "sell", 3.0, 200), "not covered"),
                           (("gB", "buy", 4.0, 1), "own resting order"),
-                          (("L1", "buy", 51.0, 1), "outside the limits"),
+                          (("L1", "buy", -1.0, 1), ">= 0"),
                           (("L1", "buy", 3.0, 1.5), "whole certificates"),
                           (("L1", "hold", 3.0, 1), "side")]:
         with pytest.raises(GreenTradeError, match=message):

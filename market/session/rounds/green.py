@@ -97,7 +97,7 @@ def _validate(session: SessionBooks, participant: str, spec: RoundSpec, bids: li
     for i in rows:
         b = bids[i]
         why = not_named(b, spec, "hour")
-        premium = market.premium_problem(b.price)
+        premium = market.premium_problem(b.price, spec.product or "bundled")
         if premium:
             why.append(premium)
         try:
