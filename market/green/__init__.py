@@ -3,7 +3,9 @@ price + green premium) and unbundled certificates, in four modes: bilateral cont
 obligations (:class:`GreenMarket`), listing (:func:`fill_listing`), the centralized call auction
 (:func:`call_auction`, one uniform premium cleared by the core) and continuous trading
 (:class:`GreenContinuousMarket`). Every trade moves certificates in the registry and posts to the
-ledger, all or nothing.
+ledger, all or nothing. Bundled green power can also be contracted for a month before metering
+(:func:`contract_auction`) and delivered after it (:func:`deliver_contracts`): certificates and
+premium on min(contract, metered generation, consumption), the rest settled as energy only.
 
 >>> from market.certificates import CertificateRegistry
 >>> from market.green import GreenMarket, GreenOrder, call_auction
@@ -21,11 +23,19 @@ ledger, all or nothing.
 60.0
 """
 
-from market.green.auction import GreenAuctionOutcome, GreenOrder, call_auction
+from market.green.auction import (
+    ContractAuctionOutcome,
+    GreenAuctionOutcome,
+    GreenOrder,
+    call_auction,
+    contract_auction,
+)
 from market.green.continuous import GreenContinuousMarket
+from market.green.delivery import deliver_contracts
 from market.green.listing import Listing, ListingRequest, fill_listing
 from market.green.trading import (
     BilateralContract,
+    BundledContract,
     GreenMarket,
     GreenTrade,
     ObligationOutcome,
@@ -33,6 +43,8 @@ from market.green.trading import (
 
 __all__ = [
     "BilateralContract",
+    "BundledContract",
+    "ContractAuctionOutcome",
     "GreenAuctionOutcome",
     "GreenContinuousMarket",
     "GreenMarket",
@@ -42,5 +54,7 @@ __all__ = [
     "ListingRequest",
     "ObligationOutcome",
     "call_auction",
+    "contract_auction",
+    "deliver_contracts",
     "fill_listing",
 ]

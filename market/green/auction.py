@@ -6,6 +6,10 @@ equilibrium range by default) within the rules' premium limits, and pro-rates th
 orders. Accepted sells and buys are then paired in merit order (sells cheapest first, buys
 dearest first, ties by submission order) so that every trade names its seller and buyer and the
 certificates move directly between them.
+
+:func:`contract_auction` clears the month's bundled green power as forward contracts before
+metering (same clearing and pairing, nothing moves until delivery, see
+:mod:`market.green.delivery`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,13 @@ from clearing import ClearingResult, OrderBook, clear
 from clearing.grid import PRICE_TICK
 from market.certificates.registry import TICKS_PER_MWH
 from market.errors import GreenTradeError
-from market.green.trading import GreenMarket, GreenTrade, price_half_fen, quantity_ticks
+from market.green.trading import (
+    BundledContract,
+    GreenMarket,
+    GreenTrade,
+    price_half_fen,
+    quantity_ticks,
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,19 @@ class GreenOrder:
     premium_yuan_per_mwh: float
     quantity_mwh: float
     unit: str | None = None
+
+
+@dataclass(frozen=True)
+class ContractAuctionOutcome:
+    """The clearing result of a bundled contract auction and the contracts it made (nothing
+    delivered yet)."""
+
+    result: ClearingResult
+    contracts: list[BundledContract]
+
+    @property
+    def premium_yuan_per_mwh(self) -> float | None:
+        return self.result.price
 
 
 @dataclass(frozen=True)
@@ -65,11 +88,60 @@ def call_auction(market: GreenMarket, offers: Sequence[GreenOrder], bids: Sequen
                  price_rule: str = "midpoint") -> GreenAuctionOutcome:
     """Clear one call auction of ``product`` and settle its trades in ledger ``period``.
 
-    Refused with every problem at once (nothing changed) when an order's premium is outside
-    the rules' limits or off the 0.01 yuan grid, a quantity is not > 0 on its grid (whole
-    certificates when unbundled), a participant is on both sides, or a seller offers more
-    never-sold certificates than it holds.
+    Refused with every problem at once (nothing changed) when an order's premium is negative,
+    above the product's cap (when the rules set one) or off the 0.01 yuan grid, a quantity is
+    not > 0 on its grid (whole certificates when unbundled), a participant is on both sides, or
+    a seller offers more never-sold certificates than it holds.
     """
+    result, pairs = _clear_orders(market, offers, bids, product, energy_price_yuan_per_mwh,
+                                  price_rule, backed=True)
+    if pairs is None:
+        return GreenAuctionOutcome(result, [])
+    s_rows, b_rows, ticks = pairs
+    k = ticks.shape[0]
+    price = float(result.price)  # type: ignore[arg-type]
+    trades = market.execute(period, "auction", product,
+                            [offers[i].participant for i in s_rows],
+                            [bids[j].participant for j in b_rows], ticks.tolist(), [price] * k,
+                            [energy_price_yuan_per_mwh if product == "bundled" else None] * k,
+                            [offers[i].unit for i in s_rows])
+    return GreenAuctionOutcome(result, trades)
+
+
+def contract_auction(market: GreenMarket, offers: Sequence[GreenOrder],
+                     bids: Sequence[GreenOrder], period: str, *,
+                     energy_price_yuan_per_mwh: float | None = None,
+                     price_rule: str = "midpoint") -> ContractAuctionOutcome:
+    """Clear the month's **bundled contracts** before its output is metered.
+
+    Sellers offer green power of a named wind or solar unit they own, from their forecast of
+    the month's output (no certificates are needed yet); buyers bid a premium. The uniform
+    premium and the pairing are those of :func:`call_auction`; nothing moves now: each pair
+    becomes a :class:`~market.green.delivery.BundledContract` of ``period``, delivered after
+    metering by :func:`~market.green.delivery.deliver_contracts` (certificates and premium on
+    min(contract, metered generation, consumption) only). Refused, nothing recorded, with every
+    problem at once: the checks of :func:`call_auction` except holdings, plus an offer naming
+    no unit, an unregistered unit or a unit of another owner.
+    """
+    result, pairs = _clear_orders(market, offers, bids, "bundled", energy_price_yuan_per_mwh,
+                                  price_rule, backed=False)
+    if pairs is None:
+        return ContractAuctionOutcome(result, [])
+    s_rows, b_rows, ticks = pairs
+    price = float(result.price)  # type: ignore[arg-type]
+    made = market.record_contracts(
+        period, [offers[i].participant for i in s_rows], [offers[i].unit for i in s_rows],
+        [bids[j].participant for j in b_rows], ticks.tolist(), price, energy_price_yuan_per_mwh)
+    return ContractAuctionOutcome(result, made)
+
+
+def _clear_orders(market: GreenMarket, offers: Sequence[GreenOrder], bids: Sequence[GreenOrder],
+                  product: str, energy_price: float | None, price_rule: str, *, backed: bool
+                  ) -> tuple[ClearingResult, tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
+    """Check the orders (all problems at once), clear them uniformly and pair the accepted
+    sells and buys: (result, (sell rows, buy rows, ticks) or ``None`` when nothing cleared).
+    ``backed``: sellers must hold the never-sold certificates they offer; otherwise each offer
+    must name a registered unit of its seller (a forward contract on its output)."""
     lot = market.lot_ticks(product)
     problems: list[str] = []
     orders = [("offer", i, o) for i, o in enumerate(offers)] + \
@@ -91,15 +163,17 @@ def call_auction(market: GreenMarket, offers: Sequence[GreenOrder], bids: Sequen
     sellers = {o.participant for o in offers}
     both = sorted(sellers & {o.participant for o in bids}, key=str)
     problems += [f"{p!r} both offers and bids; a participant takes one side" for p in both]
-    if energy_price_yuan_per_mwh is not None:
+    if energy_price is not None:
         try:
-            price_half_fen(energy_price_yuan_per_mwh, "energy price")
+            price_half_fen(energy_price, "energy price")
         except GreenTradeError as exc:
             problems.append(str(exc))
     if not problems:
-        problems += _holding_problems(market, offers, qty[:len(offers)])
+        problems += (_holding_problems(market, offers, qty[:len(offers)]) if backed
+                     else _unit_problems(market, offers))
     if problems:
-        raise GreenTradeError("call auction refused:\n  " + "\n  ".join(problems[:20]))
+        what = "call auction" if backed else "contract auction"
+        raise GreenTradeError(f"{what} refused:\n  " + "\n  ".join(problems[:20]))
     n_off = len(offers)
     lo, hi = market.price_limits(product)
     book = OrderBook.from_arrays(
@@ -110,22 +184,30 @@ def call_auction(market: GreenMarket, offers: Sequence[GreenOrder], bids: Sequen
     result = clear(book, pricing="uniform", price_rule=price_rule,  # type: ignore[arg-type]
                    price_cap=hi, price_floor=lo)
     if result.price is None or result.volume == 0:
-        return GreenAuctionOutcome(result, [])
+        return result, None
     acc = result.accepted_ticks.astype(np.int64) * lot
     prices = book.price_ticks
     s_order = np.lexsort((np.arange(n_off), prices[:n_off]))
     b_order = n_off + np.lexsort((np.arange(len(bids)), -prices[n_off:]))
     si, bi, ticks = pair_fills(acc[s_order], acc[b_order])
-    s_rows, b_rows = s_order[si], b_order[bi] - n_off
-    k = ticks.shape[0]
-    price = float(result.price)
-    price_half_fen(price, "clearing premium", half_ticks=True)
-    trades = market.execute(period, "auction", product,
-                            [offers[i].participant for i in s_rows],
-                            [bids[j].participant for j in b_rows], ticks.tolist(), [price] * k,
-                            [energy_price_yuan_per_mwh if product == "bundled" else None] * k,
-                            [offers[i].unit for i in s_rows])
-    return GreenAuctionOutcome(result, trades)
+    price_half_fen(float(result.price), "clearing premium", half_ticks=True)
+    return result, (s_order[si], b_order[bi] - n_off, ticks)
+
+
+def _unit_problems(market: GreenMarket, offers: Sequence[GreenOrder]) -> list[str]:
+    """A contract offer names a registered wind or solar unit of its seller."""
+    out = []
+    units = set(market.registry.names()["unit"])
+    for i, o in enumerate(offers):
+        if o.unit is None:
+            out.append(f"offer {i} ({o.participant!r}): a bundled contract names the unit whose "
+                       "output it sells")
+        elif o.unit not in units:
+            out.append(f"offer {i} ({o.participant!r}): unit {o.unit!r} is not registered")
+        elif market.registry.unit_owner(o.unit) != o.participant:
+            out.append(f"offer {i} ({o.participant!r}): unit {o.unit!r} belongs to "
+                       f"{market.registry.unit_owner(o.unit)!r}")
+    return out
 
 
 def _holding_problems(market: GreenMarket, offers: Sequence[GreenOrder],

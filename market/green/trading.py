@@ -93,6 +93,44 @@ class BilateralContract:
 
 
 @dataclass(frozen=True)
+class BundledContract:
+    """A bundled green power contract of one month, cleared before metering
+    (:func:`market.green.auction.contract_auction`): ``contracted_ticks`` (0.001 MWh) of
+    ``unit``'s output from ``seller`` to ``buyer`` at ``premium_yuan_per_mwh`` over the stated
+    energy price. After metering, ``delivered_ticks`` (``None`` before) is min(contracted, the
+    unit's metered green output allocated to it, the buyer's metered consumption allocated to
+    it); certificates move and the premium is paid on that only (``trade``: the settling
+    :class:`GreenTrade`'s number, ``None`` when nothing was delivered); the rest is settled as
+    energy only."""
+
+    contract: int
+    period: str
+    seller: str
+    unit: str | None
+    buyer: str
+    contracted_ticks: int
+    premium_yuan_per_mwh: float
+    energy_price_yuan_per_mwh: float | None
+    delivered_ticks: int | None = None
+    trade: int | None = None
+
+    @property
+    def contracted_mwh(self) -> float:
+        return self.contracted_ticks / TICKS_PER_MWH
+
+    @property
+    def delivered_mwh(self) -> float | None:
+        return None if self.delivered_ticks is None else self.delivered_ticks / TICKS_PER_MWH
+
+    @property
+    def undelivered_mwh(self) -> float | None:
+        """Contracted MWh settled as energy only (no premium, no certificates)."""
+        if self.delivered_ticks is None:
+            return None
+        return (self.contracted_ticks - self.delivered_ticks) / TICKS_PER_MWH
+
+
+@dataclass(frozen=True)
 class ObligationOutcome:
     """Per load (arrays of the loads' length): obligation, retired and short MWh (float64),
     the same in ticks (int64), and the penalty paid (int64 fen)."""
@@ -190,6 +228,7 @@ class GreenMarket:
         self.ledger = ledger
         self.trades: list[GreenTrade] = []
         self.contracts: list[BilateralContract] = []
+        self.bundled_contracts: list[BundledContract] = []
         self._settled = 0
 
     # ----------------------------------------------------------------- checks
@@ -290,6 +329,19 @@ class GreenMarket:
                for i in range(n)]
         self.trades.extend(out)
         return out
+
+    # ----------------------------------------------------------------- bundled contracts
+
+    def record_contracts(self, period: str, sellers: Sequence[str], units: Sequence[str | None],
+                         buyers: Sequence[str], ticks: Sequence[int], premium: float,
+                         energy_price: float | None) -> list[BundledContract]:
+        """Record cleared bundled contracts of ``period`` (nothing moves until delivery)."""
+        first = len(self.bundled_contracts)
+        energy = None if energy_price is None else float(energy_price)
+        made = [BundledContract(first + k, period, sellers[k], units[k], buyers[k], int(ticks[k]),
+                                float(premium), energy) for k in range(len(sellers))]
+        self.bundled_contracts.extend(made)
+        return made
 
     # ----------------------------------------------------------------- bilateral contracts
 
