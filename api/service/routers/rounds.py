@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 
 from api.service.deps import CurrentInstructor, CurrentMember, DbDep, LiveDep, SessionIdPath
+from api.service.schemas.classroom import RoundOpened, RoundOpenTimed
 from api.service.schemas.sessions import (
     CurrentRoundPublic,
-    RoundOpen,
     RoundPublic,
     RoundResultPublic,
     RoundsPublic,
@@ -36,10 +36,17 @@ def get_current_round(session_id: SessionIdPath, member: CurrentMember, db: DbDe
 
 @router.post("/open", operation_id="open_next_round")
 def open_next_round(session_id: SessionIdPath, member: CurrentInstructor, db: DbDep,
-                    live: LiveDep, body: RoundOpen | None = None) -> RoundPublic:
+                    live: LiveDep, request: Request,
+                    body: RoundOpenTimed | None = None) -> RoundOpened:
     """Open the next bid round of the plan (instructor). Bots fill the seats still empty by
-    the session's bots policy (``{"bots": {...}}`` sets it) and bid at once."""
-    return service.open_next(db, live, member.session_id, None if body is None else body.bots)
+    the session's bots policy (``{"bots": {...}}`` sets it) and bid at once. With
+    ``{"deadline_seconds": N}`` the server closes the gate N seconds later by itself, and
+    with ``"auto_clear": true`` clears the round then too; the deadline is in the session's
+    ``setup.deadline`` (``{"round_id", "at", "auto_clear"}``) for every page's countdown."""
+    body = body or RoundOpenTimed()
+    return service.open_next(db, live, member.session_id, body.bots,
+                             deadline_seconds=body.deadline_seconds, auto_clear=body.auto_clear,
+                             database=request.app.state.database)
 
 
 @router.get("/{round_id}", operation_id="get_round")

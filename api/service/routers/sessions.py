@@ -1,11 +1,13 @@
 """Sessions: create (anyone; the instructor token comes back), list (an instructor's own),
-read (its instructor and participants), lobby (anyone with the id), rules."""
+read (its instructor and participants), lobby (anyone with the id), rules; and the classroom's
+routes: briefing and standings (members), CSV exports and clone (instructor)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import PlainTextResponse
 
 from api.service.deps import (
     CurrentInstructor,
@@ -18,6 +20,8 @@ from api.service.deps import (
     SessionIdPath,
     SettingsDep,
 )
+from api.service.errors import responses
+from api.service.schemas.classroom import BriefingPublic, StandingsPublic
 from api.service.schemas.sessions import (
     LobbyPublic,
     SessionCreate,
@@ -80,3 +84,72 @@ def get_rules(session_id: SessionIdPath, member: CurrentMember, db: DbDep,
               live: LiveDep) -> dict[str, Any]:
     """The session's resolved rules (``MarketRules`` as JSON)."""
     return service.rules_of(db, live, member.session_id)
+
+
+# ------------------------------------------------------------------ classroom
+
+CSV = {"content": {"text/csv": {"schema": {"type": "string"}}},
+       "description": "CSV text, one header row"}
+
+
+@router.get("/{session_id}/briefing", operation_id="get_briefing", responses=responses(422))
+def get_briefing(session_id: SessionIdPath, member: CurrentMember, db: DbDep, live: LiveDep,
+                 role: Annotated[Literal["genco", "storage", "retailer"] | None, Query(
+                     description="The role to brief (default: your seat's role; the "
+                                 "instructor must name one)")] = None) -> BriefingPublic:
+    """A role's briefing, Markdown generated from the game's rules: every market's numbers
+    with their units, your own units and costs (your own role), how profit is counted."""
+    return service.briefing(db, live, member.session_id, role, member.participant)
+
+
+@router.get("/{session_id}/standings", operation_id="get_standings")
+def get_standings(session_id: SessionIdPath, member: CurrentMember, db: DbDep,
+                  live: LiveDep) -> StandingsPublic:
+    """Every seat from the start (empty seats and bots marked), ranked by profit = revenue -
+    variable cost - the game's share of fixed cost + compensation - penalties (+ retail
+    revenue for retailers), with a per-round breakdown whose lines explain each part."""
+    return service.standings(db, live, member.session_id)
+
+
+def _csv(text: str, session_id: str, what: str) -> PlainTextResponse:
+    return PlainTextResponse(text, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{session_id}-{what}.csv"'})
+
+
+@router.get("/{session_id}/export/results.csv", operation_id="export_results",
+            response_class=PlainTextResponse, responses={200: CSV})
+def export_results(session_id: SessionIdPath, member: CurrentInstructor, db: DbDep,
+                   live: LiveDep) -> PlainTextResponse:
+    """One row per seat per cleared round: ``participant, seat, round_id, kind,
+    revenue_yuan, cost_yuan, variable_cost_yuan, fixed_cost_yuan, penalties_yuan,
+    compensation_yuan, profit_yuan`` (instructor)."""
+    return _csv(service.export_csv(db, live, member.session_id, "results"), session_id,
+                "results")
+
+
+@router.get("/{session_id}/export/bids.csv", operation_id="export_bids",
+            response_class=PlainTextResponse, responses={200: CSV})
+def export_bids(session_id: SessionIdPath, member: CurrentInstructor, db: DbDep,
+                live: LiveDep) -> PlainTextResponse:
+    """Every stored bid of every round: ``round_id, kind, participant, revision, unit, hour,
+    side, price, quantity, counterparty`` (instructor; prices in the round's unit)."""
+    return _csv(service.export_csv(db, live, member.session_id, "bids"), session_id, "bids")
+
+
+@router.get("/{session_id}/export/ledger.csv", operation_id="export_ledger",
+            response_class=PlainTextResponse, responses={200: CSV})
+def export_ledger(session_id: SessionIdPath, member: CurrentInstructor, db: DbDep,
+                  live: LiveDep) -> PlainTextResponse:
+    """Every ledger leg: ``period, participant, counterparty, category, amount_yuan (+
+    received), unit, memo`` (instructor)."""
+    return _csv(service.export_csv(db, live, member.session_id, "ledger"), session_id,
+                "ledger")
+
+
+@router.post("/{session_id}/clone", status_code=status.HTTP_201_CREATED,
+             operation_id="clone_session")
+def clone_session(session_id: SessionIdPath, member: CurrentInstructor, db: DbDep,
+                  live: LiveDep) -> SessionCreated:
+    """A new game with this game's rules and set-up, nobody seated, and a new instructor
+    token (returned once: keep it)."""
+    return service.clone(db, live, member.session_id)

@@ -26,8 +26,10 @@ from api.service.views import halted
 from market.errors import MarketError
 from market.session import Session
 
-#: Domain events published to clients, by the name they are published under.
+#: Domain events published to clients, by the name they are published under
+#: (``bids_received``: who sent a batch and its revision, never the bids: they stay sealed).
 PUBLISHED = {"joined": "participant_joined", "opened": "round_opened",
+             "bids": "bids_received",
              "gate_closed": "gate_closed", "cleared": "round_cleared",
              "voided": "round_voided"}
 

@@ -8,12 +8,17 @@ exactly once and its result is saved in the same transaction as the clear.
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy.orm import Session as Db
 
 from api.service import views
+from api.service.classroom import deadline
 from api.service.db import repositories as repo
-from api.service.errors import Conflict
+from api.service.db.engine import Database
+from api.service.errors import ApiError, Conflict, Refused
 from api.service.live import LiveSessions
+from api.service.schemas.classroom import RoundOpened
 from api.service.schemas.sessions import (
     BotsCreate,
     CurrentRoundPublic,
@@ -23,18 +28,23 @@ from api.service.schemas.sessions import (
 )
 from api.service.services import bots as seat_bots
 from api.service.services.common import reading, writing
+from market.errors import MarketError
 from market.session import RoundStatus, Session
+
+log = logging.getLogger(__name__)
 
 CLEARED, GATE_CLOSED, OPEN = RoundStatus.CLEARED, RoundStatus.GATE_CLOSED, RoundStatus.OPEN
 
 
 def list_rounds(db: Db, live: LiveSessions, session_id: str) -> RoundsPublic:
+    deadline.enforce(db, live, session_id, at_deadline)
     with reading(db, live, session_id) as (_row, s):
         data = [views.round_public(s, rid) for rid in s.round_ids()]
     return RoundsPublic(data=data, count=len(data))
 
 
 def current_round(db: Db, live: LiveSessions, session_id: str) -> CurrentRoundPublic:
+    deadline.enforce(db, live, session_id, at_deadline)
     with reading(db, live, session_id) as (_row, s):
         return views.current_round(s)
 
@@ -64,12 +74,19 @@ def _run_steps(live: LiveSessions, session_id: str, s: Session) -> None:
 
 
 def open_next(db: Db, live: LiveSessions, session_id: str,
-              bots: BotsCreate | None = None) -> RoundPublic:
+              bots: BotsCreate | None = None, *, deadline_seconds: int | None = None,
+              auto_clear: bool = False, database: Database | None = None) -> RoundOpened:
     """Open the next bid round of the plan; bots take the seats still empty by the session's
     bots policy (``bots`` replaces it) and every bot seat bids
-    (:mod:`api.service.services.bots`)."""
+    (:mod:`api.service.services.bots`). With ``deadline_seconds`` the gate closes by itself
+    then (and the round clears when ``auto_clear``; :mod:`api.service.classroom.deadline`),
+    timed by ``database``'s server."""
     if bots is not None:
         seat_bots.check_policy(bots)
+    if auto_clear and deadline_seconds is None:
+        raise Refused("auto_clear clears the round at its deadline: give deadline_seconds too",
+                      problems=[{"loc": "body.auto_clear",
+                                 "reason": "needs deadline_seconds"}])
     with writing(db, live, session_id) as w:
         s = w.session
         rid = s.next_round()
@@ -85,8 +102,28 @@ def open_next(db: Db, live: LiveSessions, session_id: str,
             raise Conflict("no bid round is left to open; the game is over")
         s.open_round(rid)
         seat_bots.fill_and_bid(db, w, rid, bots)
+        due = deadline.set_deadline(w.row, rid, deadline_seconds, auto_clear)
         w.save()
-        return views.round_public(s, rid)
+        opened = RoundOpened(**views.round_public(s, rid).model_dump(),
+                             deadline_at=None if due is None else due["at"],
+                             auto_clear=bool(due and due["auto_clear"]))
+    if database is not None:
+        deadline.arm(database, live, session_id, due, at_deadline)
+    return opened
+
+
+def at_deadline(db: Db, live: LiveSessions, session_id: str, round_id: str,
+                auto_clear: bool) -> None:
+    """What a round's deadline does (:mod:`api.service.classroom.deadline`): close the gate,
+    and clear when ``auto_clear``; a refusal (a halted game, a round voided and reopened) is
+    logged, not raised: a timer has nobody to raise to."""
+    try:
+        if auto_clear:
+            clear(db, live, session_id, round_id)
+        else:
+            close_gate(db, live, session_id, round_id)
+    except (ApiError, MarketError) as exc:
+        log.warning("deadline of round %s of session %s: %s", round_id, session_id, exc)
 
 
 def close_gate(db: Db, live: LiveSessions, session_id: str, round_id: str) -> RoundPublic:

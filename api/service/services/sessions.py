@@ -13,10 +13,14 @@ from typing import Any
 from sqlalchemy.orm import Session as Db
 
 from api.service import views
+from api.service.classroom import briefing as classroom_briefing
+from api.service.classroom import export as classroom_export
+from api.service.classroom import profit as classroom_profit
 from api.service.db import repositories as repo
 from api.service.db.tables import InstructorRow, SessionRow, utcnow
 from api.service.errors import Refused
 from api.service.live import LiveSession, LiveSessions
+from api.service.schemas.classroom import BriefingPublic, StandingPublic, StandingsPublic
 from api.service.schemas.sessions import (
     LobbyPublic,
     SessionCreate,
@@ -199,3 +203,82 @@ def resume(db: Db, live: LiveSessions, session_id: str) -> SessionPublic:
             w.row.setup = json.dumps(setup)
             repo.add_events(db, session_id, [("session_resumed", None, {})])
         return views.session_public(w.row, w.session)
+
+
+# ------------------------------------------------------------------ classroom
+
+
+def _seats_taken(db: Db, row: SessionRow) -> tuple[dict[str, str | None], set[str]]:
+    """Joined seats (seat -> display name) and the seats bots play."""
+    taken = {r.participant: r.display_name for r in repo.participants_of(db, row.id)}
+    bots = set(json.loads(row.setup).get(seat_bots.SEATS) or {})
+    return taken, bots
+
+
+def briefing(db: Db, live: LiveSessions, session_id: str, role: str | None,
+             participant: str | None) -> BriefingPublic:
+    """The briefing of ``role`` (default: the caller's seat's role); a participant's lists
+    its own units, loads and costs when it asks for its own role."""
+    with reading(db, live, session_id) as (_row, s):
+        own = None if participant is None else classroom_briefing.role_of(s, participant)
+        chosen = role or own
+        if chosen is None:
+            raise Refused("name the role to brief: ?role=genco, storage or retailer",
+                          problems=[{"loc": "query.role", "reason": "required for the "
+                                     "instructor; one of genco, storage, retailer"}])
+        seat = participant if chosen == own else None
+        text = classroom_briefing.briefing(s, chosen, seat)
+    return BriefingPublic(role=chosen, participant=seat, text=text)  # type: ignore[arg-type]
+
+
+def standings(db: Db, live: LiveSessions, session_id: str) -> StandingsPublic:
+    """Every seat ranked by profit (:mod:`api.service.classroom.profit`)."""
+    with reading(db, live, session_id) as (row, s):
+        taken, bots = _seats_taken(db, row)
+        rows = classroom_profit.standings(s, taken, bots)
+        tariff = classroom_profit.retail_tariff_yuan_per_mwh(s.rules)
+    return StandingsPublic(data=[StandingPublic.model_validate(r) for r in rows],
+                           count=len(rows), retail_tariff_yuan_per_mwh=tariff)
+
+
+def export_csv(db: Db, live: LiveSessions, session_id: str, what: str) -> str:
+    """``results``, ``bids`` or ``ledger`` as CSV text (:mod:`api.service.classroom.export`)."""
+    with reading(db, live, session_id) as (row, s):
+        if what == "results":
+            taken, bots = _seats_taken(db, row)
+            return classroom_export.results_csv(s, bots, set(taken))
+        if what == "bids":
+            return classroom_export.bids_csv(s)
+        return classroom_export.ledger_csv(s)
+
+
+def clone(db: Db, live: LiveSessions, session_id: str) -> SessionCreated:
+    """A new game with the same rules (overrides included) and set-up (seed, scale, rounds,
+    seats, bots policy), no one seated, under a new instructor token (returned once)."""
+    with reading(db, live, session_id) as (row, s):
+        rules = s.rules
+        setup = json.loads(row.setup)
+        name = row.name
+    fields = {f: setup[f] for f in GameSetup.__dataclass_fields__ if f in setup}
+    game = GameSetup(**fields)
+    new_id = new_session_id()
+    session, traits = build_session(rules, game, new_id)
+    state = repo.dumps(session.to_dict())
+    token = new_token(INSTRUCTOR_PREFIX)
+    kept = {"preset": setup.get("preset"), **asdict(game), "unit_traits": traits}
+    if setup.get(seat_bots.POLICY) is not None:
+        kept[seat_bots.POLICY] = setup[seat_bots.POLICY]
+    kept["cloned_from"] = session_id
+    with live.writing(None), db.begin():
+        repo.start_write(db)
+        instructor = repo.add_instructor(db, token_sha256(token))
+        new_row = SessionRow(id=new_id, instructor_id=instructor.id, name=name,
+                             rules_name=rules.meta.name, rules_sha256=rules.sha256(),
+                             setup=json.dumps(kept), snapshot_version=1)
+        repo.add_session(db, new_row, state)
+        repo.add_events(db, new_id, [("session_created", None,
+                                      {"name": name, "cloned_from": session_id})]
+                        + event_rows(session, 0))
+    live.put(new_id, LiveSession(session, 1))
+    return SessionCreated(session=views.session_public(new_row, session),
+                          instructor_token=token)

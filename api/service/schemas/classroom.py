@@ -1,0 +1,86 @@
+"""API schemas of the classroom layer: round deadlines, briefings, standings (profit as the
+class counts it) and a game's clone. Money in fen (0.01 yuan) unless a name says yuan."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from api.service.schemas.sessions import RoundOpen, RoundPublic, UtcDatetime
+
+MAX_DEADLINE_SECONDS = 7 * 24 * 3600
+"""The longest round deadline an instructor may set, seconds (a week: a class or a
+homework) [E]."""
+
+
+class RoundOpenTimed(RoundOpen):
+    """Opening the next round, optionally with a deadline: ``deadline_seconds`` after opening
+    the server closes the round's gate itself, and clears the round too when ``auto_clear``
+    is true."""
+
+    deadline_seconds: Annotated[int | None, Field(
+        ge=1, le=MAX_DEADLINE_SECONDS,
+        description="Seconds from now until the gate closes by itself (none: no deadline)")] = None
+    auto_clear: Annotated[bool, Field(
+        description="Clear the round at the deadline too (needs deadline_seconds)")] = False
+
+
+class RoundOpened(RoundPublic):
+    """The opened round and its deadline (``None``: the instructor closes the gate)."""
+
+    deadline_at: UtcDatetime | None = None
+    auto_clear: bool = False
+
+
+class BriefingPublic(BaseModel):
+    """A role's briefing: ``text`` is Markdown generated from the game's rules."""
+
+    role: Literal["genco", "storage", "retailer"]
+    participant: str | None = Field(
+        description="The seat whose own units and costs the briefing lists (none: the role "
+                    "in general, for the instructor)")
+    text: str
+
+
+class RoundMoneyPublic(BaseModel):
+    """One seat's money in one cleared round, fen; ``lines`` explain each part."""
+
+    round_id: str
+    kind: str
+    revenue_fen: int
+    cost_fen: int
+    profit_fen: int
+    penalties_fen: int
+    compensation_fen: int
+    lines: list[str]
+
+
+class StandingPublic(BaseModel):
+    """One seat's profit: revenue - cost, where cost holds market payments, variable cost
+    and the game's share of fixed cost (fen). ``seat``: ``player`` (a person joined),
+    ``bot`` (the server plays it) or ``empty`` (nobody: its loads and must-offer units are
+    entered for it)."""
+
+    rank: int
+    participant: str
+    display_name: str | None
+    seat: Literal["player", "bot", "empty"]
+    revenue_fen: int
+    cost_fen: int
+    variable_cost_fen: int
+    fixed_cost_fen: int
+    penalties_fen: int
+    compensation_fen: int
+    retail_revenue_fen: int
+    profit_fen: int
+    rounds: list[RoundMoneyPublic]
+
+
+class StandingsPublic(BaseModel):
+    """Every seat of the game ranked by profit, highest first, and the retail tariff
+    (yuan/MWh) retailers are paid on served load."""
+
+    data: list[StandingPublic]
+    count: int
+    retail_tariff_yuan_per_mwh: float

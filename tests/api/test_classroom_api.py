@@ -1,0 +1,216 @@
+"""The classroom's routes through the app: briefings, standings (every seat, bots marked,
+profit counted with costs and retail revenue), round deadlines that close and clear by
+themselves, CSV exports, clone, and the ``bids_received`` event that keeps bid counts live."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from api.service.classroom import deadline
+from api.service.classroom.profit import RETAIL_MARGIN_YUAN_PER_MWH
+from tests.api.conftest import API, Game, bearer, capacity_offers, energy_offers, new_game
+
+SEATS = ["genco-1", "genco-2", "genco-3", "genco-4", "genco-5", "genco-6", "retailer-1"]
+
+
+def small(client: TestClient, **more: Any) -> Game:
+    return new_game(client, energy_rounds=1, hours_per_round=4, **more)
+
+
+def test_briefing_names_the_rules_numbers_and_the_players_costs(client: TestClient) -> None:
+    game = small(client, join=("genco-1", "retailer-1"))
+    r = client.get(game.url("/briefing"), headers=game.as_("genco-1"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["role"] == "genco" and body["participant"] == "genco-1"
+    text = body["text"]
+    rules = client.get(game.url("/rules"), headers=game.as_("genco-1")).json()
+    view = game.view("genco-1")
+    for needle in ("cap 1,500 yuan/MWh", "floor -50 yuan/MWh", "offer cap 495 yuan/kW·yr",
+                   f"Net CONE {rules['capacity']['net_cone_yuan_per_kw_yr']:g} yuan/kW·yr",
+                   "performance penalty rate 11,000 yuan/MWh",  # 330 x 1000 / 30 h
+                   "compensation rate 8.25 yuan/kW a month",  # 330 x 0.30 / 12
+                   "obligation weight 22 %", "shortfall penalty 50 yuan/MWh",
+                   "retail tariff 312.9 yuan/MWh", "demand curve", "How your profit is counted"):
+        assert needle in text, needle
+    unit = view["units"][0]
+    assert unit["unit"] in text
+    assert f"{unit['marginal_cost_yuan_per_mwh']:,.2f}".rstrip("0").rstrip(".") in text
+    # the retailer's own briefing lists its load; another role's briefing lists no own costs
+    retail = client.get(game.url("/briefing"), headers=game.as_("retailer-1")).json()
+    assert retail["role"] == "retailer" and "Load **" in retail["text"]
+    other = client.get(game.url("/briefing?role=storage"), headers=game.as_("retailer-1"))
+    assert other.json()["participant"] is None and "Load **" not in other.json()["text"]
+    # the instructor names a role; bad input names the field
+    assert client.get(game.url("/briefing"), headers=game.as_("instructor")).status_code == 422
+    bad = client.get(game.url("/briefing?role=pirate"), headers=game.as_("instructor"))
+    assert bad.status_code == 422 and "role" in bad.text
+    assert client.get(game.url("/briefing?role=retailer")).status_code == 401
+    assert abs(312.9 - (282.9 + RETAIL_MARGIN_YUAN_PER_MWH)) < 1e-9
+
+
+def test_standings_list_every_seat_from_the_start_and_count_costs(client: TestClient) -> None:
+    game = small(client, join=("genco-1",))
+    board = client.get(game.url("/standings"), headers=game.as_("genco-1")).json()
+    assert sorted(r["participant"] for r in board["data"]) == SEATS
+    kinds = {r["participant"]: r["seat"] for r in board["data"]}
+    assert kinds["genco-1"] == "player" and kinds["genco-2"] == "empty"
+    assert all(r["profit_fen"] == 0 and r["rounds"] == [] for r in board["data"])
+    # capacity with bots in the other seats, then energy
+    r = client.post(game.url("/rounds/open"), headers=game.as_("instructor"),
+                    json={"bots": {}})
+    assert r.status_code == 200, r.text
+    assert game.bid("genco-1", "capacity", capacity_offers(game.view("genco-1"))).status_code \
+        == 201
+    game.clear("capacity")
+    rid = game.open()
+    assert game.bid("genco-1", rid, energy_offers(game.view("genco-1"))).status_code == 201
+    game.clear(rid)
+    board = client.get(game.url("/standings"), headers=game.as_("genco-1")).json()
+    rows = {r["participant"]: r for r in board["data"]}
+    assert {r["seat"] for p, r in rows.items() if p != "genco-1"} == {"bot"}
+    assert [r["rank"] for r in board["data"]] == list(range(1, 8))
+    profits = [r["profit_fen"] for r in board["data"]]
+    assert profits == sorted(profits, reverse=True)
+    for row in board["data"]:
+        assert row["profit_fen"] == row["revenue_fen"] - row["cost_fen"]
+        assert sum(x["profit_fen"] for x in row["rounds"]) == row["profit_fen"]
+        assert [x["round_id"] for x in row["rounds"]][:2] == ["capacity", rid]
+    g1 = rows["genco-1"]
+    assert g1["fixed_cost_fen"] > 0 and g1["variable_cost_fen"] > 0
+    assert g1["rounds"][0]["lines"] and any("fixed cost" in x for x in g1["rounds"][0]["lines"])
+    # profit differs from the ledger's net by exactly the costs the ledger does not hold
+    net = client.get(game.url("/me/settlement"), headers=game.as_("genco-1")).json()["net_fen"]
+    assert g1["profit_fen"] == net - g1["variable_cost_fen"] - g1["fixed_cost_fen"]
+    # the retailer is paid the retail tariff on the load served
+    shop = rows["retailer-1"]
+    assert shop["retail_revenue_fen"] > 0
+    assert any("retail revenue" in x for x in shop["rounds"][1]["lines"])
+    assert board["retail_tariff_yuan_per_mwh"] == 312.9
+
+
+def wait_for(check: Any, seconds: float = 20.0) -> Any:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def status_of(game: Game, rid: str) -> str:
+    r = game.client.get(game.url("/rounds"), headers=game.as_("instructor")).json()
+    return next(x["status"] for x in r["data"] if x["round_id"] == rid)
+
+
+def test_a_deadline_closes_the_gate_and_auto_clear_clears(client: TestClient) -> None:
+    game = small(client, join=("genco-1",))
+    r = client.post(game.url("/rounds/open"), headers=game.as_("instructor"),
+                    json={"deadline_seconds": 1, "auto_clear": True})
+    assert r.status_code == 200, r.text
+    assert r.json()["deadline_at"] is not None and r.json()["auto_clear"] is True
+    session = client.get(game.url(), headers=game.as_("genco-1")).json()
+    assert session["setup"]["deadline"]["round_id"] == "capacity"
+    wait_for(lambda: status_of(game, "capacity") == "cleared")
+    # without auto_clear only the gate closes
+    r = client.post(game.url("/rounds/open"), headers=game.as_("instructor"),
+                    json={"deadline_seconds": 1})
+    rid = r.json()["round_id"]
+    wait_for(lambda: status_of(game, rid) == "gate_closed")
+    time.sleep(0.5)
+    assert status_of(game, rid) == "gate_closed"
+    kinds = [e["kind"] for e in client.get(game.url("/events/log"),
+                                           headers=game.as_("genco-1")).json()["data"]]
+    assert kinds.count("gate_closed") == 2 and kinds.count("round_cleared") >= 1
+
+
+def test_a_deadline_that_passed_without_its_timer_is_enforced_on_read(
+        client: TestClient) -> None:
+    game = small(client)
+    r = client.post(game.url("/rounds/open"), headers=game.as_("instructor"),
+                    json={"deadline_seconds": 1})
+    assert r.status_code == 200
+    deadline.arm(client.app.state.database, client.app.state.live, game.id, None)  # a restart
+    time.sleep(1.3)
+    assert status_of(game, "capacity") == "gate_closed"
+
+
+def test_deadline_input_is_checked(client: TestClient) -> None:
+    game = small(client)
+    for body, field in (({"auto_clear": True}, "auto_clear"),
+                        ({"deadline_seconds": 0}, "deadline_seconds"),
+                        ({"deadline_seconds": "soon"}, "deadline_seconds"),
+                        ({"deadline_seconds": 10**9}, "deadline_seconds")):
+        r = client.post(game.url("/rounds/open"), headers=game.as_("instructor"), json=body)
+        assert r.status_code == 422, (body, r.text)
+        assert field in r.text
+    assert status_of(game, "capacity") == "pending"
+
+
+def rows_of(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_exports_for_grading(client: TestClient) -> None:
+    game = small(client, join=("genco-1",))
+    client.post(game.url("/rounds/open"), headers=game.as_("instructor"), json={"bots": {}})
+    game.bid("genco-1", "capacity", capacity_offers(game.view("genco-1")))
+    game.clear("capacity")
+    r = client.get(game.url("/export/results.csv"), headers=game.as_("instructor"))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = rows_of(r.text)
+    assert len(rows) == 7 and {x["round_id"] for x in rows} == {"capacity"}
+    for key in ("participant", "round_id", "revenue_yuan", "cost_yuan", "profit_yuan"):
+        assert key in rows[0]
+    board = {x["participant"]: x for x in client.get(
+        game.url("/standings"), headers=game.as_("instructor")).json()["data"]}
+    for x in rows:
+        assert round(float(x["profit_yuan"]) * 100) == board[x["participant"]]["profit_fen"]
+    bids = rows_of(client.get(game.url("/export/bids.csv"), headers=game.as_("instructor")).text)
+    assert "genco-1" in {b["participant"] for b in bids}
+    assert all(b["round_id"] == "capacity" for b in bids)
+    ledger = rows_of(client.get(game.url("/export/ledger.csv"),
+                                headers=game.as_("instructor")).text)
+    assert ledger and round(sum(float(x["amount_yuan"]) for x in ledger), 2) == 0
+    for what in ("results", "bids", "ledger"):
+        assert client.get(game.url(f"/export/{what}.csv"),
+                          headers=game.as_("genco-1")).status_code == 403
+
+
+def test_clone_makes_the_same_game_under_a_new_token(client: TestClient) -> None:
+    game = new_game(client, join=("genco-1",), energy_rounds=1, hours_per_round=4,
+                    overrides={"green.shortfall_penalty_yuan_per_mwh": 70.0}, bots={"count": 2})
+    game.open()
+    r = client.post(game.url("/clone"), headers=game.as_("instructor"))
+    assert r.status_code == 201, r.text
+    body = r.json()
+    new = body["session"]
+    assert body["instructor_token"] and body["instructor_token"] != game.instructor
+    assert new["id"] != game.id and new["participants"] == [] and new["status"] == "waiting"
+    old = client.get(game.url(), headers=game.as_("instructor")).json()
+    for key in ("seed", "scale", "energy_rounds", "hours_per_round", "bots"):
+        assert new["setup"][key] == old["setup"][key]
+    assert new["rules_sha256"] == old["rules_sha256"]
+    mine = bearer(body["instructor_token"])
+    rules = client.get(f"{API}/sessions/{new['id']}/rules", headers=mine).json()
+    assert rules["green"]["shortfall_penalty_yuan_per_mwh"] == 70.0
+    assert client.get(f"{API}/sessions/{new['id']}", headers=game.as_("instructor")) \
+        .status_code in (403, 404)
+    assert client.post(game.url("/clone"), headers=game.as_("genco-1")).status_code == 403
+
+
+def test_a_bid_is_published_as_an_event_without_its_bids(client: TestClient) -> None:
+    game = small(client, join=("genco-1",))
+    game.open()
+    assert game.bid("genco-1", "capacity", capacity_offers(game.view("genco-1"))).status_code \
+        == 201
+    events = client.get(game.url("/events/log"), headers=game.as_("genco-1")).json()["data"]
+    got = [e for e in events if e["kind"] == "bids_received"]
+    assert len(got) == 1 and got[0]["data"]["participant"] == "genco-1"
+    assert "bids" not in got[0]["data"] and got[0]["round_id"] == "capacity"
