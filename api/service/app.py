@@ -12,15 +12,17 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.service.db.engine import Database
 from api.service.db.migrate import upgrade
-from api.service.deps import StreamSlots
+from api.service.deps import gateway_limits
 from api.service.errors import document_errors, install_handlers
+from api.service.gateway.audit import AuditTrail
+from api.service.gateway.limits import RateLimits, StreamSlots
 from api.service.live import LiveSessions
 from api.service.routers import api_router
 from api.service.security import install_log_redaction
@@ -123,9 +125,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.live = LiveSessions(settings.session_cache_size, single_writer=database.is_sqlite,
                                   lock_timeout=settings.lock_timeout_seconds)
     app.state.stream_slots = StreamSlots(settings.max_streams_per_token)
+    app.state.limits = RateLimits(settings)
     install_handlers(app)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
-    app.include_router(api_router, prefix=settings.api_prefix)
+    app.add_middleware(AuditTrail, prefix=settings.api_prefix)  # outermost: sees every refusal
+    app.include_router(api_router, prefix=settings.api_prefix,
+                       dependencies=[Depends(gateway_limits)])
     install_web(app)  # the game's pages: /, /play/{id}, /console/{id}, /static
     document_errors(app)
     return app

@@ -13,11 +13,16 @@ The event stream takes the token in the header, or a single-use ticket
 (``?ticket=``, from ``POST .../events/ticket``) for clients that cannot set headers; tokens
 never go in a URL. Each token holds at most ``max_streams_per_token`` open streams per
 process (:class:`StreamSlots`); the next is 429 with Retry-After.
+
+The gateway (:mod:`api.service.gateway`): a known token must also be good (not revoked, not
+expired: 401 ``token_revoked`` / ``token_expired``); an address that sent too many unknown
+tokens gets 429 for any token until its window moves on; :func:`gateway_limits` (a dependency
+of every route) counts sessions created per address and bid batches per token. Who the caller
+is goes to ``request.state.audit_actor`` for the audit trail.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Literal
@@ -28,11 +33,15 @@ from sqlalchemy.orm import Session as Db
 
 from api.service.db import repositories as repo
 from api.service.db.engine import Database
-from api.service.db.tables import InstructorRow, utcnow
-from api.service.errors import Forbidden, TooMany, Unauthorized, session_not_found
+from api.service.db.tables import InstructorRow, ParticipantRow, utcnow
+from api.service.errors import Forbidden, Unauthorized, session_not_found
+from api.service.gateway.limits import RateLimits, StreamSlots, TooManyStreams
+from api.service.gateway.tokens import check_instructor, check_participant
 from api.service.live import LiveSessions
 from api.service.security import token_sha256
 from api.service.settings import Settings
+
+__all__ = ["StreamSlots", "TooManyStreams"]
 
 
 def get_db(request: Request) -> Iterator[Db]:
@@ -86,41 +95,71 @@ class Member:
         return self.role == "instructor"
 
 
-def _resolve(db: Db, token: str | None) -> tuple[InstructorRow | None, tuple[str, str] | None]:
-    """(instructor row, None) or (None, (session id, participant)); 401 when unknown."""
+def client_address(request: Request) -> str:
+    """The client's address (the connection's; a trusted proxy's forwarded one with uvicorn's
+    ``--proxy-headers``)."""
+    return request.client.host if request.client else "unknown"
+
+
+def _resolve(request: Request, db: Db, token: str | None
+             ) -> tuple[InstructorRow | None, tuple[str, str] | None]:
+    """(instructor row, None) or (None, (session id, participant)); 401 when unknown,
+    revoked or expired; 429 while the address is over its wrong-token limit."""
     if not token:
         raise Unauthorized(NO_TOKEN)
+    limits: RateLimits = request.app.state.limits
+    settings: Settings = request.app.state.settings
+    address = client_address(request)
+    limits.check_wrong_tokens(address)
     digest = token_sha256(token)
     with db.begin():
         instructor = repo.instructor_by_token(db, digest)
         if instructor is not None:
+            request.state.audit_actor = f"instructor:{instructor.id}"
+            check_instructor(instructor, settings)
             return instructor, None
-        seat = repo.participant_by_token(db, digest)
+        seat: ParticipantRow | None = repo.participant_by_token(db, digest)
         if seat is not None:
+            request.state.audit_actor = f"participant:{seat.participant}"
+            check_participant(db, seat, settings)
             return None, (seat.session_id, seat.participant)
+    limits.count_wrong_token(address)
     raise Unauthorized(BAD_TOKEN)
 
 
-def optional_instructor(db: DbDep, credentials: Credentials) -> InstructorRow | None:
+def gateway_limits(request: Request, credentials: Credentials) -> None:
+    """The rate limits counted before a route runs (a dependency of every route): sessions
+    created per client address, bid batches per token."""
+    route = request.scope.get("route")
+    operation = getattr(route, "operation_id", None)
+    limits: RateLimits = request.app.state.limits
+    if operation == "create_session":
+        limits.hit_session_creation(client_address(request))
+    elif operation == "submit_bids" and credentials is not None:
+        limits.hit_bids(token_sha256(credentials.credentials))
+
+
+def optional_instructor(request: Request, db: DbDep, credentials: Credentials
+                        ) -> InstructorRow | None:
     if credentials is None:
         return None
-    instructor, _seat = _resolve(db, credentials.credentials)
+    instructor, _seat = _resolve(request, db, credentials.credentials)
     if instructor is None:
         raise Forbidden("a participant token cannot create sessions; send no token (you get "
                         "a new instructor token) or your instructor token")
     return instructor
 
 
-def instructor_any(db: DbDep, credentials: Credentials) -> InstructorRow:
-    instructor, _seat = _resolve(db, credentials.credentials if credentials else None)
+def instructor_any(request: Request, db: DbDep, credentials: Credentials) -> InstructorRow:
+    instructor, _seat = _resolve(request, db, credentials.credentials if credentials else None)
     if instructor is None:
         raise Forbidden("only an instructor lists sessions; participants read their own "
                         "session at /sessions/{session_id}")
     return instructor
 
 
-def _member(db: Db, session_id: str, token: str | None) -> Member:
-    instructor, seat = _resolve(db, token)
+def _member(request: Request, db: Db, session_id: str, token: str | None) -> Member:
+    instructor, seat = _resolve(request, db, token)
     assert token is not None
     if seat is not None:
         if seat[0] != session_id:
@@ -134,18 +173,35 @@ def _member(db: Db, session_id: str, token: str | None) -> Member:
     return Member(session_id, "instructor", None, token_sha256(token))
 
 
-def session_member(session_id: SessionIdPath, db: DbDep, credentials: Credentials) -> Member:
-    return _member(db, session_id, credentials.credentials if credentials else None)
+def session_member(session_id: SessionIdPath, db: DbDep, credentials: Credentials,
+                   request: Request) -> Member:
+    return _member(request, db, session_id, credentials.credentials if credentials else None)
 
 
 BAD_TICKET = ("the stream ticket is not known, was used already or has expired: get a new "
               "one with POST /sessions/{session_id}/events/ticket (tickets are single-use)")
 
 
-def _member_by_ticket(db: Db, session_id: str, ticket: str) -> Member:
+def _member_by_ticket(request: Request, db: Db, session_id: str, ticket: str) -> Member:
+    settings: Settings = request.app.state.settings
     with db.begin():
         repo.start_write(db)
         row = repo.take_ticket(db, token_sha256(ticket), utcnow())
+        if row is not None and row.session_id == session_id:
+            # the token the ticket stands for must still be good (not rotated, revoked,
+            # expired)
+            if row.role == "instructor":
+                instructor = repo.instructor_by_token(db, row.token_sha256)
+                if instructor is None:
+                    raise Unauthorized(BAD_TICKET)
+                request.state.audit_actor = f"instructor:{instructor.id}"
+                check_instructor(instructor, settings)
+            else:
+                seat = repo.participant_by_token(db, row.token_sha256)
+                if seat is None:
+                    raise Unauthorized(BAD_TICKET)
+                request.state.audit_actor = f"participant:{seat.participant}"
+                check_participant(db, seat, settings)
     if row is None:
         raise Unauthorized(BAD_TICKET)
     if row.session_id != session_id:
@@ -153,41 +209,6 @@ def _member_by_ticket(db: Db, session_id: str, ticket: str) -> Member:
     role: Literal["instructor", "participant"] = (
         "instructor" if row.role == "instructor" else "participant")
     return Member(session_id, role, row.participant, row.token_sha256)
-
-
-class TooManyStreams(TooMany):
-    code = "too_many_streams"
-
-
-class StreamSlots:
-    """Open event streams per token (sha256) in this process, at most ``limit`` each."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._open: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def take(self, key: str) -> None:
-        with self._lock:
-            n = self._open.get(key, 0)
-            if n >= self.limit:
-                raise TooManyStreams(
-                    f"this token has {n} event streams open, the most this server allows "
-                    f"({self.limit}); close one (a page or bot following this session) before "
-                    "opening another", headers={"Retry-After": "5"})
-            self._open[key] = n + 1
-
-    def give_back(self, key: str) -> None:
-        with self._lock:
-            n = self._open.get(key, 0) - 1
-            if n > 0:
-                self._open[key] = n
-            else:
-                self._open.pop(key, None)
-
-    def count(self, key: str) -> int:
-        with self._lock:
-            return self._open.get(key, 0)
 
 
 def session_member_for_stream(
@@ -200,10 +221,13 @@ def session_member_for_stream(
     """The caller of a stream (header token or ticket), holding one of its token's stream
     slots until the response ends."""
     if credentials is not None or ticket is None:
-        member = _member(db, session_id, credentials.credentials if credentials else None)
+        member = _member(request, db, session_id,
+                         credentials.credentials if credentials else None)
     else:
-        member = _member_by_ticket(db, session_id, ticket)
+        member = _member_by_ticket(request, db, session_id, ticket)
     db.close()  # a stream holds no database connection while it waits
+    limits: RateLimits = request.app.state.limits
+    limits.hit_stream_opens(member.token_sha256)
     slots: StreamSlots = request.app.state.stream_slots
     slots.take(member.token_sha256)
     try:

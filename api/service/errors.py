@@ -47,7 +47,9 @@ class ErrorBody(BaseModel):
 
     detail: str = Field(description="What is wrong and what to do about it")
     code: str = Field(description="The kind of refusal, e.g. invalid_request, bids_refused, "
-                                  "not_found, conflict, busy, too_many_streams")
+                                  "not_found, conflict, busy, unauthorized, token_expired, "
+                                  "token_revoked, too_many_sessions, too_many_wrong_tokens, "
+                                  "too_many_bids, too_many_streams")
     problems: list[Problem] | None = Field(
         default=None, description="Every problem when there are several")
 
@@ -55,14 +57,16 @@ class ErrorBody(BaseModel):
 #: Status codes and what they mean, for the OpenAPI document (see :func:`responses`).
 STATUS_TEXT: dict[int, str] = {
     400: "Malformed JSON",
-    401: "No bearer token, or an unknown one",
+    401: "No bearer token, or an unknown, expired (token_expired) or revoked (token_revoked) "
+         "one",
     403: "The token's role may not do this",
     404: "No such session for this token, or no such round or seat",
     409: "Out of turn: the round is not open, the seat is taken, the game is halted",
     412: "The stored revision differs from If-Match",
     413: "The body or the batch is too large",
     422: "The request was refused; every problem listed",
-    429: "Too many requests (e.g. open event streams); see Retry-After",
+    429: "Too many requests: sessions created or unknown tokens sent from this address, bid "
+         "batches or event streams of this token; see Retry-After",
     503: "Busy: a lock or a statement took longer than the server's timeout; see Retry-After",
 }
 
@@ -229,7 +233,7 @@ def _statuses(path: str, method: str, op: dict[str, Any]) -> set[int]:
     if op.get("requestBody"):
         codes |= {400, 413}
     if op.get("security"):
-        codes |= {401, 403}
+        codes |= {401, 403, 429}  # 429: the address sent too many unknown tokens
     if "{session_id}" in path:
         codes |= {404, 409}
     if op.get("operationId") == "stream_events":
@@ -240,8 +244,8 @@ def _statuses(path: str, method: str, op: dict[str, Any]) -> set[int]:
 def document_errors(app: FastAPI) -> None:
     """Make the app's OpenAPI document declare, for every operation, each error status it can
     return, all with :class:`ErrorBody` (FastAPI's default 422 body is never sent, so it is
-    replaced): 401/403 where a token is read, 404/409 under a session, 400/413/422 for
-    bodies and parameters, 429 for event streams, 503 everywhere (timeouts)."""
+    replaced): 401/403/429 where a token is read (429: rate limits), 404/409 under a
+    session, 400/413/422 for bodies and parameters, 503 everywhere (timeouts)."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:

@@ -3,6 +3,7 @@ variables (``MENGXI_DATABASE_URL``, ``MENGXI_MAX_BATCH_BIDS``, ...) or given in 
 
 from __future__ import annotations
 
+from limits import parse_many
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -47,11 +48,52 @@ class Settings(BaseSettings):
     """Event streams one token may hold open at once (per server process); the next is 429."""
     stream_ticket_seconds: float = Field(default=60.0, gt=0, le=3600)
     """Lifetime of a single-use event-stream ticket (``POST .../events/ticket``), seconds."""
+    participant_token_ttl_seconds: int | None = Field(default=7 * 24 * 3600, ge=1,
+                                                      le=10 * 366 * 24 * 3600)
+    """[E] How long a participant token lives after it is issued (join or re-issue), seconds,
+    unless its session sets its own (``PUT .../token-policy``); ``None``: no expiry. A week
+    covers a course's game played over several classes; the instructor re-issues a seat's
+    token at any time (``POST .../participants/{seat}/token``)."""
+    instructor_token_ttl_seconds: int | None = Field(default=None, ge=1,
+                                                     le=10 * 366 * 24 * 3600)
+    """[E] How long an instructor token lives after it is issued (first session or rotation),
+    seconds; ``None`` (the default): no expiry, because an expired instructor token cannot be
+    replaced (rotate it with ``POST /instructor/token`` while it is good)."""
+    limit_session_creation: str = "30/minute;300/hour"
+    """[E] Sessions one client address may create (``limits`` notation, ``;`` between rules;
+    empty: no limit); the next is 429 ``too_many_sessions``. An instructor creates a few per
+    class; the issue's load test created 187 in 110 s."""
+    limit_wrong_tokens: str = "60/minute;600/hour"
+    """[E] Unknown bearer tokens one client address may send; past it every request of the
+    address that carries a token is 429 ``too_many_wrong_tokens`` until the window moves on
+    (a classroom behind one NAT address shares it). The issue saw 2,500 guesses, 0 refused."""
+    limit_bid_batches: str = "600/minute"
+    """[E] Bid batches (``POST .../bids``) one token may send: 10 a second on average, far
+    above a person or a well-behaved bot (one batch per round, a few retries); 429
+    ``too_many_bids``."""
+    limit_stream_opens: str = "60/minute"
+    """[E] Event streams one token may open (a reconnecting browser opens one every few
+    seconds at worst); 429 ``too_many_stream_opens``. How many it holds open at once is
+    ``max_streams_per_token``."""
     sqlite_synchronous: str = "FULL"
     """SQLite's ``PRAGMA synchronous`` on every connection: ``FULL`` (an acknowledged batch
     survives a power loss), ``NORMAL`` (in WAL mode the last transactions may be lost on a
     power loss, never on a process crash) or ``OFF``; case-insensitive, anything else is
     refused at start."""
+
+    @field_validator("limit_session_creation", "limit_wrong_tokens", "limit_bid_batches",
+                     "limit_stream_opens")
+    @classmethod
+    def _limit(cls, value: str, info: object) -> str:
+        text = value.strip()
+        if text:
+            try:
+                parse_many(text)
+            except ValueError as exc:
+                name = "MENGXI_" + str(getattr(info, "field_name", "limit")).upper()
+                raise ValueError(f"{name} must be rate limits such as '30/minute;300/hour' "
+                                 f"(or empty for none), not {value!r}: {exc}") from exc
+        return text
 
     @field_validator("sqlite_synchronous", mode="before")
     @classmethod

@@ -95,6 +95,18 @@ ROUTES = [
     Route("void_round", "POST", "/sessions/{id}/rounds/energy-01-01/void", INSTRUCTOR),
     Route("halt_session", "POST", "/sessions/{id}/halt", INSTRUCTOR),
     Route("resume_session", "POST", "/sessions/{id}/resume", INSTRUCTOR),
+    # the gateway (issue 12): token lifetimes and the audit trail
+    Route("rotate_instructor_token", "POST", "/instructor/token",
+          {"none": 401, "wrong_session": 403, "wrong_instructor": 200, "participant": 403,
+           "other_participant": 403, "instructor": 200}, fresh=True),
+    Route("reissue_participant_token", "POST", "/sessions/{id}/participants/genco-2/token",
+          INSTRUCTOR),
+    Route("revoke_participant_token", "DELETE", "/sessions/{id}/participants/genco-2/token",
+          _expect(204, participant=403)),
+    Route("get_token_policy", "GET", "/sessions/{id}/token-policy", INSTRUCTOR),
+    Route("set_token_policy", "PUT", "/sessions/{id}/token-policy", INSTRUCTOR,
+          body=lambda g, r: {"token_ttl_seconds": 3600}),
+    Route("get_audit_trail", "GET", "/sessions/{id}/audit", INSTRUCTOR),
 ]
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session as Db
 
 from api.service.db.engine import WRITE_OPTION
 from api.service.db.tables import (
+    AuditRow,
     BidBatchRow,
     EventRow,
     InstructorRow,
@@ -178,3 +179,66 @@ def take_ticket(db: Db, ticket_sha256: str, now: datetime) -> StreamTicketRow | 
     if getattr(taken, "rowcount", 0) != 1 or expires <= now:
         return None
     return row
+
+
+# --------------------------------------------------------------------- token lifetimes
+
+def session_token_ttl(db: Db, session_id: str) -> int | None:
+    """The session's own participant-token lifetime, seconds (``None``: the server's)."""
+    return db.scalar(select(SessionRow.token_ttl_seconds).where(SessionRow.id == session_id))
+
+
+def set_session_token_ttl(db: Db, session_id: str, seconds: int | None) -> None:
+    db.execute(update(SessionRow).where(SessionRow.id == session_id)
+               .values(token_ttl_seconds=seconds))
+
+
+def participant_in(db: Db, session_id: str, participant: str) -> ParticipantRow | None:
+    return db.scalar(select(ParticipantRow).where(ParticipantRow.session_id == session_id,
+                                                  ParticipantRow.participant == participant))
+
+
+def replace_participant_token(db: Db, row: ParticipantRow, token_sha256: str,
+                              now: datetime) -> None:
+    """Give the seat a new token (the old one is unknown from now on)."""
+    row.token_sha256 = token_sha256
+    row.token_issued_at = now
+    row.token_revoked_at = None
+    db.flush()
+
+
+def revoke_participant_token(db: Db, row: ParticipantRow, now: datetime) -> None:
+    if row.token_revoked_at is None:
+        row.token_revoked_at = now
+        db.flush()
+
+
+def replace_instructor_token(db: Db, row: InstructorRow, token_sha256: str,
+                             now: datetime) -> None:
+    row.token_sha256 = token_sha256
+    row.token_issued_at = now
+    db.flush()
+
+
+# --------------------------------------------------------------------- audit trail
+
+def add_audit(db: Db, row: AuditRow) -> None:
+    """Append one row to the audit trail (rows are never updated or deleted)."""
+    db.add(row)
+    db.flush()
+
+
+def instructor_of(db: Db, session_id: str) -> int | None:
+    return db.scalar(select(SessionRow.instructor_id).where(SessionRow.id == session_id))
+
+
+def audit_of(db: Db, session_id: str, after_id: int, limit: int) -> Sequence[AuditRow]:
+    """The session's audit rows with an id above ``after_id``, oldest first."""
+    return db.scalars(select(AuditRow).where(AuditRow.session_id == session_id,
+                                             AuditRow.id > after_id)
+                      .order_by(AuditRow.id).limit(limit)).all()
+
+
+def audit_count(db: Db, session_id: str) -> int:
+    return int(db.scalar(select(func.count()).select_from(AuditRow)
+                         .where(AuditRow.session_id == session_id)) or 0)

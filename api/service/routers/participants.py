@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from api.service.deps import (
     CurrentInstructor,
@@ -13,7 +13,10 @@ from api.service.deps import (
     DbDep,
     LiveDep,
     SessionIdPath,
+    SettingsDep,
 )
+from api.service.gateway import tokens
+from api.service.schemas.gateway import SeatTokenPublic
 from api.service.schemas.sessions import (
     ParticipantJoin,
     ParticipantJoined,
@@ -49,3 +52,25 @@ def get_my_view(session_id: SessionIdPath, member: CurrentParticipant, db: DbDep
     (or of ``round_id``), the limits every bid must respect, your certificates."""
     assert member.participant is not None
     return service.view(db, live, member.session_id, member.participant, round_id)
+
+
+SeatPath = Annotated[str, Path(min_length=1, max_length=100, description="A seat's name")]
+
+
+@router.post("/participants/{seat}/token", operation_id="reissue_participant_token")
+def reissue_participant_token(session_id: SessionIdPath, seat: SeatPath,
+                              member: CurrentInstructor, db: DbDep, live: LiveDep,
+                              settings: SettingsDep) -> SeatTokenPublic:
+    """Give a taken seat a new token (shown once): the seat's old token gets 401 from now on
+    (instructor). Use it when a token leaked, was lost, expired or was revoked."""
+    return tokens.reissue(db, live, settings, member.session_id, seat)
+
+
+@router.delete("/participants/{seat}/token", status_code=status.HTTP_204_NO_CONTENT,
+               operation_id="revoke_participant_token")
+def revoke_participant_token(session_id: SessionIdPath, seat: SeatPath,
+                             member: CurrentInstructor, db: DbDep, live: LiveDep) -> Response:
+    """Revoke a seat's token: it gets 401 ``token_revoked`` until you re-issue one
+    (instructor). The seat keeps its bids and money."""
+    tokens.revoke(db, live, member.session_id, seat)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
