@@ -38,6 +38,10 @@ def test_briefing_names_the_rules_numbers_and_the_players_costs(client: TestClie
                    "obligation weight 22 %", "shortfall penalty 50 yuan/MWh",
                    "retail tariff 312.9 yuan/MWh", "demand curve", "How your profit is counted"):
         assert needle in text, needle
+    assert body["capacity_offer_cap_yuan_per_kw_yr"] == 495.0
+    curve = body["capacity_demand"]
+    assert len(curve) >= 2 and curve[0]["price_yuan_per_kw_yr"] == 495.0
+    assert all(f"{p['mw']:,.3f}".rstrip("0").rstrip(".") in text for p in curve)
     unit = view["units"][0]
     assert unit["unit"] in text
     assert f"{unit['marginal_cost_yuan_per_mwh']:,.2f}".rstrip("0").rstrip(".") in text
@@ -214,3 +218,22 @@ def test_a_bid_is_published_as_an_event_without_its_bids(client: TestClient) -> 
     got = [e for e in events if e["kind"] == "bids_received"]
     assert len(got) == 1 and got[0]["data"]["participant"] == "genco-1"
     assert "bids" not in got[0]["data"] and got[0]["round_id"] == "capacity"
+
+
+def test_a_bot_seat_is_handed_to_a_late_student(client: TestClient) -> None:
+    game = small(client, join=("genco-1",))
+    client.post(game.url("/rounds/open"), headers=game.as_("instructor"), json={"bots": {}})
+    game.clear("capacity")
+    r = client.post(game.url("/bots/genco-2/release"), headers=game.as_("instructor"))
+    assert r.status_code == 200, r.text
+    assert "genco-2" not in r.json()["setup"]["bot_seats"]
+    board = client.get(game.url("/standings"), headers=game.as_("instructor")).json()
+    assert next(x for x in board["data"] if x["participant"] == "genco-2")["seat"] == "player"
+    rid = game.open()  # the released seat's bot no longer bids; the others still do
+    bids = client.get(game.url(f"/rounds/{rid}/bids"), headers=game.as_("instructor")).json()
+    who = {d["participant"] for d in bids["data"]}
+    assert "genco-2" not in who and "genco-3" in who
+    again = client.post(game.url("/bots/genco-2/release"), headers=game.as_("instructor"))
+    assert again.status_code == 404 and "genco-2" in again.text
+    assert client.post(game.url("/bots/genco-3/release"),
+                       headers=game.as_("genco-1")).status_code == 403

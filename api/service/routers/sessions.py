@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import PlainTextResponse
 
 from api.service.deps import (
@@ -153,3 +153,15 @@ def clone_session(session_id: SessionIdPath, member: CurrentInstructor, db: DbDe
     """A new game with this game's rules and set-up, nobody seated, and a new instructor
     token (returned once: keep it)."""
     return service.clone(db, live, member.session_id)
+
+
+@router.post("/{session_id}/bots/{seat}/release", operation_id="release_bot_seat",
+             responses=responses(404))
+def release_bot_seat(session_id: SessionIdPath,
+                     seat: Annotated[str, Path(min_length=1, max_length=100,
+                                               description="The bot's seat")],
+                     member: CurrentInstructor, db: DbDep, live: LiveDep) -> SessionPublic:
+    """Hand a bot's seat to a late student (instructor): the bot stops bidding for it from
+    the next round on; re-issue the seat's token (``POST .../participants/{seat}/token``)
+    and give the student the rejoin link. 404 when no bot plays the seat."""
+    return service.release_bot(db, live, member.session_id, seat)

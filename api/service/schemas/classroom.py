@@ -33,14 +33,25 @@ class RoundOpened(RoundPublic):
     auto_clear: bool = False
 
 
+class DemandPointPublic(BaseModel):
+    """A point of the capacity demand curve."""
+
+    mw: float = Field(description="Capacity bought at this point, MW")
+    price_yuan_per_kw_yr: float = Field(description="Price at this point, yuan/kW·yr")
+
+
 class BriefingPublic(BaseModel):
-    """A role's briefing: ``text`` is Markdown generated from the game's rules."""
+    """A role's briefing: ``text`` is Markdown generated from the game's rules; the capacity
+    demand curve and offer cap come as numbers too, for a page to show before bidding."""
 
     role: Literal["genco", "storage", "retailer"]
     participant: str | None = Field(
         description="The seat whose own units and costs the briefing lists (none: the role "
                     "in general, for the instructor)")
     text: str
+    capacity_demand: list[DemandPointPublic] = Field(
+        description="The capacity auction's demand curve (empty: no capacity round)")
+    capacity_offer_cap_yuan_per_kw_yr: float = Field(description="Offer cap, yuan/kW·yr")
 
 
 class RoundMoneyPublic(BaseModel):

@@ -18,9 +18,14 @@ from api.service.classroom import export as classroom_export
 from api.service.classroom import profit as classroom_profit
 from api.service.db import repositories as repo
 from api.service.db.tables import InstructorRow, SessionRow, utcnow
-from api.service.errors import Refused
+from api.service.errors import NotFound, Refused
 from api.service.live import LiveSession, LiveSessions
-from api.service.schemas.classroom import BriefingPublic, StandingPublic, StandingsPublic
+from api.service.schemas.classroom import (
+    BriefingPublic,
+    DemandPointPublic,
+    StandingPublic,
+    StandingsPublic,
+)
 from api.service.schemas.sessions import (
     LobbyPublic,
     SessionCreate,
@@ -228,7 +233,13 @@ def briefing(db: Db, live: LiveSessions, session_id: str, role: str | None,
                                      "instructor; one of genco, storage, retailer"}])
         seat = participant if chosen == own else None
         text = classroom_briefing.briefing(s, chosen, seat)
-    return BriefingPublic(role=chosen, participant=seat, text=text)  # type: ignore[arg-type]
+        kinds = {s.round(rid).spec.kind for rid in s.round_ids()}
+        demand = ([DemandPointPublic(mw=q, price_yuan_per_kw_yr=p)
+                   for q, p in classroom_briefing.capacity_demand_points(s)]
+                  if "capacity" in kinds else [])
+        cap = s.rules.capacity.offer_cap_yuan_per_kw_yr
+    return BriefingPublic(role=chosen, participant=seat, text=text,  # type: ignore[arg-type]
+                          capacity_demand=demand, capacity_offer_cap_yuan_per_kw_yr=cap)
 
 
 def standings(db: Db, live: LiveSessions, session_id: str) -> StandingsPublic:
@@ -282,3 +293,20 @@ def clone(db: Db, live: LiveSessions, session_id: str) -> SessionCreated:
     live.put(new_id, LiveSession(session, 1))
     return SessionCreated(session=views.session_public(new_row, session),
                           instructor_token=token)
+
+
+def release_bot(db: Db, live: LiveSessions, session_id: str, seat: str) -> SessionPublic:
+    """Stop the bot of ``seat`` playing it, so a late student can take it over (with a token
+    the instructor re-issues for the seat); its bids and money stay. 404 when no bot plays
+    the seat."""
+    with writing(db, live, session_id) as w:
+        setup = json.loads(w.row.setup)
+        bots = dict(setup.get(seat_bots.SEATS) or {})
+        if seat not in bots:
+            raise NotFound(f"no bot plays seat {seat!r}; bot seats: "
+                           f"{', '.join(bots) or 'none'}")
+        del bots[seat]
+        setup[seat_bots.SEATS] = bots
+        w.row.setup = json.dumps(setup)
+        repo.add_events(db, session_id, [("bot_released", None, {"participant": seat})])
+        return views.session_public(w.row, w.session)
