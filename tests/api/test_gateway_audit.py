@@ -1,0 +1,124 @@
+"""Issue 12 item 6: the audit trail. Every write and every refusal is recorded (who, when,
+from which address, method and path, session, status, a short what), and so is the
+instructor's read of the bids; reads are not; a refused batch still stores nothing of its own;
+the instructor pages through it at GET /sessions/{id}/audit. On SQLite, and on PostgreSQL
+when MENGXI_TEST_DATABASE_URL is set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.service.settings import Settings
+from tests.api.conftest import (
+    API,
+    Game,
+    TestClient,
+    bearer,
+    capacity_offers,
+    db_state,
+    new_game,
+)
+
+
+def _trail(game: Game, **params: Any) -> Any:
+    r = game.client.get(game.url("/audit"), params=params, headers=game.as_("instructor"))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _all(game: Game) -> list[dict[str, Any]]:
+    return list(_trail(game, limit=1000)["data"])
+
+
+def test_writes_refusals_and_sealed_reads_are_recorded(client: TestClient,
+                                                       settings: Settings) -> None:
+    game = new_game(client, join=("genco-1",))
+    created = _all(game)
+    assert [(r["method"], r["route"], r["status"]) for r in created] == [
+        ("POST", f"{API}/sessions", 201),
+        ("POST", f"{API}/sessions/{game.id}/participants", 201)]
+    instructor = created[0]["actor"]
+    assert instructor.startswith("instructor:") and created[0]["what"] == "create_session"
+    assert created[1]["actor"] == "anonymous" and "participant=genco-1" in created[1]["what"]
+    assert all(r["client"] == "testclient" and r["at"] for r in created)
+
+    round_id = game.open()
+    view = game.view("genco-1")  # a read: not recorded
+    assert game.bid("genco-1", round_id, capacity_offers(view)).status_code == 201
+    before = db_state(settings, game.id)
+    bad = game.bid("genco-1", round_id, [{"unit": "nope", "price": 1, "quantity": 1}])
+    assert bad.status_code == 422
+    assert db_state(settings, game.id) == before  # the refused batch stored nothing
+    assert client.get(game.url("/me"), headers=bearer("mxp_wrongwrongwrong")).status_code == 401
+    assert client.get(game.url(f"/rounds/{round_id}/bids"),
+                      headers=game.as_("instructor")).status_code == 200
+    assert client.get(game.url(f"/rounds/{round_id}/bids"),
+                      headers=game.as_("genco-1")).status_code == 200  # own bids: not recorded
+
+    rows = _all(game)[2:]
+    got = [(r["actor"], r["method"], r["status"], r["what"].split(" ")[0]) for r in rows]
+    assert got == [
+        (instructor, "POST", 200, "open_next_round"),
+        ("participant:genco-1", "POST", 201, "submit_bids"),
+        ("participant:genco-1", "POST", 422, "submit_bids"),
+        ("anonymous", "GET", 401, "get_my_view"),
+        (instructor, "GET", 200, "list_bids"),
+    ]
+    assert "revision=1" in rows[1]["what"]
+    assert "bids_refused" in rows[2]["what"]
+    assert rows[3]["what"].startswith("get_my_view unauthorized:")
+    ids = [r["id"] for r in _all(game)]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+
+
+def test_the_trail_is_the_instructors_and_pages(client: TestClient) -> None:
+    game = new_game(client, join=("genco-1", "genco-2", "genco-3"))
+    other = new_game(client, join=("genco-1",))
+    assert client.get(game.url("/audit"), headers=game.as_("genco-1")).status_code == 403
+    assert client.get(game.url("/audit")).status_code == 401
+    assert client.get(game.url("/audit"), headers=other.as_("instructor")).status_code == 404
+    everything = _all(game)
+    # the three refusals above are on this session's path, so they are in its trail
+    assert [r["status"] for r in everything[-3:]] == [403, 401, 404]
+    assert everything[-1]["actor"].startswith("instructor:")
+    assert everything[-1]["actor"] != everything[0]["actor"]  # the other game's instructor
+    pages, after = [], 0
+    while True:
+        page = _trail(game, after=after, limit=2)
+        assert page["count"] == len(everything) and len(page["data"]) <= 2
+        pages.extend(page["data"])
+        if page["next_after"] is None:
+            break
+        after = page["next_after"]
+    assert [r["id"] for r in pages] == [r["id"] for r in everything]
+    # other sessions' rows are not in this trail (the first row is the creation)
+    assert everything[0]["route"] == f"{API}/sessions"
+    assert {r["route"].split("/")[4] for r in everything[1:]} == {game.id}
+
+
+def test_bad_cursor_is_422_and_tickets_never_reach_the_trail(client: TestClient) -> None:
+    game = new_game(client, join=("genco-1",))
+    r = client.get(game.url("/audit"), params={"after": 2**63},
+                   headers=game.as_("instructor"))
+    assert r.status_code == 422 and r.json()["problems"][0]["loc"] == "query.after"
+    ticket = "mxt_" + "a" * 32
+    r = client.get(game.url("/events"), params={"ticket": ticket, "follow": "false"})
+    assert r.status_code == 401
+    rows = _all(game)
+    assert rows[-1]["route"] == f"{API}/sessions/{game.id}/events"
+    assert all(ticket not in str(row) for row in rows)
+
+
+def test_token_changes_are_recorded(client: TestClient) -> None:
+    game = new_game(client, join=("genco-1",))
+    client.delete(game.url("/participants/genco-1/token"), headers=game.as_("instructor"))
+    client.post(game.url("/participants/genco-1/token"), headers=game.as_("instructor"))
+    client.put(game.url("/token-policy"), json={"token_ttl_seconds": 600},
+               headers=game.as_("instructor"))
+    rows = _all(game)[-3:]
+    assert [(r["method"], r["status"], r["what"].split(" ")[0]) for r in rows] == [
+        ("DELETE", 204, "revoke_participant_token"),
+        ("POST", 200, "reissue_participant_token"),
+        ("PUT", 200, "set_token_policy")]
+    assert "participant=genco-1" in rows[1]["what"]
+    assert "mxp_" not in rows[1]["what"]  # the new token itself is never recorded
