@@ -210,6 +210,27 @@ def _side_is_sell(side: np.ndarray) -> np.ndarray:
     return np.char.lower(side.astype(str)) == "sell"
 
 
+def _name_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` of str values (a str array, or an object
+    array of str) by hashing instead of sorting millions of strings: pyarrow's dictionary
+    encoding, then the few names sorted. Anything else (None, numbers) as ``str`` values, the
+    sorting way."""
+    import pyarrow as pa
+
+    try:
+        encoded = pa.array(values, type=pa.string()).dictionary_encode()
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        encoded = None
+    if encoded is None or encoded.null_count:
+        names, codes = np.unique(values.astype(str), return_inverse=True)
+        return names, codes.ravel()
+    found = np.asarray(encoded.dictionary.to_pylist(), dtype=str)
+    order = np.argsort(found, kind="stable")
+    rank = np.empty(order.shape[0], dtype=np.int64)
+    rank[order] = np.arange(order.shape[0])
+    return found[order], rank[encoded.indices.to_numpy()]
+
+
 def _json_number(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
 
@@ -244,7 +265,7 @@ def market_power(result_like: Any) -> dict[str, Any]:
 
     sell = _side_is_sell(bids["side"])
     owners_all = np.asarray(bids["owner"])
-    if owners_all.dtype.kind != "U":
+    if owners_all.dtype.kind not in "UO":  # str, or objects that _name_codes checks are str
         owners_all = owners_all.astype(str)
     hours_all = np.asarray(bids["hour"], dtype=np.int64)
     qty_all = np.asarray(bids["quantity_mw"], dtype=np.float64)
@@ -260,8 +281,7 @@ def market_power(result_like: Any) -> dict[str, Any]:
     row_stress = stress[pos_all] if n_hours else np.zeros(hours_all.shape, bool)
 
     # Owners are coded once: a year holds millions of bid rows and few owners.
-    names, codes = np.unique(owners_all[sell], return_inverse=True)
-    codes = codes.ravel()
+    names, codes = _name_codes(owners_all[sell])
     s_acc = acc_all[sell]
     s_stress = row_stress[sell]
     hhi_energy = _hhi_of_codes(codes, s_acc)

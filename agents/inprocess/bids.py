@@ -131,11 +131,23 @@ def bids_of_rows(rows: Rows, actors: Actors, rules: MarketRules, n_hours: int,
                  hour0: int = 0) -> EnergyBids:
     """EnergyBids of rows already on the grids and within the limits (local hours from
     ``hour0``): built directly, without re-validating row by row."""
+    return energy_bids(rows, actors, float(rules.ticks.price_yuan),
+                       float(rules.ticks.quantity_mw), n_hours, hour0)
+
+
+def energy_bids(rows: Rows, actors: Actors, price_tick: float, quantity_tick: float,
+                n_hours: int, hour0: int = 0) -> EnergyBids:
+    """:func:`bids_of_rows` on explicit ticks (yuan/MWh, MW)."""
     hour, actor, pt, qt, side = rows
-    ptick, qtick = float(rules.ticks.price_yuan), float(rules.ticks.quantity_mw)
     return EnergyBids(hour - hour0, actors.participant[actor], actors.unit_id[actor],
-                      side, np.asarray(from_ticks(pt, ptick)),
-                      np.asarray(from_ticks(qt, qtick)), pt, qt, n_hours, ptick, qtick)
+                      side, np.asarray(from_ticks(pt, price_tick)),
+                      np.asarray(from_ticks(qt, quantity_tick)), pt, qt, n_hours, price_tick,
+                      quantity_tick)
+
+
+def slice_rows(rows: Rows, lo: int, hi: int) -> Rows:
+    """Rows [lo, hi) (views)."""
+    return tuple(r[lo:hi] for r in rows)  # type: ignore[return-value]
 
 
 def windows_of(n_hours: int, starts: tuple[int, ...]) -> list[tuple[int, int]]:

@@ -48,7 +48,15 @@ from typing import Any
 import numpy as np
 
 from agents.fleet import SynthFleet
-from agents.inprocess.bids import Actors, Rows, actors_of, bids_of_rows, concat_rows, windows_of
+from agents.inprocess.bids import (
+    Actors,
+    Rows,
+    actors_of,
+    bids_of_rows,
+    concat_rows,
+    energy_bids,
+    windows_of,
+)
 from agents.inprocess.forecast import availability, merit_order_forecast
 from agents.inprocess.settlement import dense_mw, settle_rows, year_result
 from agents.inprocess.window import WindowClearing
@@ -81,9 +89,11 @@ class EnergyYear:
     ``curtailed_mwh``, ``price_half_ticks``, ``forecast``; dense (H, n_units) float64 MW:
     ``dispatch_mw`` (accepted sells), ``charge_mw`` (accepted storage buys), ``offered_mw``
     (sells offered), ``available_mw`` (day-ahead availability); ``export_mw`` (H,);
-    ``soc_mwh`` (H + 1, n_storage). Bid rows: ``parts`` (EnergyBids, actor codes int32,
-    accepted ticks int64) for the static and the adaptive bids. ``states``: final learning
-    state by group label."""
+    ``soc_mwh`` (H + 1, n_storage). Bid rows: ``rows`` ((hour, actor, price ticks, quantity
+    ticks, side) :data:`~agents.inprocess.bids.Rows`, accepted ticks int64) for the static and
+    the adaptive bids, on the ticks ``price_tick`` (yuan/MWh) and ``quantity_tick`` (MW);
+    :attr:`parts` builds them as EnergyBids on demand. ``states``: final learning state by
+    group label."""
 
     price: np.ndarray
     stress: np.ndarray
@@ -97,9 +107,20 @@ class EnergyYear:
     available_mw: np.ndarray
     export_mw: np.ndarray
     soc_mwh: np.ndarray
-    parts: list[tuple[EnergyBids, np.ndarray, np.ndarray]]
+    rows: list[tuple[Rows, np.ndarray]]
     actors: Actors
+    price_tick: float
+    quantity_tick: float
     states: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def parts(self) -> list[tuple[EnergyBids, np.ndarray, np.ndarray]]:
+        """(EnergyBids of the whole year, actor codes int32, accepted ticks int64) for the
+        static and the adaptive rows, built from :attr:`rows` at each call (the static part
+        holds millions of rows: names and floats per row cost hundreds of MB)."""
+        h = self.price.shape[0]
+        return [(energy_bids(r, self.actors, self.price_tick, self.quantity_tick, h), r[1], a)
+                for r, a in self.rows]
 
 
 def run_energy_year(rules: MarketRules, synth: SynthFleet, profiles: Profiles,
@@ -116,9 +137,9 @@ def run_energy_year(rules: MarketRules, synth: SynthFleet, profiles: Profiles,
     """
     y = WindowClearing(rules, synth, profiles, groups, rngs, capacity_mw)
     h, n = y.h, len(synth.fleet)
-    static, static_actor = y.static_bids()
-    offsets = _hour_offsets(static.hour, h)
-    static_acc = np.zeros(len(static), dtype=np.int64)
+    static_rows = y.static_rows()
+    offsets = _hour_offsets(static_rows[0], h)
+    static_acc = np.zeros(static_rows[0].shape[0], dtype=np.int64)
     price, stress = np.full(h, np.nan), np.zeros(h, dtype=bool)
     margin, curtailed = np.full(h, np.nan), np.zeros(h)
     half = np.zeros(h, dtype=np.int64)
@@ -127,7 +148,7 @@ def run_energy_year(rules: MarketRules, synth: SynthFleet, profiles: Profiles,
     windows = windows_of(h, rules.agents.runner.window_start_hours)
     for k, (s, e) in enumerate(windows):
         lo, hi = int(offsets[s]), int(offsets[e])
-        result, extra = y.clear_window(s, e, static, lo, hi)
+        result, extra = y.clear_window(s, e, static_rows, lo, hi)
         price[s:e], stress[s:e] = result.price, result.stress
         margin[s:e], curtailed[s:e] = result.reserve_margin, result.curtailed_mwh
         half[s:e] = result.price_half_ticks
@@ -136,8 +157,6 @@ def run_energy_year(rules: MarketRules, synth: SynthFleet, profiles: Profiles,
         extra_rows += [r for _, r in extra]
         if progress is not None and (e % 24 == 0 or e == h):
             progress("energy", k + 1, len(windows))
-    static_rows: Rows = (static.hour, static_actor, static.price_ticks, static.quantity_ticks,
-                         static.side)
     adaptive = concat_rows(extra_rows)
     adaptive_acc = (np.concatenate(extra_acc) if extra_acc else np.zeros(0, dtype=np.int64))
     adaptive_bids = bids_of_rows(adaptive, y.actors, rules, h)
@@ -159,14 +178,14 @@ def run_energy_year(rules: MarketRules, synth: SynthFleet, profiles: Profiles,
         dense[name] = parts[0] + parts[1]
     offered = sum(dense_mw(r, None, h, n, (r[1] < n) & (r[4] == SELL), y.qtick)
                   for r in (static_rows, adaptive))
-    xs = (static_actor >= n + synth.n_loads)
-    export = np.bincount(static.hour[xs], weights=static_acc[xs].astype(np.float64),
+    xs = (static_rows[1] >= n + synth.n_loads)
+    export = np.bincount(static_rows[0][xs], weights=static_acc[xs].astype(np.float64),
                          minlength=h) * y.qtick
     return EnergyYear(
         price=price, stress=stress, reserve_margin=margin, curtailed_mwh=curtailed,
         price_half_ticks=half, forecast=y.forecast, dispatch_mw=dense["dispatch"],
         charge_mw=dense["charge"], offered_mw=np.asarray(offered), available_mw=y.avail,
         export_mw=export, soc_mwh=y.soc_path,
-        parts=[(static, static_actor, static_acc), (adaptive_bids, adaptive[1], adaptive_acc)],
-        actors=y.actors, states=dict(y.states))
+        rows=[(static_rows, static_acc), (adaptive, adaptive_acc)], actors=y.actors,
+        price_tick=float(rules.ticks.price_yuan), quantity_tick=y.qtick, states=dict(y.states))
 

@@ -1,7 +1,7 @@
 """One clearing window of the in-process year: the working state of
 :func:`agents.inprocess.runner.run_energy_year` (:class:`WindowClearing`).
 
-The static bids of the year are built once (:meth:`WindowClearing.static_bids`); each window
+The static bid rows of the year are built once (:meth:`WindowClearing.static_rows`); each window
 adds the adaptive strategies' offers and the storage schedules, clears its hours in one
 batched call (:meth:`~WindowClearing.clear_window`), then lets the learners learn and moves
 the storage state of charge (:meth:`~WindowClearing.after_window`).
@@ -24,6 +24,7 @@ from agents.inprocess.bids import (
     load_blocks,
     offer_blocks,
     rows_from_blocks,
+    slice_rows,
 )
 from agents.inprocess.forecast import availability, merit_order_forecast
 from agents.observe import ticks_down
@@ -105,8 +106,10 @@ class WindowClearing:
 
     # ------------------------------------------------------------------ static bids
 
-    def static_bids(self) -> tuple[EnergyBids, np.ndarray]:
-        """The year's bids of static strategies, loads and exports (hour-major rows)."""
+    def static_rows(self) -> Rows:
+        """The year's bid rows of static strategies, loads and exports (hour-major), as integer
+        rows: the year holds millions, so no names or floats per row until a window needs
+        them."""
         synth, rules = self.synth, self.rules
         blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for g in self.static:
@@ -126,8 +129,7 @@ class WindowClearing:
         price = np.concatenate([np.pad(p, ((0, 0), (0, 0), (0, b - p.shape[2])))
                                 for _, p, _ in blocks], axis=1)
         actor = np.concatenate([a for _, _, a in blocks]).astype(np.int32)
-        rows = rows_from_blocks(qty, price, actor, 0, self.actors)
-        return bids_of_rows(rows, self.actors, rules, self.h), rows[1]
+        return rows_from_blocks(qty, price, actor, 0, self.actors)
 
     # ------------------------------------------------------------------ window bids
 
@@ -178,7 +180,7 @@ class WindowClearing:
 
     # ------------------------------------------------------------------ one window
 
-    def clear_window(self, s: int, e: int, static: EnergyBids, lo: int, hi: int
+    def clear_window(self, s: int, e: int, static: Rows, lo: int, hi: int
                      ) -> tuple[EnergyResult, list[tuple[Group | None, Rows]]]:
         """Clear hours [s, e): the static rows [lo, hi) plus this window's adaptive and
         storage rows; returns the result (rows in that order) and the extra rows by group
@@ -190,13 +192,8 @@ class WindowClearing:
             extra.append((g, rows_from_blocks(q, p, g.members, s, self.actors)))
         if len(self.synth.storage_index):
             extra.append((None, self.storage_rows(s, e)))
-        part = EnergyBids(static.hour[lo:hi] - s, static.participant[lo:hi],
-                          static.unit_id[lo:hi], static.side[lo:hi],
-                          static.price_yuan_per_mwh[lo:hi], static.quantity_mw[lo:hi],
-                          static.price_ticks[lo:hi], static.quantity_ticks[lo:hi], e - s,
-                          static.price_tick, static.quantity_tick)
-        bids = EnergyBids.concat([part] + [bids_of_rows(r, self.actors, self.rules, e - s, s)
-                                          for _, r in extra])
+        bids = EnergyBids.concat([bids_of_rows(r, self.actors, self.rules, e - s, s)
+                                  for r in [slice_rows(static, lo, hi)] + [r for _, r in extra]])
         cols = self.synth.storage_index
         storage_avail = np.minimum(self.synth.storage_power_mw, self.soc).sum() if len(cols) else 0
         result = clear_energy(bids, e - s, self.rules,

@@ -13,11 +13,12 @@ upgrade is also safe when several processes run it at once: see
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from api.service.settings import Settings
+if TYPE_CHECKING:  # the service (FastAPI, SQLAlchemy) is imported by the commands that use it
+    from api.service.settings import Settings
 
 DatabaseUrl = Annotated[str | None, typer.Option(
     "--database-url", help="SQLAlchemy URL of the database (default: $MENGXI_DATABASE_URL "
@@ -25,6 +26,8 @@ DatabaseUrl = Annotated[str | None, typer.Option(
 
 
 def _settings(database_url: str | None) -> Settings:
+    from api.service.settings import Settings
+
     return Settings() if database_url is None else Settings(database_url=database_url)
 
 

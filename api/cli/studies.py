@@ -20,10 +20,9 @@ from rich.table import Table
 
 from market.errors import MarketError
 from market.rules import MarketRules, load_preset, load_rules
-from studies.compare import compare_rules, write_comparison
-from studies.metrics import KEY_METRICS
-from studies.output.report import format_value
-from studies.sweep import PLOT_METRICS, one_line, parse_grid, run_sweep, write_sweep
+
+# studies.compare, studies.sweep (Dask) and studies.output.report (matplotlib) are imported by
+# the commands that use them, so that every other ``mengxi`` command starts without them.
 
 EXIT_REFUSED = 2
 EXIT_POINTS_FAILED = 1
@@ -72,6 +71,8 @@ def _progress(console: Console, label: str) -> Progress:
 def _ci(low: float | None, high: float | None) -> str:
     if low is None or high is None:
         return "\u2014"
+    from studies.output.report import format_value
+
     return f"[{format_value(low)}, {format_value(high)}]"
 
 
@@ -85,6 +86,10 @@ def compare_command(
     metric: MetricOpt = None,
 ) -> None:
     """Run A and B on the same seeds; print B - A with 95 % confidence intervals."""
+    from studies.compare import compare_rules, write_comparison
+    from studies.metrics import KEY_METRICS
+    from studies.output.report import format_value
+
     console = Console(highlight=False)
     try:
         rules_a, rules_b = _load(a), _load(b)
@@ -131,6 +136,10 @@ def sweep_command(
     metric: MetricOpt = None,
 ) -> None:
     """Run every point of a grid of rule overrides on Dask; one table, failed points listed."""
+    from studies.metrics import KEY_METRICS
+    from studies.output.report import format_value
+    from studies.sweep import PLOT_METRICS, one_line, parse_grid, run_sweep, write_sweep
+
     console = Console(highlight=False)
     metrics = tuple(metric or KEY_METRICS)
     try:

@@ -174,7 +174,9 @@ def energy_payments(hour: np.ndarray, pair: np.ndarray, side: np.ndarray,
     if bound >= 2.0**62:
         raise EnergyInputError("energy amounts too large to sum exactly in int64; settle "
                                "fewer hours per call")
-    period_names, period = _codes(np.asarray(period_of_hour)[hour])
+    # the hours' periods coded once (H names, not one per row): the same order of names
+    period_names, period_of = _codes(np.asarray(period_of_hour))
+    period = period_of[hour]
     n_pairs = max(int(participant_of_pair.shape[0]), 1)
     key = (period * n_pairs + pair) * 2 + (side > 0)
     keys, inverse = np.unique(key, return_inverse=True)
