@@ -8,10 +8,22 @@ CONE; the simulated year uses its resolved, derived Net CONE). The year's penalt
 capped by the stop-loss, ``stop_loss_multiple`` x its annual capacity payment. Surplus delivery
 in one hour does not offset a shortfall in another.
 
+Two options of PJM's Capacity Performance design (both off by default):
+
+* ``capacity.balancing_ratio``: in each stress hour a unit owes its cleared MW x the hour's
+  balancing ratio, the share of committed capacity the system needed (:func:`balancing_ratio`:
+  the hour's load + firm exports over all cleared accredited MW, at most 1), so a stress hour
+  with capacity to spare asks less of everyone [S, PJM's expected performance; the ratio's
+  inputs here are the sandbox's [E]];
+* ``capacity.performance_bonus``: every unit that delivers more than it owes in a stress hour
+  (a unit without a commitment owes nothing) earns a bonus per MWh of the excess, paid out of
+  the penalties collected that year: at the penalty rate, or pro rata less when the penalties
+  cannot cover it [S, PJM funds bonuses from non-performance charges]; what is left of the
+  penalties is refunded to loads.
+
 What is PJM's and what is not: the rate, Net CONE / 30 h per MWh short, is PJM's formula [S];
 the rest is the sandbox's [E]: stress hours are hours at the price cap or below the reserve
-threshold (``energy.stress_*``), not PJM's emergency actions; there is no balancing ratio and
-no bonus to over-performers (penalties are refunded to loads); the stop-loss is a multiple of
+threshold (``energy.stress_*``), not PJM's emergency actions; the stop-loss is a multiple of
 the unit's own annual payment; what counts as delivered is ``capacity.performance_basis``.
 """
 
@@ -23,6 +35,7 @@ from typing import Protocol
 import numpy as np
 
 from market.errors import CapacityInputError
+from market.ledger.postings import split_fen
 from market.rules import CapacityRules
 
 #: What counts as delivered in a stress hour (``capacity.performance_basis``).
@@ -94,7 +107,10 @@ class PerformanceResult:
     * ``obligation_mwh``, ``shortfall_mwh``: float64, summed over stress hours (1 h each);
     * ``rate_yuan_per_mwh``: the penalty rate;
     * ``uncapped_fen``, ``stop_loss_fen``, ``penalty_fen``: int64 fen; ``penalty_fen`` =
-      min(uncapped, stop-loss) is what the owner pays.
+      min(uncapped, stop-loss) is what the owner pays;
+    * ``excess_mwh``: float64, MWh delivered above what the unit owed, summed over stress
+      hours; ``bonus_fen``: int64, its share of the penalties when ``performance_bonus`` is
+      on (zeros otherwise); ``bonus_rate_yuan_per_mwh`` what one MWh of excess earned.
     """
 
     unit_ids: np.ndarray
@@ -106,10 +122,22 @@ class PerformanceResult:
     uncapped_fen: np.ndarray
     stop_loss_fen: np.ndarray
     penalty_fen: np.ndarray
+    excess_mwh: np.ndarray
+    bonus_fen: np.ndarray
+    bonus_rate_yuan_per_mwh: float
 
     @property
     def total_penalty_fen(self) -> int:
         return int(self.penalty_fen.sum())
+
+    @property
+    def total_bonus_fen(self) -> int:
+        return int(self.bonus_fen.sum())
+
+    @property
+    def refund_fen(self) -> int:
+        """What the loads get back: the penalties less the bonuses paid out of them."""
+        return self.total_penalty_fen - self.total_bonus_fen
 
     @property
     def capped(self) -> np.ndarray:
@@ -132,7 +160,9 @@ def assess_performance(
     * ``stress_hours``: the columns that are stress hours, as int indices or a bool mask of
       length n_hours; ``None`` means every column is a stress hour.
     * ``hour_scale``: float64 (number of stress hours,), >= 0, scales each stress hour's
-      obligation; ``None`` means 1.
+      obligation (e.g. :func:`balancing_ratio`); ``None`` means 1.
+
+    Bonuses are shared out when ``rules.performance_bonus`` is on (see the module docstring).
     """
     delivered = np.asarray(delivered_mw, dtype=np.float64)
     n = len(result.cleared_mw)
@@ -150,11 +180,41 @@ def assess_performance(
                                  f"hour), got shape {scale.shape}")
     obligation = result.cleared_mw[:, None] * scale[None, :]
     shortfall = np.maximum(obligation - delivered, 0.0).sum(axis=1)
+    excess = np.maximum(delivered - obligation, 0.0).sum(axis=1)
     rate = rules.penalty_rate_yuan_per_mwh()
     uncapped = np.rint(shortfall * rate * 100.0).astype(np.int64)
     stop_loss = np.rint(result.payment_fen * rules.stop_loss_multiple).astype(np.int64)
+    penalty = np.minimum(uncapped, stop_loss)
+    bonus, bonus_rate = np.zeros(n, dtype=np.int64), 0.0
+    if rules.performance_bonus:
+        bonus, bonus_rate = share_bonus(int(penalty.sum()), excess, rate)
     return PerformanceResult(
         unit_ids=result.unit_ids, owners=result.owners, stress_hours=h,
         obligation_mwh=obligation.sum(axis=1), shortfall_mwh=shortfall, rate_yuan_per_mwh=rate,
-        uncapped_fen=uncapped, stop_loss_fen=stop_loss,
-        penalty_fen=np.minimum(uncapped, stop_loss))
+        uncapped_fen=uncapped, stop_loss_fen=stop_loss, penalty_fen=penalty,
+        excess_mwh=excess, bonus_fen=bonus, bonus_rate_yuan_per_mwh=bonus_rate)
+
+
+def share_bonus(pot_fen: int, excess_mwh: np.ndarray, rate_yuan_per_mwh: float
+                ) -> tuple[np.ndarray, float]:
+    """Bonuses out of ``pot_fen`` of penalties: each MWh of ``excess_mwh`` (float64 (n,))
+    earns the penalty rate, or pro rata less when the pot is short; int64 (n,) fen summing
+    to at most the pot, exactly, and the rate paid per MWh (yuan)."""
+    excess = np.asarray(excess_mwh, dtype=np.float64)
+    total = float(excess.sum())
+    if pot_fen <= 0 or total <= 0:
+        return np.zeros(len(excess), dtype=np.int64), 0.0
+    paid = min(int(pot_fen), int(np.floor(total * rate_yuan_per_mwh * 100.0)))
+    return split_fen(paid, excess, "performance bonus"), paid / 100.0 / total
+
+
+def balancing_ratio(needed_mw: np.ndarray, committed_mw: float) -> np.ndarray:
+    """float64 (H,): each stress hour's balancing ratio, ``needed_mw`` (the hour's load + firm
+    exports, MW) over all ``committed_mw`` (cleared accredited MW), clipped to [0, 1]; 1 when
+    nothing is committed."""
+    need = np.asarray(needed_mw, dtype=np.float64)
+    if not np.all(np.isfinite(need)) or np.any(need < 0):
+        raise CapacityInputError("balancing ratio: needed_mw must be finite and >= 0")
+    if committed_mw <= 0:
+        return np.ones(need.shape)
+    return np.clip(need / float(committed_mw), 0.0, 1.0)

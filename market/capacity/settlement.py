@@ -4,6 +4,8 @@ to loads. Both the game's rounds and the simulated year settle through these fun
 * ``capacity_payment``: system operator -> unit owner, the annual payment split in twelve
   monthly payments exactly to the fen (:func:`market.ledger.postings.monthly_fen`);
 * ``performance_penalty``: unit owner -> system operator;
+* ``performance_bonus``: system operator -> unit owner, out of the penalties (when the rules'
+  ``performance_bonus`` is on); a bonus revised down in the game comes back owner -> operator;
 * ``cost_allocation``: load -> system operator, each month's payments split across loads by
   their share of peak load (MW) or of energy (MWh), exactly to the fen; penalties are refunded
   the same way (system operator -> load).
@@ -26,6 +28,7 @@ from market.ledger.postings import Postings, monthly_fen, split_fen
 
 CAPACITY_PAYMENT = Category("capacity_payment")
 PERFORMANCE_PENALTY = Category("performance_penalty")
+PERFORMANCE_BONUS = Category("performance_bonus")
 COST_ALLOCATION = Category("cost_allocation")
 COST_MEMO = "capacity market cost"
 REFUND_MEMO = "capacity market penalties refunded"
@@ -120,18 +123,34 @@ def settle_capacity(ledger: Ledger | Postings, result: CapacityResult, periods: 
 def charge_performance(ledger: Ledger | Postings, performance: PerformanceResult, period: str,
                        payers: Sequence[str], weights: np.ndarray, *,
                        units: Sequence[str | None] | None = None,
-                       charged_fen: np.ndarray | None = None) -> np.ndarray:
+                       charged_fen: np.ndarray | None = None,
+                       bonus_paid_fen: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Charge each unit's penalty not charged yet (``charged_fen``: int64 (n,) already paid,
-    default none), owner -> system operator, and refund the total to the loads by ``weights``.
-    Returns the int64 (n,) fen charged now."""
+    default none), owner -> system operator; pay each unit's bonus not paid yet
+    (``bonus_paid_fen``, default none; a bonus revised down is taken back), operator -> owner;
+    refund what is left to the loads by ``weights`` (charged to them if bonuses now paid
+    exceed the penalties now charged, which the game's revisions can do). Returns the int64
+    (n,) penalties charged now and the int64 (n,) bonus change paid now (negative: taken
+    back)."""
+    n = len(performance.unit_ids)
     due = performance.penalty_fen
     if charged_fen is not None:
         due = np.maximum(due - np.asarray(charged_fen, dtype=np.int64), 0)
+    before = np.zeros(n, dtype=np.int64) if bonus_paid_fen is None \
+        else np.asarray(bonus_paid_fen, dtype=np.int64)
+    bonus = np.asarray(performance.bonus_fen, dtype=np.int64) - before
+    owners, operator, ids = performance.owners, [SYSTEM_OPERATOR] * n, \
+        performance.unit_ids.tolist()
     batch, now = _batch(ledger)
-    batch.add(period, performance.owners, [SYSTEM_OPERATOR] * len(performance.unit_ids),
-              PERFORMANCE_PENALTY, due,
-              f"capacity performance, {performance.stress_hours} stress hours",
-              performance.unit_ids.tolist())
-    allocate_capacity_cost(batch, period, -int(due.sum()), payers, weights, units)
+    batch.add(period, owners, operator, PERFORMANCE_PENALTY, due,
+              f"capacity performance, {performance.stress_hours} stress hours", ids)
+    if bonus.any():
+        memo = (f"capacity performance bonus, {performance.bonus_rate_yuan_per_mwh:.2f} "
+                "yuan/MWh of excess")
+        batch.add(period, operator, owners, PERFORMANCE_BONUS, np.maximum(bonus, 0), memo, ids)
+        batch.add(period, owners, operator, PERFORMANCE_BONUS, np.maximum(-bonus, 0),
+                  "capacity performance bonus revised down", ids)
+    allocate_capacity_cost(batch, period, int(bonus.sum()) - int(due.sum()), payers, weights,
+                           units)
     _done(batch, now)
-    return np.asarray(due, dtype=np.int64)
+    return np.asarray(due, dtype=np.int64), bonus

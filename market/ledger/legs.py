@@ -34,6 +34,7 @@ class Category(StrEnum):
     COST_ALLOCATION = "cost_allocation"
     OBLIGATION_PENALTY = "obligation_penalty"
     STORAGE_COMPENSATION = "storage_compensation"
+    PERFORMANCE_BONUS = "performance_bonus"
 
 
 _CATEGORIES: tuple[Category, ...] = tuple(Category)

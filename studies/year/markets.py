@@ -47,7 +47,12 @@ from market.capacity.auction import (
     accredited_mw,
     capacity_credits,
 )
-from market.capacity.performance import PerformanceResult, assess_performance, delivered_mw
+from market.capacity.performance import (
+    PerformanceResult,
+    assess_performance,
+    balancing_ratio,
+    delivered_mw,
+)
 from market.capacity.settlement import charge_performance, load_weights
 from market.capacity.settlement import settle_capacity as settle_capacity_months
 from market.compensation.calls import Calls, call_records
@@ -208,8 +213,12 @@ def settle_capacity(ledger: Ledger, rules: MarketRules, result: CapacityResult,
     settle_capacity_months(batch, result, periods, list(range(1, len(periods) + 1)), loads,
                            weights)
     stress = np.flatnonzero(energy.stress)
+    scale = None
+    if rules.capacity.balancing_ratio:
+        scale = balancing_ratio(profiles.load_mw[stress].sum(axis=1) + energy.export_mw[stress],
+                                float(result.cleared_mw.sum()))
     perf = assess_performance(result, delivered_in(rules, energy, synth, profiles, stress).T,
-                              rules.capacity)
+                              rules.capacity, hour_scale=scale)
     charge_performance(batch, perf, periods[-1], loads, weights)
     batch.post(ledger)
     return perf

@@ -264,7 +264,7 @@ def test_settlement_posts_payments_penalties_and_allocates_net_cost_to_loads():
     months = list(range(1, 13))
     monthly = settle_capacity(ledger, res, [f"2025-{m:02d}" for m in months], months, loads,
                               weights)
-    due = charge_performance(ledger, perf, "2025-12", loads, weights)
+    due, _ = charge_performance(ledger, perf, "2025-12", loads, weights)
     total = 587_512_000_00  # 223.2 + 223.2 + 12.4 + 59.52 + 69.192 million yuan
     assert monthly.sum() == total and due.sum() == 2_200_000_00
     by = ledger.totals_by("participant")
@@ -392,7 +392,7 @@ def test_property_ledger_sums_to_zero(data):
     loads = [f"load{k}" for k in range(n_loads)]
     weights = load_weights(rules.cost_allocation, peak_mw=peaks)
     monthly = settle_capacity(ledger, res, ["2025-06"], [6], loads, weights)
-    due = charge_performance(ledger, perf, "2025-06", loads, weights)
+    due, _ = charge_performance(ledger, perf, "2025-06", loads, weights)
     assert ledger.balance() == 0 and ledger.balance("2025-06") == 0
     assert ledger.totals_by("participant").get(SYSTEM_OPERATOR, 0) == 0
     charged = -sum(ledger.totals_by("participant").get(x, 0) for x in loads)

@@ -220,6 +220,14 @@ class CapacityRules(RulesModel):
     """What a unit delivers in a stress hour: what it had available to the operator (coal its
     offered MW, wind and solar their output, storage what it could discharge), or its net
     dispatch [E]."""
+    balancing_ratio: Flag = False
+    """Scale each stress hour's obligation by the hour's balancing ratio, load + firm exports
+    over all cleared accredited MW, at most 1 [S, PJM Capacity Performance's expected
+    performance; the ratio's inputs are the sandbox's [E]]."""
+    performance_bonus: Flag = False
+    """Pay units that deliver more than they owe in stress hours a bonus per MWh of excess,
+    at the penalty rate or pro rata less, out of the year's penalties; the rest is refunded to
+    loads [S, PJM funds bonuses from non-performance charges]."""
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler,
@@ -227,7 +235,8 @@ class CapacityRules(RulesModel):
         return drop_defaults(self, handler(self), info, (
             "performance_basis", "net_cone_method", "gross_cone_yuan_per_kw_yr",
             "reference_technology", "reference_marginal_cost_yuan_per_mwh",
-            "accreditation_method", "accreditation_hours", "reliability_standard_lole_hours"))
+            "accreditation_method", "accreditation_hours", "reliability_standard_lole_hours",
+            "balancing_ratio", "performance_bonus"))
 
     @classmethod
     def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:

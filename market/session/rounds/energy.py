@@ -22,7 +22,9 @@ and the capacity performance check of the stress hours found.
   unit owes its cleared MW and delivers its net dispatch; the year's penalties
   (:func:`~market.capacity.performance.assess_performance`, stop-loss included) are recomputed
   over all stress hours and the increase is charged (owner -> system operator) and refunded to
-  the loads by the capacity cost-allocation weights (system operator -> load).
+  the loads by the capacity cost-allocation weights (system operator -> load). The rules'
+  ``capacity.balancing_ratio`` and ``capacity.performance_bonus`` apply as in the simulated
+  year; a bonus is recomputed the same way and its change paid (or taken back).
 """
 
 from __future__ import annotations
@@ -41,7 +43,12 @@ from clearing.grid import (
     scaled,
 )
 from clearing.jsonable import jsonable
-from market.capacity.performance import Committed, assess_performance, delivered_mw
+from market.capacity.performance import (
+    Committed,
+    assess_performance,
+    balancing_ratio,
+    delivered_mw,
+)
 from market.capacity.settlement import charge_performance
 from market.energy.auction import BUY, SELL, EnergyBids, clear_energy
 from market.energy.settlement import recover_storage_compensation, settle_energy
@@ -332,17 +339,26 @@ def _performance(s: SessionBooks, spec: RoundSpec, this: EnergyRoundResult
         unit_ids=s.fleet.unit_ids, owners=s.fleet.owners,
         cleared_mw=np.array([u["cleared_mw"] for u in units], dtype=np.float64),
         payment_fen=np.array([u["annual_payment_fen"] for u in units], dtype=np.int64))
-    perf = assess_performance(committed, delivered.T, s.rules.capacity)
+    scale = None
+    if s.rules.capacity.balancing_ratio:
+        needed = s.demand_mw().sum(axis=0)[stress]
+        scale = balancing_ratio(needed, float(committed.cleared_mw.sum()))
+    perf = assess_performance(committed, delivered.T, s.rules.capacity, hour_scale=scale)
     charged = np.zeros(n, dtype=np.int64)
+    bonus_paid = np.zeros(n, dtype=np.int64)
     for res in earlier:
         if res.performance:
             charged += np.array(res.performance["charged_fen"], dtype=np.int64)
+            bonus_paid += np.array(res.performance.get("bonus_change_fen", [0] * n),
+                                   dtype=np.int64)
     period = s.period(s.profiles.month_of_hour[spec.hours[-1]])
     payers, load_units = s.load_payers()
-    due = charge_performance(s.ledger, perf, period, payers, s.capacity_weights(),
-                             units=load_units, charged_fen=charged)
+    due, bonus = charge_performance(s.ledger, perf, period, payers, s.capacity_weights(),
+                                    units=load_units, charged_fen=charged,
+                                    bonus_paid_fen=bonus_paid)
     return {"stress_hours": stress.tolist(), "shortfall_mwh": jsonable(perf.shortfall_mwh),
-            "penalty_fen": jsonable(perf.penalty_fen), "charged_fen": jsonable(due)}
+            "penalty_fen": jsonable(perf.penalty_fen), "charged_fen": jsonable(due),
+            "bonus_fen": jsonable(perf.bonus_fen), "bonus_change_fen": jsonable(bonus)}
 
 
 register(Energy())
