@@ -11,7 +11,7 @@ import numpy as np
 from agents.fleet import SynthFleet, fixed_costs
 from agents.inprocess.runner import EnergyYear
 from agents.profiles import Profiles
-from clearing.grid import KW_PER_MW
+from clearing.grid import KW_PER_MW, from_ticks
 from market.capacity.auction import CapacityResult, accredited_mw
 from market.capacity.performance import PerformanceResult
 from market.compensation.calls import Calls
@@ -130,9 +130,6 @@ def monthly_table(comp: CompensationYear, green: GreenYear) -> dict[str, np.ndar
         "bundled_mwh": green.bundled_mwh.copy(),
         "green_premium_yuan_per_mwh": green.premium.copy(),
         "certificate_price_yuan": green.certificate_price.copy(),
-        "bundled_contracted_mwh": green.bundled_contracted_mwh.copy(),
-        "bundled_undelivered_mwh": green.bundled_undelivered_mwh.copy(),
-        "certificate_value_yuan": green.certificate_value.copy(),
     }
 
 
@@ -160,22 +157,25 @@ def calls_summary(calls: Calls) -> dict[str, int]:
 
 
 def bids_table(energy: EnergyYear) -> dict[str, np.ndarray]:
-    """Every energy bid row of the year (static rows, then the adaptive and storage rows)."""
+    """Every energy bid row of the year (static rows, then the adaptive and storage rows).
+
+    Columns, from the year's integer rows: ``owner`` and ``unit_id`` are object arrays of
+    ``str`` (each row refers to its actor's name; a year has millions of rows and a few hundred
+    actors), prices and quantities decoded from their ticks as the bids were
+    (:func:`clearing.grid.from_ticks`)."""
     a = energy.actors
-    cols: dict[str, list[np.ndarray]] = {k: [] for k in (
-        "hour", "actor", "side", "price_yuan_per_mwh", "quantity_mw", "accepted_ticks")}
-    for bids, actor, acc in energy.parts:
-        for key, val in (("hour", bids.hour), ("actor", actor), ("side", bids.side),
-                         ("price_yuan_per_mwh", bids.price_yuan_per_mwh),
-                         ("quantity_mw", bids.quantity_mw), ("accepted_ticks", acc)):
-            cols[key].append(val)
-    actor = np.concatenate(cols["actor"])
-    tick = energy.parts[0][0].quantity_tick
-    return {"hour": np.concatenate(cols["hour"]), "owner": a.owner[actor],
-            "unit_id": a.label[actor], "side": np.concatenate(cols["side"]),
-            "price_yuan_per_mwh": np.concatenate(cols["price_yuan_per_mwh"]),
-            "quantity_mw": np.concatenate(cols["quantity_mw"]),
-            "accepted_mw": np.concatenate(cols["accepted_ticks"]) * tick,
+    rows = [r for r, _ in energy.rows]
+
+    def cat(k: int) -> np.ndarray:
+        return np.concatenate([r[k] for r in rows])
+
+    actor = cat(1)
+    return {"hour": cat(0), "owner": a.owner.astype(object)[actor],
+            "unit_id": a.label.astype(object)[actor], "side": cat(4),
+            "price_yuan_per_mwh": np.asarray(from_ticks(cat(2), energy.price_tick)),
+            "quantity_mw": np.asarray(from_ticks(cat(3), energy.quantity_tick)),
+            "accepted_mw": np.concatenate([acc for _, acc in energy.rows])
+            * energy.quantity_tick,
             "marginal_cost_yuan_per_mwh": a.marginal_cost[actor]}
 
 
@@ -288,9 +288,6 @@ def build_summary(rules: MarketRules, seed: int, scale: float, synth: SynthFleet
             "certificates_held": _f(t["held"]), "certificates_expired": _f(t["expired"]),
             "certificates_traded": _f(green.traded.sum()),
             "bundled_mwh": _f(green.bundled_mwh.sum()),
-            "bundled_contracted_mwh": _f(green.bundled_contracted_mwh.sum()),
-            "bundled_delivered_mwh": _f(green.bundled_mwh.sum()),
-            "bundled_undelivered_mwh": _f(green.bundled_undelivered_mwh.sum()),
             "avg_premium_yuan_per_mwh": avg(bundled),
             "avg_certificate_price_yuan": avg(unbundled),
             "obligation_mwh": _f(obligation.obligation_mwh.sum()),
