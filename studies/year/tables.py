@@ -130,6 +130,9 @@ def monthly_table(comp: CompensationYear, green: GreenYear) -> dict[str, np.ndar
         "bundled_mwh": green.bundled_mwh.copy(),
         "green_premium_yuan_per_mwh": green.premium.copy(),
         "certificate_price_yuan": green.certificate_price.copy(),
+        "bundled_contracted_mwh": green.bundled_contracted_mwh.copy(),
+        "bundled_undelivered_mwh": green.bundled_undelivered_mwh.copy(),
+        "certificate_value_yuan": green.certificate_value.copy(),
     }
 
 
@@ -288,6 +291,9 @@ def build_summary(rules: MarketRules, seed: int, scale: float, synth: SynthFleet
             "certificates_held": _f(t["held"]), "certificates_expired": _f(t["expired"]),
             "certificates_traded": _f(green.traded.sum()),
             "bundled_mwh": _f(green.bundled_mwh.sum()),
+            "bundled_contracted_mwh": _f(green.bundled_contracted_mwh.sum()),
+            "bundled_delivered_mwh": _f(green.bundled_mwh.sum()),
+            "bundled_undelivered_mwh": _f(green.bundled_undelivered_mwh.sum()),
             "avg_premium_yuan_per_mwh": avg(bundled),
             "avg_certificate_price_yuan": avg(unbundled),
             "obligation_mwh": _f(obligation.obligation_mwh.sum()),

@@ -231,7 +231,7 @@ def test_storage_arbitrage_discharges_dear_hours_charges_cheap_ones_and_stays_fe
 
 
 def test_green_seller_goes_bundled_only_when_it_pays_and_buyer_covers_its_need():
-    seller = get_strategy("green_seller")
+    seller = get_strategy("green_seller_heuristic")
     o = GreenSellerObservation("g", 1, np.array(["w1", "w2"]), np.array([100.0, 7.5]),
                                20.0, 2.0)
     d = seller.offer(o, RULES, np.random.default_rng(1), seller.params())
@@ -240,7 +240,7 @@ def test_green_seller_goes_bundled_only_when_it_pays_and_buyer_covers_its_need()
     assert ((d.certificate_price_yuan >= 1) & (d.certificate_price_yuan <= 2.3)).all()
     cheap = GreenSellerObservation("g", 1, np.array(["w1"]), np.array([100.0]), 1.5, 2.0)
     assert seller.offer(cheap, RULES, RNG, seller.params()).bundled_mwh.tolist() == [0.0]
-    buyer = get_strategy("green_buyer")
+    buyer = get_strategy("green_buyer_heuristic")
     b = buyer.offer(GreenBuyerObservation(1, np.array(["l1", "l2"]), np.array([10.0, -3.0]),
                                           np.nan, np.nan), RULES, RNG, buyer.params())
     assert b.bundled_mwh.tolist() == [5.0, 0.0]
@@ -276,7 +276,7 @@ def test_a_runs_rules_set_the_defaults_and_its_mapping_still_overrides_them():
 
 
 def test_green_sellers_unbundled_ask_spread_is_a_parameter():
-    seller = get_strategy("green_seller")
+    seller = get_strategy("green_seller_heuristic")
     o = GreenSellerObservation("g", 1, np.array(["w1", "w2", "w3"]), np.full(3, 10.0),
                                20.0, 2.0)
     exact = seller.params({"certificate_ask_low": 1.0, "certificate_ask_high": 1.0})

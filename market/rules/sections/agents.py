@@ -98,18 +98,27 @@ class StorageArbitrageParams(RulesModel):
 
 
 class GreenSellerParams(RulesModel):
-    """``green_seller``: renewable owners choosing between bundled and unbundled sales."""
+    """``green_seller``: renewable owners choosing between bundled and unbundled sales (the
+    ``ask_*`` parameters are those of ``green_seller_heuristic``)."""
 
     bundled_share: Fraction = 1.0
-    """Share of never-sold certificates offered bundled when bundled is expected to pay more."""
+    """Share of the month's forecast output (heuristic: of never-sold certificates) offered
+    bundled when bundled is expected to pay at least a certificate alone [E]."""
+    forecast_uncertainty: NonNegative = 0.1
+    """Relative standard deviation of the forecast of the year's certificate supply [E]."""
+    banking_discount: Fraction = 0.9
+    """Share of a certificate's expected value kept by banking it to next year's settlement
+    (still valid then) [E]."""
     ask_low: NonNegative = 0.5
-    """Low end of the random share of the expected mark-up added to the reservation price."""
+    """Heuristic: low end of the random share of the expected mark-up added to the reservation
+    price [E]."""
     ask_high: NonNegative = 1.5
-    """High end of that share."""
+    """Heuristic: high end of that share [E]."""
     certificate_ask_low: NonNegative = 0.9
-    """Low end of the random factor on the expected certificate price asked unbundled."""
+    """Heuristic: low end of the random factor on the expected certificate price asked
+    unbundled [E]."""
     certificate_ask_high: NonNegative = 1.1
-    """High end of that factor."""
+    """Heuristic: high end of that factor [E]."""
 
     @classmethod
     def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -126,7 +135,12 @@ class GreenBuyerParams(RulesModel):
     """``green_buyer``: obligated loads covering their consumption obligation as it accrues."""
 
     bundled_share: Fraction = 0.5
-    """Share of what is still needed that is bid for as green power (the rest certificates)."""
+    """Share of what is still needed that is bid for as green power (the rest certificates)
+    [E]."""
+    forecast_uncertainty: NonNegative = 0.1
+    """Relative standard deviation of the forecast of the year's certificate supply [E]."""
+    green_preference_yuan_per_mwh: NonNegative = 0.0
+    """Premium a buyer pays for green power over the certificate's value to it, yuan/MWh [E]."""
 
 
 class StrategyRules(RulesModel):
