@@ -188,10 +188,14 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
                             hourly, capacity, perf, comp, calls, green, ledger, described)
     summary["capacity"].update(capacity_summary(year_rules, cone))
     summary["reliability"] = reliability_summary(rules, energy.curtailed_mwh)
+    units, bids = units_table(year_rules, synth, energy, ledger), bids_table(energy)
+    # The tables hold what the year reports: let the year's bid rows and (hour x unit)
+    # matrices go before the market-power metrics make their own working copies.
+    del energy
     result = YearResult(
-        summary=summary, hourly=hourly, units=units_table(year_rules, synth, energy, ledger),
-        ledger=ledger, capacity=capacity_record(capacity), monthly=monthly_table(comp, green),
-        failures=failures_table(comp), bids=bids_table(energy))
+        summary=summary, hourly=hourly, units=units, ledger=ledger,
+        capacity=capacity_record(capacity), monthly=monthly_table(comp, green),
+        failures=failures_table(comp), bids=bids)
     summary["market_power"] = market_power(result)
     report("tables", 1, 1)
     return result
