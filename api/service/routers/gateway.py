@@ -26,15 +26,8 @@ from api.service.schemas.gateway import (
 )
 
 router = APIRouter(tags=["gateway"])
-
-
-@router.post("/instructor/token", operation_id="rotate_instructor_token",
-             responses=responses(401, 403, 429))
-def rotate_instructor_token(instructor: CurrentInstructorAny, db: DbDep, live: LiveDep,
-                            settings: SettingsDep) -> InstructorTokenPublic:
-    """Replace your instructor token with a new one (shown once); the old one gets 401 from
-    now on. Your sessions stay yours."""
-    return tokens.rotate_instructor(db, live, settings, instructor.id)
+# The instructor's rotation comes last in the document: a client that walks it in order (the
+# fuzz test) rotates the token after using it everywhere else.
 
 
 @router.get("/sessions/{session_id}/token-policy", operation_id="get_token_policy")
@@ -61,3 +54,12 @@ def get_audit_trail(session_id: SessionIdPath, member: CurrentInstructor, db: Db
     """The session's audit trail, oldest first: every write and refusal, and every read of
     the bids by the instructor (instructor)."""
     return audit.read(db, member.session_id, after, limit)
+
+
+@router.post("/instructor/token", operation_id="rotate_instructor_token",
+             responses=responses(401, 403, 429))
+def rotate_instructor_token(instructor: CurrentInstructorAny, db: DbDep, live: LiveDep,
+                            settings: SettingsDep) -> InstructorTokenPublic:
+    """Replace your instructor token with a new one (shown once); the old one gets 401 from
+    now on. Your sessions stay yours."""
+    return tokens.rotate_instructor(db, live, settings, instructor.id)
