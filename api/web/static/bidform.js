@@ -24,6 +24,9 @@ export class BidForm {
     this.roundId = null;
     this.view = null;
     this.serial = 0;
+    this.revision = 0;
+    this.dirty = false;
+    table.addEventListener('input', () => { this.dirty = true; });
   }
 
   /** Build the rows for the view's round (kept as typed while the round stays the same). */
@@ -33,6 +36,8 @@ export class BidForm {
     this.roundId = round ? round.round_id : null;
     this.kind = round ? round.kind : null;
     this.rows = [];
+    this.revision = 0;
+    this.dirty = false;
     const head = this.table.tHead.rows[0];
     const tbody = this.table.tBodies[0];
     tbody.replaceChildren();
@@ -42,7 +47,7 @@ export class BidForm {
     }
     const units = UNITS[round.kind];
     const cols = ['Unit or load', ...(round.kind === 'energy' ? ['Hour'] : []), 'Side',
-      `Price (${units.price})`, `Quantity (${units.quantity})`, 'Up to', 'Problems', ''];
+      `Price (${units.price})`, `Quantity (${units.quantity})`, 'Up to', 'Problems', 'Steps'];
     if (round.kind === 'green' && round.mode === 'listing') cols.splice(2, 0, 'Seller (buys)');
     head.replaceChildren(...cols.map((c) => el('th', { scope: 'col', text: c })));
     for (const spec of this.specs(view)) this.addRow(spec);
@@ -102,27 +107,41 @@ export class BidForm {
     const problem = el('td', { class: 'problem' });
     const step = el('button', { type: 'button', class: 'small', text: '+ step',
       'aria-label': `Add another price step for ${name}${where}` });
+    const tools = [step];
+    const remove = spec.extra ? el('button', { type: 'button', class: 'small', text: 'Remove',
+      'aria-label': `Remove this price step of ${name}${where}` }) : null;
+    if (remove) tools.push(remove);
+    const down = this.kind === 'energy' && !spec.extra ? el('button', { type: 'button', class: 'small', text: '↓ later hours',
+      'aria-label': `Copy the price and quantity of ${name}${where} to its later hours` }) : null;
+    if (down) tools.push(down);
     const counterparty = this.view.round.kind === 'green' && this.view.round.mode === 'listing'
       ? el('input', { id: `${id}-seller`, size: 10, autocomplete: 'off' }) : null;
+    const units = UNITS[this.kind];
     const cells = [
       el('th', { scope: 'row', text: name }),
-      ...(this.kind === 'energy' ? [el('td', { text: spec.hour })] : []),
-      ...(counterparty ? [el('td', {}, spec.sides[0] === 'buy'
+      ...(this.kind === 'energy' ? [el('td', { 'data-label': 'Hour', text: spec.hour })] : []),
+      ...(counterparty ? [el('td', { 'data-label': 'Seller' }, spec.sides[0] === 'buy'
         ? [el('label', { for: `${id}-seller`, class: 'sr-only', text: `Seller whose listing ${name} takes` }), counterparty] : '–')] : []),
-      el('td', {}, side ? [el('label', { for: `${id}-side`, class: 'sr-only', text: `Side of ${name}${where}` }), side] : spec.sides[0]),
-      el('td', {}, label('Price', 'price'), price),
-      el('td', {}, label('Quantity', 'quantity'), quantity),
-      el('td', { class: 'num', text: spec.limit === null ? '–' : num(spec.limit, 3) }),
+      el('td', { 'data-label': 'Side' }, side ? [el('label', { for: `${id}-side`, class: 'sr-only', text: `Side of ${name}${where}` }), side] : spec.sides[0]),
+      el('td', { 'data-label': `Price ${units.price}` }, label('Price', 'price'), price),
+      el('td', { 'data-label': `Quantity ${units.quantity}` }, label('Quantity', 'quantity'), quantity),
+      el('td', { class: 'num', 'data-label': 'Up to', text: spec.limit === null ? '–' : num(spec.limit, 3) }),
       problem,
-      el('td', {}, step),
+      el('td', { class: 'tools' }, tools),
     ];
-    const tr = el('tr', {}, cells);
+    const tr = el('tr', { class: spec.extra ? 'extra' : '' }, cells);
     const row = { spec, tr, price, quantity, side, counterparty, problem };
     step.addEventListener('click', () => {
-      this.addRow({ ...spec, price: '', quantity: '' }, row);
-      const added = this.rows[this.rows.indexOf(row) + 1];
+      const added = this.addStep(row);
       added.price.focus();
     });
+    if (remove) {
+      remove.addEventListener('click', () => {
+        this.removeRow(row);
+        this.dirty = true;
+      });
+    }
+    if (down) down.addEventListener('click', () => this.copyDown(row));
     if (after) {
       after.tr.after(tr);
       this.rows.splice(this.rows.indexOf(after) + 1, 0, row);
@@ -130,6 +149,118 @@ export class BidForm {
       this.table.tBodies[0].append(tr);
       this.rows.push(row);
     }
+    return row;
+  }
+
+  /** Add an empty price step after `row` (after the last step of its unit and hour). */
+  addStep(row, price = '', quantity = '') {
+    const same = this.rows.filter((r) => r.spec.unit === row.spec.unit && r.spec.hour === row.spec.hour);
+    const last = same[same.length - 1] || row;
+    this.dirty = true;
+    return this.addRow({ ...row.spec, price, quantity, extra: true }, last);
+  }
+
+  removeRow(row) {
+    row.tr.remove();
+    this.rows.splice(this.rows.indexOf(row), 1);
+  }
+
+  /** The first row of each unit (or load) and hour, with its extra steps. */
+  groups() {
+    const out = new Map();
+    for (const r of this.rows) {
+      const key = `${r.spec.unit}|${r.spec.hour}`;
+      if (!out.has(key)) out.set(key, []);
+      out.get(key).push(r);
+    }
+    return out;
+  }
+
+  /** Drop the extra steps of a unit (all hours), keeping each hour's first row. */
+  dropSteps(unit) {
+    for (const r of [...this.rows]) if (r.spec.unit === unit && r.spec.extra) this.removeRow(r);
+  }
+
+  /** Put the form back to the stored batch `bids` (rows without a stored bid are emptied). */
+  restore(bids, revision) {
+    for (const r of [...this.rows]) if (r.spec.extra) this.removeRow(r);
+    for (const r of this.rows) {
+      r.price.value = '';
+      if (r.spec.limit !== null) r.quantity.value = r.spec.quantity;
+    }
+    const used = new Set();
+    const stray = [];
+    for (const b of bids) {
+      const unit = b.unit === undefined ? null : b.unit;
+      const hour = this.kind === 'energy' ? b.hour : undefined;
+      const matches = this.rows.filter((r) => r.spec.unit === unit && (this.kind !== 'energy' || r.spec.hour === hour)
+        && r.spec.sides.includes(b.side));
+      if (!matches.length) {
+        stray.push(b);
+        continue;
+      }
+      let row = matches.find((r) => !used.has(r));
+      if (!row) row = this.addStep(matches[matches.length - 1]);
+      used.add(row);
+      row.price.value = String(b.price);
+      row.quantity.value = String(b.quantity);
+      if (row.side) row.side.value = b.side;
+      if (row.counterparty && b.counterparty) row.counterparty.value = b.counterparty;
+    }
+    this.revision = revision;
+    this.dirty = false;
+    return stray;
+  }
+
+  /** Copy `row`'s price and quantity to the first row of its unit in each later hour. */
+  copyDown(row) {
+    const tick = this.view.limits.quantity_tick_mw;
+    const want = Number(row.quantity.value);
+    let n = 0;
+    for (const [, rows] of this.groups()) {
+      const first = rows[0];
+      if (first.spec.unit !== row.spec.unit || !(first.spec.hour > row.spec.hour)) continue;
+      first.price.value = row.price.value;
+      if (Number.isFinite(want) && row.quantity.value.trim() !== '') {
+        first.quantity.value = String(fix(Math.min(want, first.spec.limit), tick));
+      }
+      n += 1;
+    }
+    this.dirty = true;
+    return n;
+  }
+
+  /** Units and loads of the form (energy), in order. */
+  names() {
+    return [...new Set(this.rows.map((r) => r.spec.unit))];
+  }
+
+  /**
+   * Set `unit`'s bid in every hour: one step at `price` for `quantity` MW (blank: all
+   * available), or the `steps` [[mw, price], ...] of a price-quantity curve, each capped by
+   * what is left of the hour's availability. Returns the number of hours set.
+   */
+  fillAll(unit, steps) {
+    const tick = this.view.limits.quantity_tick_mw;
+    this.dropSteps(unit);
+    let hours = 0;
+    for (const [, rows] of this.groups()) {
+      const first = rows[0];
+      if (first.spec.unit !== unit) continue;
+      let left = first.spec.limit;
+      first.price.value = '';
+      steps.forEach(([mw, price], k) => {
+        const q = fix(floorTo(Math.min(mw === null ? left : mw, left), tick), tick);
+        if (!(q > 0)) return;
+        const target = k === 0 ? first : this.addStep(first);
+        target.price.value = String(price);
+        target.quantity.value = String(q);
+        left -= q;
+      });
+      hours += 1;
+    }
+    this.dirty = true;
+    return hours;
   }
 
   setEnabled(on) {

@@ -156,9 +156,9 @@ export function statusBadge(status) {
 }
 
 export const UNITS = {
-  capacity: { price: 'yuan/kW·yr', quantity: 'accredited MW' },
-  energy: { price: 'yuan/MWh', quantity: 'MW' },
-  green: { price: 'premium yuan/MWh', quantity: 'MWh' },
+  capacity: { price: 'yuan/kW·yr', quantity: 'accredited MW', tick: 'MW' },
+  energy: { price: 'yuan/MWh', quantity: 'MW', tick: 'MW' },
+  green: { price: 'premium yuan/MWh', quantity: 'MWh of certificates', tick: 'MWh' },
 };
 
 export function roundName(round) {
@@ -175,23 +175,152 @@ export function hoursText(hours) {
 
 // ------------------------------------------------------------------ shared tables
 
+/**
+ * The leaderboard from `/standings`: every seat from the start, empty seats and bots marked,
+ * ranked by profit (revenue − variable cost − fixed cost share ± penalties and compensation).
+ */
 export function fillLeaderboard(tbody, board, me) {
-  fillRows(tbody, board.data.map((r) => el('tr', { class: r.participant === me ? 'me' : '' },
-    el('td', { text: r.rank }),
-    el('td', { text: r.participant === me ? `${r.participant} (you)` : r.participant }),
-    el('td', { class: 'num', text: yuanOfFen(r.revenue_fen) }),
-    el('td', { class: 'num', text: yuanOfFen(r.cost_fen + r.variable_cost_fen) }),
-    el('td', { class: 'num', text: num(r.profit_yuan, 2) }))));
+  fillRows(tbody, board.data.map((r) => {
+    const mark = r.seat === 'bot' ? 'bot' : r.seat === 'empty' ? 'empty seat' : (r.display_name || '');
+    const who = el('td', {}, r.participant === me ? `${r.participant} (you)` : r.participant,
+      mark ? el('span', { class: `seat ${r.seat}`, text: ` ${mark}` }) : null);
+    return el('tr', { class: `${r.participant === me ? 'me' : ''} ${r.seat === 'empty' ? 'empty' : ''}`.trim(), 'data-seat': r.seat },
+      el('td', { text: r.rank }), who,
+      el('td', { class: 'num', 'data-label': 'Revenue yuan', text: yuanOfFen(r.revenue_fen) }),
+      el('td', { class: 'num', 'data-label': 'Costs yuan', text: yuanOfFen(r.cost_fen) }),
+      el('td', { class: 'num', 'data-label': 'Profit yuan', text: yuanOfFen(r.profit_fen) }));
+  }));
 }
 
 export function fillEventLog(list, event) {
   const when = new Date(event.created_at).toLocaleTimeString();
   const words = { session_created: 'game created', participant_joined: 'joined', round_opened: 'round opened',
-    gate_closed: 'gate closed', round_cleared: 'round cleared' };
+    gate_closed: 'gate closed', round_cleared: 'round cleared', bids_received: 'bids received from',
+    round_voided: 'round voided', session_halted: 'game halted', session_resumed: 'game resumed' };
   const who = event.data && event.data.participant ? ` ${event.data.participant}` : '';
   const what = `${words[event.kind] || event.kind}${event.round_id ? `: ${event.round_id}` : ''}${who}`;
   list.prepend(el('li', { 'data-kind': event.kind }, el('time', { text: when }), ` ${what}`));
   while (list.children.length > 50) list.lastChild.remove();
+}
+
+// ------------------------------------------------------------------ briefing (Markdown)
+
+/** Inline Markdown (**bold** only) as text and <strong> nodes. */
+function inline(text) {
+  const out = [];
+  text.split(/(\*\*[^*]+\*\*)/).forEach((part) => {
+    if (part.startsWith('**') && part.endsWith('**') && part.length > 4) out.push(el('strong', { text: part.slice(2, -2) }));
+    else if (part) out.push(document.createTextNode(part));
+  });
+  return out;
+}
+
+/**
+ * Render the briefing's Markdown (headings, paragraphs, lists, tables, bold) into `box` as
+ * DOM nodes built with textContent: the text never reaches innerHTML.
+ */
+export function renderMarkdown(box, text) {
+  const nodes = [];
+  const lines = text.split('\n');
+  let i = 0;
+  while (i < lines.length) {
+    const line = lines[i];
+    if (!line.trim()) { i += 1; continue; }
+    const heading = /^(#{1,3}) (.*)$/.exec(line);
+    if (heading) {
+      nodes.push(el(`h${heading[1].length + 2}`, {}, inline(heading[2])));
+      i += 1;
+    } else if (line.startsWith('|')) {
+      const rows = [];
+      while (i < lines.length && lines[i].startsWith('|')) {
+        if (!/^\|[-| ]+\|$/.test(lines[i])) rows.push(lines[i].slice(1, -1).split('|').map((c) => c.trim()));
+        i += 1;
+      }
+      const [head, ...body] = rows;
+      nodes.push(el('div', { class: 'scroll' }, el('table', { class: 'data' },
+        el('thead', {}, el('tr', {}, head.map((c) => el('th', { scope: 'col', text: c })))),
+        el('tbody', {}, body.map((r) => el('tr', {}, r.map((c) => el('td', {}, inline(c)))))))));
+    } else if (line.startsWith('- ')) {
+      const items = [];
+      while (i < lines.length && lines[i].startsWith('- ')) {
+        items.push(el('li', {}, inline(lines[i].slice(2))));
+        i += 1;
+      }
+      nodes.push(el('ul', {}, items));
+    } else {
+      const para = [];
+      while (i < lines.length && lines[i].trim() && !/^(#|\||- )/.test(lines[i])) {
+        para.push(lines[i]);
+        i += 1;
+      }
+      nodes.push(el('p', {}, inline(para.join(' '))));
+    }
+  }
+  box.replaceChildren(...nodes);
+}
+
+// ------------------------------------------------------------------ deadline countdown
+
+/** "m:ss" of a number of seconds (0 and below: "0:00"). */
+export function clockText(seconds) {
+  const s = Math.max(0, Math.ceil(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/**
+ * Keep `node` counting down to the session's deadline when it belongs to `round` and the
+ * round is open (`setup.deadline` of the session: {round_id, at, auto_clear}); empty and
+ * hidden otherwise. Calls `onDue()` once when the countdown reaches 0.
+ */
+export function countdown(node, session, round, onDue) {
+  if (node.timer) clearInterval(node.timer);
+  node.timer = null;
+  const due = session.setup && session.setup.deadline;
+  if (!due || !round || due.round_id !== round.round_id || round.status !== 'open') {
+    node.textContent = '';
+    node.hidden = true;
+    return;
+  }
+  const at = Date.parse(due.at);
+  let fired = false;
+  const tick = () => {
+    const left = (at - Date.now()) / 1000;
+    node.hidden = false;
+    node.textContent = left > 0
+      ? `Gate closes in ${clockText(left)}${due.auto_clear ? ' (the round then clears by itself)' : ''}`
+      : 'The deadline has passed: the gate is closing…';
+    if (left <= 0 && !fired) {
+      fired = true;
+      if (onDue) setTimeout(onDue, 1000);
+    }
+  };
+  tick();
+  node.timer = setInterval(tick, 1000);
+}
+
+// ------------------------------------------------------------------ downloads
+
+/** Download an API path's CSV with the bearer token in a header (never in the URL). */
+export async function downloadCsv(path, token, filename) {
+  const response = await fetch(API + path, { headers: { Authorization: `Bearer ${token}`, Accept: 'text/csv' }, cache: 'no-store' });
+  if (!response.ok) {
+    let body = null;
+    try { body = await response.json(); } catch { body = null; }
+    throw new ApiError(response.status, body);
+  }
+  const blob = await response.blob();
+  const url = URL.createObjectURL(blob);
+  const a = el('a', { href: url, download: filename });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  return blob;
+}
+
+/** A seat's rejoin link: its token rides in the URL fragment, which no request carries. */
+export function rejoinUrl(sessionId, token) {
+  return `${window.location.origin}/play/${encodeURIComponent(sessionId)}#token=${encodeURIComponent(token)}`;
 }
 
 // ------------------------------------------------------------------ live events
@@ -285,7 +414,8 @@ export function followEvents(sessionId, token, onEvent, onState) {
 /** The header's live indicator. */
 export function liveIndicator(state) {
   const node = $('#live');
-  const words = { live: 'live updates on', reconnecting: 'reconnecting…', stopped: 'live updates off' };
+  const words = { live: 'live updates on', reconnecting: 'reconnecting… (checking every few seconds)',
+    stopped: 'live updates off' };
   node.textContent = words[state] || '';
   node.dataset.state = state;
 }

@@ -1,9 +1,11 @@
-// The instructor's console: the game, its rounds with open / close gate / clear, bots for
-// empty seats, participants, leaderboard, results and every ledger total; live over events.
+// The instructor's console: the game, its rounds with open (with a deadline) / close gate /
+// clear, bots for empty seats, who has bid (live), participants with rejoin links and bot
+// seats handed to late students, leaderboard, results, every ledger total, CSV exports and
+// clone; live over events, polling when the stream is blocked.
 
 import {
-  $, ApiError, SESSION_ID, api, el, fillFacts, fillLeaderboard, fillRows, hoursText, showAlert,
-  showOk, statusBadge, tokens, yuanOfFen,
+  $, ApiError, SESSION_ID, api, countdown, downloadCsv, el, fillFacts, fillLeaderboard, fillRows,
+  hoursText, num, rejoinUrl, showAlert, showOk, statusBadge, tokens, yuanOfFen,
 } from './common.js';
 import { sessionDesk, sessionPath } from './desk.js';
 import { refreshResults } from './results.js';
@@ -64,16 +66,57 @@ function renderRounds(rounds, current) {
   }));
 }
 
-function renderParticipants(lobby, people) {
+function renderParticipants(lobby, people, session) {
   const byId = new Map(people.data.map((p) => [p.participant, p]));
+  const bots = new Set(Object.keys((session.setup && session.setup.bot_seats) || {}));
   fillRows($('#participants tbody'), lobby.seats.map((s) => {
     const p = byId.get(s.participant);
+    const actions = [];
+    if (p && bots.has(s.participant)) {
+      actions.push(button('Hand to a student', `Hand the bot seat ${s.participant} to a student`, () => handOver(s.participant, true)));
+    } else if (p) {
+      actions.push(button('New rejoin link', `New rejoin link for ${s.participant}`, () => handOver(s.participant, false)));
+    }
     return el('tr', { class: p ? '' : 'empty' },
       el('th', { scope: 'row', text: s.participant }),
-      el('td', { text: p ? (p.display_name || '–') : 'empty seat' }),
+      el('td', { text: p ? `${p.display_name || '–'}${bots.has(s.participant) ? ' (bot)' : ''}` : 'empty seat' }),
       el('td', { class: 'num', text: s.units }),
       el('td', { class: 'num', text: s.loads }),
-      el('td', { text: p ? new Date(p.joined_at).toLocaleTimeString() : '–' }));
+      el('td', { text: p ? new Date(p.joined_at).toLocaleTimeString() : '–' }),
+      el('td', { class: 'actions' }, actions.length ? actions : '–'));
+  }));
+}
+
+function bidSummary(bids) {
+  const parts = bids.slice(0, 6).map((b) => `${b.unit || 'certificates'}${b.hour === null || b.hour === undefined ? '' : ` h${b.hour}`} ${b.side} ${num(b.quantity, 3)} @ ${num(b.price)}`);
+  return parts.join('; ') + (bids.length > 6 ? `; … ${bids.length - 6} more` : '');
+}
+
+/** Who has bid in the open round (the instructor sees every batch), live. */
+async function renderBidders(current, lobby, people, session) {
+  const round = current.round;
+  const note = $('#bidders-note');
+  if (!round || !round.takes_bids || round.status === 'pending') {
+    note.textContent = round ? `Round ${round.round_id} is not open yet.` : 'The game is over.';
+    fillRows($('#bidders tbody'), []);
+    return;
+  }
+  const seen = await get(`/rounds/${encodeURIComponent(round.round_id)}/bids`);
+  const byId = new Map(seen.data.map((d) => [d.participant, d]));
+  const joined = new Map(people.data.map((p) => [p.participant, p]));
+  const bots = new Set(Object.keys((session.setup && session.setup.bot_seats) || {}));
+  note.textContent = `Round ${round.round_id}: ${seen.data.length} of ${lobby.seats.length} seats have bid.`;
+  fillRows($('#bidders tbody'), lobby.seats.map((s) => {
+    const d = byId.get(s.participant);
+    const p = joined.get(s.participant);
+    const by = !p ? 'nobody (empty seat)' : bots.has(s.participant) ? 'bot' : (p.display_name || 'a student');
+    return el('tr', { class: d ? '' : 'empty', 'data-seat': s.participant },
+      el('th', { scope: 'row', text: s.participant }),
+      el('td', { text: by }),
+      el('td', { text: d ? 'yes' : 'not yet' }),
+      el('td', { class: 'num', text: d ? d.revision : '–' }),
+      el('td', { class: 'num', text: d ? d.bids.length : '–' }),
+      el('td', { class: 'bids-summary', text: d ? bidSummary(d.bids) : '' }));
   }));
 }
 
@@ -118,11 +161,14 @@ async function renderLedger() {
 
 async function draw() {
   const [session, rounds, current, lobby, people, board] = await Promise.all([
-    get(''), get('/rounds'), get('/rounds/current'), api(sessionPath('/lobby')), get('/participants'), get('/leaderboard')]);
+    get(''), get('/rounds'), get('/rounds/current'), api(sessionPath('/lobby')), get('/participants'), get('/standings')]);
   renderGame(session);
   renderRounds(rounds.data, current);
-  renderParticipants(lobby, people);
+  countdown($('#countdown'), session, current.round, () => desk.refresh());
+  renderParticipants(lobby, people, session);
+  await renderBidders(current, lobby, people, session);
   fillLeaderboard($('#leaderboard tbody'), board, null);
+  $('#board-note').textContent = `Retailers are paid the retail tariff ${num(board.retail_tariff_yuan_per_mwh)} yuan/MWh on the load they serve.`;
   await refreshResults(SESSION_ID, token, rounds.data, resultState, null, null);
   await renderLedger();
 }
@@ -183,8 +229,22 @@ async function act(what, round) {
         showAlert(box, problem);
         return;
       }
-      const opened = await api(sessionPath('/rounds/open'), { method: 'POST', token, body: policy ? { bots: policy } : undefined });
-      showOk($('#action-ok'), `Round ${opened.round_id} is open${opened.bidders ? ` (${opened.bidders} bot${opened.bidders === 1 ? '' : 's'} bid at once)` : ''}.`);
+      const body = policy ? { bots: policy } : {};
+      const seconds = $('#deadline-seconds').value.trim();
+      if (seconds !== '') {
+        if (!/^\d+$/.test(seconds) || Number(seconds) < 1) {
+          showAlert(box, 'Deadline: a whole number of seconds ≥ 1, or blank for none.');
+          return;
+        }
+        body.deadline_seconds = Number(seconds);
+        body.auto_clear = $('#auto-clear').checked;
+      } else if ($('#auto-clear').checked) {
+        showAlert(box, 'Clearing at the deadline needs a deadline: enter the seconds.');
+        return;
+      }
+      const opened = await api(sessionPath('/rounds/open'), { method: 'POST', token, body });
+      const due = opened.deadline_at ? ` Its gate closes at ${new Date(opened.deadline_at).toLocaleTimeString()}${opened.auto_clear ? ' and it clears then' : ''}.` : '';
+      showOk($('#action-ok'), `Round ${opened.round_id} is open${opened.bidders ? ` (${opened.bidders} bot${opened.bidders === 1 ? '' : 's'} bid at once)` : ''}.${due}`);
       $('#bots-on').checked = false;
     } else if (what === 'close') {
       await api(sessionPath(`/rounds/${rid}/close`), { method: 'POST', token });
@@ -198,5 +258,59 @@ async function act(what, round) {
   }
   await desk.refresh();
 }
+
+/** A new token for a seat (the old one gets 401), shown as a rejoin link; a bot's seat is
+ *  first released, so the bot stops bidding for it. */
+async function handOver(seat, bot) {
+  const box = $('#seat-error');
+  showAlert(box, null);
+  const sure = bot
+    ? `Hand ${seat} to a student? The bot stops bidding for it and the student gets a rejoin link.`
+    : `Give ${seat} a new rejoin link? Its current token (and any tab using it) stops working.`;
+  // eslint-disable-next-line no-alert
+  if (!window.confirm(sure)) return;
+  try {
+    if (bot) await api(sessionPath(`/bots/${encodeURIComponent(seat)}/release`), { method: 'POST', token });
+    const issued = await api(sessionPath(`/participants/${encodeURIComponent(seat)}/token`), { method: 'POST', token });
+    $('#seat-link').value = rejoinUrl(SESSION_ID, issued.token);
+    $('#seat-link-note').textContent = `Give this link to the student of ${seat} privately: it opens the seat (the token rides after the #). It is shown only once; the seat's old token no longer works.`;
+    $('#seat-link-box').hidden = false;
+  } catch (err) {
+    showAlert(box, err);
+  }
+  await desk.refresh();
+}
+
+async function exportCsv(what) {
+  const box = $('#tools-error');
+  showAlert(box, null);
+  try {
+    await downloadCsv(sessionPath(`/export/${what}.csv`), token, `${SESSION_ID}-${what}.csv`);
+  } catch (err) {
+    showAlert(box, err);
+  }
+}
+
+for (const what of ['results', 'bids', 'ledger']) {
+  $(`#export-${what}`).addEventListener('click', () => exportCsv(what));
+}
+
+$('#clone').addEventListener('click', async () => {
+  const box = $('#tools-error');
+  showAlert(box, null);
+  try {
+    const made = await api(sessionPath('/clone'), { method: 'POST', token });
+    const id = made.session.id;
+    tokens.setInstructor(made.instructor_token);
+    $('#clone-token').value = made.instructor_token;
+    $('#clone-console').href = `/console/${encodeURIComponent(id)}`;
+    const invite = `${window.location.origin}/?session=${encodeURIComponent(id)}`;
+    $('#clone-invite').href = invite;
+    $('#clone-invite').textContent = invite;
+    $('#clone-box').hidden = false;
+  } catch (err) {
+    showAlert(box, err);
+  }
+});
 
 desk.begin();

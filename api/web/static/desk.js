@@ -28,10 +28,18 @@ export const sessionPath = (p = '') => `/sessions/${encodeURIComponent(SESSION_I
  * and `begin()`, called once when the page is ready: it opens the desk if the tab has a
  * token, else shows the sign-in card.
  */
+/** How often the desk asks the server itself while the event stream is down, ms. */
+export const POLL_DOWN_MS = 4000;
+/** ... and while it is live (a safety net: an event lost on the way), ms. */
+export const POLL_LIVE_MS = 30000;
+
 export function sessionDesk({ token, draw, failed, signIn, wrongToken, forget }) {
   let feed = null;
   let busy = false;
   let again = false;
+  let state = 'reconnecting';
+  let lastDraw = 0;
+  let poller = null;
 
   async function refresh() {
     if (busy) {
@@ -39,6 +47,7 @@ export function sessionDesk({ token, draw, failed, signIn, wrongToken, forget })
       return;
     }
     busy = true;
+    lastDraw = Date.now();
     try {
       await draw();
       showAlert($('#page-error'), null);
@@ -56,6 +65,12 @@ export function sessionDesk({ token, draw, failed, signIn, wrongToken, forget })
 
   const soon = debounce(refresh, 150);
 
+  /** The polling fallback: a blocked or broken event stream never leaves the desk stale. */
+  function poll() {
+    const every = state === 'live' ? POLL_LIVE_MS : POLL_DOWN_MS;
+    if (Date.now() - lastDraw >= every - 250) refresh();
+  }
+
   function start() {
     $('#signin').hidden = true;
     $('#desk').hidden = false;
@@ -63,14 +78,20 @@ export function sessionDesk({ token, draw, failed, signIn, wrongToken, forget })
     feed = followEvents(SESSION_ID, token(), (event) => {
       fillEventLog($('#events'), event);
       soon();
-    }, (state, error) => {
-      liveIndicator(state);
+    }, (now, error) => {
+      if (now === 'live' && state !== 'live') soon();  // catch up on what the gap missed
+      state = now;
+      liveIndicator(now);
       if (error) showAlert($('#page-error'), error);
     });
+    if (poller) clearInterval(poller);
+    poller = setInterval(poll, 1000);
   }
 
   function showSignIn() {
     if (feed) feed.stop();
+    if (poller) clearInterval(poller);
+    poller = null;
     $('#desk').hidden = true;
     $('#signin').hidden = false;
   }

@@ -30,15 +30,17 @@ function settlementText(settlement, me) {
  */
 export function showResult(result, me, limits) {
   const r = result.result;
-  const facts = [['Round', `${result.round_id} (${result.kind})`]];
+  const facts = [];
   const chart = $('#result-chart');
   const mineTable = $('#my-results');
   let head = [];
   let rows = [];
   if (result.kind === 'capacity') {
-    facts.push(['Clearing price', result.price === null ? 'no trade' : `${num(result.price)} yuan/kW·yr`]);
+    const payAsBid = r.format === 'pay_as_bid';
+    facts.push([payAsBid ? 'Average accepted offer' : 'Clearing price', result.price === null ? 'no trade'
+      : `${num(result.price)} yuan/kW·yr${payAsBid ? ' (pay-as-bid: each accepted offer is paid its own price)' : ''}`]);
     facts.push(['Cleared', `${num(result.volume, 3)} MW (requirement ${num(r.requirement_mw, 3)} MW)`]);
-    facts.push(['Format', r.format]);
+    facts.push(['Format', r.format.replace(/_/g, ' ')]);
     chart.replaceChildren(capacityChart(r, me));
     head = ['Unit', 'Offered MW', 'Price yuan/kW·yr', 'Accepted MW', 'Paid at yuan/kW·yr', 'Entered for you'];
     rows = (r.offers || []).filter((o) => o.participant === me).map((o) => [o.unit, num(o.mw, 3),
@@ -64,7 +66,7 @@ export function showResult(result, me, limits) {
     rows = (r.trades || []).filter((t) => !me || t.seller === me || t.buyer === me).map((t) => [
       t.trade, t.seller, t.buyer, t.unit || '–', num(t.quantity_mwh, 3), num(t.premium_yuan_per_mwh)]);
   }
-  if (me) facts.push(['Your money from this round', settlementText(result.settlement, me)]);
+  if (me) facts.push(['Your market money from this round', settlementText(result.settlement, me)]);
   fillFacts($('#result-facts'), facts);
   if (mineTable) {
     mineTable.tHead.rows[0].replaceChildren(...head.map((h) => el('th', { scope: 'col', text: h })));
