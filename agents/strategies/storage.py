@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -282,7 +283,27 @@ def _stacked(t_n: int, hod0: int, starts: tuple[int, ...], eff: float,
 
 def _highs_core() -> Any:
     """SciPy's own binding of HiGHS (the solver behind ``linprog(method="highs")``), or
-    ``None`` when this SciPy does not ship it where expected."""
+    ``None`` when this SciPy does not ship it where expected.
+
+    The binding is one self-contained extension module; it is loaded from its file, so that
+    the year does not import the whole of ``scipy.optimize`` (about 0.5 s) for it. Failing
+    that, it is imported the ordinary way."""
+    import importlib.machinery
+    import importlib.util
+
+    name = "scipy.optimize._highspy._core"
+    try:
+        scipy_spec = importlib.util.find_spec("scipy")
+        folder = Path(str(scipy_spec.origin)).parent / "optimize" / "_highspy"  # type: ignore
+        files = [f for f in sorted(folder.glob("_core.*"))
+                 if f.name.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))]
+        loader = importlib.machinery.ExtensionFileLoader(name, str(files[0]))
+        spec = importlib.util.spec_from_loader(name, loader)
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        loader.exec_module(module)
+        return module
+    except Exception:  # noqa: BLE001 - any other layout: the ordinary import below
+        pass
     try:
         from scipy.optimize._highspy import _core
     except ImportError:  # another SciPy layout: linprog is used instead
@@ -290,7 +311,8 @@ def _highs_core() -> Any:
     return _core
 
 
-_CORE = _highs_core()
+#: SciPy's HiGHS binding, loaded at the first programme (:func:`_highs_core`); ``None``: absent.
+_CORE: Any = ...
 
 
 def _solve_lp(cost: np.ndarray, a: tuple[np.ndarray, np.ndarray, np.ndarray],
@@ -400,6 +422,9 @@ def solve_schedule(price: np.ndarray, hour0: int, soc: float, energy: float,
     bounds[:2 * t_n, 1] = 1.0
     bounds[s0:s0 + t_n, 1] = energy
     bounds[z0:, 1] = np.inf
+    global _CORE
+    if _CORE is ...:
+        _CORE = _highs_core()
     if _CORE is None:
         from scipy.optimize import linprog
 
@@ -472,24 +497,33 @@ def optimal_schedule(obs: StorageObservation, rules: MarketRules, rng: np.random
     earns = np.full(u, np.nan)  # the least a later planned sale earns, yuan per MWh stored
     costs = np.full(u, np.nan)  # the most a later planned purchase costs, per MWh stored
     hour0 = int(obs.hours[0]) if w else 0
+    # Units in the same state (in hours of power) share one programme and its reading: solved
+    # and read once per state, in the order the states first appear.
+    plans: dict[tuple[float, float, float, float],
+                tuple[np.ndarray, np.ndarray, float, float]] = {}
+    later = horizon[w:]
     for j in range(u):
         p = float(power[j])
         if p <= 0 or w == 0:
             continue
         # States in hours of power, to STATE_DIGITS: units whose charge differs by a few ticks
         # (partial acceptance) share one programme; clip_schedule cuts to the exact budgets.
-        dis, chg, value[:, j] = solve_schedule(
-            horizon, hour0, round(float(np.clip(soc[j], 0.0, energy[j])) / p, STATE_DIGITS),
-            round(float(energy[j]) / p, STATE_DIGITS), round(float(done[j]) / p, STATE_DIGITS),
-            round(float(min(owed[j], p)) / p, STATE_DIGITS), stress, rules, w)
-        desired[:, j] = (dis[:w] - chg[:w]) * p
-        sold, bought = dis[w:] > PLAN_MW, chg[w:] > PLAN_MW
-        later = horizon[w:]
-        if sold.any():
-            earns[j] = float(later[sold].min()) + e.storage_discharge_compensation_yuan_per_mwh \
-                - e.storage_degradation_cost_yuan_per_mwh
-        if bought.any():
-            costs[j] = float(later[bought].max()) / e.storage_round_trip_efficiency
+        state = (round(float(np.clip(soc[j], 0.0, energy[j])) / p, STATE_DIGITS),
+                 round(float(energy[j]) / p, STATE_DIGITS),
+                 round(float(done[j]) / p, STATE_DIGITS),
+                 round(float(min(owed[j], p)) / p, STATE_DIGITS))
+        plan = plans.get(state)
+        if plan is None:
+            dis, chg, val = solve_schedule(horizon, hour0, *state, stress, rules, w)
+            sold, bought = dis[w:] > PLAN_MW, chg[w:] > PLAN_MW
+            plan = plans[state] = (
+                dis[:w] - chg[:w], val,
+                float(later[sold].min()) + e.storage_discharge_compensation_yuan_per_mwh
+                - e.storage_degradation_cost_yuan_per_mwh if sold.any() else np.nan,
+                float(later[bought].max()) / e.storage_round_trip_efficiency
+                if bought.any() else np.nan)
+        net, value[:, j], earns[j], costs[j] = plan
+        desired[:, j] = net * p
     # What a MWh stored is worth to the plan: to a charge, what the plan's later sales earn
     # (the least of them); to a discharge, what the plan's later purchases cost (the dearest);
     # else the programme's dual.

@@ -29,7 +29,7 @@ def _both(monkeypatch: pytest.MonkeyPatch, *args, **kwargs):
 
 @pytest.mark.parametrize("basis", ["dispatched", "available"])
 def test_the_direct_path_equals_linprog_bit_for_bit(monkeypatch, basis):
-    assert storage._CORE is not None, "SciPy's HiGHS binding should be importable here"
+    assert storage._highs_core() is not None, "SciPy's HiGHS binding should load here"
     rules = load_preset("mengxi").with_overrides({"capacity.performance_basis": basis})
     rng = np.random.default_rng(11)
     solved_with_obligation = 0
@@ -66,3 +66,14 @@ def test_a_failed_programme_is_reported_the_same_way(monkeypatch):
     with pytest.raises(storage.StrategyError, match="storage schedule: the programme failed"):
         storage.solve_schedule(price, 0, 2.0, -1.0, 0.0, 0.0, stress, rules, 4)
     storage._SOLVED.clear()
+
+
+def test_the_binding_loads_without_importing_scipy_optimize():
+    import subprocess
+    import sys
+
+    code = ("import sys, agents.strategies.storage as s; core = s._highs_core(); "
+            "print(core.HighsLp.__name__, 'scipy.optimize' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["HighsLp", "False"]
