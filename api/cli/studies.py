@@ -1,4 +1,10 @@
-"""``mengxi compare`` and ``mengxi sweep``: the market designer's studies from the shell.
+"""``mengxi compare``, ``mengxi sweep`` and ``mengxi calibrate``: the market designer's studies
+from the shell.
+
+``mengxi calibrate SCENARIO`` finds the capacity reserve margin that meets the rules'
+reliability standard (:mod:`studies.calibrate`), prints every simulated year of the search and
+with ``--out DIR`` writes ``calibration.json``, ``calibration.csv`` and ``calibrated.toml``
+(the rules with ``capacity.reserve_margin`` set); it exits 1 when no margin tried meets it.
 
 ``mengxi compare A B --seeds N`` simulates both rule sets on the same N seeds and prints the
 paired differences B - A with 95 % confidence intervals; ``mengxi sweep SCENARIO --grid
@@ -183,7 +189,77 @@ def sweep_command(
         raise typer.Exit(EXIT_POINTS_FAILED)
 
 
+def calibrate_command(
+    scenario: Annotated[str, typer.Argument(help="Rules file or preset name.")],
+    seed: Annotated[int | None, typer.Option(
+        "--seed", min=0, help="Random seed of every year tried; default: the rules' "
+                              "meta.seed.")] = None,
+    scale: ScaleOpt = None,
+    tolerance: Annotated[float, typer.Option(
+        "--tolerance", min=0.001, max=0.5,
+        help="Stop when the bracket of peak-load multiples is narrower than this.")] = 0.01,
+    max_runs: Annotated[int, typer.Option(
+        "--max-runs", min=2, max=40, help="At most this many simulated years.")] = 14,
+    out: OutOpt = None,
+) -> None:
+    """Find the reserve margin at which the simulated LOLE meets the reliability standard."""
+    import csv
+    import json
+
+    from studies.calibrate import calibrate_reserve_margin
+
+    console = Console(highlight=False)
+    try:
+        rules = _load(scenario)
+        chosen = rules.meta.seed if seed is None else seed
+        with _progress(Console(stderr=True), "years simulated") as bar:
+            task = bar.add_task("calibrate", total=max_runs)
+            result = calibrate_reserve_margin(
+                rules, chosen, scale, tolerance=tolerance, max_runs=max_runs,
+                progress=lambda _run: bar.advance(task))
+    except MarketError as err:
+        _refuse(err)
+        return
+    standard = result.standard_lole_hours
+    table = Table(title=f"reserve margin for LOLE <= {standard:g} h: {scenario}, seed "
+                        f"{result.seed}", title_justify="left")
+    for name in ("peak x", "peak MW", "accredited MW", "reserve margin", "LOLE h", "EUE MWh",
+                 "ok"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for r in sorted(result.runs, key=lambda r: r.peak_multiple):
+        table.add_row(f"{r.peak_multiple:.4f}", f"{r.peak_mw:,.0f}", f"{r.accredited_mw:,.0f}",
+                      f"{r.reserve_margin:.1%}", str(r.lole_hours), f"{r.eue_mwh:,.1f}",
+                      "yes" if r.meets(standard) else "no")
+    console.print(table)
+    if result.found is None:
+        console.print(f"no load tried meets the standard of {standard:g} h LOLE",
+                      markup=False, soft_wrap=True)
+    else:
+        note = "" if result.bracketed else " (not bracketed: no run above it misses)"
+        console.print(f"reserve margin that meets the standard: "
+                      f"{result.found.reserve_margin:.1%}{note}; the rules give "
+                      f"{rules.capacity.reserve_margin:.1%}", markup=False, soft_wrap=True)
+    if out is not None:
+        if out.exists() and not out.is_dir():
+            console.print(f"refused: --out {out} exists and is not a directory", markup=False)
+            raise typer.Exit(EXIT_REFUSED)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "calibration.json").write_text(json.dumps(result.as_dict(), indent=2) + "\n",
+                                              encoding="utf-8")
+        with (out / "calibration.csv").open("w", newline="", encoding="utf-8") as fh:
+            rows = [vars(r) for r in result.runs]
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        (out / "calibrated.toml").write_text(result.rules.to_toml(), encoding="utf-8")
+        for name in ("calibration.json", "calibration.csv", "calibrated.toml"):
+            console.print(f"wrote {out / name}", markup=False, soft_wrap=True)
+    if result.found is None:
+        raise typer.Exit(EXIT_POINTS_FAILED)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``compare`` and ``sweep`` to the ``mengxi`` app."""
+    """Add ``compare``, ``sweep`` and ``calibrate`` to the ``mengxi`` app."""
     app.command("compare")(compare_command)
     app.command("sweep")(sweep_command)
+    app.command("calibrate")(calibrate_command)
