@@ -14,7 +14,7 @@ metering (same clearing and pairing, nothing moves until delivery, see
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +23,7 @@ from clearing import ClearingResult, OrderBook, clear
 from clearing.grid import PRICE_TICK
 from market.certificates.registry import TICKS_PER_MWH
 from market.errors import GreenTradeError
+from market.green.delivery import deliver_contracts
 from market.green.trading import (
     BundledContract,
     GreenMarket,
@@ -85,8 +86,14 @@ def pair_fills(sell_ticks: np.ndarray, buy_ticks: np.ndarray
 
 def call_auction(market: GreenMarket, offers: Sequence[GreenOrder], bids: Sequence[GreenOrder],
                  product: str, period: str, *, energy_price_yuan_per_mwh: float | None = None,
-                 price_rule: str = "midpoint") -> GreenAuctionOutcome:
+                 price_rule: str = "midpoint",
+                 consumption_mwh: Mapping[str, float] | None = None) -> GreenAuctionOutcome:
     """Clear one call auction of ``product`` and settle its trades in ledger ``period``.
+
+    ``consumption_mwh`` (bundled only; per buyer, its metered consumption of the month): the
+    cleared pairs become bundled contracts delivered at once on min(contract, the seller's
+    never-sold certificates, the buyer's consumption) (:mod:`market.green.delivery`); the
+    trades returned are the deliveries, the rest is settled as energy only.
 
     Refused with every problem at once (nothing changed) when an order's premium is negative,
     above the product's cap (when the rules set one) or off the 0.01 yuan grid, a quantity is
@@ -100,6 +107,18 @@ def call_auction(market: GreenMarket, offers: Sequence[GreenOrder], bids: Sequen
     s_rows, b_rows, ticks = pairs
     k = ticks.shape[0]
     price = float(result.price)  # type: ignore[arg-type]
+    if consumption_mwh is not None and product == "bundled":
+        before = len(market.trades)
+        market.record_contracts(period, [offers[i].participant for i in s_rows],
+                                [offers[i].unit for i in s_rows],
+                                [bids[j].participant for j in b_rows], ticks.tolist(), price,
+                                energy_price_yuan_per_mwh)
+        try:
+            deliver_contracts(market, period, None, consumption_mwh)
+        except GreenTradeError:
+            del market.bundled_contracts[len(market.bundled_contracts) - k:]
+            raise
+        return GreenAuctionOutcome(result, market.trades[before:])
     trades = market.execute(period, "auction", product,
                             [offers[i].participant for i in s_rows],
                             [bids[j].participant for j in b_rows], ticks.tolist(), [price] * k,

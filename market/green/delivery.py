@@ -21,8 +21,9 @@ energy market, as for every bundled trade).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -49,15 +50,16 @@ def share_capped(contracted: np.ndarray, groups: np.ndarray, caps: np.ndarray) -
     return out
 
 
-def delivered_ticks(contracted: np.ndarray, units: Sequence[str | None], buyers: Sequence[str],
-                    generation_ticks: Mapping[str | None, int],
+def delivered_ticks(contracted: np.ndarray, units: Sequence[Hashable],
+                    buyers: Sequence[str], generation_ticks: Mapping[Any, int],
                     consumption_ticks: Mapping[str, int]) -> np.ndarray:
     """min(contracted, generation share, consumption share) per contract, int64 ticks (the
     consumption shared pro rata to the generation shares).
 
-    ``generation_ticks``: per unit, the metered green output that can be delivered (ticks);
-    ``consumption_ticks``: per buyer, its metered consumption (ticks). A unit or buyer not
-    in the mapping delivers nothing."""
+    ``units``: each contract's source (a unit, or any key such as (seller, unit));
+    ``generation_ticks``: per source, the metered green output that can be delivered
+    (ticks); ``consumption_ticks``: per buyer, its metered consumption (ticks). A source or
+    buyer not in the mapping delivers nothing."""
     c = np.asarray(contracted, dtype=np.int64)
     unit_keys = list(dict.fromkeys(units))
     buyer_keys = list(dict.fromkeys(buyers))
@@ -77,33 +79,39 @@ def _ticks(mwh: float, what: str) -> int:
     return int(np.floor(v * TICKS_PER_MWH + 1e-6))
 
 
-def deliver_contracts(market: GreenMarket, period: str, generation_mwh: Mapping[str, float],
+def deliver_contracts(market: GreenMarket, period: str,
+                      generation_mwh: Mapping[str, float] | None,
                       consumption_mwh: Mapping[str, float]) -> list[BundledContract]:
     """Deliver every undelivered bundled contract of ``period`` after metering.
 
-    ``generation_mwh``: per unit, its metered green output of the month (MWh; a unit's
-    deliverable output is also capped by the never-sold certificates of it its seller holds);
-    ``consumption_mwh``: per buyer, its metered consumption of the month (MWh). Settles the
-    delivered MWh at each contract's premium (mode ``auction``, product ``bundled``) and
-    returns the contracts with ``delivered_ticks`` (and ``trade``) filled in. All or nothing:
-    on a refusal no contract is marked delivered and nothing moves.
+    ``generation_mwh``: per unit, its metered green output of the month (MWh); ``None`` when
+    the certificates already issued are the metering (a game round after issuance): then a
+    contract's generation is what its seller holds of never-sold certificates (of its unit,
+    or of any unit when it names none), which is always a cap as well. ``consumption_mwh``:
+    per buyer, its metered consumption of the month (MWh). Settles the delivered MWh at each
+    contract's premium (mode ``auction``, product ``bundled``) and returns the contracts with
+    ``delivered_ticks`` (and ``trade``) filled in. All or nothing: on a refusal no contract is
+    marked delivered and nothing moves.
     """
     rows = [i for i, c in enumerate(market.bundled_contracts)
             if c.period == period and c.delivered_ticks is None]
     if not rows:
         return []
     cs = [market.bundled_contracts[i] for i in rows]
-    gen: dict[str | None, int] = {}
-    for c in cs:
-        if c.unit not in gen:
-            metered = _ticks(generation_mwh.get(c.unit, 0.0) if c.unit is not None else 0.0,
-                             f"metered output of {c.unit!r}")
-            held = market.registry.sellable_ticks(c.seller, c.unit) if c.unit is not None else 0
-            gen[c.unit] = min(metered, held)
+    keys = [(c.seller, c.unit) for c in cs]
+    gen: dict[tuple[str, str | None], int] = {}
+    for seller, unit in keys:
+        if (seller, unit) not in gen:
+            held = market.registry.sellable_ticks(seller, unit)
+            if generation_mwh is not None:
+                metered = _ticks(generation_mwh.get(unit, 0.0) if unit is not None else 0.0,
+                                 f"metered output of {unit!r}")
+                held = min(held, metered)
+            gen[(seller, unit)] = held
     use = {b: _ticks(consumption_mwh.get(b, 0.0), f"consumption of {b!r}")
            for b in dict.fromkeys(c.buyer for c in cs)}
     done = delivered_ticks(np.array([c.contracted_ticks for c in cs], dtype=np.int64),
-                           [c.unit for c in cs], [c.buyer for c in cs], gen, use)
+                           keys, [c.buyer for c in cs], gen, use)
     paid = [k for k in range(len(cs)) if done[k] > 0]
     trades: list[GreenTrade] = market.execute(
         period, "auction", "bundled", [cs[k].seller for k in paid], [cs[k].buyer for k in paid],

@@ -6,8 +6,13 @@
   side in a round; in a listing round a seller sends one sell bid (its listing) and a buy
   request names the seller (``counterparty``).
 * **Clearing**: a call auction on the premium (:func:`~market.green.auction.call_auction`),
-  or listings (a request takes the listing of its counterparty when the listing's premium is
-  at most the request's price, filled by ``listing_fill``). Certificates move in the registry
+  or listings. A bundled auction after the month's issuance delivers each cleared pair on
+  min(contract, the seller's never-sold certificates, i.e. its metered green output, and the
+  buyer's consumption of the month: its loads' demand), as the year does
+  (:mod:`market.green.delivery`); the rest is energy only (each bundled trade row also
+  carries the ``contracted_mwh`` it delivers against; a pair that delivered nothing has no
+  row). Listings: a request takes the listing of its counterparty when the listing's premium
+  is at most the request's price, filled by ``listing_fill``. Certificates move in the registry
   and premiums are paid in the ledger in the round's month.
 """
 
@@ -63,14 +68,20 @@ def _clear(s: SessionBooks, spec: RoundSpec, entries: Entries) -> dict[str, Any]
     buys = [(p, b) for p, bids in entries for b in bids if b["side"] == "buy"]
     trades: list[GreenTrade] = []
     premium = None
+    contracted: dict[int, float] = {}
     if spec.mode == "auction" and sells and buys:
+        first = len(s.green_market.bundled_contracts)
         out = call_auction(s.green_market,
                            [GreenOrder(p, b["price"], b["quantity"], b["unit"]) for p, b in sells],
                            [GreenOrder(p, b["price"], b["quantity"]) for p, b in buys],
-                           product, period)
+                           product, period,
+                           consumption_mwh=_consumption(s, spec.month or 1)
+                           if product == "bundled" else None)
         premium = out.premium_yuan_per_mwh
         trades = out.trades
         s.log_transfers(trades)
+        contracted = {c.trade: c.contracted_mwh for c in s.green_market.bundled_contracts[first:]
+                      if c.trade is not None}
     elif spec.mode == "listing":
         for seller, b in sells:
             listing = Listing(seller, product, b["quantity"], b["price"], None, b["unit"])
@@ -82,7 +93,18 @@ def _clear(s: SessionBooks, spec: RoundSpec, entries: Entries) -> dict[str, Any]
     return {"product": product, "mode": spec.mode, "period": period,
             "premium_yuan_per_mwh": jsonable(premium),
             "volume_mwh": jsonable(sum(t.quantity_ticks for t in trades) / 1000),
-            "trades": [_trade_dict(t) for t in trades]}
+            "trades": [_trade_dict(t) | ({"contracted_mwh": contracted[t.trade]}
+                                         if t.trade in contracted else {}) for t in trades]}
+
+
+def _consumption(s: SessionBooks, month: int) -> dict[str, float]:
+    """Each participant's metered consumption in ``month``: its loads' demand, MWh."""
+    hours = s.hours_of_month(month)
+    out: dict[str, float] = {}
+    for ld in s.loads:
+        out[ld.participant] = out.get(ld.participant, 0.0) + float(
+            sum(ld.demand_mw[h] for h in hours))
+    return out
 
 
 def _validate(session: SessionBooks, participant: str, spec: RoundSpec, bids: list[Bid],
