@@ -113,10 +113,31 @@ def rows_from_blocks(qty_t: np.ndarray, price_t: np.ndarray, actor: np.ndarray,
                      hour0: int, actors: Actors) -> Rows:
     """Rows of (H, A, B) blocks, hour-major then actor then block, zero quantities dropped;
     each row on its actor's side."""
-    hh, aa, bb = np.nonzero(qty_t > 0)
-    who = actor[aa].astype(np.int32)
-    return (hh.astype(np.int64) + hour0, who, price_t[hh, aa, bb], qty_t[hh, aa, bb],
-            actors.side[who])
+    h, a, b = qty_t.shape
+    flat = np.flatnonzero(qty_t > 0)  # C order: hour, then actor, then block
+    who = np.asarray(actor)[flat // b % a].astype(np.int32) if a else np.zeros(0, np.int32)
+    return ((flat // (a * b)).astype(np.int64) + hour0, who,
+            np.ascontiguousarray(price_t).ravel()[flat],
+            np.ascontiguousarray(qty_t).ravel()[flat], actors.side[who])
+
+
+def merge_by_hour(parts: list[Rows], n_hours: int) -> Rows:
+    """The rows of ``parts`` (each sorted by hour) in one hour-major order: within an hour,
+    the rows of ``parts[0]`` first, then those of ``parts[1]``, ... each in its own order
+    (what :func:`rows_from_blocks` gives for their blocks side by side). O(rows): each row
+    goes straight to its place."""
+    counts = [np.bincount(p[0], minlength=n_hours) for p in parts]
+    start = np.concatenate([[0], np.cumsum(sum(counts), dtype=np.int64)[:-1]])
+    n = sum(int(p[0].shape[0]) for p in parts)
+    out = tuple(np.empty(n, dtype=parts[0][k].dtype) for k in range(5))
+    before = np.zeros(n_hours, dtype=np.int64)  # rows of earlier parts in each hour
+    for part, count in zip(parts, counts, strict=True):
+        first = np.concatenate([[0], np.cumsum(count, dtype=np.int64)[:-1]])
+        pos = (start + before - first)[part[0]] + np.arange(part[0].shape[0])
+        for k in range(5):
+            out[k][pos] = part[k]
+        before += count
+    return out  # type: ignore[return-value]
 
 
 def concat_rows(parts: list[Rows]) -> Rows:

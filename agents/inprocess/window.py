@@ -22,6 +22,7 @@ from agents.inprocess.bids import (
     checked_price_ticks,
     group_name,
     load_blocks,
+    merge_by_hour,
     offer_blocks,
     rows_from_blocks,
     slice_rows,
@@ -123,13 +124,10 @@ class WindowClearing:
         xp = np.broadcast_to(synth.export_price_yuan_per_mwh, (self.h, nx))[:, :, None]
         blocks.append((xq, checked_price_ticks(xp, rules, "exports"),
                        n + synth.n_loads + np.arange(nx)))
-        b = max(q.shape[2] for q, _, _ in blocks)
-        qty = np.concatenate([np.pad(q, ((0, 0), (0, 0), (0, b - q.shape[2])))
-                              for q, _, _ in blocks], axis=1)
-        price = np.concatenate([np.pad(p, ((0, 0), (0, 0), (0, b - p.shape[2])))
-                                for _, p, _ in blocks], axis=1)
-        actor = np.concatenate([a for _, _, a in blocks]).astype(np.int32)
-        return rows_from_blocks(qty, price, actor, 0, self.actors)
+        # Hour-major, then the groups' actors side by side, then blocks: each group's rows,
+        # merged by hour (no padded (hours x actors x blocks) copy of the year).
+        return merge_by_hour([rows_from_blocks(q, p, a.astype(np.int32), 0, self.actors)
+                              for q, p, a in blocks], self.h)
 
     # ------------------------------------------------------------------ window bids
 
