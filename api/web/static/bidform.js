@@ -112,7 +112,7 @@ export class BidForm {
       'aria-label': `Remove this price step of ${name}${where}` }) : null;
     if (remove) tools.push(remove);
     const down = this.kind === 'energy' && !spec.extra ? el('button', { type: 'button', class: 'small', text: '↓ later hours',
-      'aria-label': `Copy the price and quantity of ${name}${where} to its later hours` }) : null;
+      'aria-label': `Copy to later hours: ${name}${where}` }) : null;
     if (down) tools.push(down);
     const counterparty = this.view.round.kind === 'green' && this.view.round.mode === 'listing'
       ? el('input', { id: `${id}-seller`, size: 10, autocomplete: 'off' }) : null;

@@ -193,11 +193,18 @@ function renderProfit(board) {
 }
 
 async function renderBriefing(rounds) {
+  // before the first round clears, the briefing is open; afterwards one click away (the
+  // link in the round card opens it)
+  const box = $('#briefing-box');
+  const cleared = rounds.some((r) => r.status === 'cleared');
   if (!briefing) {
     briefing = await get('/briefing');
     renderMarkdown($('#briefing'), briefing.text);
-    // before the first round clears, the briefing is open; afterwards one click away
-    $('#briefing-box').open = !rounds.some((r) => r.status === 'cleared');
+    box.open = !cleared;
+    box.dataset.auto = cleared ? '' : 'open';
+  } else if (cleared && box.dataset.auto === 'open') {
+    box.open = false;
+    box.dataset.auto = '';
   }
 }
 

@@ -37,8 +37,8 @@ export function showResult(result, me, limits) {
   let rows = [];
   if (result.kind === 'capacity') {
     const payAsBid = r.format === 'pay_as_bid';
-    facts.push([payAsBid ? 'Average accepted offer' : 'Clearing price', result.price === null ? 'no trade'
-      : `${num(result.price)} yuan/kW·yr${payAsBid ? ' (pay-as-bid: each accepted offer is paid its own price)' : ''}`]);
+    facts.push([payAsBid ? 'Average accepted offer (pay-as-bid)' : 'Clearing price', result.price === null ? 'no trade'
+      : `${num(result.price)} yuan/kW·yr${payAsBid ? ': each accepted offer is paid its own price' : ''}`]);
     facts.push(['Cleared', `${num(result.volume, 3)} MW (requirement ${num(r.requirement_mw, 3)} MW)`]);
     facts.push(['Format', r.format.replace(/_/g, ' ')]);
     chart.replaceChildren(capacityChart(r, me));
