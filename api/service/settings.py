@@ -81,6 +81,15 @@ class Settings(BaseSettings):
     power loss, never on a process crash) or ``OFF``; case-insensitive, anything else is
     refused at start."""
 
+    @field_validator("participant_token_ttl_seconds", "instructor_token_ttl_seconds",
+                     mode="before")
+    @classmethod
+    def _ttl(cls, value: object) -> object:
+        """``""``, ``none``, ``null`` or ``never`` (any case): no expiry."""
+        if isinstance(value, str) and value.strip().lower() in ("", "none", "null", "never"):
+            return None
+        return value
+
     @field_validator("limit_session_creation", "limit_wrong_tokens", "limit_bid_batches",
                      "limit_stream_opens")
     @classmethod

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import update
 
 from api.service.db.engine import Database
@@ -202,3 +203,21 @@ def test_a_ticket_of_a_replaced_or_revoked_token_opens_nothing(
     assert c.get(stream, params={"follow": "false", "ticket": replaced}).status_code == 401
     good = ticket()
     assert c.get(stream, params={"follow": "false", "ticket": good}).status_code == 200
+
+
+@pytest.mark.parametrize("value, expected", [("never", None), ("", None), ("NULL", None),
+                                             ("3600", 3600)])
+def test_token_lifetime_settings(monkeypatch: pytest.MonkeyPatch, value: str,
+                                 expected: int | None) -> None:
+    monkeypatch.setenv("MENGXI_PARTICIPANT_TOKEN_TTL_SECONDS", value)
+    monkeypatch.setenv("MENGXI_INSTRUCTOR_TOKEN_TTL_SECONDS", value)
+    s = Settings()
+    assert s.participant_token_ttl_seconds == s.instructor_token_ttl_seconds == expected
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "soon"])
+def test_bad_token_lifetime_settings_are_refused(monkeypatch: pytest.MonkeyPatch,
+                                                 value: str) -> None:
+    monkeypatch.setenv("MENGXI_PARTICIPANT_TOKEN_TTL_SECONDS", value)
+    with pytest.raises(ValidationError, match="participant_token_ttl_seconds"):
+        Settings()
