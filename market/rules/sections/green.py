@@ -56,7 +56,7 @@ class GreenRules(RulesModel):
     """Paid per MWh of obligation not covered by retired certificates, yuan/MWh [E: no
     published penalty price]; it bounds what a certificate is worth to an obligated buyer."""
     listing_fill: Literal["pro_rata", "first_come"] = "pro_rata"
-    """How a listing (posted price and quantity) is filled when oversubscribed."""
+    """How a listing (posted price and quantity) is filled when oversubscribed [E]."""
 
     @classmethod
     def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
