@@ -107,6 +107,15 @@ ROUTES = [
     Route("set_token_policy", "PUT", "/sessions/{id}/token-policy", INSTRUCTOR,
           body=lambda g, r: {"token_ttl_seconds": 3600}),
     Route("get_audit_trail", "GET", "/sessions/{id}/audit", INSTRUCTOR),
+    # the classroom (issue 11)
+    Route("get_briefing", "GET", "/sessions/{id}/briefing?role=genco", MEMBER),
+    Route("get_standings", "GET", "/sessions/{id}/standings", MEMBER),
+    Route("export_results", "GET", "/sessions/{id}/export/results.csv", INSTRUCTOR),
+    Route("export_bids", "GET", "/sessions/{id}/export/bids.csv", INSTRUCTOR),
+    Route("export_ledger", "GET", "/sessions/{id}/export/ledger.csv", INSTRUCTOR),
+    Route("clone_session", "POST", "/sessions/{id}/clone", _expect(201, participant=403)),
+    Route("release_bot_seat", "POST", "/sessions/{id}/bots/genco-3/release",
+          _expect(404, participant=403)),  # no bot plays genco-3 in this game
 ]
 
 
