@@ -149,19 +149,28 @@ def simulate_command(
             tasks[step] = bar.add_task(STEP_LABELS.get(step, step), total=total)
         bar.update(tasks[step], completed=done, total=total)
 
+    has_report = importlib.util.find_spec("studies.output.report") is not None
+    # The plots' child process loads matplotlib on the other core while the year runs.
+    worker = importlib.import_module("studies.output.plots").PlotWorker.start() \
+        if has_report else None
     try:
-        with bar:
-            result = run_year(rules, seed, scale, progress=progress)
-    except MarketError as err:
-        _refuse(str(err).splitlines()[0], getattr(err, "problems", None))
-        return
-    console.print(summary_table(result.summary))
-    write_outputs(result, out_dir)
-    written = f"outputs written to {out_dir}"
-    if importlib.util.find_spec("studies.output.report") is not None:
-        report = importlib.import_module("studies.output.report").write_report(result, out_dir)
-        written += f" (report: {report})"
-    console.print(written)
+        try:
+            with bar:
+                result = run_year(rules, seed, scale, progress=progress)
+        except MarketError as err:
+            _refuse(str(err).splitlines()[0], getattr(err, "problems", None))
+            return
+        console.print(summary_table(result.summary))
+        write_outputs(result, out_dir)
+        written = f"outputs written to {out_dir}"
+        if has_report:
+            report = importlib.import_module("studies.output.report").write_report(
+                result, out_dir, plot_worker=worker)
+            written += f" (report: {report})"
+        console.print(written)
+    finally:
+        if worker is not None:
+            worker.close()
 
 
 def register(app: typer.Typer) -> None:

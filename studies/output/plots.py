@@ -3,16 +3,27 @@
 No ``pyplot``: each function builds a :class:`matplotlib.figure.Figure` of a fixed size, so
 nothing touches global backend state and plots can be drawn from worker threads. PNGs are
 written without the "Software" metadata, so the same result gives the same bytes.
+
+:class:`PlotWorker` draws them in a child process (``python -m studies.output.plots``) that is
+started before a year runs: matplotlib is imported and its fonts loaded on the other core while
+the year runs, and the plots are drawn while the parent writes its files. The bytes are the
+same as drawn in-process (the same functions); if the child fails, the parent draws them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import io
+import pickle
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is first drawn
+    from matplotlib.figure import Figure
 
 #: Figure size (inches) and resolution of every plot: 1000 x 500 pixels.
 FIGSIZE = (10.0, 5.0)
@@ -48,6 +59,8 @@ def yuan_scale(values: np.ndarray | list[float]) -> tuple[float, str]:
 
 
 def _figure(title: str) -> tuple[Figure, Any]:
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
     ax = fig.add_subplot()
     ax.set_title(title)
@@ -268,17 +281,115 @@ def save(fig: Figure, path: Path) -> Path:
     return path
 
 
+def plot_inputs(result: Any) -> dict[str, Any]:
+    """What the plots read of a year's result (a :class:`studies.year.run.YearResult`): the
+    hourly, monthly and unit tables, the capacity record and the summary (no bid rows)."""
+    return {"hourly": result.hourly, "capacity": result.capacity, "monthly": result.monthly,
+            "summary": result.summary, "units": result.units}
+
+
+def _drawings(data: Mapping[str, Any]) -> dict[str, Callable[[], Figure]]:
+    return {
+        "price_duration": lambda: price_duration(data["hourly"]),
+        "dispatch_week": lambda: dispatch_week(data["hourly"]),
+        "capacity_auction": lambda: capacity_auction(data["capacity"]),
+        "compensation_monthly": lambda: compensation_monthly(data["monthly"]),
+        "certificates_monthly": lambda: certificates_monthly(data["monthly"]),
+        "consumer_cost": lambda: consumer_cost(data["summary"]),
+        "profit_by_technology": lambda: profit_by_technology(data["units"]),
+    }
+
+
+def _draw_all(data: Mapping[str, Any], plots_dir: Path) -> dict[str, Path]:
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    return {name: save(draw(), plots_dir / PLOT_FILES[name])
+            for name, draw in _drawings(data).items()}
+
+
 def write_plots(result: Any, plots_dir: Path) -> dict[str, Path]:
     """Draw the seven plots of ``result`` (a YearResult) into ``plots_dir``; returns each
     plot's path by name (the keys of :data:`PLOT_FILES`)."""
-    plots_dir.mkdir(parents=True, exist_ok=True)
-    figures = {
-        "price_duration": lambda: price_duration(result.hourly),
-        "dispatch_week": lambda: dispatch_week(result.hourly),
-        "capacity_auction": lambda: capacity_auction(result.capacity),
-        "compensation_monthly": lambda: compensation_monthly(result.monthly),
-        "certificates_monthly": lambda: certificates_monthly(result.monthly),
-        "consumer_cost": lambda: consumer_cost(result.summary),
-        "profit_by_technology": lambda: profit_by_technology(result.units),
-    }
-    return {name: save(draw(), plots_dir / PLOT_FILES[name]) for name, draw in figures.items()}
+    return _draw_all(plot_inputs(result), plots_dir)
+
+
+class PlotWorker:
+    """A child process that draws the plots of one year (see the module docstring).
+
+    ``PlotWorker.start()`` before the year (``None`` if no child can be started);
+    :meth:`send` the year's :func:`plot_inputs` and the folder; :meth:`wait` for the PNGs.
+    :meth:`close` (or leaving the ``with`` block) stops a child that was never sent a year."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "studies.output.plots"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+        self.sent: tuple[dict[str, Any], Path] | None = None
+
+    @classmethod
+    def start(cls) -> PlotWorker | None:
+        try:
+            return cls()
+        except OSError:
+            return None
+
+    def send(self, data: dict[str, Any], plots_dir: Path) -> None:
+        """Hand the child a year's plot inputs and the folder to draw into (created here)."""
+        plots_dir.mkdir(parents=True, exist_ok=True)
+        self.sent = (data, plots_dir)
+        assert self.proc.stdin is not None
+        try:
+            pickle.dump((data, str(plots_dir)), self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.proc.stdin.close()
+        except OSError:  # the child is gone: wait() draws in this process
+            pass
+
+    def wait(self) -> dict[str, Path]:
+        """The PNGs' paths once the child has drawn them; drawn here if the child failed."""
+        if self.sent is None:
+            raise RuntimeError("PlotWorker.wait before send")
+        data, plots_dir = self.sent
+        self._finish()
+        paths = {name: plots_dir / file for name, file in PLOT_FILES.items()}
+        if self.proc.returncode != 0 or not all(p.is_file() for p in paths.values()):
+            return _draw_all(data, plots_dir)
+        return paths
+
+    def close(self) -> None:
+        """Stop the child if it still runs (it was never sent a year, or the caller gave up)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self._finish()
+
+    def _finish(self) -> None:
+        for pipe in (self.proc.stdin, self.proc.stderr):
+            if pipe is not None and not pipe.closed:
+                if pipe is self.proc.stderr:
+                    pipe.read()  # the child's messages, if any: not shown, it is redrawn
+                pipe.close()
+        self.proc.wait()
+
+    def __enter__(self) -> PlotWorker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _worker() -> int:
+    """The child's side of :class:`PlotWorker`: load matplotlib and its fonts, then draw the
+    year read from stdin (pickled by the parent, which started this process)."""
+    from matplotlib.figure import Figure
+
+    warm = Figure(figsize=(1.0, 1.0), dpi=DPI)
+    warm.text(0.5, 0.5, "0")
+    warm.savefig(io.BytesIO(), format="png")
+    try:
+        data, plots_dir = pickle.load(sys.stdin.buffer)  # noqa: S301 - our parent's pipe
+    except EOFError:  # the parent closed the pipe without a year
+        return 0
+    _draw_all(data, Path(plots_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_worker())

@@ -23,7 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from studies.metrics import RSI_SCREEN, market_power
-from studies.output.plots import PLOT_FILES, write_plots
+from studies.output.plots import PLOT_FILES, PlotWorker, plot_inputs, write_plots
 
 #: Caption of each plot, keyed like :data:`studies.output.plots.PLOT_FILES`.
 CAPTIONS: dict[str, str] = {
@@ -160,14 +160,22 @@ def render_report(result: Any, plot_files: Mapping[str, str]) -> str:
     )
 
 
-def write_report(result: Any, out_dir: str | Path) -> Path:
+def write_report(result: Any, out_dir: str | Path, plot_worker: PlotWorker | None = None
+                 ) -> Path:
     """Write ``out_dir/report.html`` and the seven PNGs in ``out_dir/plots/``; returns the path
     of ``report.html``. ``result`` is a :class:`studies.year.run.YearResult` (or anything with its
-    ``summary``, ``hourly``, ``units``, ``capacity``, ``monthly`` and ``bids`` fields)."""
+    ``summary``, ``hourly``, ``units``, ``capacity``, ``monthly`` and ``bids`` fields).
+    ``plot_worker``: a started :class:`~studies.output.plots.PlotWorker` that draws the plots
+    while the page is written (the same bytes; default: drawn here)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    write_plots(result, out / "plots")
+    if plot_worker is not None:
+        plot_worker.send(plot_inputs(result), out / "plots")
+    else:
+        write_plots(result, out / "plots")
     page = render_report(result, {k: f"plots/{v}" for k, v in PLOT_FILES.items()})
     path = out / "report.html"
     path.write_text(page, encoding="utf-8", newline="\n")
+    if plot_worker is not None:
+        plot_worker.wait()
     return path

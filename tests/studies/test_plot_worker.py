@@ -1,0 +1,48 @@
+"""``studies.output.plots.PlotWorker``: the plots drawn in a child process are the same bytes as
+drawn in-process, a child that died is replaced by drawing here, and a child never sent a
+year is stopped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from studies.output.plots import PLOT_FILES, PlotWorker
+from studies.output.report import write_report
+from tests.studies.test_report import fake_year
+
+
+def _pngs(folder: Path) -> dict[str, bytes]:
+    return {f: (folder / "plots" / f).read_bytes() for f in PLOT_FILES.values()}
+
+
+def test_the_child_draws_the_same_bytes_as_this_process(tmp_path: Path):
+    year = fake_year()
+    here = write_report(year, tmp_path / "here")
+    worker = PlotWorker.start()
+    assert worker is not None
+    with worker:
+        there = write_report(year, tmp_path / "there", plot_worker=worker)
+    assert worker.proc.returncode == 0  # the child drew them
+    assert here.read_bytes() == there.read_bytes()
+    assert _pngs(tmp_path / "here") == _pngs(tmp_path / "there")
+    assert all(len(b) > 1000 for b in _pngs(tmp_path / "there").values())
+
+
+def test_a_dead_child_is_replaced_by_drawing_here(tmp_path: Path):
+    year = fake_year()
+    write_report(year, tmp_path / "here")
+    worker = PlotWorker.start()
+    assert worker is not None
+    worker.proc.kill()
+    worker.proc.wait()
+    write_report(year, tmp_path / "there", plot_worker=worker)
+    assert worker.proc.returncode != 0
+    assert _pngs(tmp_path / "here") == _pngs(tmp_path / "there")
+
+
+def test_a_child_never_sent_a_year_is_stopped():
+    worker = PlotWorker.start()
+    assert worker is not None
+    with worker:
+        assert worker.proc.poll() is None  # waiting for a year
+    assert worker.proc.returncode is not None
