@@ -235,6 +235,20 @@ def test_a_whole_class(server: str, browser: Any, shots: Path, tmp_path: Path) -
                    a.locator("#leaderboard tbody tr td:last-child").all_inner_texts()]
         assert profits == sorted(profits, reverse=True)
         expect(c.locator("#my-profit tbody")).to_contain_text("retail revenue")
+        # after clearing: everyone's bids of an hour as curves (A's marked), trends across
+        # rounds (price, my profit, my rank); the console's debrief compares strategies
+        expect(a.locator("#curve-chart svg[data-chart=hour-curves]")).to_have_count(1)
+        assert a.locator("#curve-chart line[data-mine]").count() >= 1
+        a.get_by_label("Supply and demand of hour").select_option("3")
+        expect(a.locator("#curve-chart svg title")).to_contain_text("hour 3")
+        for chart in ("trend-price", "trend-profit", "trend-rank"):
+            expect(a.locator(f"#{chart} svg[data-chart={chart}]")).to_have_count(1)
+        expect(a.locator("#trend-note")).to_contain_text("Capacity cleared at")
+        expect(boss.locator("#trend-profit polyline")).to_have_count(SEATS)
+        strategies = boss.locator("#strategies tbody")
+        expect(strategies).to_contain_text("students")
+        expect(strategies).to_contain_text("bots: default strategies")
+        expect(boss.locator("#debrief-matrix tbody tr")).to_have_count(SEATS)
         shot(a, shots, "c2-desk-energy-cleared")
         shot(boss, shots, "c3-console")
 
@@ -355,6 +369,7 @@ def test_labels_say_what_they_mean(server: str, browser: Any) -> None:
                     expect(page.locator("#round")).not_to_contain_text(" MW,")
             call(server, instructor, "POST", f"/sessions/{sid}/rounds/{r['round_id']}/clear")
         expect(page.locator("#bid-hint")).to_contain_text("the game is over")
+        expect(page.locator("#curve-chart svg[data-chart=green-curves]")).to_have_count(1)
         expect(page.locator("#my-bids-note")).to_contain_text("The game is over")
         expect(page.locator("#my-bids-note")).not_to_contain_text("No bids sent")
     finally:

@@ -157,3 +157,111 @@ export function energyChart(result, cap) {
     ...(showCap ? [['price', 'price cap']] : [])]);
   return root;
 }
+
+/**
+ * Everyone's bids of a round (or of one hour) as a supply and a demand curve, anonymised (no
+ * names), with the caller's own bids marked. `sells` / `buys`: [{price, quantity, mine}];
+ * `price`: the clearing price (or null).
+ */
+export function curvesChart({ title, sells, buys, price, xLabel, yLabel, testId }) {
+  const supply = [...sells].sort((a, b) => a.price - b.price);
+  const demand = [...buys].sort((a, b) => b.price - a.price);
+  const total = (list) => list.reduce((s, b) => s + b.quantity, 0);
+  const prices = [...supply, ...demand].map((b) => b.price);
+  const xMax = Math.max(total(supply), total(demand), 1) * 1.05;
+  const low = Math.min(0, ...prices);
+  const yMax = Math.max(...prices, price || 0, 1) * 1.1;
+  const x = (v) => PAD.left + (v / xMax) * (W - PAD.left - PAD.right);
+  const y = (v) => H - PAD.bottom - ((v - low) / (yMax - low)) * (H - PAD.top - PAD.bottom);
+  const root = frame(title, `${supply.length} offers (${num(total(supply), 1)}) and ${demand.length} bids (${num(total(demand), 1)}); `
+    + `${price === null || price === undefined ? 'no clearing price' : `clearing price ${num(price)}`}.`);
+  if (testId) root.setAttribute('data-chart', testId);
+  axes(root, x, y, ticks(xMax), ticks(yMax).concat(low < 0 ? [low] : []), xLabel, yLabel, 0);
+  const steps = (list, cls) => {
+    if (!list.length) return;
+    let at = 0;
+    let d = `M ${x(0)} ${y(list[0].price)}`;
+    const mine = [];
+    for (const b of list) {
+      d += ` L ${x(at)} ${y(b.price)} L ${x(at + b.quantity)} ${y(b.price)}`;
+      if (b.mine) mine.push([at, at + b.quantity, b.price]);
+      at += b.quantity;
+    }
+    root.append(svg('path', { d, class: cls }));
+    for (const [a, b, p] of mine) {
+      root.append(svg('line', { x1: x(a), x2: x(b), y1: y(p), y2: y(p), class: 'mine', 'data-mine': '1' }));
+    }
+  };
+  steps(supply, 'supply');
+  steps(demand, 'demand');
+  if (price !== null && price !== undefined) {
+    root.append(svg('line', { x1: PAD.left, x2: W - PAD.right, y1: y(price), y2: y(price), class: 'price' }));
+  }
+  const anyMine = [...supply, ...demand].some((b) => b.mine);
+  legend(root, [['supply', 'offers (supply)'], ['demand', 'bids (demand)'], ...(anyMine ? [['mine', 'yours']] : []),
+    ...(price === null || price === undefined ? [] : [['price', 'clearing price']])]);
+  return root;
+}
+
+const MINE = '#e06c00';
+const PALETTE = ['#0b5cad', '#e06c00', '#1c7a3b', '#b3261e', '#6a3fa0', '#00838f', '#8d6e00', '#5b6675', '#c2185b', '#2e7d32'];
+
+/**
+ * Values across rounds as lines: `labels` (round ids) on the x axis, `series` [{name,
+ * values (null: none), mine}] on the y axis; `invert` puts small numbers on top (ranks).
+ */
+export function trendChart({ title, labels, series, yLabel, invert = false, testId }) {
+  const all = series.flatMap((s) => s.values).filter((v) => v !== null && v !== undefined);
+  let lowV = Math.min(0, ...all);
+  let highV = Math.max(...all, 1);
+  if (invert) {
+    lowV = 1;
+    highV = Math.max(...all, 2);
+  }
+  const pad = (highV - lowV) * 0.08 || 1;
+  const top = invert ? lowV - pad : highV + pad;
+  const bottom = invert ? highV + pad : lowV - (lowV < 0 ? pad : 0);
+  const n = Math.max(labels.length, 1);
+  const band = (W - PAD.left - PAD.right) / n;
+  const x = (i) => PAD.left + band * i + band / 2;
+  const y = (v) => PAD.top + ((top - v) / (top - bottom)) * (H - PAD.top - PAD.bottom);
+  const root = frame(title, `${series.length} series over ${labels.length} rounds.`);
+  if (testId) root.setAttribute('data-chart', testId);
+  const yTicks = invert ? [...Array(Math.max(1, Math.round(highV))).keys()].map((k) => k + 1)
+    : ticks(highV).concat(lowV < 0 ? ticks(-lowV).slice(1).map((v) => -v) : []);
+  const g = svg('g', { class: 'axes' });
+  for (const v of yTicks) {
+    g.append(svg('line', { x1: PAD.left, x2: W - PAD.right, y1: y(v), y2: y(v), class: 'grid' }));
+    g.append(svg('text', { x: PAD.left - 6, y: y(v) + 4, 'text-anchor': 'end' }, num(v, 0)));
+  }
+  labels.forEach((label, i) => g.append(svg('text', { x: x(i), y: H - PAD.bottom + 16, 'text-anchor': 'middle' }, label)));
+  g.append(svg('line', { x1: PAD.left, x2: PAD.left, y1: PAD.top, y2: H - PAD.bottom, class: 'axis' }));
+  g.append(svg('text', { x: 14, y: (PAD.top + H - PAD.bottom) / 2, 'text-anchor': 'middle', class: 'label',
+    transform: `rotate(-90 14 ${(PAD.top + H - PAD.bottom) / 2})` }, yLabel));
+  root.append(g);
+  series.forEach((s, k) => {
+    const colour = s.mine ? MINE : PALETTE[k % PALETTE.length];
+    const points = s.values.map((v, i) => (v === null || v === undefined ? null : [x(i), y(v)])).filter(Boolean);
+    if (!points.length) return;
+    const line = svg('polyline', { points: points.map((p) => p.join(',')).join(' '), fill: 'none', stroke: colour,
+      'stroke-width': s.mine ? 3.5 : 2, 'data-series': s.name });
+    line.append(svg('title', {}, s.name));
+    root.append(line);
+    for (const [px, py] of points) root.append(svg('circle', { cx: px, cy: py, r: s.mine ? 4 : 3, fill: colour }));
+  });
+  if (series.length <= 10) {
+    const lg = svg('g', { class: 'legend' });
+    let lx = PAD.left + 8;
+    let ly = PAD.top + 8;
+    series.forEach((s, k) => {
+      const colour = s.mine ? MINE : PALETTE[k % PALETTE.length];
+      const width = 26 + s.name.length * 6.4;
+      if (lx + width > W - PAD.right) { lx = PAD.left + 8; ly += 14; }
+      lg.append(svg('rect', { x: lx, y: ly - 4, width: 14, height: 4, fill: colour }));
+      lg.append(svg('text', { x: lx + 18, y: ly }, s.name));
+      lx += width;
+    });
+    root.append(lg);
+  }
+  return root;
+}

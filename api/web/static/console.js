@@ -8,7 +8,7 @@ import {
   hoursText, num, rejoinUrl, showAlert, showOk, statusBadge, tokens, yuanOfFen,
 } from './common.js';
 import { sessionDesk, sessionPath } from './desk.js';
-import { refreshResults } from './results.js';
+import { drawTrends, refreshResults } from './results.js';
 
 const resultState = { known: -1 };
 let token = tokens.instructor();
@@ -120,6 +120,43 @@ async function renderBidders(current, lobby, people, session) {
   }));
 }
 
+/** Who played each seat: a student, a bot of a strategy, or nobody. */
+function playedBy(row, session) {
+  if (row.seat === 'empty') return 'nobody (entered for it)';
+  if (row.seat === 'player') return 'students';
+  const cfg = ((session.setup && session.setup.bot_seats) || {})[row.participant] || {};
+  return `bots: ${cfg.strategy || 'default strategies'}`;
+}
+
+/** Strategies compared, and every seat's profit in every cleared round. */
+function renderDebrief(board, session, data) {
+  const groups = new Map();
+  for (const row of board.data) {
+    const key = playedBy(row, session);
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(row);
+  }
+  fillRows($('#strategies tbody'), [...groups.entries()].map(([key, rows]) => {
+    const profits = rows.map((r) => r.profit_fen / 100);
+    return el('tr', {}, el('th', { scope: 'row', text: key }),
+      el('td', { class: 'num', text: rows.length }),
+      el('td', { class: 'num', text: num(profits.reduce((a, b) => a + b, 0) / profits.length) }),
+      el('td', { class: 'num', text: num(Math.max(...profits)) }),
+      el('td', { class: 'num', text: num(Math.min(...profits)) }),
+      el('td', { text: rows.map((r) => `${r.participant} (${r.rank})`).join(', ') }));
+  }));
+  const table = $('#debrief-matrix');
+  table.tHead.rows[0].replaceChildren(el('th', { scope: 'col', text: 'Seat' }),
+    ...data.labels.map((id) => el('th', { scope: 'col', class: 'num', text: id })),
+    el('th', { scope: 'col', class: 'num', text: 'Total' }));
+  fillRows(table.tBodies[0], board.data.map((row) => {
+    const by = new Map(row.rounds.map((r) => [r.round_id, r.profit_fen]));
+    return el('tr', {}, el('th', { scope: 'row', text: `${row.participant}${row.seat === 'bot' ? ' (bot)' : ''}` }),
+      ...data.labels.map((id) => el('td', { class: 'num', text: yuanOfFen(by.get(id) || 0) })),
+      el('td', { class: 'num', text: yuanOfFen(row.profit_fen) }));
+  }));
+}
+
 /** Every ledger leg, summed by participant (rows) and category (columns). */
 async function renderLedger() {
   const legs = [];
@@ -170,6 +207,7 @@ async function draw() {
   fillLeaderboard($('#leaderboard tbody'), board, null);
   $('#board-note').textContent = `Retailers are paid the retail tariff ${num(board.retail_tariff_yuan_per_mwh)} yuan/MWh on the load they serve.`;
   await refreshResults(SESSION_ID, token, rounds.data, resultState, null, null);
+  renderDebrief(board, session, await drawTrends(SESSION_ID, token, rounds.data, board, null));
   await renderLedger();
 }
 

@@ -10,7 +10,7 @@ import {
   rejoinUrl, renderMarkdown, roundName, showAlert, showOk, statusBadge, tokens, yuanOfFen,
 } from './common.js';
 import { sessionDesk, sessionPath } from './desk.js';
-import { refreshResults } from './results.js';
+import { drawTrends, refreshResults } from './results.js';
 
 const sid = SESSION_ID;
 const form = new BidForm($('#bid-rows'));
@@ -225,6 +225,7 @@ async function draw() {
   renderSettlement(settlement);
   fillLeaderboard($('#leaderboard tbody'), board, me.participant);
   renderProfit(board);
+  await drawTrends(sid, seat.token, rounds.data, board, me.participant);
 }
 
 const desk = sessionDesk({

@@ -1,7 +1,7 @@
 // A cleared round's result: its prices and volume, a chart, and (for a participant) its own
 // quantities and money. Shared by the participant's page and the instructor's console.
 
-import { capacityChart, energyChart } from './chart.js';
+import { capacityChart, curvesChart, energyChart, trendChart } from './chart.js';
 import { $, api, el, fillFacts, fillRows, num, yuanOfFen } from './common.js';
 
 export const TRADED = new Set(['capacity', 'energy', 'green']);
@@ -22,6 +22,52 @@ function settlementText(settlement, me) {
   const mine = settlement[me];
   if (!mine) return '–';
   return `${yuanOfFen(mine.net || 0)} yuan`;
+}
+
+/** Everyone's bids of an energy hour as curves (names left out), `me`'s marked. */
+function drawHour(r, hour, me) {
+  const bids = (r.bids || []).filter((b) => b.hour === hour);
+  const pick = (side) => bids.filter((b) => b.side === side).map((b) => ({ price: b.price, quantity: b.quantity, mine: Boolean(me) && b.participant === me }));
+  const i = (r.hours || []).indexOf(hour);
+  const price = i >= 0 ? r.price_yuan_per_mwh[i] : null;
+  $('#curve-chart').replaceChildren(curvesChart({
+    title: `Energy, hour ${hour}: everyone's offers and bids (anonymised)${me ? ', yours marked' : ''}`,
+    sells: pick('sell'), buys: pick('buy'), price, xLabel: 'MW', yLabel: 'yuan/MWh', testId: 'hour-curves' }));
+}
+
+function showCurves(result, me) {
+  const r = result.result;
+  const picker = $('#curve-picker');
+  const select = $('#curve-hour');
+  if (result.kind !== 'energy' || !(r.hours || []).length) {
+    picker.hidden = true;
+    if (result.kind !== 'green') $('#curve-chart').replaceChildren();
+    return;
+  }
+  const key = `${result.round_id}`;
+  if (select.dataset.round !== key) {
+    select.replaceChildren(...r.hours.map((h) => el('option', { value: String(h), text: `hour ${h}` })));
+    // the hour with the highest price first: where the market was tight
+    let best = 0;
+    r.price_yuan_per_mwh.forEach((p, i) => { if (p !== null && p > (r.price_yuan_per_mwh[best] ?? -Infinity)) best = i; });
+    select.value = String(r.hours[best]);
+    select.dataset.round = key;
+    select.onchange = () => drawHour(r, Number(select.value), me);
+  } else {
+    select.onchange = () => drawHour(r, Number(select.value), me);
+  }
+  picker.hidden = false;
+  drawHour(r, Number(select.value), me);
+}
+
+/** A green round's bids (everyone's once it cleared) as curves, `me`'s marked. */
+async function showGreenCurves(sessionId, token, result, me) {
+  const seen = await api(`/sessions/${encodeURIComponent(sessionId)}/rounds/${encodeURIComponent(result.round_id)}/bids`, { token });
+  const all = seen.data.flatMap((d) => d.bids.map((b) => ({ ...b, mine: Boolean(me) && d.participant === me })));
+  const pick = (side) => all.filter((b) => b.side === side).map((b) => ({ price: b.price, quantity: b.quantity, mine: b.mine }));
+  $('#curve-chart').replaceChildren(curvesChart({
+    title: `Green certificates ${result.round_id}: everyone's offers and bids (anonymised)${me ? ', yours marked' : ''}`,
+    sells: pick('sell'), buys: pick('buy'), price: result.price, xLabel: 'MWh of certificates', yLabel: 'premium yuan/MWh', testId: 'green-curves' }));
 }
 
 /**
@@ -85,5 +131,83 @@ export async function refreshResults(sessionId, token, rounds, state, me, limits
   if (!roundId) return null;
   const result = await api(`/sessions/${encodeURIComponent(sessionId)}/rounds/${encodeURIComponent(roundId)}/result`, { token });
   showResult(result, me, limits);
+  showCurves(result, me);
+  if (result.kind === 'green') await showGreenCurves(sessionId, token, result, me);
   return result;
+}
+
+// ------------------------------------------------------------------ across rounds
+
+const summaries = new Map(); // `${session}/${round}` -> {kind, price}: a cleared result never changes
+
+/** The price of each cleared traded round: capacity yuan/kW·yr, energy mean yuan/MWh, green premium. */
+async function roundPrices(sessionId, token, rounds) {
+  const out = [];
+  for (const r of rounds.filter((x) => x.status === 'cleared' && TRADED.has(x.kind))) {
+    const key = `${sessionId}/${r.round_id}`;
+    if (!summaries.has(key)) {
+      const res = await api(`/sessions/${encodeURIComponent(sessionId)}/rounds/${encodeURIComponent(r.round_id)}/result`, { token });
+      const hourly = (res.hourly_price_yuan_per_mwh || []).filter((p) => p !== null);
+      const price = res.kind === 'energy' ? (hourly.length ? hourly.reduce((a, b) => a + b, 0) / hourly.length : null) : res.price;
+      summaries.set(key, { kind: res.kind, price });
+    }
+    out.push({ round_id: r.round_id, ...summaries.get(key) });
+  }
+  return out;
+}
+
+/**
+ * Per cleared round (plan order): each seat's cumulative profit (yuan) and rank, from the
+ * standings' per-round money. Returns {labels, seats: [{participant, seat, cumulative, ranks}]}.
+ */
+export function cumulative(board) {
+  const ids = [];
+  for (const row of board.data) for (const r of row.rounds) if (!ids.includes(r.round_id)) ids.push(r.round_id);
+  const seats = board.data.map((row) => {
+    const by = new Map(row.rounds.map((r) => [r.round_id, r.profit_fen]));
+    let sum = 0;
+    return { participant: row.participant, seat: row.seat, display_name: row.display_name,
+      cumulative: ids.map((id) => { sum += by.get(id) || 0; return sum / 100; }), ranks: [] };
+  });
+  ids.forEach((_, i) => {
+    const order = [...seats].sort((a, b) => b.cumulative[i] - a.cumulative[i] || a.participant.localeCompare(b.participant));
+    order.forEach((s, k) => { s.ranks[i] = k + 1; });
+  });
+  return { labels: ids, seats };
+}
+
+/** The charts across rounds: price by round; profit (mine, or every seat's); my rank. */
+export async function drawTrends(sessionId, token, rounds, board, me) {
+  const prices = await roundPrices(sessionId, token, rounds);
+  const energy = prices.filter((p) => p.kind === 'energy');
+  const green = prices.filter((p) => p.kind === 'green');
+  const capacity = prices.find((p) => p.kind === 'capacity');
+  const labels = [...energy, ...green].map((p) => p.round_id);
+  $('#trend-note').textContent = capacity
+    ? `Capacity cleared at ${capacity.price === null ? 'no price' : `${num(capacity.price)} yuan/kW·yr`}.` : '';
+  $('#trend-price').replaceChildren(labels.length ? trendChart({
+    title: 'Price by round: energy (mean of its hours) and green premium, yuan/MWh',
+    labels,
+    series: [{ name: 'energy mean yuan/MWh', values: labels.map((id) => { const p = energy.find((e) => e.round_id === id); return p ? p.price : null; }) },
+      { name: 'green premium yuan/MWh', values: labels.map((id) => { const p = green.find((e) => e.round_id === id); return p ? p.price : null; }) }],
+    yLabel: 'yuan/MWh', testId: 'trend-price' }) : el('p', { class: 'hint', text: 'No energy or green round has cleared yet.' }));
+  const data = cumulative(board);
+  if (!data.labels.length) {
+    $('#trend-profit').replaceChildren(el('p', { class: 'hint', text: 'No round has cleared yet.' }));
+    if ($('#trend-rank')) $('#trend-rank').replaceChildren();
+    return data;
+  }
+  const shown = me ? data.seats.filter((s) => s.participant === me) : data.seats;
+  $('#trend-profit').replaceChildren(trendChart({
+    title: me ? 'My profit so far, after each round (yuan)' : 'Every seat\'s profit so far, after each round (yuan)',
+    labels: data.labels,
+    series: shown.map((s) => ({ name: `${s.participant}${s.seat === 'bot' ? ' (bot)' : ''}`, values: s.cumulative, mine: s.participant === me })),
+    yLabel: 'yuan', testId: 'trend-profit' }));
+  if (me && $('#trend-rank')) {
+    const mine = data.seats.find((s) => s.participant === me);
+    $('#trend-rank').replaceChildren(trendChart({
+      title: `My rank after each round (1 = best of ${data.seats.length})`, labels: data.labels,
+      series: [{ name: 'my rank', values: mine ? mine.ranks : [], mine: true }], yLabel: 'rank', invert: true, testId: 'trend-rank' }));
+  }
+  return data;
 }
