@@ -83,8 +83,10 @@ def page_fetch(page: Page, method: str, path: str, body: Any = None,
     return page.evaluate("""async ([method, path, body, headers]) => {
         const key = Object.keys(sessionStorage).find((k) => k.startsWith('mengxi.participant.'));
         const token = JSON.parse(sessionStorage.getItem(key)).token;
-        const h = {Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...headers};
-        const r = await fetch(path, {method, headers: h, body: body === null ? undefined : JSON.stringify(body)});
+        const h = {Authorization: `Bearer ${token}`, 'Content-Type': 'application/json',
+                   ...headers};
+        const r = await fetch(path, {method, headers: h,
+                                     body: body === null ? undefined : JSON.stringify(body)});
         return {status: r.status, body: await r.json()};
     }""", [method, path, body, headers or {}])
 
@@ -106,7 +108,8 @@ def test_a_whole_class(server: str, browser: Any, shots: Path, tmp_path: Path) -
         boss.get_by_role("button", name="Create the game").click()
         expect(boss.locator("#games tbody tr")).to_have_count(1)
         clipped = boss.evaluate("""() => { const t = document.querySelector('#games');
-            return t.getBoundingClientRect().right - t.closest('.card').getBoundingClientRect().right; }""")
+            return t.getBoundingClientRect().right
+                - t.closest('.card').getBoundingClientRect().right; }""")
         assert clipped <= 0, f"the games table runs {clipped} px past its card"
         instructor = boss.get_by_label("Instructor token", exact=True).input_value()
         invite = boss.locator("#invite-link").inner_text()
@@ -140,7 +143,8 @@ def test_a_whole_class(server: str, browser: Any, shots: Path, tmp_path: Path) -
         boss.get_by_label("Seconds after opening (blank: I close the gate myself)").fill("600")
         boss.get_by_role("button", name="Open capacity").click()
         for page in (a, b, boss):
-            expect(page.locator("#countdown")).to_contain_text(re.compile(r"Gate closes in \d+:\d\d"))
+            expect(page.locator("#countdown")).to_contain_text(
+                re.compile(r"Gate closes in \d+:\d\d"))
         expect(a.locator("#round")).to_contain_text(re.compile(r"Bidders so far\s*0"))
 
         # -- A bids: B's desk and the console count it without a reload (defect 1)
@@ -229,7 +233,8 @@ def test_a_whole_class(server: str, browser: Any, shots: Path, tmp_path: Path) -
         # -- the leaderboard makes sense: every seat, bots marked, ranked by profit
         expect(a.locator("#leaderboard tbody tr[data-seat=bot]")).to_have_count(4)
         expect(a.locator("#leaderboard tbody tr[data-seat=empty]")).to_have_count(0)
-        ranks = [int(x) for x in a.locator("#leaderboard tbody tr td:first-child").all_inner_texts()]
+        ranks = [int(x) for x in
+                 a.locator("#leaderboard tbody tr td:first-child").all_inner_texts()]
         assert ranks == list(range(1, SEATS + 1))
         profits = [float(x.replace(",", "")) for x in
                    a.locator("#leaderboard tbody tr td:last-child").all_inner_texts()]
@@ -311,7 +316,8 @@ def test_the_desk_fits_a_phone(server: str, browser: Any, shots: Path) -> None:
         box = page.get_by_label("Quantity of coal_usc-001, hour 0").bounding_box()
         assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= PHONE["width"]
         # chart text keeps a readable size (the chart scrolls inside its card instead)
-        size = page.evaluate("""() => Math.min(...[...document.querySelectorAll('#result-chart svg text')]
+        size = page.evaluate("""() => Math.min(...[
+            ...document.querySelectorAll('#result-chart svg text')]
             .map((t) => t.getBoundingClientRect().height).filter((h) => h > 0))""")
         assert size >= 9, f"chart text is {size} px tall"
         # the facts of the result are not cut off
@@ -374,3 +380,47 @@ def test_labels_say_what_they_mean(server: str, browser: Any) -> None:
         expect(page.locator("#my-bids-note")).not_to_contain_text("No bids sent")
     finally:
         page.context.close()
+
+
+@pytest.mark.slow
+def test_the_instructor_configures_the_rules_in_the_page(server: str, browser: Any) -> None:
+    ctx = browser.new_context(viewport=WIDE)
+    try:
+        page = ctx.new_page()
+        page.goto(f"{server}/")
+        page.get_by_label("Energy rounds").fill("1")
+        page.get_by_label("Hours per energy round").fill("4")
+        page.get_by_text("Rules of the game (optional").click()
+        # a cap below the stress threshold is refused, naming what to change
+        page.get_by_label("Energy price cap (yuan/MWh)").fill("1000")
+        page.get_by_role("button", name="Create the game").click()
+        expect(page.locator("#lobby-error")).to_contain_text(
+            "energy.stress_price_threshold_yuan_per_mwh")
+        page.get_by_label("Energy price cap (yuan/MWh)").fill("2000")
+        page.get_by_label("Capacity auction", exact=True).uncheck()
+        page.get_by_label("Capacity offer cap (yuan/kW·yr)").fill("400")
+        page.get_by_label("Compensation rate: share of the coal fixed-cost standard recovered "
+                          "(0 to 1)").fill("0.5")
+        page.get_by_label("Generator seats (gencos)").fill("3")
+        page.get_by_label("Retailer seats").fill("2")
+        page.get_by_role("button", name="Create the game").click()
+        token = page.get_by_label("Instructor token", exact=True)
+        expect(token).to_have_value(re.compile("^mxi_"))
+        sid = page.locator("#invite-link").inner_text().rsplit("=", 1)[1]
+        rules = call(server, token.input_value(), "GET", f"/sessions/{sid}/rules").json()
+        assert rules["energy"]["price_cap_yuan_per_mwh"] == 2000
+        assert rules["capacity"]["enabled"] is False
+        assert rules["capacity"]["offer_cap_yuan_per_kw_yr"] == 400
+        assert rules["compensation"]["recovery_ratio"] == 0.5
+        lobby = httpx.get(f"{server}{API}/sessions/{sid}/lobby").json()
+        seats = [s["participant"] for s in lobby["seats"]]
+        # three gencos; retailers: as many as own a load (a 0.01 fleet has one load)
+        assert [s for s in seats if s.startswith("genco")] == ["genco-1", "genco-2", "genco-3"]
+        setup = call(server, token.input_value(), "GET", f"/sessions/{sid}").json()["setup"]
+        assert setup["gencos"] == 3 and setup["retailers"] == 2
+        page.get_by_role("link", name="Open the instructor console").click()
+        expect(page.locator("#rounds tbody tr")).not_to_have_count(0)
+        kinds = page.locator("#rounds tbody tr td:nth-child(2)").all_inner_texts()
+        assert "capacity" not in kinds and "energy" in kinds
+    finally:
+        ctx.close()
