@@ -31,7 +31,9 @@ Rules of the two roles (arbitrage between the products):
   expects is at least what a certificate fetches alone (V), asking V.
 
 A certificate alone clears between delta x V (a long month) and V (a short one), and bundled
-at V or above, so the bundled premium is at least the certificate price. Without the market
+at V or above, so the bundled premium is at least the certificate price. When a variant caps
+a product's price (``green.premium_cap_yuan_per_mwh``, ``green.certificate_price_cap_yuan``)
+no strategy bids or asks above the cap. Without the market
 view (``expected_obligation_mwh`` / ``expected_supply_mwh`` NaN, e.g. an HTTP bot that has
 none), V is last month's certificate price (else the rules' starting belief).
 
@@ -138,6 +140,13 @@ def _whole_ticks_down(mwh: np.ndarray) -> np.ndarray:
     return certificate_quantity(mwh)
 
 
+def _capped(prices: np.ndarray, cap: float | None) -> np.ndarray:
+    """Prices no higher than the market's cap for the product (``None``: no cap): a cap is a
+    rule of the market, not a belief, so no strategy bids above it."""
+    p = np.asarray(prices, dtype=np.float64)
+    return p if cap is None else np.minimum(p, float(cap))
+
+
 def _known(value: float | None, default: float) -> float:
     return default if value is None or not np.isfinite(value) else float(value)
 
@@ -164,7 +173,8 @@ def heuristic_seller_decision(obs: GreenSellerObservation, rules: MarketRules,
                     g.certificate_price_high_yuan)
     cert = _cents(np.clip(alone, g.premium_min_yuan_per_mwh, g.premium_max_yuan_per_mwh))
     bundled = _whole_ticks_down(obs.sellable_mwh * (share if go else 0.0))
-    return GreenSellerDecision(bundled, ask, cert)
+    return GreenSellerDecision(bundled, _capped(ask, g.premium_cap_yuan_per_mwh),
+                               _capped(cert, g.certificate_price_cap_yuan))
 
 
 def heuristic_buyer_decision(obs: GreenBuyerObservation, rules: MarketRules,
@@ -182,7 +192,8 @@ def heuristic_buyer_decision(obs: GreenBuyerObservation, rules: MarketRules,
     ceiling = min(g.shortfall_penalty_yuan_per_mwh, g.premium_max_yuan_per_mwh)
     cert = np.full(n, max(ceiling, g.premium_min_yuan_per_mwh))
     bundled = _whole_ticks_down(need * share)
-    return GreenBuyerDecision(bundled, bid, _cents(cert))
+    return GreenBuyerDecision(bundled, _capped(bid, g.premium_cap_yuan_per_mwh),
+                              _capped(_cents(cert), g.certificate_price_cap_yuan))
 
 
 # --------------------------------------------------------------------- the default rules
@@ -239,7 +250,10 @@ def seller_decision(obs: GreenSellerObservation, rules: MarketRules, rng: np.ran
     go = expected >= value
     bundled = _whole_ticks_down(np.maximum(np.asarray(source, dtype=np.float64), 0.0)
                                 * (share if go else 0.0))
-    return GreenSellerDecision(bundled, _cents(np.full(u, value)), _cents(reservation))
+    g = rules.green
+    return GreenSellerDecision(
+        bundled, _capped(_cents(np.full(u, value)), g.premium_cap_yuan_per_mwh),
+        _capped(_cents(reservation), g.certificate_price_cap_yuan))
 
 
 def buyer_decision(obs: GreenBuyerObservation, rules: MarketRules, rng: np.random.Generator,
@@ -259,8 +273,11 @@ def buyer_decision(obs: GreenBuyerObservation, rules: MarketRules, rng: np.rando
                      obs.expected_certificate_price_yuan, rules, sigma, delta)
     n = obs.load_ids.shape[0]
     need = np.maximum(np.asarray(obs.need_mwh, dtype=np.float64), 0.0)
-    return GreenBuyerDecision(_whole_ticks_down(need * share), _cents(np.full(n, value + pref)),
-                              _cents(np.full(n, value)))
+    g = rules.green
+    return GreenBuyerDecision(
+        _whole_ticks_down(need * share),
+        _capped(_cents(np.full(n, value + pref)), g.premium_cap_yuan_per_mwh),
+        _capped(_cents(np.full(n, value)), g.certificate_price_cap_yuan))
 
 
 register_strategy(Strategy(

@@ -125,3 +125,17 @@ def test_bad_parameters_are_refused_naming_them():
 def test_the_previous_rules_stay_selectable():
     assert get_strategy("green_seller_heuristic").role == "green_seller"
     assert get_strategy("green_buyer_heuristic").role == "green_buyer"
+
+
+def test_no_strategy_bids_above_a_cap_the_rules_set():
+    rules = RULES.with_overrides({"green.premium_cap_yuan_per_mwh": 30.0,
+                                  "green.certificate_price_cap_yuan": 20.0})
+    d = SELLER.offer(seller_obs(1000.0, 1000.0), rules, RNG, SELLER.params())
+    b = BUYER.offer(buyer_obs(1000.0, 1000.0), rules, RNG, BUYER.params())
+    assert d.bundled_premium_yuan_per_mwh.tolist() == [30.0, 30.0]
+    assert d.certificate_price_yuan.tolist() == [20.0, 0.0]
+    assert b.bundled_premium_yuan_per_mwh.tolist() == [30.0, 30.0]
+    assert b.certificate_price_yuan.tolist() == [20.0, 20.0]
+    old = get_strategy("green_buyer_heuristic")
+    h = old.offer(buyer_obs(1000.0, 1000.0), rules, RNG, old.params())
+    assert h.certificate_price_yuan.max() <= 20.0 and h.bundled_premium_yuan_per_mwh.max() <= 30

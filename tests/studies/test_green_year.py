@@ -26,8 +26,10 @@ SEED, SCALE = 11, 0.03
 
 
 @cache
-def year(weight: float, strategies: tuple[tuple[str, str], ...] = ()) -> YearResult:
-    rules = load_preset("mengxi").with_overrides({"green.obligation_weight": weight})
+def year(weight: float, strategies: tuple[tuple[str, str], ...] = (),
+         overrides: tuple[tuple[str, float], ...] = ()) -> YearResult:
+    rules = load_preset("mengxi").with_overrides({"green.obligation_weight": weight,
+                                                  **dict(overrides)})
     return run_year(rules, SEED, SCALE, strategies=dict(strategies) or None)
 
 
@@ -85,3 +87,12 @@ def test_the_previous_green_strategies_still_run_in_the_year():
     names = {v["strategy"] for v in old.summary["strategies"].values()}
     assert {"green_seller_heuristic", "green_buyer_heuristic"} <= names
     assert old.summary["green"]["registry_problems"] == 0
+
+
+def test_a_variant_with_caps_runs_and_no_price_passes_its_cap():
+    capped = year(0.45, (), (("green.premium_cap_yuan_per_mwh", 30.0),
+                             ("green.certificate_price_cap_yuan", 20.0)))
+    m = capped.monthly
+    assert np.nanmax(m["green_premium_yuan_per_mwh"]) <= 30.0
+    assert np.nanmax(m["certificate_price_yuan"]) <= 20.0
+    assert np.nanmax(m["certificate_price_yuan"]) == 20.0  # V ~ 45 is cut to the cap
