@@ -266,8 +266,9 @@ def buyer_decision(obs: GreenBuyerObservation, rules: MarketRules, rng: np.rando
         raise StrategyError("green_buyer needs 0 <= bundled_share <= 1, forecast_uncertainty >= 0 "
                             f"and green_preference_yuan_per_mwh >= 0; got {share}, {sigma}, "
                             f"{pref}")
-    # a buyer holds no certificates to bank: its value is the same V (delta of the sellers'
-    # banking does not lower what a certificate saves it)
+    # V includes the sellers' banking (what a certificate fetches in a long market): the buyer
+    # takes the market's banking discount from the rules' green_seller table, so both sides
+    # value a certificate alike
     delta = float(rules.agents.strategies.green_seller.banking_discount)
     value, _ = _view(obs.expected_obligation_mwh, obs.expected_supply_mwh,
                      obs.expected_certificate_price_yuan, rules, sigma, delta)

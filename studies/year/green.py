@@ -22,8 +22,9 @@ year and pays the shortfall penalty on what it lacks.
 Forecasts [E]: a unit's forecast output of any month is its year's dispatched output / 12 (an
 owner knows its expected annual yield, not the month's weather); a load's forecast consumption
 likewise. A unit's certificates are bankable (still valid at next year's settlement, in
-December of the next year) when certificates issued in January are: ``certificate_validity_
-months`` >= 24 (the oldest vintage a seller can hold, so a conservative rule for all units).
+December of the next year) when certificates issued in January are:
+``green.certificate_validity_months`` >= 24 (January's is the oldest vintage a seller can
+hold, so the rule is conservative for every unit).
 """
 
 from __future__ import annotations
