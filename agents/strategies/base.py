@@ -96,7 +96,12 @@ class CapacityObservation:
     * ``must_offer``: bool (U,), the rules oblige the unit to offer all accredited MW;
     * ``expected_price_yuan_per_kw_yr``: the participant's forecast of the uniform clearing
       price (the year forecasts it by clearing every unit's net going-forward cost against the
-      demand curve); ``None`` when it has none.
+      demand curve); ``None`` when it has none;
+    * ``expected_obligation_cost_yuan_per_kw_yr``: float64 (U,) or ``None`` (none): what
+      taking a capacity obligation is expected to cost per accredited kW·yr, the penalties on
+      the unit's expected shortfall in the forecast stress hours plus, with a performance
+      bonus, the bonus its committed output no longer earns (the year computes it with
+      :func:`studies.year.markets.obligation_cost`).
     """
 
     owner: str
@@ -109,6 +114,7 @@ class CapacityObservation:
     must_offer: np.ndarray
     state: Any = None
     expected_price_yuan_per_kw_yr: float | None = None
+    expected_obligation_cost_yuan_per_kw_yr: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)

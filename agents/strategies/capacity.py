@@ -2,7 +2,10 @@
 pay-as-bid, marked up, or withheld.
 
 **Net going-forward cost** (yuan per accredited kW·yr): what a unit must earn from capacity to
-stay for the year, ``max(0, going-forward cost - expected energy margin) / capacity credit``;
+stay for the year, ``max(0, going-forward cost - expected energy margin) / capacity credit``,
+plus what the obligation is expected to cost it (``expected_obligation_cost_yuan_per_kw_yr``:
+penalties on its expected shortfall in stress hours, and a performance bonus its committed
+output would no longer earn; a unit that cannot deliver in stress hours asks more);
 the going-forward cost is the avoidable share of the unit's fixed cost
 (``fleet.going_forward_cost_share``), the expected energy margin comes from the unit's own
 price forecast (:func:`agents.observe.margin_per_kw_yr`), both per kW of nameplate; floored at
@@ -45,21 +48,29 @@ from market.rules import MarketRules
 def truthful_capacity_price(obs: CapacityObservation, rules: MarketRules) -> np.ndarray:
     """Net going-forward cost per accredited kW, yuan/kW·yr (U,): what the unit must earn from
     capacity to stay, max(0, going-forward cost - expected energy margin) / capacity credit,
-    capped at the offer cap."""
+    plus the expected cost of the obligation itself (penalty risk, bonus forgone) when the
+    observation carries it; capped at the offer cap."""
     return net_going_forward_cost(obs.going_forward_cost_yuan_per_kw_yr,
                                   obs.expected_energy_margin_yuan_per_kw_yr,
-                                  obs.capacity_credit, rules)
+                                  obs.capacity_credit, rules,
+                                  obs.expected_obligation_cost_yuan_per_kw_yr)
 
 
 def net_going_forward_cost(going_forward_yuan_per_kw_yr: np.ndarray,
                            margin_yuan_per_kw_yr: np.ndarray, credit: np.ndarray,
-                           rules: MarketRules) -> np.ndarray:
-    """max(0, going-forward cost - expected margin) (both per kW of nameplate) / credit, on
-    the capacity price grid (a unit without credit is priced per nameplate kW)."""
+                           rules: MarketRules,
+                           obligation_cost_yuan_per_kw_yr: np.ndarray | None = None
+                           ) -> np.ndarray:
+    """max(0, going-forward cost - expected margin) (both per kW of nameplate) / credit
+    + the obligation's expected cost (per accredited kW, default 0), on the capacity price
+    grid (a unit without credit is priced per nameplate kW)."""
     net = np.maximum(np.asarray(going_forward_yuan_per_kw_yr, dtype=np.float64)
                      - np.asarray(margin_yuan_per_kw_yr, dtype=np.float64), 0.0)
     credit = np.asarray(credit, dtype=np.float64)
     per_accredited = net / np.where(credit > 0, credit, 1.0)
+    if obligation_cost_yuan_per_kw_yr is not None:
+        per_accredited = per_accredited + np.maximum(
+            np.asarray(obligation_cost_yuan_per_kw_yr, dtype=np.float64), 0.0)
     return capacity_price_grid(per_accredited, rules)
 
 

@@ -40,6 +40,7 @@ from agents.profiles import Profiles
 from agents.strategies.assign import Group
 from agents.strategies.base import CapacityObservation, CapacityOffers
 from agents.strategies.capacity import net_going_forward_cost
+from clearing.grid import KW_PER_MW
 from market.capacity.accreditation import derive_credits
 from market.capacity.auction import (
     CapacityAuction,
@@ -143,21 +144,88 @@ def resolve_capacity(rules: MarketRules, synth: SynthFleet, profiles: Profiles,
                       "net_cone": resolved.net_cone_yuan_per_kw_yr}
 
 
+def obligation_cost(rules: MarketRules, synth: SynthFleet, profiles: Profiles,
+                    forecast: np.ndarray, available_mw: np.ndarray) -> np.ndarray:
+    """What a capacity obligation is expected to cost each unit, yuan per accredited kW·yr
+    (n,), from what every owner can see before the auction: the forecast's stress hours
+    (forecast price at or above ``energy.stress_price_threshold_yuan_per_mwh``) and the
+    unit's expected delivery in them (``rules.capacity`` as resolved).
+
+    * Delivered per accredited MW in a forecast stress hour, ``a / c`` (``c`` its credit):
+      coal ``a`` = 1 - its class's forced-outage share; wind and solar their available
+      output over nameplate in the hour; storage ``a = c`` (its credit is already de-rated by
+      duration, so it is expected to deliver it).
+    * Owed per accredited MW: 1, or the hour's expected balancing ratio with
+      ``capacity.balancing_ratio`` (load + firm exports over the requirement, at most 1).
+    * Penalty: the penalty rate x the expected shortfall, ``sum_h max(owed - a/c, 0)`` MWh
+      per accredited MW, capped at the stop-loss on a payment at the offer cap.
+    * Bonus forgone (``capacity.performance_bonus``): committed output up to what is owed earns
+      no bonus, so ``sum_h min(a/c, owed)`` x the expected bonus rate, the penalty rate scaled
+      down when the fleet's expected shortfall cannot fund its expected excess.
+    """
+    c = rules.capacity
+    fleet = synth.fleet
+    n = len(fleet)
+    threshold = rules.energy.stress_price_threshold_yuan_per_mwh
+    stress = np.asarray(forecast, dtype=np.float64) >= threshold
+    if not stress.any():
+        return np.zeros(n)
+    credit = capacity_credits(fleet, c)
+    tech = fleet.technologies.astype(str)
+    hours = int(stress.sum())
+    delivered = np.ones((hours, n))  # per nameplate MW
+    cap = np.where(fleet.nameplate_mw > 0, fleet.nameplate_mw, 1.0)
+    for t in ("wind", "solar"):
+        cols = np.flatnonzero(tech == t)
+        delivered[:, cols] = available_mw[stress][:, cols] / cap[cols]
+    coal = synth.coal_index
+    if profiles.outage.size and coal.shape[0]:
+        coal_tech = tech[coal]
+        for t in np.unique(coal_tech).tolist():
+            delivered[:, coal[coal_tech == t]] = 1.0 - float(
+                profiles.outage[:, coal_tech == t].mean())
+    delivered[:, synth.storage_index] = credit[synth.storage_index]
+    per_accredited = delivered / np.where(credit > 0, credit, 1.0)[None, :]
+    owed = np.ones(hours)
+    if c.balancing_ratio:
+        firm = float(synth.export_mw[synth.export_price_yuan_per_mwh
+                                     >= rules.energy.price_cap_yuan_per_mwh].sum())
+        requirement = float(synth.peak_load_mw) * (1.0 + c.reserve_margin)
+        owed = balancing_ratio(profiles.system_load_mw[stress] + firm, requirement)
+    rate = c.penalty_rate_yuan_per_mwh()
+    short = np.maximum(owed[:, None] - per_accredited, 0.0).sum(axis=0)
+    cost = np.minimum(short * rate / KW_PER_MW,
+                      c.stop_loss_multiple * c.offer_cap_yuan_per_kw_yr)
+    if c.performance_bonus:
+        accredited = credit * fleet.nameplate_mw
+        short_mwh = float((short * accredited).sum())
+        excess_mwh = float((np.maximum(per_accredited - owed[:, None], 0.0)
+                            * accredited[None, :]).sum())
+        bonus_rate = rate * min(1.0, short_mwh / excess_mwh) if excess_mwh > 0 else 0.0
+        cost = cost + np.minimum(per_accredited, owed[:, None]).sum(axis=0) \
+            * bonus_rate / KW_PER_MW
+    return np.where(credit > 0, cost, 0.0)
+
+
 def run_capacity_auction(rules: MarketRules, synth: SynthFleet, groups: list[Group],
-                         rngs: Mapping[str, np.random.Generator], margins: np.ndarray
+                         rngs: Mapping[str, np.random.Generator], margins: np.ndarray,
+                         obligation_cost_yuan_per_kw_yr: np.ndarray | None = None
                          ) -> CapacityResult:
     """Every generator and storage owner offers its units; the auction clears by the rules
     (``rules.capacity`` as resolved by :func:`resolve_capacity`). A unit's going-forward cost
     is ``fleet.going_forward_cost_share`` of its fixed cost. Every owner sees the same forecast
     of the uniform price: every unit's net going-forward cost (from the shared margins)
-    cleared against the demand curve."""
+    cleared against the demand curve. ``obligation_cost_yuan_per_kw_yr`` (n,): what the
+    obligation is expected to cost each unit (:func:`obligation_cost`; default none), added
+    to its offer and to the forecast."""
     fleet, cap_rules = synth.fleet, rules.capacity
+    risk = obligation_cost_yuan_per_kw_yr
     auction = CapacityAuction(cap_rules, fleet, synth.peak_load_mw)
     accredited = accredited_mw(fleet, cap_rules)
     credit = capacity_credits(fleet, cap_rules)
     going = fixed_costs(fleet.technologies, rules) * rules.fleet.going_forward_cost_share
     must = fleet.is_coal & fleet.existing & cap_rules.must_offer_existing_coal
-    costs = net_going_forward_cost(going, margins, credit, rules)
+    costs = net_going_forward_cost(going, margins, credit, rules, risk)
     expected = auction.forecast_uniform_price(costs)
     for g in groups:
         if g.role not in ("generator", "storage") or g.spec.strategy.capacity is None:
@@ -165,7 +233,9 @@ def run_capacity_auction(rules: MarketRules, synth: SynthFleet, groups: list[Gro
         idx = g.members
         obs = CapacityObservation(g.owner, fleet.unit_ids[idx], fleet.technologies[idx],
                                   accredited[idx], credit[idx], going[idx], margins[idx],
-                                  must[idx], expected_price_yuan_per_kw_yr=expected)
+                                  must[idx], expected_price_yuan_per_kw_yr=expected,
+                                  expected_obligation_cost_yuan_per_kw_yr=None if risk is None
+                                  else risk[idx])
         offers = g.spec.strategy.capacity(obs, rules, rngs[g.label], g.spec.param_dict())
         if not isinstance(offers, CapacityOffers) or np.shape(offers.mw) != idx.shape:
             raise StrategyError(f"{g.label} ({g.spec.name}) must return CapacityOffers of "

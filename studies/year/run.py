@@ -49,6 +49,7 @@ from studies.year.green import run_green_year
 from studies.year.markets import (
     expected_margins,
     load_mwh_by_month,
+    obligation_cost,
     recover_storage,
     resolve_capacity,
     run_capacity_auction,
@@ -216,7 +217,8 @@ def capacity_market(rules: MarketRules, synth: SynthFleet, profiles: Profiles,
     if not rules.capacity.enabled:
         return year_rules, cone, None
     margins = expected_margins(synth, profiles, year_rules, forecast, avail)
-    return year_rules, cone, run_capacity_auction(year_rules, synth, groups, rngs, margins)
+    risk = obligation_cost(year_rules, synth, profiles, forecast, avail)
+    return year_rules, cone, run_capacity_auction(year_rules, synth, groups, rngs, margins, risk)
 
 
 def resolved_capacity(rules: MarketRules, seed: int | None = None, scale: float | None = None
