@@ -11,7 +11,9 @@ second of wall time, and from the database afterwards:
 * ``refused``: answers other than 201 (a 429 or 503 counts here, never silently), and
   ``statuses``: how many of each status (0: no answer).
 
-The server runs with the defaults (rate limits, audit trail, lock timeouts) but
+The game is the Mengxi preset at fleet scale 1.2 with ``clients`` + 10 genco seats (the first
+``clients`` that have something to offer in the round send). The server runs with the
+defaults (rate limits, audit trail, lock timeouts) but
 ``MENGXI_LIMIT_BID_BATCHES``, which is raised so that the rate limit does not cap the load
 being measured. Run (PostgreSQL, a schema of its own, dropped afterwards)::
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import secrets
 import subprocess
@@ -80,6 +83,65 @@ class Run:
     lost: int
     duplicated: int
     statuses: dict[str, int]
+
+
+#: Seats joined beyond ``clients``: a genco whose only thermal unit is on outage in the round
+#: has nothing to offer, and the first ``clients`` seats that have something send.
+SPARE_SEATS = 10
+#: Fleet scale of the game: the Mengxi preset has 200 coal units at scale 1, one per genco; a
+#: genco beyond them owns only storage. 1.2 gives every one of 210 gencos a coal unit.
+SCALE = 1.2
+
+
+class GatewayGame(LoadGame):
+    """:class:`service_load.LoadGame` at fleet scale :data:`SCALE`."""
+
+    def __init__(self, base: str, bots: int, energy_rounds: int, seed: int = 1) -> None:
+        self.base = base
+        made = httpx.post(f"{base}/sessions", json={
+            "name": "gateway load", "seed": seed, "scale": SCALE, "gencos": bots,
+            "retailers": 5, "energy_rounds": energy_rounds}, timeout=120)
+        made.raise_for_status()
+        body = made.json()
+        self.id = body["session"]["id"]
+        self.boss = httpx.Client(base_url=f"{base}/sessions", timeout=300, headers={
+            "Authorization": f"Bearer {body['instructor_token']}"})
+        self.seats = []
+        limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
+        for k in range(1, bots + 1):
+            joined = httpx.post(f"{base}/sessions/{self.id}/participants",
+                                json={"participant": f"genco-{k}"}, timeout=60)
+            joined.raise_for_status()
+            token = joined.json()["token"]
+            self.seats.append(Seat(f"genco-{k}", token, httpx.Client(
+                base_url=f"{base}/sessions/{self.id}", timeout=120, limits=limits,
+                headers={"Authorization": f"Bearer {token}"})))
+
+
+def _pairs(view: dict[str, Any]) -> list[tuple[dict[str, Any], int, float]]:
+    return [(u, h, mw) for u in view["units"] if u["technology"] != "storage"
+            for h, mw in zip(view["hours"], u["available_mw"], strict=True) if mw >= 0.1]
+
+
+def can_offer(view: dict[str, Any]) -> bool:
+    return bool(_pairs(view))
+
+
+def offers(view: dict[str, Any], size: int) -> list[dict[str, Any]]:
+    """``size`` valid offers as :func:`service_load.offers` makes them, but from every (unit,
+    hour) with at least 0.1 MW available."""
+    pairs = _pairs(view)
+    if not pairs:
+        raise RuntimeError(f"{view['participant']} has nothing to offer in these hours")
+    blocks = math.ceil(size / len(pairs))
+    out = []
+    for k in range(blocks):
+        for u, h, mw in pairs:
+            q = math.floor(mw / blocks * 1000) / 1000
+            cost = u["marginal_cost_yuan_per_mwh"] or 0.0
+            out.append({"unit": u["unit"], "hour": h, "price": round(cost + k, 2),
+                        "quantity": q})
+    return out[:size]
 
 
 def post(seat: Seat, round_id: str, bids: list[dict[str, Any]]) -> Answer:
@@ -155,11 +217,16 @@ def server(database_url: str, schema: str, folder: Path, **env: str) -> Iterator
 
 
 def run(base: str, engine: Any, clients: int, batch: int, requests: int) -> Run:
-    game = LoadGame(base, clients, energy_rounds=2)
+    game = GatewayGame(base, clients + SPARE_SEATS, energy_rounds=2)
     try:
         game.clear(game.open())  # the capacity auction, no bids
         rid = game.open()
-        batches = game.batches(rid, batch)
+        views = [s.http.get("/me", params={"round_id": rid}).json() for s in game.seats]
+        able = [k for k, v in enumerate(views) if can_offer(v)][:clients]
+        if len(able) < clients:
+            raise RuntimeError(f"only {len(able)} seats have something to offer")
+        game.seats = [game.seats[k] for k in able]
+        batches = [offers(views[k], batch) for k in able]
         hammer(game, rid, batches, 1)  # warm: connections, the live session
         answers, seconds = hammer(game, rid, batches, requests)
         lost, duplicated = check(engine, game.id, rid, answers)
@@ -167,7 +234,8 @@ def run(base: str, engine: Any, clients: int, batch: int, requests: int) -> Run:
         game.close()
     acked = [a for a in answers if a.status == 201]
     lat = np.array([a.seconds for a in answers]) * 1000
-    bids = sum(len(batches[0]) for _ in acked)
+    assert all(len(b) == batch for b in batches)
+    bids = len(acked) * batch
     return Run(clients, batch, requests, len(acked), len(answers) - len(acked), bids,
                seconds, bids / seconds, float(np.percentile(lat, 50)),
                float(np.percentile(lat, 99)), float(lat.max()), lost, duplicated,
