@@ -124,6 +124,7 @@ def simulate_command(
         "--out", help="Output directory; default out/<scenario>-seed<S>.")] = None,
 ) -> None:
     """Simulate a year of the Mengxi markets; write tables, ledger and report."""
+    from clearing.kernels import warm
     from studies.output.files import write_outputs
     from studies.year import run_year
 
@@ -145,11 +146,17 @@ def simulate_command(
     tasks: dict[str, Any] = {}
 
     def progress(step: str, done: int, total: int) -> None:
+        if step == "capacity" and done == total:
+            # A fresh install: the energy year's batched clearing is being compiled by the
+            # child; wait for it rather than compile it a second time.
+            warm.wait_for(compiling, "clear_batched")
         if step not in tasks:
             tasks[step] = bar.add_task(STEP_LABELS.get(step, step), total=total)
         bar.update(tasks[step], completed=done, total=total)
 
     has_report = importlib.util.find_spec("studies.output.report") is not None
+    # On a fresh install, a child compiles the kernels the year calls last (clearing.kernels.warm).
+    compiling = warm.start()
     # The plots' child process loads matplotlib on the other core while the year runs.
     worker = importlib.import_module("studies.output.plots").PlotWorker.start() \
         if has_report else None
@@ -169,6 +176,7 @@ def simulate_command(
             written += f" (report: {report})"
         console.print(written)
     finally:
+        warm.stop(compiling)
         if worker is not None:
             worker.close()
 
