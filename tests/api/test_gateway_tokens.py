@@ -5,6 +5,7 @@ PostgreSQL when MENGXI_TEST_DATABASE_URL is set."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -221,3 +222,34 @@ def test_bad_token_lifetime_settings_are_refused(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("MENGXI_PARTICIPANT_TOKEN_TTL_SECONDS", value)
     with pytest.raises(ValidationError, match="participant_token_ttl_seconds"):
         Settings()
+
+
+def test_an_open_stream_ends_when_its_token_is_revoked(
+        db_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    settings = settings_for(db_kind, request, tmp_path, event_poll_seconds=0.05,
+                            event_keepalive_seconds=0.2)
+    with TestClient(create_app(settings)) as c:
+        game = new_game(c, join=("genco-1",))
+        with c.stream("GET", game.url("/events"), headers=game.as_("genco-1")) as r, \
+                c.stream("GET", game.url("/events"), headers=game.as_("instructor")) as kept:
+            assert r.status_code == kept.status_code == 200
+            lines = r.iter_lines()
+            assert next(lines).startswith(("id:", "event:"))
+            kept_lines = kept.iter_lines()
+            assert next(kept_lines).startswith(("id:", "event:"))
+            gone = c.delete(game.url("/participants/genco-1/token"),
+                            headers=game.as_("instructor"))
+            assert gone.status_code == 204
+            done = threading.Event()
+
+            def drain() -> None:
+                for _line in lines:
+                    pass
+                done.set()
+
+            threading.Thread(target=drain, daemon=True).start()
+            assert done.wait(10), "the revoked token's stream did not end"
+            # the instructor's stream is still open: a new event reaches it
+            c.post(game.url("/participants"), json={"participant": "genco-2"})
+            assert any("participant_joined" in line and "genco-2" in line
+                       for line in kept_lines)

@@ -15,7 +15,8 @@ A token is good while it is known (its sha256 is stored), not revoked and not ex
   (``POST /instructor/token``).
 
 An expired token gets 401 ``token_expired``, a revoked one 401 ``token_revoked``; neither
-counts as a wrong-token guess (they were real tokens).
+counts as a wrong-token guess (they were real tokens). An open event stream checks its token
+again every ``MENGXI_EVENT_KEEPALIVE_SECONDS`` and ends once the token is no longer good.
 """
 
 from __future__ import annotations
@@ -92,6 +93,26 @@ def check_instructor(row: InstructorRow, settings: Settings,
         raise TokenExpired(f"this instructor token expired at {expires.isoformat()} "
                            "(MENGXI_INSTRUCTOR_TOKEN_TTL_SECONDS); rotate tokens before they "
                            "expire")
+
+
+def still_good(db: Db, settings: Settings, role: str, digest: str) -> bool:
+    """Whether the token with sha256 ``digest`` (of ``role``) is still known, not revoked and
+    not expired: an open event stream asks now and then, and ends when it is not."""
+    with db.begin():
+        try:
+            if role == "instructor":
+                instructor = repo.instructor_by_token(db, digest)
+                if instructor is None:
+                    return False
+                check_instructor(instructor, settings)
+            else:
+                seat = repo.participant_by_token(db, digest)
+                if seat is None:
+                    return False
+                check_participant(db, seat, settings)
+        except Unauthorized:
+            return False
+    return True
 
 
 def _seat(db: Db, session_id: str, participant: str) -> ParticipantRow:

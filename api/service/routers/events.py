@@ -10,6 +10,7 @@ last id it saw (``Last-Event-ID``, as browsers do, or ``?after=``) and gets ever
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterable
 from typing import Annotated
 
@@ -23,12 +24,15 @@ from api.service.deps import (
     CurrentStreamMember,
     DbDep,
     EventId,
+    Member,
     SessionIdPath,
     SettingsDep,
 )
 from api.service.errors import InvalidRequest, responses
+from api.service.gateway.tokens import still_good
 from api.service.schemas.accounts import EventsPublic, EventTicketPublic
 from api.service.services import events as service
+from api.service.settings import Settings
 
 router = APIRouter(prefix="/sessions/{session_id}/events", tags=["events"])
 PAGE = 500
@@ -41,6 +45,14 @@ def list_events(session_id: SessionIdPath, member: CurrentMember, db: DbDep,
                 limit: Annotated[int, Query(ge=1, le=PAGE)] = 100) -> EventsPublic:
     """Events after id ``after``, oldest first."""
     return service.events_after(db, member.session_id, after, limit)
+
+
+def _token_good(database: Database, settings: Settings, member: Member) -> bool:
+    db = database.session()
+    try:
+        return still_good(db, settings, member.role, member.token_sha256)
+    finally:
+        db.close()
 
 
 def _page(database: Database, session_id: str, after: int) -> EventsPublic:
@@ -80,9 +92,16 @@ async def stream_events(session_id: SessionIdPath, member: CurrentStreamMember,
                         follow: bool = True) -> AsyncIterable[ServerSentEvent]:
     """Server-sent events: ``participant_joined``, ``round_opened``, ``gate_closed``,
     ``round_cleared``, ``round_voided``, ``session_halted`` (data: the event as in
-    ``/events/log``). At most ``max_streams_per_token`` open streams per token (429)."""
+    ``/events/log``). At most ``max_streams_per_token`` open streams per token (429). The
+    stream ends once its token is re-issued, revoked or expired (checked every
+    ``event_keepalive_seconds``)."""
     database: Database = request.app.state.database
+    checked = time.monotonic()
     while True:
+        if time.monotonic() - checked >= settings.event_keepalive_seconds:
+            if not await run_in_threadpool(_token_good, database, settings, member):
+                return
+            checked = time.monotonic()
         page = await run_in_threadpool(_page, database, member.session_id, start)
         for e in page.data:
             yield ServerSentEvent(data=e.model_dump(mode="json"), event=e.kind, id=str(e.id))
