@@ -219,7 +219,7 @@ def test_a_whole_class(server: str, browser: Any, shots: Path, tmp_path: Path) -
         # -- bots take the empty seats; the round closes and clears itself at its deadline
         boss.get_by_label("When I open the next round, bots take the seats still empty "
                           "and bid at once").check()
-        boss.get_by_label("Seconds after opening (blank: I close the gate myself)").fill("8")
+        boss.get_by_label("Seconds after opening (blank: I close the gate myself)").fill("15")
         boss.get_by_label("Clear the round at the deadline too").check()
         boss.get_by_role("button", name="Open energy-01-01").click()
         expect(boss.locator("#action-ok")).to_contain_text("4 bots bid at once")
@@ -227,7 +227,7 @@ def test_a_whole_class(server: str, browser: Any, shots: Path, tmp_path: Path) -
         a.get_by_role("button", name="Send my bids").click()
         expect(a.locator("#bid-ok")).to_contain_text(re.compile(r"Revision 1 stored: \d+ bids"))
         expect(a.locator("#countdown")).to_contain_text("clears by itself")
-        expect(a.locator("#result-chart svg rect[data-hour]")).to_have_count(4, timeout=40_000)
+        expect(a.locator("#result-chart svg rect[data-hour]")).to_have_count(4, timeout=60_000)
         expect(boss.locator("#rounds tbody tr").nth(1)).to_contain_text("cleared")
 
         # -- the leaderboard makes sense: every seat, bots marked, ranked by profit
