@@ -502,16 +502,17 @@ def optimal_schedule(obs: StorageObservation, rules: MarketRules, rng: np.random
     plans: dict[tuple[float, float, float, float],
                 tuple[np.ndarray, np.ndarray, float, float]] = {}
     later = horizon[w:]
-    for j in range(u):
-        p = float(power[j])
+    for j, (p, s_j, e_j, d_j, o_j) in enumerate(zip(
+            power.tolist(), soc.tolist(), energy.tolist(), done.tolist(), owed.tolist(),
+            strict=True)):
         if p <= 0 or w == 0:
             continue
         # States in hours of power, to STATE_DIGITS: units whose charge differs by a few ticks
         # (partial acceptance) share one programme; clip_schedule cuts to the exact budgets.
-        state = (round(float(np.clip(soc[j], 0.0, energy[j])) / p, STATE_DIGITS),
-                 round(float(energy[j]) / p, STATE_DIGITS),
-                 round(float(done[j]) / p, STATE_DIGITS),
-                 round(float(min(owed[j], p)) / p, STATE_DIGITS))
+        # (Python floats: min(max(.)) is np.clip of a finite or NaN float.)
+        state = (round(min(max(s_j, 0.0), e_j) / p, STATE_DIGITS),
+                 round(e_j / p, STATE_DIGITS), round(d_j / p, STATE_DIGITS),
+                 round(min(o_j, p) / p, STATE_DIGITS))
         plan = plans.get(state)
         if plan is None:
             dis, chg, val = solve_schedule(horizon, hour0, *state, stress, rules, w)
