@@ -1,7 +1,7 @@
 """Compile the clearing kernels a simulated year calls into Numba's cache, in a child process.
 
 The first ``mengxi simulate`` on a fresh install compiles every kernel it calls (about ten
-seconds of one core). :func:`start` runs ``python -m clearing.kernels.warm`` beside the
+seconds of one core). :func:`start` runs :func:`main` in a child process beside the
 year when a kernel's cache is cold: the child compiles the kernels the year calls last (the
 batched energy clearing, then the single-book clearing of the green market, then the
 capacity and validation kernels) while the year compiles and runs what it needs first, so
@@ -64,7 +64,11 @@ def start() -> subprocess.Popen[bytes] | None:
     if not cold():
         return None
     try:
-        return subprocess.Popen([sys.executable, "-m", "clearing.kernels.warm"],
+        # The child imports this very tree (its root first on sys.path), whatever its cwd.
+        root = str(Path(__file__).resolve().parents[2])
+        code = ("import sys; sys.path.insert(0, sys.argv[1]); "
+                "from clearing.kernels.warm import main; main()")
+        return subprocess.Popen([sys.executable, "-c", code, root],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL)
     except OSError:

@@ -4,7 +4,7 @@ No ``pyplot``: each function builds a :class:`matplotlib.figure.Figure` of a fix
 nothing touches global backend state and plots can be drawn from worker threads. PNGs are
 written without the "Software" metadata, so the same result gives the same bytes.
 
-:class:`PlotWorker` draws them in a child process (``python -m studies.output.plots``) that is
+:class:`PlotWorker` draws them in a child process (:func:`_worker`, this same tree) that is
 started before a year runs: matplotlib is imported and its fonts loaded on the other core while
 the year runs, and the plots are drawn while the parent writes its files. The bytes are the
 same as drawn in-process (the same functions); if the child fails, the parent draws them.
@@ -320,7 +320,11 @@ class PlotWorker:
     :meth:`close` (or leaving the ``with`` block) stops a child that was never sent a year."""
 
     def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "studies.output.plots"],
+        # The child imports this very tree (its root first on sys.path), whatever its cwd.
+        root = str(Path(__file__).resolve().parents[2])
+        code = ("import sys; sys.path.insert(0, sys.argv[1]); "
+                "from studies.output.plots import _worker; sys.exit(_worker())")
+        self.proc = subprocess.Popen([sys.executable, "-c", code, root],
                                      stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)
         self.sent: tuple[dict[str, Any], Path] | None = None
@@ -363,9 +367,12 @@ class PlotWorker:
     def _finish(self) -> None:
         for pipe in (self.proc.stdin, self.proc.stderr):
             if pipe is not None and not pipe.closed:
-                if pipe is self.proc.stderr:
-                    pipe.read()  # the child's messages, if any: not shown, it is redrawn
-                pipe.close()
+                try:
+                    if pipe is self.proc.stderr:
+                        pipe.read()  # the child's messages, if any: not shown, it is redrawn
+                    pipe.close()
+                except OSError:  # the child left before reading what was sent
+                    pass
         self.proc.wait()
 
     def __enter__(self) -> PlotWorker:
