@@ -121,6 +121,8 @@ def _resolve(request: Request, db: Db, token: str | None
         seat: ParticipantRow | None = repo.participant_by_token(db, digest)
         if seat is not None:
             request.state.audit_actor = f"participant:{seat.participant}"
+            request.state.audit_actor_session = seat.session_id
+            request.state.audit_actor_id = seat.id
             check_participant(db, seat, settings)
             return None, (seat.session_id, seat.participant)
     limits.count_wrong_token(address)
@@ -153,8 +155,9 @@ def optional_instructor(request: Request, db: DbDep, credentials: Credentials
 def instructor_any(request: Request, db: DbDep, credentials: Credentials) -> InstructorRow:
     instructor, _seat = _resolve(request, db, credentials.credentials if credentials else None)
     if instructor is None:
-        raise Forbidden("only an instructor lists sessions; participants read their own "
-                        "session at /sessions/{session_id}")
+        raise Forbidden("only an instructor may do this (list their sessions, rotate their "
+                        "token); participants read their own session at "
+                        "/sessions/{session_id}")
     return instructor
 
 

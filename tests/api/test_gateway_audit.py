@@ -77,11 +77,16 @@ def test_the_trail_is_the_instructors_and_pages(client: TestClient) -> None:
     assert client.get(game.url("/audit"), headers=game.as_("genco-1")).status_code == 403
     assert client.get(game.url("/audit")).status_code == 401
     assert client.get(game.url("/audit"), headers=other.as_("instructor")).status_code == 404
+    assert client.get(game.url("/me"), headers=other.as_("genco-1")).status_code == 404
     everything = _all(game)
-    # the three refusals above are on this session's path, so they are in its trail
-    assert [r["status"] for r in everything[-3:]] == [403, 401, 404]
-    assert everything[-1]["actor"].startswith("instructor:")
-    assert everything[-1]["actor"] != everything[0]["actor"]  # the other game's instructor
+    # the four refusals above are on this session's path, so they are in its trail
+    assert [r["status"] for r in everything[-4:]] == [403, 401, 404, 404]
+    assert everything[-2]["actor"].startswith("instructor:")
+    assert everything[-2]["actor"] != everything[0]["actor"]  # the other game's instructor
+    # the other game's seat is named by its row id, never by its session's id
+    assert everything[-1]["actor"].endswith(" of another session")
+    assert everything[-1]["actor"].startswith("participant#")
+    assert other.id not in str(everything)
     pages, after = [], 0
     while True:
         page = _trail(game, after=after, limit=2)

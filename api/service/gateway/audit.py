@@ -5,7 +5,8 @@ and of the instructor's reads of bids (sealed until the round clears).
 rate limits, so their refusals are recorded too). A request under the API prefix is
 recorded when its method writes (POST, PUT, PATCH, DELETE), when it is refused (status 400 to
 499), or when an instructor lists a round's bids. The row holds who (``instructor:<id>``,
-``participant:<seat>``, or ``anonymous`` when no good token was shown), when, the client
+``participant:<seat>``, ``participant#<row id> of another session``, or ``anonymous`` when no
+good token was shown), when, the client
 address, the method and path, the session (from the path, or the created session's id), the
 status and a short what (the operation, and for a refusal its ``code`` and detail).
 
@@ -119,7 +120,12 @@ class AuditTrail:
             session_id = match.group(1) if match else None
             if session_id is None and isinstance(body, dict) and status < 300:
                 session_id = _session_from_body(body)
-            actor = scope.get("state", {}).get("audit_actor")
+            state = scope.get("state", {})
+            actor = state.get("audit_actor")
+            home = state.get("audit_actor_session")
+            if home is not None and session_id is not None and home != session_id:
+                # a seat of another session: named by its row id, never by its session's id
+                actor = f"participant#{state.get('audit_actor_id')} of another session"
             client = scope.get("client")
             app = scope["app"]
             database: Database = app.state.database
