@@ -60,7 +60,7 @@ function legend(root, items) {
     g.append(svg('rect', { x, y: PAD.top + 2, width: 14, height: 4, class: cls }));
     const label = svg('text', { x: x + 18, y: PAD.top + 8 }, text);
     g.append(label);
-    x += 26 + text.length * 6.4;
+    x += 30 + text.length * 7;
   }
   root.append(g);
 }
@@ -204,6 +204,14 @@ export function curvesChart({ title, sells, buys, price, xLabel, yLabel, testId 
 }
 
 const MINE = '#e06c00';
+
+/** A tick label that fits the axis: 12.5 M, 250 k, 120. */
+function short(v) {
+  const a = Math.abs(v);
+  if (a >= 1e6) return `${num(v / 1e6, 1)} M`;
+  if (a >= 1e4) return `${num(v / 1e3, 0)} k`;
+  return num(v, 0);
+}
 const PALETTE = ['#0b5cad', '#e06c00', '#1c7a3b', '#b3261e', '#6a3fa0', '#00838f', '#8d6e00', '#5b6675', '#c2185b', '#2e7d32'];
 
 /**
@@ -212,32 +220,45 @@ const PALETTE = ['#0b5cad', '#e06c00', '#1c7a3b', '#b3261e', '#6a3fa0', '#00838f
  */
 export function trendChart({ title, labels, series, yLabel, invert = false, testId }) {
   const all = series.flatMap((s) => s.values).filter((v) => v !== null && v !== undefined);
-  let lowV = Math.min(0, ...all);
-  let highV = Math.max(...all, 1);
+  let yTicks;
+  let top;
+  let bottom;
   if (invert) {
-    lowV = 1;
-    highV = Math.max(...all, 2);
+    const worst = Math.max(2, ...all);
+    yTicks = [...Array(Math.round(worst)).keys()].map((k) => k + 1);
+    top = 0.5;
+    bottom = worst + 0.5;
+  } else {
+    const lo = Math.min(0, ...all);
+    const hi = Math.max(0, ...all);
+    const span = hi - lo || 1;
+    const raw = span / 5;
+    const power = 10 ** Math.floor(Math.log10(raw));
+    const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) || raw;
+    const first = Math.floor(lo / step) * step;
+    const last = Math.ceil(hi / step) * step;
+    yTicks = [];
+    for (let v = first; v <= last + step * 1e-9; v += step) yTicks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+    top = last === first ? last + step : last;
+    bottom = first;
   }
-  const pad = (highV - lowV) * 0.08 || 1;
-  const top = invert ? lowV - pad : highV + pad;
-  const bottom = invert ? highV + pad : lowV - (lowV < 0 ? pad : 0);
   const n = Math.max(labels.length, 1);
   const band = (W - PAD.left - PAD.right) / n;
   const x = (i) => PAD.left + band * i + band / 2;
-  const y = (v) => PAD.top + ((top - v) / (top - bottom)) * (H - PAD.top - PAD.bottom);
+  const legendRows = series.length <= 10 ? Math.ceil(series.reduce((s, k) => s + 30 + k.name.length * 7, 0) / (W - PAD.left - PAD.right - 16)) : 0;
+  const plotTop = PAD.top + 14 * legendRows;
+  const y = (v) => plotTop + ((top - v) / (top - bottom)) * (H - plotTop - PAD.bottom);
   const root = frame(title, `${series.length} series over ${labels.length} rounds.`);
   if (testId) root.setAttribute('data-chart', testId);
-  const yTicks = invert ? [...Array(Math.max(1, Math.round(highV))).keys()].map((k) => k + 1)
-    : ticks(highV).concat(lowV < 0 ? ticks(-lowV).slice(1).map((v) => -v) : []);
   const g = svg('g', { class: 'axes' });
   for (const v of yTicks) {
     g.append(svg('line', { x1: PAD.left, x2: W - PAD.right, y1: y(v), y2: y(v), class: 'grid' }));
-    g.append(svg('text', { x: PAD.left - 6, y: y(v) + 4, 'text-anchor': 'end' }, num(v, 0)));
+    g.append(svg('text', { x: PAD.left - 6, y: y(v) + 4, 'text-anchor': 'end' }, short(v)));
   }
   labels.forEach((label, i) => g.append(svg('text', { x: x(i), y: H - PAD.bottom + 16, 'text-anchor': 'middle' }, label)));
-  g.append(svg('line', { x1: PAD.left, x2: PAD.left, y1: PAD.top, y2: H - PAD.bottom, class: 'axis' }));
-  g.append(svg('text', { x: 14, y: (PAD.top + H - PAD.bottom) / 2, 'text-anchor': 'middle', class: 'label',
-    transform: `rotate(-90 14 ${(PAD.top + H - PAD.bottom) / 2})` }, yLabel));
+  g.append(svg('line', { x1: PAD.left, x2: PAD.left, y1: plotTop, y2: H - PAD.bottom, class: 'axis' }));
+  g.append(svg('text', { x: 14, y: (plotTop + H - PAD.bottom) / 2, 'text-anchor': 'middle', class: 'label',
+    transform: `rotate(-90 14 ${(plotTop + H - PAD.bottom) / 2})` }, yLabel));
   root.append(g);
   series.forEach((s, k) => {
     const colour = s.mine ? MINE : PALETTE[k % PALETTE.length];
@@ -255,7 +276,7 @@ export function trendChart({ title, labels, series, yLabel, invert = false, test
     let ly = PAD.top + 8;
     series.forEach((s, k) => {
       const colour = s.mine ? MINE : PALETTE[k % PALETTE.length];
-      const width = 26 + s.name.length * 6.4;
+      const width = 30 + s.name.length * 7;
       if (lx + width > W - PAD.right) { lx = PAD.left + 8; ly += 14; }
       lg.append(svg('rect', { x: lx, y: ly - 4, width: 14, height: 4, fill: colour }));
       lg.append(svg('text', { x: lx + 18, y: ly }, s.name));

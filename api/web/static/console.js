@@ -79,7 +79,7 @@ function renderParticipants(lobby, people, session) {
     }
     return el('tr', { class: p ? '' : 'empty' },
       el('th', { scope: 'row', text: s.participant }),
-      el('td', { text: p ? `${p.display_name || '–'}${bots.has(s.participant) ? ' (bot)' : ''}` : 'empty seat' }),
+      el('td', { text: p ? `${p.display_name || '–'}${bots.has(s.participant) && !(p.display_name || '').startsWith('bot') ? ' (bot)' : ''}` : 'empty seat' }),
       el('td', { class: 'num', text: s.units }),
       el('td', { class: 'num', text: s.loads }),
       el('td', { text: p ? new Date(p.joined_at).toLocaleTimeString() : '–' }),
