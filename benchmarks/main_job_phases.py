@@ -2,21 +2,25 @@
 
 Run: ``python benchmarks/main_job_phases.py [--scale 1] [--seed S] [--out DIR]``. It does what
 the command does, in the same order (imports, the year's steps as ``run_year`` reports them,
-the summary table, the files, the report with its plots) and prints one line per phase: wall
-seconds, the resident size at its end and the process's peak so far (``VmRSS`` / ``VmHWM``
-from ``/proc/self/status``, MB). Run it twice: the first run of a fresh install also loads or
-compiles the Numba kernels. For the command's own figures use ``/usr/bin/time -v mengxi
-simulate mengxi`` (wall clock, maximum resident set size).
+the summary table, the files, the report with its plots, drawn by the plots' child process
+when the tree has one) and prints one line per phase: wall and CPU seconds of this process,
+the resident size at its end and the process's peak so far (``VmRSS`` / ``VmHWM`` from
+``/proc/self/status``, MB); then the CPU seconds of this process and of its children. Run it
+twice: the first run of a fresh install also compiles the Numba kernels. For the command's
+own figures use ``/usr/bin/time -v mengxi simulate mengxi`` (wall clock, maximum resident set
+size).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import time
 from pathlib import Path
 
 T0 = time.perf_counter()
+C0 = time.process_time()
 
 
 def _status_mb() -> tuple[float, float]:
@@ -34,20 +38,22 @@ class Phases:
     """Wall time and memory at the end of each phase."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[str, float, float, float]] = []
+        self.rows: list[tuple[str, float, float, float, float]] = []
         self.last = T0
+        self.last_cpu = C0
 
     def mark(self, name: str) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         rss, hwm = _status_mb()
-        self.rows.append((name, now - self.last, rss, hwm))
-        self.last = now
+        self.rows.append((name, now - self.last, cpu - self.last_cpu, rss, hwm))
+        self.last, self.last_cpu = now, cpu
 
     def table(self) -> str:
-        lines = [f"{'phase':<28}{'s':>8}{'RSS MB':>9}{'peak MB':>9}"]
-        for name, s, rss, hwm in self.rows:
-            lines.append(f"{name:<28}{s:>8.2f}{rss:>9.0f}{hwm:>9.0f}")
-        lines.append(f"{'total':<28}{time.perf_counter() - T0:>8.2f}")
+        lines = [f"{'phase':<28}{'wall s':>8}{'CPU s':>8}{'RSS MB':>9}{'peak MB':>9}"]
+        for name, s, cpu, rss, hwm in self.rows:
+            lines.append(f"{name:<28}{s:>8.2f}{cpu:>8.2f}{rss:>9.0f}{hwm:>9.0f}")
+        lines.append(f"{'total':<28}{time.perf_counter() - T0:>8.2f}"
+                     f"{time.process_time() - C0:>8.2f}")
         return "\n".join(lines)
 
 
@@ -71,6 +77,11 @@ def main() -> None:
     ph.mark("imports (studies)")
     rules, _ = load_scenario("mengxi")
     seed = rules.meta.seed if args.seed is None else args.seed
+    try:  # as the command does: the plots' child process, started before the year
+        from studies.output.plots import PlotWorker
+    except ImportError:  # an older tree (for before/after runs): plots drawn in-process
+        PlotWorker = None  # noqa: N806
+    worker = PlotWorker.start() if PlotWorker is not None else None
     seen: set[str] = set()
 
     def progress(step: str, done: int, total: int) -> None:
@@ -86,13 +97,22 @@ def main() -> None:
     ph.mark("files")
     from studies.output.report import write_report
 
-    write_report(result, out)
+    if worker is not None:
+        write_report(result, out, plot_worker=worker)
+    else:
+        write_report(result, out)
     ph.mark("report and plots")
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (f"CPU s: this process {own.ru_utime + own.ru_stime:.2f}, "
+           f"child processes {kids.ru_utime + kids.ru_stime:.2f}")
     if args.json:
-        print(json.dumps([{"phase": n, "s": round(s, 3), "rss_mb": round(r),
-                           "peak_mb": round(h)} for n, s, r, h in ph.rows]))
+        print(json.dumps([{"phase": n, "s": round(s, 3), "cpu_s": round(c, 3),
+                           "rss_mb": round(r), "peak_mb": round(h)}
+                          for n, s, c, r, h in ph.rows]))
     else:
         print(ph.table())
+        print(cpu)
 
 
 if __name__ == "__main__":
