@@ -209,15 +209,16 @@ def test_clone_makes_the_same_game_under_a_new_token(client: TestClient) -> None
     assert client.post(game.url("/clone"), headers=game.as_("genco-1")).status_code == 403
 
 
-def test_a_bid_is_published_as_an_event_without_its_bids(client: TestClient) -> None:
+def test_a_bid_is_published_as_an_event_without_its_bids_or_bidder(client: TestClient) -> None:
     game = small(client, join=("genco-1",))
     game.open()
     assert game.bid("genco-1", "capacity", capacity_offers(game.view("genco-1"))).status_code \
         == 201
     events = client.get(game.url("/events/log"), headers=game.as_("genco-1")).json()["data"]
     got = [e for e in events if e["kind"] == "bids_received"]
-    assert len(got) == 1 and got[0]["data"]["participant"] == "genco-1"
-    assert "bids" not in got[0]["data"] and got[0]["round_id"] == "capacity"
+    assert len(got) == 1 and got[0]["round_id"] == "capacity"
+    # sealed: neither the bids nor who sent them (other students see only the count)
+    assert not {"bids", "participant", "revision"} & set(got[0]["data"])
 
 
 def test_a_bot_seat_is_handed_to_a_late_student(client: TestClient) -> None:

@@ -253,8 +253,9 @@ def test_events_log_and_stream(game: Game) -> None:
     kinds = [e["kind"] for e in log]
     assert kinds[0] == "session_created"
     assert kinds.count("participant_joined") == 7
-    assert kinds[-3:] == ["round_opened", "gate_closed", "round_cleared"]
+    assert kinds[-4:] == ["round_opened", "bids_received", "gate_closed", "round_cleared"]
     assert all(e["kind"] != "bids" for e in log)  # bids are sealed: no event names a bidder
+    assert all("participant" not in e["data"] for e in log if e["kind"] == "bids_received")
     ids = [e["id"] for e in log]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
 

@@ -27,11 +27,16 @@ from market.errors import MarketError
 from market.session import Session
 
 #: Domain events published to clients, by the name they are published under
-#: (``bids_received``: who sent a batch and its revision, never the bids: they stay sealed).
+#: (``bids_received``: that a batch arrived in a round, so bid counts stay live; not who sent
+#: it nor its bids: both stay sealed until the round clears).
 PUBLISHED = {"joined": "participant_joined", "opened": "round_opened",
              "bids": "bids_received",
              "gate_closed": "gate_closed", "cleared": "round_cleared",
              "voided": "round_voided"}
+
+
+#: Fields of a domain event left out of what clients see, by published name.
+SEALED = {"bids_received": ("event", "participant", "revision")}
 
 
 @contextmanager
@@ -68,7 +73,7 @@ def event_rows(session: Session, start: int) -> list[tuple[str, str | None, dict
         kind = PUBLISHED.get(str(e.get("event")))
         if kind is None:
             continue
-        data = {k: v for k, v in e.items() if k != "event"}
+        data = {k: v for k, v in e.items() if k not in SEALED.get(kind, ("event",))}
         rid = e.get("round_id")
         if rid is not None and rid in session.round_ids():
             data["kind"] = session.round(rid).spec.kind

@@ -195,7 +195,7 @@ export function fillLeaderboard(tbody, board, me) {
 export function fillEventLog(list, event) {
   const when = new Date(event.created_at).toLocaleTimeString();
   const words = { session_created: 'game created', participant_joined: 'joined', round_opened: 'round opened',
-    gate_closed: 'gate closed', round_cleared: 'round cleared', bids_received: 'bids received from',
+    gate_closed: 'gate closed', round_cleared: 'round cleared', bids_received: 'bids received',
     round_voided: 'round voided', session_halted: 'game halted', session_resumed: 'game resumed' };
   const who = event.data && event.data.participant ? ` ${event.data.participant}` : '';
   const what = `${words[event.kind] || event.kind}${event.round_id ? `: ${event.round_id}` : ''}${who}`;
