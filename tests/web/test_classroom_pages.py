@@ -95,8 +95,8 @@ def page_fetch(page: Page, method: str, path: str, body: Any = None,
 def test_a_whole_class(server: str, browser: Any, shots: Path, tmp_path: Path) -> None:
     problems: list[str] = []
     boss_ctx = browser.new_context(viewport=WIDE, accept_downloads=True)
-    contexts = [boss_ctx] + [browser.new_context(viewport=WIDE) for _ in range(4)]
-    a_ctx, b_ctx, c_ctx, c2_ctx = contexts[1:]
+    contexts = [boss_ctx] + [browser.new_context(viewport=WIDE) for _ in range(5)]
+    a_ctx, b_ctx, c_ctx, c2_ctx = contexts[1:5]
     try:
         # -- the instructor creates a game; "Your games" fits the card at 1280 px
         boss = watch(boss_ctx.new_page(), problems)
@@ -256,6 +256,17 @@ def test_a_whole_class(server: str, browser: Any, shots: Path, tmp_path: Path) -
         expect(boss.locator("#debrief-matrix tbody tr")).to_have_count(SEATS)
         shot(a, shots, "c2-desk-energy-cleared")
         shot(boss, shots, "c3-console")
+
+        # -- a late student takes over a bot's seat: the bot stops, the student gets a link
+        boss.once("dialog", lambda d: d.accept())
+        boss.get_by_role("button", name="Hand the bot seat genco-3 to a student").click()
+        expect(link).not_to_have_value(url)  # a new link, for genco-3
+        expect(link).to_have_value(re.compile(r"/play/[^#?]+#token=mxp_"))
+        late = watch(contexts[5].new_page(), problems)
+        late.goto(link.input_value())
+        expect(late.locator("#title")).to_contain_text("genco-3")
+        expect(boss.get_by_role("button", name="New rejoin link for genco-3")).to_be_visible()
+        expect(a.locator("#leaderboard tbody tr[data-seat=bot]")).to_have_count(3)
 
         # -- grading: results.csv, one row per seat per cleared round
         with boss.expect_download() as got:
