@@ -238,3 +238,31 @@ def test_a_bot_seat_is_handed_to_a_late_student(client: TestClient) -> None:
     assert again.status_code == 404 and "genco-2" in again.text
     assert client.post(game.url("/bots/genco-3/release"),
                        headers=game.as_("genco-1")).status_code == 403
+
+
+def test_clone_with_changes_checks_them_as_at_creation(client: TestClient) -> None:
+    game = small(client)
+    r = client.post(game.url("/clone"), headers=game.as_("instructor"),
+                    json={"name": "Class 12", "overrides": {"capacity.enabled": False,
+                                                            "compensation.recovery_ratio": 0.5},
+                          "energy_rounds": 2, "gencos": 3})
+    assert r.status_code == 201, r.text
+    new = r.json()["session"]
+    assert new["name"] == "Class 12"
+    assert new["setup"]["energy_rounds"] == 2 and new["setup"]["gencos"] == 3
+    assert new["setup"]["hours_per_round"] == 4  # unchanged: as in the game
+    kinds = [x["kind"] for x in client.get(
+        f"{API}/sessions/{new['id']}/rounds",
+        headers=bearer(r.json()["instructor_token"])).json()["data"]]
+    assert "capacity" not in kinds and kinds.count("energy") == 2
+    assert [s for s in new["seats"] if s.startswith("genco")] == ["genco-1", "genco-2", "genco-3"]
+    rules = client.get(f"{API}/sessions/{new['id']}/rules",
+                       headers=bearer(r.json()["instructor_token"])).json()
+    assert rules["compensation"]["recovery_ratio"] == 0.5
+    for body, field in (({"overrides": {"energy.price_cap_yuan_per_mwh": 1000.0}},
+                         "energy.stress_price_threshold_yuan_per_mwh"),
+                        ({"scale": 99.0}, "scale"), ({"energy_rounds": 0}, "energy_rounds"),
+                        ({"colour": "red"}, "colour")):
+        bad = client.post(game.url("/clone"), headers=game.as_("instructor"), json=body)
+        assert bad.status_code == 422, (body, bad.text)
+        assert field in bad.text

@@ -21,7 +21,7 @@ from api.service.deps import (
     SettingsDep,
 )
 from api.service.errors import responses
-from api.service.schemas.classroom import BriefingPublic, StandingsPublic
+from api.service.schemas.classroom import BriefingPublic, SessionClone, StandingsPublic
 from api.service.schemas.sessions import (
     LobbyPublic,
     SessionCreate,
@@ -149,10 +149,13 @@ def export_ledger(session_id: SessionIdPath, member: CurrentInstructor, db: DbDe
 @router.post("/{session_id}/clone", status_code=status.HTTP_201_CREATED,
              operation_id="clone_session")
 def clone_session(session_id: SessionIdPath, member: CurrentInstructor, db: DbDep,
-                  live: LiveDep) -> SessionCreated:
+                  live: LiveDep, settings: SettingsDep,
+                  body: SessionClone | None = None) -> SessionCreated:
     """A new game with this game's rules and set-up, nobody seated, and a new instructor
-    token (returned once: keep it)."""
-    return service.clone(db, live, member.session_id)
+    token (returned once: keep it). The body (optional) changes what it names: rules
+    ``overrides`` on top of this game's rules, ``scale``, ``energy_rounds``,
+    ``hours_per_round``, ``gencos``, ``retailers``, ``obligation``, ``name``."""
+    return service.clone(db, live, settings, member.session_id, body)
 
 
 @router.post("/{session_id}/bots/{seat}/release", operation_id="release_bot_seat",

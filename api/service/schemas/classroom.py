@@ -3,9 +3,9 @@ class counts it) and a game's clone. Money in fen (0.01 yuan) unless a name says
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.service.schemas.sessions import RoundOpen, RoundPublic, UtcDatetime
 
@@ -95,3 +95,19 @@ class StandingsPublic(BaseModel):
     data: list[StandingPublic]
     count: int
     retail_tariff_yuan_per_mwh: float
+
+
+class SessionClone(BaseModel):
+    """A clone of a game, optionally with changes (each field left out: as in the game).
+    ``overrides`` apply on top of the game's rules (``{"capacity.enabled": false}``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    scale: Annotated[float | None, Field(gt=0, allow_inf_nan=False)] = None
+    energy_rounds: Annotated[int | None, Field(ge=1, le=366)] = None
+    hours_per_round: Annotated[int | None, Field(ge=1, le=168)] = None
+    gencos: Annotated[int | None, Field(ge=1, le=1000)] = None
+    retailers: Annotated[int | None, Field(ge=1, le=1000)] = None
+    obligation: bool | None = None

@@ -23,6 +23,7 @@ from api.service.live import LiveSession, LiveSessions
 from api.service.schemas.classroom import (
     BriefingPublic,
     DemandPointPublic,
+    SessionClone,
     StandingPublic,
     StandingsPublic,
 )
@@ -263,17 +264,37 @@ def export_csv(db: Db, live: LiveSessions, session_id: str, what: str) -> str:
         return classroom_export.ledger_csv(s)
 
 
-def clone(db: Db, live: LiveSessions, session_id: str) -> SessionCreated:
+def clone(db: Db, live: LiveSessions, settings: Settings, session_id: str,
+          body: SessionClone | None = None) -> SessionCreated:
     """A new game with the same rules (overrides included) and set-up (seed, scale, rounds,
-    seats, bots policy), no one seated, under a new instructor token (returned once)."""
+    seats, bots policy), no one seated, under a new instructor token (returned once);
+    ``body`` changes what it names (rules overrides on top of the game's rules, scale,
+    rounds, hours, seats, obligation, name), checked as at creation."""
+    body = body or SessionClone()
     with reading(db, live, session_id) as (row, s):
         rules = s.rules
         setup = json.loads(row.setup)
-        name = row.name
+        name = body.name or row.name
+    if body.overrides:
+        rules = rules.with_overrides(body.overrides)
+        check_rules(rules, body.overrides)
     fields = {f: setup[f] for f in GameSetup.__dataclass_fields__ if f in setup}
+    changes = {k: v for k, v in body.model_dump(exclude={"name", "overrides"}).items()
+               if v is not None}
+    fields.update(changes)
+    if fields["scale"] > settings.max_scale:
+        raise Refused(f"scale {fields['scale']:g} is above this server's limit "
+                      f"{settings.max_scale:g}; allowed 0 < scale <= {settings.max_scale:g}",
+                      problems=[{"loc": "body.scale", "reason": "above the server's limit"}])
     game = GameSetup(**fields)
     new_id = new_session_id()
-    session, traits = build_session(rules, game, new_id)
+    try:
+        session, traits = build_session(rules, game, new_id)
+    except (ArithmeticError, ValueError) as exc:  # a MarketError is the domain's own refusal
+        if isinstance(exc, MarketError):
+            raise
+        raise Refused(f"these rules and this set-up do not make a game: {exc}; check the "
+                      "changes") from None
     state = repo.dumps(session.to_dict())
     token = new_token(INSTRUCTOR_PREFIX)
     kept = {"preset": setup.get("preset"), **asdict(game), "unit_traits": traits}
