@@ -280,12 +280,20 @@ def test_a_whole_class(server: str, browser: Any, shots: Path, tmp_path: Path) -
         assert {"participant", "round_id", "revenue_yuan", "cost_yuan", "profit_yuan"} \
             <= set(rows_csv[0])
 
-        # -- and clones the game for the next class
+        # -- and clones the game for the next class, changing its rules in the page: two
+        #    energy rounds, no capacity auction
+        boss.get_by_label("Energy rounds").fill("2")
+        boss.get_by_text("Rules of the game (optional: blank keeps this game's)").click()
+        expect(boss.get_by_label("Capacity auction", exact=True)).to_be_checked()
+        boss.get_by_label("Capacity auction", exact=True).uncheck()
         boss.get_by_role("button", name="Clone this game").click()
         expect(boss.get_by_label("The clone's token (keep it)")).to_have_value(re.compile("^mxi_"))
         boss.get_by_role("link", name="open its console").click()
         expect(boss.locator("#rounds tbody tr")).to_have_count(6)
+        kinds = boss.locator("#rounds tbody tr td:nth-child(2)").all_inner_texts()
+        assert "capacity" not in kinds and kinds.count("energy") == 2
         expect(boss.locator("#game")).to_contain_text(re.compile(r"Seats taken\s*0 of 7"))
+        expect(boss.get_by_label("Capacity auction", exact=True)).not_to_be_checked()
     finally:
         for ctx in contexts:
             ctx.close()

@@ -259,6 +259,59 @@ export function renderMarkdown(box, text) {
   box.replaceChildren(...nodes);
 }
 
+// ------------------------------------------------------------------ rules in the page
+
+/**
+ * The rules fields of prefix `p` (the `rules_fields` macro): market switches that differ from
+ * their starting state (`data-initial`, else on) and the numbers typed, as rules overrides;
+ * seats and the obligation go into `body`; problems (each naming its rule) into `problems`.
+ */
+export function readRules(p, body, problems) {
+  const overrides = {};
+  const value = (id) => $(`#${p}-${id}`).value.trim();
+  const changed = (id) => {
+    const box = $(`#${p}-${id}`);
+    const initial = box.dataset.initial === undefined ? true : box.dataset.initial === 'true';
+    return box.checked !== initial ? box.checked : null;
+  };
+  const capacity = changed('capacity-on');
+  if (capacity !== null) overrides['capacity.enabled'] = capacity;
+  const compensation = changed('compensation-on');
+  if (compensation !== null) overrides['compensation.enabled'] = compensation;
+  const obligation = changed('obligation-on');
+  if (obligation !== null) body.obligation = obligation;
+  if (value('format')) overrides['capacity.format'] = value('format');
+  const numbers = [['energy-cap', 'energy.price_cap_yuan_per_mwh', 'The energy price cap', (v) => Number.isFinite(v)],
+    ['offer-cap', 'capacity.offer_cap_yuan_per_kw_yr', 'The capacity offer cap', (v) => v > 0],
+    ['recovery', 'compensation.recovery_ratio', 'The compensation rate', (v) => v >= 0 && v <= 1]];
+  for (const [id, key, what, ok] of numbers) {
+    const text = value(id);
+    if (text === '') continue;
+    const v = Number(text.replace(/,/g, ''));
+    if (!ok(v)) problems.push(`${what} (${key}): “${text}” is not allowed.`);
+    else overrides[key] = v;
+  }
+  for (const [id, key, what] of [['gencos', 'gencos', 'Generator seats'], ['retailers', 'retailers', 'Retailer seats']]) {
+    const text = value(id);
+    if (text === '') continue;
+    const v = Number(text);
+    if (!Number.isInteger(v) || v < 1 || v > 1000) problems.push(`${what} must be a whole number from 1 to 1000, or blank.`);
+    else body[key] = v;
+  }
+  return overrides;
+}
+
+/** Set the market switches of prefix `p` to a game's rules and set-up (their starting state). */
+export function setRuleSwitches(p, rules, setup) {
+  const states = { 'capacity-on': rules.capacity.enabled, 'compensation-on': rules.compensation.enabled,
+    'obligation-on': setup.obligation !== false };
+  for (const [id, on] of Object.entries(states)) {
+    const box = $(`#${p}-${id}`);
+    if (box.dataset.initial === undefined) box.checked = Boolean(on);
+    box.dataset.initial = String(Boolean(on));
+  }
+}
+
 // ------------------------------------------------------------------ deadline countdown
 
 /** "m:ss" of a number of seconds (0 and below: "0:00"). */

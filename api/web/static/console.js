@@ -5,12 +5,14 @@
 
 import {
   $, ApiError, SESSION_ID, api, countdown, downloadCsv, el, fillFacts, fillLeaderboard, fillRows,
-  hoursText, num, rejoinUrl, showAlert, showOk, statusBadge, tokens, yuanOfFen,
+  hoursText, num, readRules, rejoinUrl, setRuleSwitches, showAlert, showOk, statusBadge, tokens,
+  yuanOfFen,
 } from './common.js';
 import { sessionDesk, sessionPath } from './desk.js';
 import { drawTrends, refreshResults } from './results.js';
 
 const resultState = { known: -1 };
+let rulesKnown = false;
 let token = tokens.instructor();
 
 const get = (p) => api(sessionPath(p), { token });
@@ -200,6 +202,10 @@ async function draw() {
   const [session, rounds, current, lobby, people, board] = await Promise.all([
     get(''), get('/rounds'), get('/rounds/current'), api(sessionPath('/lobby')), get('/participants'), get('/standings')]);
   renderGame(session);
+  if (!rulesKnown) {
+    setRuleSwitches('clone', await get('/rules'), session.setup);
+    rulesKnown = true;
+  }
   renderRounds(rounds.data, current);
   countdown($('#countdown'), session, current.round, () => desk.refresh());
   renderParticipants(lobby, people, session);
@@ -333,11 +339,40 @@ for (const what of ['results', 'bids', 'ledger']) {
   $(`#export-${what}`).addEventListener('click', () => exportCsv(what));
 }
 
-$('#clone').addEventListener('click', async () => {
+/** The clone form's changes: {body, problems} (blank fields keep this game's values). */
+function readClone() {
+  const problems = [];
+  const body = {};
+  const name = $('#clone-name').value.trim();
+  if (name) body.name = name;
+  const scale = $('#clone-scale').value.trim();
+  if (scale !== '') {
+    if (!(Number(scale) > 0)) problems.push('Fleet scale must be a number above 0, or blank.');
+    else body.scale = Number(scale);
+  }
+  for (const [id, key, what, most] of [['#clone-rounds', 'energy_rounds', 'Energy rounds', 366], ['#clone-hours', 'hours_per_round', 'Hours per energy round', 168]]) {
+    const text = $(id).value.trim();
+    if (text === '') continue;
+    const v = Number(text);
+    if (!Number.isInteger(v) || v < 1 || v > most) problems.push(`${what} must be a whole number from 1 to ${most}, or blank.`);
+    else body[key] = v;
+  }
+  const overrides = readRules('clone', body, problems);
+  if (Object.keys(overrides).length) body.overrides = overrides;
+  return { body, problems };
+}
+
+$('#clone-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
   const box = $('#tools-error');
   showAlert(box, null);
+  const { body, problems } = readClone();
+  if (problems.length) {
+    showAlert(box, problems.join(' '));
+    return;
+  }
   try {
-    const made = await api(sessionPath('/clone'), { method: 'POST', token });
+    const made = await api(sessionPath('/clone'), { method: 'POST', token, body });
     const id = made.session.id;
     tokens.setInstructor(made.instructor_token);
     $('#clone-token').value = made.instructor_token;

@@ -1,7 +1,9 @@
 // The lobby: look a game up by its id (or an invitation link ?session=ID), take a seat, or
 // create a game as the instructor (its token is shown once) and list the instructor's games.
 
-import { $, ApiError, api, el, fillRows, showAlert, statusBadge, tokens } from './common.js';
+import {
+  $, ApiError, api, el, fillRows, readRules, showAlert, statusBadge, tokens,
+} from './common.js';
 
 const errorBox = $('#lobby-error');
 let lobby = null;
@@ -90,29 +92,7 @@ function readCreateForm() {
   const name = value('#create-name') || 'Mengxi game';
   const body = { name, preset: $('#create-preset').value, scale, energy_rounds: rounds, hours_per_round: hours, seed };
   if ($('#create-bots').checked) body.bots = {};
-  // the rules configured in the page: overrides of the preset (blank keeps its value)
-  const overrides = {};
-  if (!$('#create-capacity-on').checked) overrides['capacity.enabled'] = false;
-  if (!$('#create-compensation-on').checked) overrides['compensation.enabled'] = false;
-  if (!$('#create-obligation-on').checked) body.obligation = false;
-  if ($('#create-format').value) overrides['capacity.format'] = $('#create-format').value;
-  const numbers = [['#create-energy-cap', 'energy.price_cap_yuan_per_mwh', 'The energy price cap', (v) => Number.isFinite(v)],
-    ['#create-offer-cap', 'capacity.offer_cap_yuan_per_kw_yr', 'The capacity offer cap', (v) => v > 0],
-    ['#create-recovery', 'compensation.recovery_ratio', 'The compensation rate', (v) => v >= 0 && v <= 1]];
-  for (const [id, key, what, ok] of numbers) {
-    const text = value(id);
-    if (text === '') continue;
-    const v = Number(text.replace(/,/g, ''));
-    if (!ok(v)) problems.push(`${what} (${key}): “${text}” is not allowed.`);
-    else overrides[key] = v;
-  }
-  for (const [id, key, what] of [['#create-gencos', 'gencos', 'Generator seats'], ['#create-retailers', 'retailers', 'Retailer seats']]) {
-    const text = value(id);
-    if (text === '') continue;
-    const v = Number(text);
-    if (!Number.isInteger(v) || v < 1 || v > 1000) problems.push(`${what} must be a whole number from 1 to 1000, or blank.`);
-    else body[key] = v;
-  }
+  const overrides = readRules('create', body, problems);
   if (Object.keys(overrides).length) body.overrides = overrides;
   return { body, problems };
 }
