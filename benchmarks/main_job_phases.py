@@ -77,11 +77,11 @@ def main() -> None:
     ph.mark("imports (studies)")
     rules, _ = load_scenario("mengxi")
     seed = rules.meta.seed if args.seed is None else args.seed
-    try:  # as the command does: the plots' child process, started before the year
-        from studies.output.plots import PlotWorker
+    try:  # as the command does: the plots' child processes, started before the year
+        from studies.output.plots import start_workers
     except ImportError:  # an older tree (for before/after runs): plots drawn in-process
-        PlotWorker = None  # noqa: N806
-    worker = PlotWorker.start() if PlotWorker is not None else None
+        start_workers = None
+    worker = start_workers() if start_workers is not None else None
     seen: set[str] = set()
 
     def progress(step: str, done: int, total: int) -> None:

@@ -157,9 +157,9 @@ def simulate_command(
     has_report = importlib.util.find_spec("studies.output.report") is not None
     # On a fresh install, a child compiles the kernels the year calls last (clearing.kernels.warm).
     compiling = warm.start()
-    # The plots' child process loads matplotlib on the other core while the year runs.
-    worker = importlib.import_module("studies.output.plots").PlotWorker.start() \
-        if has_report else None
+    # The plots' child processes load matplotlib on the other core while the year runs.
+    workers = importlib.import_module("studies.output.plots").start_workers() \
+        if has_report else []
     try:
         try:
             with bar:
@@ -172,13 +172,13 @@ def simulate_command(
         written = f"outputs written to {out_dir}"
         if has_report:
             report = importlib.import_module("studies.output.report").write_report(
-                result, out_dir, plot_worker=worker)
+                result, out_dir, plot_worker=workers)
             written += f" (report: {report})"
         console.print(written)
     finally:
         warm.stop(compiling)
-        if worker is not None:
-            worker.close()
+        for w in workers:
+            w.close()
 
 
 def register(app: typer.Typer) -> None:

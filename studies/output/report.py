@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from html import escape
 from pathlib import Path
@@ -23,7 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from studies.metrics import RSI_SCREEN, market_power
-from studies.output.plots import PLOT_FILES, PlotWorker, plot_inputs, write_plots
+from studies.output.plots import PLOT_FILES, PlotWorker, draw_plots, plot_inputs
 
 #: Caption of each plot, keyed like :data:`studies.output.plots.PLOT_FILES`.
 CAPTIONS: dict[str, str] = {
@@ -160,22 +160,27 @@ def render_report(result: Any, plot_files: Mapping[str, str]) -> str:
     )
 
 
-def write_report(result: Any, out_dir: str | Path, plot_worker: PlotWorker | None = None
-                 ) -> Path:
+def write_report(result: Any, out_dir: str | Path,
+                 plot_worker: PlotWorker | Sequence[PlotWorker] | None = None) -> Path:
     """Write ``out_dir/report.html`` and the seven PNGs in ``out_dir/plots/``; returns the path
     of ``report.html``. ``result`` is a :class:`studies.year.run.YearResult` (or anything with its
     ``summary``, ``hourly``, ``units``, ``capacity``, ``monthly`` and ``bids`` fields).
-    ``plot_worker``: a started :class:`~studies.output.plots.PlotWorker` that draws the plots
-    while the page is written (the same bytes; default: drawn here)."""
+    ``plot_worker``: started :class:`~studies.output.plots.PlotWorker` (one, or several that
+    share the plots, :func:`~studies.output.plots.start_workers`) that draw the plots while
+    the page is written (the same bytes); plots no worker draws are drawn here."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    if plot_worker is not None:
-        plot_worker.send(plot_inputs(result), out / "plots")
-    else:
-        write_plots(result, out / "plots")
+    workers = ([] if plot_worker is None else
+               [plot_worker] if isinstance(plot_worker, PlotWorker) else list(plot_worker))
+    data = plot_inputs(result)
+    for w in workers:
+        w.send(data, out / "plots")
+    left = tuple(n for n in PLOT_FILES if not any(n in w.names for w in workers))
+    if left:
+        draw_plots(data, out / "plots", left)
     page = render_report(result, {k: f"plots/{v}" for k, v in PLOT_FILES.items()})
     path = out / "report.html"
     path.write_text(page, encoding="utf-8", newline="\n")
-    if plot_worker is not None:
-        plot_worker.wait()
+    for w in workers:
+        w.wait()
     return path

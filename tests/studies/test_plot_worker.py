@@ -46,3 +46,30 @@ def test_a_child_never_sent_a_year_is_stopped():
     with worker:
         assert worker.proc.poll() is None  # waiting for a year
     assert worker.proc.returncode is not None
+
+
+def test_two_children_share_the_plots_and_draw_the_same_bytes(tmp_path: Path):
+    from studies.output.plots import PLOT_SPLIT, start_workers
+
+    assert sorted(n for names in PLOT_SPLIT for n in names) == sorted(PLOT_FILES)
+    year = fake_year()
+    write_report(year, tmp_path / "here")
+    workers = start_workers()
+    assert [w.names for w in workers] == list(PLOT_SPLIT)
+    try:
+        write_report(year, tmp_path / "there", plot_worker=workers)
+    finally:
+        for w in workers:
+            w.close()
+    assert all(w.proc.returncode == 0 for w in workers)
+    assert _pngs(tmp_path / "here") == _pngs(tmp_path / "there")
+
+
+def test_plots_no_child_draws_are_drawn_here(tmp_path: Path):
+    year = fake_year()
+    write_report(year, tmp_path / "here")
+    worker = PlotWorker.start(("consumer_cost",))
+    assert worker is not None
+    with worker:
+        write_report(year, tmp_path / "there", plot_worker=[worker])
+    assert _pngs(tmp_path / "here") == _pngs(tmp_path / "there")
