@@ -21,7 +21,7 @@ from api.service.db.engine import Database
 from api.service.db.migrate import upgrade
 from api.service.deps import gateway_limits
 from api.service.errors import document_errors, install_handlers
-from api.service.gateway.audit import AuditTrail
+from api.service.gateway.audit import AuditTrail, AuditWriter
 from api.service.gateway.limits import RateLimits, StreamSlots
 from api.service.live import LiveSessions
 from api.service.routers import api_router
@@ -109,6 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            # the audit rows still queued are written before the engine goes
+            await run_in_threadpool(_app.state.audit.close)
             database.dispose()
 
     app = FastAPI(
@@ -126,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                   lock_timeout=settings.lock_timeout_seconds)
     app.state.stream_slots = StreamSlots(settings.max_streams_per_token)
     app.state.limits = RateLimits(settings)
+    app.state.audit = AuditWriter(database, app.state.live)
     install_handlers(app)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     app.add_middleware(AuditTrail, prefix=settings.api_prefix)  # outermost: sees every refusal

@@ -6,8 +6,14 @@ when MENGXI_TEST_DATABASE_URL is set."""
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from api.service.gateway.audit import AUDIT_WAIT_SECONDS
 from api.service.settings import Settings
 from tests.api.conftest import (
     API,
@@ -15,9 +21,11 @@ from tests.api.conftest import (
     TestClient,
     bearer,
     capacity_offers,
+    create_app,
     db_state,
     new_game,
 )
+from tests.api.test_hardening import _fast_settings, _held_database_lock
 
 
 def _trail(game: Game, **params: Any) -> Any:
@@ -127,3 +135,45 @@ def test_token_changes_are_recorded(client: TestClient) -> None:
         ("PUT", 200, "set_token_policy")]
     assert "participant=genco-1" in rows[1]["what"]
     assert "mxp_" not in rows[1]["what"]  # the new token itself is never recorded
+
+
+def test_a_locked_database_delays_no_answer_and_loses_no_row(
+        db_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """While another process holds the lock (SQLite: the file's write lock; PostgreSQL: the
+    session's row), a refused write is answered 503 within the lock timeout plus the audit
+    wait, and its audit row is committed once the lock is let go."""
+    settings = _fast_settings(db_kind, request, tmp_path)
+    app = create_app(settings)
+    with TestClient(app) as c:
+        game = new_game(c, join=("genco-1",))
+        game.open()
+        offers = capacity_offers(game.view("genco-1"))
+        with _held_database_lock(settings, game.id):
+            t0 = time.monotonic()
+            r = game.bid("genco-1", "capacity", offers)
+            waited = time.monotonic() - t0
+            assert r.status_code == 503, r.text
+            assert waited < settings.lock_timeout_seconds + AUDIT_WAIT_SECONDS + 1.0
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(
+                row["status"] == 503 for row in _all(game)):
+            time.sleep(0.1)
+        busy = [row for row in _all(game) if row["status"] == 503]
+        assert len(busy) == 1 and busy[0]["what"].startswith("submit_bids busy:")
+        assert app.state.audit.dropped == 0
+
+
+def test_every_row_of_concurrent_requests_is_written_once(client: TestClient) -> None:
+    """Rows of concurrent requests go through the one writer (committed in groups); each is
+    written exactly once."""
+    game = new_game(client, join=("genco-1",))
+    writer = client.app.state.audit  # type: ignore[attr-defined]
+    before = writer.written
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda _: client.get(game.url("/me"),
+                                                   headers=bearer("mxp_nobodyxxxxxxx")).status_code,
+                              range(40)))
+    assert codes == [401] * 40
+    rows = [r for r in _all(game) if r["status"] == 401]
+    assert len(rows) == 40 and len({r["id"] for r in rows}) == 40
+    assert writer.written - before == 40

@@ -10,18 +10,24 @@ good token was shown), when, the client
 address, the method and path, the session (from the path, or the created session's id), the
 status and a short what (the operation, and for a refusal its ``code`` and detail).
 
-The row is written in a transaction of its own, after the request's own transaction ended and
-before the response is sent, so a refused batch still stores nothing of its own (the audit
-row is separate) and a client that has its answer can read the row. A failure to write it is
-logged and does not change the response (the request has already taken effect). Query
-strings are not recorded (they may carry a stream ticket).
+The row is made after the request's own transaction ended and committed by
+:class:`AuditWriter`, a thread that writes every row waiting in one transaction (a group
+commit: concurrent requests share it); the response waits for its row to be committed, at
+most :data:`AUDIT_WAIT_SECONDS`, so a refused batch still stores nothing of its own (the audit
+row is separate) and a client holding its answer can normally read the row. When the database
+is locked (a stuck writer on SQLite) the response goes out after that wait and the writer
+keeps trying (:data:`AUDIT_ATTEMPTS`); rows it must give up are logged. Query strings are not
+recorded (they may carry a stream ticket).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import queue
 import re
+import threading
+import time
 from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
@@ -30,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.service.db import repositories as repo
 from api.service.db.engine import Database
-from api.service.db.tables import AuditRow
+from api.service.db.tables import AuditRow, utcnow
 from api.service.errors import session_not_found
 from api.service.live import LiveSessions
 from api.service.schemas.gateway import AuditEntryPublic, AuditPublic
@@ -67,6 +73,109 @@ def _what(operation: str, status: int, body: Any) -> str:
     return redact(what)[:WHAT_CHARS]
 
 
+#: Longest a response waits for its audit row to be committed, seconds. Normally the row is
+#: committed in milliseconds; when the database is locked (a stuck writer on SQLite) the
+#: response goes out after this wait and the writer commits the row once it can.
+AUDIT_WAIT_SECONDS = 1.0
+#: Rows committed together at most (the writer takes every row waiting, up to this).
+AUDIT_GROUP = 500
+#: Attempts at committing a group before its rows are given up (logged), and the pause
+#: between attempts, seconds.
+AUDIT_ATTEMPTS = 20
+AUDIT_RETRY_SECONDS = 0.5
+
+
+class AuditWriter:
+    """Commits audit rows in a thread of its own, group by group: every row waiting when the
+    thread comes round is written in one transaction (so concurrent requests share one
+    commit), and each row's submitter is told when it is in."""
+
+    def __init__(self, database: Database, live: LiveSessions) -> None:
+        self.database = database
+        self.live = live
+        self._queue: queue.Queue[tuple[AuditRow, bool, threading.Event] | None] = (
+            queue.Queue())
+        self._thread: threading.Thread | None = None
+        self._start = threading.Lock()
+        self.written = 0
+        self.dropped = 0
+
+    def submit(self, row: AuditRow, owner_from_session: bool = False) -> threading.Event:
+        """Queue ``row`` (with ``owner_from_session``: its actor is the instructor of its new
+        session, looked up when written); the event is set once it is committed."""
+        done = threading.Event()
+        with self._start:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="audit-writer",
+                                                daemon=True)
+                self._thread.start()
+        self._queue.put((row, owner_from_session, done))
+        return done
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, then stop the thread."""
+        with self._start:
+            thread = self._thread
+            self._thread = None
+        if thread is not None and thread.is_alive():
+            self._queue.put(None)
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            group = [item]
+            stop = False
+            while len(group) < AUDIT_GROUP:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                group.append(more)
+            self._commit(group)
+            if stop:
+                return
+
+    def _commit(self, group: list[tuple[AuditRow, bool, threading.Event]]) -> None:
+        for attempt in range(AUDIT_ATTEMPTS):
+            db = self.database.session()
+            try:
+                with self.live.writing(None), db.begin():
+                    repo.start_write(db)
+                    for row, owner_from_session, _done in group:
+                        if owner_from_session and row.session_id:
+                            owner = repo.instructor_of(db, row.session_id)
+                            if owner is not None:
+                                row.actor = f"instructor:{owner}"
+                        repo.add_audit(db, row)
+                self.written += len(group)
+                for _row, _owner, done in group:
+                    done.set()
+                return
+            except Exception:  # noqa: BLE001 - a locked database: try again shortly
+                if attempt == AUDIT_ATTEMPTS - 1:
+                    log.exception("%d audit rows not written", len(group))
+                time.sleep(AUDIT_RETRY_SECONDS)
+            finally:
+                db.close()
+            # a new session per attempt: the rows were expunged with the failed one
+            group = [(_fresh(row), owner, done) for row, owner, done in group]
+        self.dropped += len(group)
+        for _row, _owner, done in group:
+            done.set()
+
+
+def _fresh(row: AuditRow) -> AuditRow:
+    """A new, unattached copy of ``row`` (for another attempt)."""
+    return AuditRow(at=row.at, session_id=row.session_id, actor=row.actor, client=row.client,
+                    method=row.method, route=row.route, status=row.status, what=row.what)
+
+
 class AuditTrail:
     """The middleware of the module docstring."""
 
@@ -92,7 +201,9 @@ class AuditTrail:
                 return
             held.append(message)
             if message["type"] == "http.response.body" and not message.get("more_body"):
-                await run_in_threadpool(self._write, scope, held)
+                done = self._submit(scope, held)
+                if done is not None and not done.is_set():
+                    await run_in_threadpool(done.wait, AUDIT_WAIT_SECONDS)
                 for m in held:
                     await send(m)
                 held.clear()
@@ -105,7 +216,7 @@ class AuditTrail:
         return (scope["method"] in WRITES or 400 <= status < 500
                 or (operation in AUDITED_READS and actor.startswith("instructor:")))
 
-    def _write(self, scope: Scope, messages: list[Message]) -> None:
+    def _submit(self, scope: Scope, messages: list[Message]) -> threading.Event | None:
         try:
             status = int(messages[0]["status"])
             raw = b"".join(m.get("body", b"") for m in messages[1:])
@@ -127,29 +238,19 @@ class AuditTrail:
                 # a seat of another session: named by its row id, never by its session's id
                 actor = f"participant#{state.get('audit_actor_id')} of another session"
             client = scope.get("client")
-            app = scope["app"]
-            database: Database = app.state.database
-            live: LiveSessions = app.state.live
-            db = database.session()
-            try:
-                with live.writing(None), db.begin():
-                    repo.start_write(db)
-                    if actor is None and session_id and operation == "create_session" \
-                            and status < 300:
-                        owner = repo.instructor_of(db, session_id)
-                        actor = f"instructor:{owner}" if owner is not None else None
-                    repo.add_audit(db, AuditRow(
-                        session_id=session_id[:64] if session_id else None,
-                        actor=str(actor or "anonymous")[:120],
-                        client=str(client[0])[:64] if client else None,
-                        method=str(scope["method"])[:10],
-                        route=redact(str(scope["path"]))[:300],
-                        status=status, what=_what(operation, status, body)))
-            finally:
-                db.close()
+            writer: AuditWriter = scope["app"].state.audit
+            row = AuditRow(at=utcnow(), session_id=session_id[:64] if session_id else None,
+                           actor=str(actor or "anonymous")[:120],
+                           client=str(client[0])[:64] if client else None,
+                           method=str(scope["method"])[:10],
+                           route=redact(str(scope["path"]))[:300],
+                           status=status, what=_what(operation, status, body))
+            created = actor is None and operation == "create_session" and status < 300
+            return writer.submit(row, owner_from_session=created)
         except Exception:  # noqa: BLE001 - the request took effect; log, never fail it
-            log.exception("audit row not written for %s %s", scope.get("method"),
+            log.exception("audit row not made for %s %s", scope.get("method"),
                           redact(str(scope.get("path"))))
+            return None
 
 
 def read(db: Db, session_id: str, after: int, limit: int) -> AuditPublic:
