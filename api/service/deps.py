@@ -129,16 +129,19 @@ def _resolve(request: Request, db: Db, token: str | None
     raise Unauthorized(BAD_TOKEN)
 
 
-def gateway_limits(request: Request, credentials: Credentials) -> None:
+def gateway_limits(request: Request) -> None:
     """The rate limits counted before a route runs (a dependency of every route): sessions
-    created per client address, bid batches per token."""
+    created per client address, bid batches per token. The header is read here directly, so
+    that this dependency adds no security requirement to routes that take no token."""
     route = request.scope.get("route")
     operation = getattr(route, "operation_id", None)
     limits: RateLimits = request.app.state.limits
     if operation == "create_session":
         limits.hit_session_creation(client_address(request))
-    elif operation == "submit_bids" and credentials is not None:
-        limits.hit_bids(token_sha256(credentials.credentials))
+    elif operation == "submit_bids":
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            limits.hit_bids(token_sha256(token.strip()))
 
 
 def optional_instructor(request: Request, db: DbDep, credentials: Credentials

@@ -136,3 +136,13 @@ def test_every_operation_that_reads_a_token_declares_429(gate_doc: dict[str, Any
                 assert declared["content"]["application/json"]["schema"]["$ref"].endswith(
                     "/ErrorBody")
                 assert "Retry-After" in declared["headers"]
+
+
+def test_routes_without_a_token_declare_no_token_refusals(gate_doc: dict[str, Any]) -> None:
+    """The limits' dependency, on every route, adds no security requirement to those that
+    take no token (health, the lobby, joining)."""
+    ops = {op["operationId"]: op for item in gate_doc["paths"].values()
+           for op in item.values()}
+    for name in ("health", "get_lobby", "join_session"):
+        assert "security" not in ops[name], name
+        assert not {"401", "403", "429"} & set(ops[name]["responses"]), name
