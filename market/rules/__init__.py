@@ -33,6 +33,12 @@ from market.rules.sections.fleet import (
     StorageClass,
 )
 from market.rules.sections.green import GreenRules
+from market.rules.sections.pathway import (
+    Candidate,
+    PathwayRules,
+    RecoveryStep,
+    StorageCohort,
+)
 from market.rules.sections.profiles import (
     LoadProfileRules,
     OutageRules,
@@ -45,6 +51,7 @@ __all__ = [
     "SCENARIOS_DIR",
     "TECHNOLOGIES",
     "AgentRules",
+    "Candidate",
     "CapacityCredit",
     "CapacityRules",
     "CompensationRules",
@@ -64,10 +71,13 @@ __all__ = [
     "MarkupParams",
     "MetaRules",
     "OutageRules",
+    "PathwayRules",
+    "RecoveryStep",
     "RulesError",
     "RulesProblem",
     "RunnerRules",
     "SolarProfileRules",
+    "StorageCohort",
     "StorageArbitrageParams",
     "StorageClass",
     "StrategyRules",

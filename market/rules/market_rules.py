@@ -10,7 +10,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from pydantic import Field, ValidationError
+from pydantic import (
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
 
 from market.errors import RulesError
 from market.rules import toml_text
@@ -23,6 +29,7 @@ from market.rules.sections.compensation import CompensationRules
 from market.rules.sections.energy import EnergyRules
 from market.rules.sections.fleet import FleetRules
 from market.rules.sections.green import GreenRules
+from market.rules.sections.pathway import PathwayRules
 
 _SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -38,6 +45,17 @@ class MarketRules(RulesModel):
     green: GreenRules = Field(default_factory=GreenRules)
     fleet: FleetRules = Field(default_factory=FleetRules)
     agents: AgentRules = Field(default_factory=AgentRules)
+    pathway: PathwayRules = Field(default_factory=PathwayRules)
+    """Entry, exit and policy steps between the years of ``mengxi pathway``."""
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler,
+              info: SerializationInfo) -> dict[str, Any]:
+        # A rule set at the default pathway keeps the JSON (and sha256) it had before.
+        data = handler(self)
+        if info.mode_is_json() and self.pathway == PathwayRules():
+            data.pop("pathway", None)
+        return data
 
     @classmethod
     def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
