@@ -1,5 +1,9 @@
-"""``mengxi compare``, ``mengxi sweep`` and ``mengxi calibrate``: the market designer's studies
-from the shell.
+"""``mengxi compare``, ``mengxi sweep``, ``mengxi calibrate`` and ``mengxi pathway``: the market
+designer's studies from the shell.
+
+``mengxi pathway SCENARIO --years 2025-2035`` runs the year for each year with entry and exit
+between them (:mod:`studies.pathway`) and with ``--out DIR`` writes ``pathway.json``,
+``pathway.csv``, ``pathway.parquet`` and ``report.html``.
 
 ``mengxi calibrate SCENARIO`` finds the capacity reserve margin that meets the rules'
 reliability standard (:mod:`studies.calibrate`), prints every simulated year of the search and
@@ -258,8 +262,68 @@ def calibrate_command(
         raise typer.Exit(EXIT_POINTS_FAILED)
 
 
+def pathway_command(
+    scenario: Annotated[str, typer.Argument(help="Rules file or preset name.")],
+    years: Annotated[str, typer.Option(
+        "--years", help="Years to simulate, FIRST-LAST (entry and exit between them).")
+    ] = "2025-2035",
+    seed: Annotated[int | None, typer.Option(
+        "--seed", min=0, help="Random seed of the pathway (each year's seed is spawned from "
+                              "it); default: the rules' meta.seed.")] = None,
+    scale: ScaleOpt = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write pathway.json, pathway.csv, pathway.parquet and report.html "
+                      "(with plots/) into this directory.")] = None,
+) -> None:
+    """Simulate a decade: the year for each year, with retirements, investment, load growth
+    and policy steps between the years (the rules' [pathway] table)."""
+    from studies.pathway.output import write_pathway
+    from studies.pathway.run import parse_years, run_pathway
+
+    console = Console(highlight=False)
+    try:
+        year_list = parse_years(years)
+    except ValueError as err:
+        Console(stderr=True, highlight=False).print(f"refused: {err}", markup=False)
+        raise typer.Exit(EXIT_REFUSED) from None
+    if out is not None and out.exists() and not out.is_dir():
+        console.print(f"refused: --out {out} exists and is not a directory", markup=False)
+        raise typer.Exit(EXIT_REFUSED)
+    try:
+        rules = _load(scenario)
+        chosen = rules.meta.seed if seed is None else seed
+        with _progress(Console(stderr=True), "years simulated") as bar:
+            task = bar.add_task("pathway", total=len(year_list))
+            result = run_pathway(rules, year_list, chosen, scale,
+                                 progress=lambda _y, done, _n: bar.update(task, completed=done))
+    except MarketError as err:
+        _refuse(err)
+        return
+    table = Table(title=f"pathway {years}: {scenario}, seed {result.seed}, scale "
+                        f"{result.scale:g}", title_justify="left")
+    for name in ("year", "coal MW", "wind+solar MW", "storage MW", "built MW", "retired MW",
+                 "capacity price", "reserve margin", "LOLE h", "EUE MWh", "yuan/MWh"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for r in result.years:
+        cap = r["capacity_price_yuan_per_kw_yr"]
+        inst = r["installed_mw"]
+        table.add_row(
+            str(r["year"]), f"{sum(v for t, v in inst.items() if t.startswith('coal')):,.0f}",
+            f"{inst['wind'] + inst['solar']:,.0f}", f"{inst['storage']:,.0f}",
+            f"{sum(r['built_mw'].values()):,.0f}", f"{sum(r['retired_mw'].values()):,.0f}",
+            "-" if cap is None else f"{cap:,.2f}", f"{r['reserve_margin']:.1%}",
+            str(r["lole_hours"]), f"{r['eue_mwh']:,.1f}",
+            f"{r['consumer_cost_yuan_per_mwh']:,.2f}")
+    console.print(table)
+    if out is not None:
+        write_pathway(result, out)
+        console.print(f"outputs written to {out} (report: {out / 'report.html'})", markup=False,
+                      soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``compare``, ``sweep`` and ``calibrate`` to the ``mengxi`` app."""
+    """Add ``compare``, ``sweep``, ``calibrate`` and ``pathway`` to the ``mengxi`` app."""
     app.command("compare")(compare_command)
     app.command("sweep")(sweep_command)
     app.command("calibrate")(calibrate_command)
+    app.command("pathway")(pathway_command)
