@@ -109,6 +109,8 @@ def limits(s: Session) -> MarketLimits:
         capacity_offer_cap_yuan_per_kw_yr=r.capacity.offer_cap_yuan_per_kw_yr,
         green_premium_min_yuan_per_mwh=r.green.premium_min_yuan_per_mwh,
         green_premium_max_yuan_per_mwh=r.green.premium_max_yuan_per_mwh,
+        green_premium_cap_yuan_per_mwh=r.green.premium_cap_yuan_per_mwh,
+        green_certificate_price_cap_yuan=r.green.certificate_price_cap_yuan,
         price_tick_yuan=r.ticks.price_yuan, quantity_tick_mw=r.ticks.quantity_mw)
 
 

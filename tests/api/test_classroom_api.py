@@ -266,3 +266,20 @@ def test_clone_with_changes_checks_them_as_at_creation(client: TestClient) -> No
         bad = client.post(game.url("/clone"), headers=game.as_("instructor"), json=body)
         assert bad.status_code == 422, (body, bad.text)
         assert field in bad.text
+
+
+def test_green_prices_have_no_cap_unless_the_rules_set_one(client: TestClient) -> None:
+    """The 2025 premium range is shown as a reference; the limits carry the caps (none by
+    default), and the briefing says so."""
+    game = small(client, join=("genco-1",))
+    limits = game.view("genco-1")["limits"]
+    assert limits["green_premium_cap_yuan_per_mwh"] is None
+    assert limits["green_certificate_price_cap_yuan"] is None
+    assert limits["green_premium_max_yuan_per_mwh"] == 50.0  # the reference range is kept
+    text = client.get(game.url("/briefing"), headers=game.as_("genco-1")).json()["text"]
+    assert "with no cap" in text and "premiums seen in 2025: 1 to 50 yuan/MWh" in text
+    capped = small(client, join=("genco-1",),
+                   overrides={"green.premium_cap_yuan_per_mwh": 40.0})
+    assert capped.view("genco-1")["limits"]["green_premium_cap_yuan_per_mwh"] == 40.0
+    text = client.get(capped.url("/briefing"), headers=capped.as_("genco-1")).json()["text"]
+    assert "at most 40 yuan/MWh" in text

@@ -109,8 +109,13 @@ def _markets(s: Session) -> list[str]:
         out += [
             "**Green certificates** (monthly). Wind and solar get one certificate per "
             f"{_n(g.certificate_mwh)} MWh produced; in the green round they sell them at a "
-            f"premium between {_n(g.premium_min_yuan_per_mwh)} and "
-            f"{_n(g.premium_max_yuan_per_mwh)} yuan/MWh.",
+            "premium they choose, "
+            + ("with no cap" if g.premium_cap_yuan_per_mwh is None
+               else f"at most {_n(g.premium_cap_yuan_per_mwh)} yuan/MWh")
+            + f" (premiums seen in 2025: {_n(g.premium_min_yuan_per_mwh)} to "
+            f"{_n(g.premium_max_yuan_per_mwh)} yuan/MWh). A certificate is worth what it "
+            "saves an obligated buyer: up to the shortfall penalty when certificates are "
+            "scarce, little when they are plentiful.",
             "",
         ]
     if "obligation" in kinds:

@@ -218,8 +218,18 @@ class MarketLimits(BaseModel):
     energy_price_floor_yuan_per_mwh: float
     value_of_lost_load_yuan_per_mwh: float
     capacity_offer_cap_yuan_per_kw_yr: float
-    green_premium_min_yuan_per_mwh: float
-    green_premium_max_yuan_per_mwh: float
+    green_premium_min_yuan_per_mwh: float = Field(
+        description="Low end of the green premiums seen in 2025, yuan/MWh: a reference, not a "
+                    "limit (bids may go from 0 up to green_premium_cap_yuan_per_mwh).")
+    green_premium_max_yuan_per_mwh: float = Field(
+        description="High end of the green premiums seen in 2025, yuan/MWh: a reference, not "
+                    "a limit.")
+    green_premium_cap_yuan_per_mwh: float | None = Field(
+        default=None, description="Highest green premium a bundled bid may carry, yuan/MWh; "
+                                  "null: no cap (the rules' green.premium_cap_yuan_per_mwh).")
+    green_certificate_price_cap_yuan: float | None = Field(
+        default=None, description="Highest price of one unbundled certificate, yuan; null: no "
+                                  "cap (the rules' green.certificate_price_cap_yuan).")
     price_tick_yuan: float
     quantity_tick_mw: float
 

@@ -297,7 +297,10 @@ export class BidForm {
     const [low, high, unit] = {
       energy: [limits.energy_price_floor_yuan_per_mwh, limits.energy_price_cap_yuan_per_mwh, 'yuan/MWh'],
       capacity: [0, limits.capacity_offer_cap_yuan_per_kw_yr, 'yuan/kW·yr'],
-      green: [limits.green_premium_min_yuan_per_mwh, limits.green_premium_max_yuan_per_mwh, 'yuan/MWh'],
+      // green prices have no cap unless the rules set one (the 2025 range is a reference only)
+      green: round.product === 'unbundled'
+        ? [0, limits.green_certificate_price_cap_yuan ?? Infinity, 'yuan']
+        : [0, limits.green_premium_cap_yuan_per_mwh ?? Infinity, 'yuan/MWh'],
     }[kind];
     const bids = [];
     const sent = [];

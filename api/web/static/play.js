@@ -44,7 +44,9 @@ function renderRound(session) {
     facts.push(['Offer cap', `${num(limits.capacity_offer_cap_yuan_per_kw_yr)} yuan/kW·yr (offers from 0)`]);
     if (briefing && briefing.capacity_demand.length) facts.push(['Demand curve', demandText(briefing.capacity_demand)]);
   } else if (round && round.kind === 'green') {
-    facts.push(['Premium limits', `${num(limits.green_premium_min_yuan_per_mwh)} to ${num(limits.green_premium_max_yuan_per_mwh)} yuan/MWh`]);
+    facts.push(['Green premium', limits.green_premium_cap_yuan_per_mwh == null
+      ? `no cap (2025 premiums: ${num(limits.green_premium_min_yuan_per_mwh)} to ${num(limits.green_premium_max_yuan_per_mwh)} yuan/MWh)`
+      : `at most ${num(limits.green_premium_cap_yuan_per_mwh)} yuan/MWh`]);
     facts.push(['Certificates you may sell', `${num(view.sellable_certificates_mwh, 3)} MWh`]);
   }
   if (round && round.takes_bids) {
