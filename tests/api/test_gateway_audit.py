@@ -177,3 +177,31 @@ def test_every_row_of_concurrent_requests_is_written_once(client: TestClient) ->
     rows = [r for r in _all(game) if r["status"] == 401]
     assert len(rows) == 40 and len({r["id"] for r in rows}) == 40
     assert writer.written - before == 40
+
+
+def test_a_row_that_fails_inline_is_written_by_the_writer(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL's path: the request's thread commits the row; when that fails, the row goes
+    to the writer thread, which commits it (here the first attempt fails on purpose)."""
+    import api.service.gateway.audit as audit
+
+    game = new_game(client)
+    writer = client.app.state.audit  # type: ignore[attr-defined]
+    real = audit.repo.add_audit
+    failures = iter([RuntimeError("the database went away")])
+
+    def flaky(db: Any, row: Any) -> None:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        real(db, row)
+
+    monkeypatch.setattr(audit.repo, "add_audit", flaky)
+    row = audit.AuditRow(at=audit.utcnow(), session_id=game.id, actor="anonymous",
+                         client="test", method="POST", route="/x", status=400, what="probe")
+    writer.write_now(row)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(r["what"] == "probe" for r in _all(game)):
+        time.sleep(0.05)
+    assert [r["what"] for r in _all(game)].count("probe") == 1
+    assert writer.dropped == 0

@@ -10,13 +10,15 @@ good token was shown), when, the client
 address, the method and path, the session (from the path, or the created session's id), the
 status and a short what (the operation, and for a refusal its ``code`` and detail).
 
-The row is made after the request's own transaction ended and committed by
+The row is made after the request's own transaction ended and committed before the response
+goes out, in a transaction of its own, so a refused batch still stores nothing of its own
+(the audit row is separate) and a client holding its answer can read the row. On PostgreSQL
+the request's thread commits it (concurrent commits go side by side); if that fails, the row
+is queued for :class:`AuditWriter`. On SQLite (one writer per file) every row goes through
 :class:`AuditWriter`, a thread that writes every row waiting in one transaction (a group
-commit: concurrent requests share it); the response waits for its row to be committed, at
-most :data:`AUDIT_WAIT_SECONDS`, so a refused batch still stores nothing of its own (the audit
-row is separate) and a client holding its answer can normally read the row. When the database
-is locked (a stuck writer on SQLite) the response goes out after that wait and the writer
-keeps trying (:data:`AUDIT_ATTEMPTS`); rows it must give up are logged. Query strings are not
+commit), and the response waits for its row at most :data:`AUDIT_WAIT_SECONDS`: when the
+file is locked (a stuck writer) the answer goes out after that wait and the writer keeps
+trying (:data:`AUDIT_ATTEMPTS`); rows it must give up are logged. Query strings are not
 recorded (they may carry a stream ticket).
 """
 
@@ -97,6 +99,7 @@ class AuditWriter:
             queue.Queue())
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
+        self._counting = threading.Lock()
         self.written = 0
         self.dropped = 0
 
@@ -137,12 +140,25 @@ class AuditWriter:
                     stop = True
                     break
                 group.append(more)
-            self._commit(group)
+            if not self._commit(group):
+                with self._counting:
+                    self.dropped += len(group)
+                for _row, _owner, done in group:
+                    done.set()
             if stop:
                 return
 
-    def _commit(self, group: list[tuple[AuditRow, bool, threading.Event]]) -> None:
-        for attempt in range(AUDIT_ATTEMPTS):
+    def write_now(self, row: AuditRow, owner_from_session: bool = False) -> None:
+        """Commit ``row`` in the calling thread (PostgreSQL: concurrent commits need no
+        queue); if that fails, queue it for the writer thread, which keeps trying."""
+        done = threading.Event()
+        if not self._commit([(row, owner_from_session, done)], attempts=1):
+            self.submit(_fresh(row), owner_from_session)
+
+    def _commit(self, group: list[tuple[AuditRow, bool, threading.Event]],
+                attempts: int = AUDIT_ATTEMPTS) -> bool:
+        """Write ``group`` in one transaction, trying ``attempts`` times; whether it was."""
+        for attempt in range(attempts):
             db = self.database.session()
             try:
                 with self.live.writing(None), db.begin():
@@ -153,21 +169,21 @@ class AuditWriter:
                             if owner is not None:
                                 row.actor = f"instructor:{owner}"
                         repo.add_audit(db, row)
-                self.written += len(group)
+                with self._counting:
+                    self.written += len(group)
                 for _row, _owner, done in group:
                     done.set()
-                return
+                return True
             except Exception:  # noqa: BLE001 - a locked database: try again shortly
-                if attempt == AUDIT_ATTEMPTS - 1:
+                if attempts > 1 and attempt == attempts - 1:
                     log.exception("%d audit rows not written", len(group))
-                time.sleep(AUDIT_RETRY_SECONDS)
+                if attempt < attempts - 1:
+                    time.sleep(AUDIT_RETRY_SECONDS)
             finally:
                 db.close()
             # a new session per attempt: the rows were expunged with the failed one
-            group = [(_fresh(row), owner, done) for row, owner, done in group]
-        self.dropped += len(group)
-        for _row, _owner, done in group:
-            done.set()
+            group[:] = [(_fresh(row), owner, done) for row, owner, done in group]
+        return False
 
 
 def _fresh(row: AuditRow) -> AuditRow:
@@ -201,9 +217,14 @@ class AuditTrail:
                 return
             held.append(message)
             if message["type"] == "http.response.body" and not message.get("more_body"):
-                done = self._submit(scope, held)
-                if done is not None and not done.is_set():
-                    await run_in_threadpool(done.wait, AUDIT_WAIT_SECONDS)
+                made = self._row(scope, held)
+                if made is not None:
+                    writer: AuditWriter = scope["app"].state.audit
+                    if writer.database.is_sqlite:  # one writer per file: rows go in groups
+                        done = writer.submit(*made)
+                        await run_in_threadpool(done.wait, AUDIT_WAIT_SECONDS)
+                    else:  # PostgreSQL commits concurrent transactions side by side
+                        await run_in_threadpool(writer.write_now, *made)
                 for m in held:
                     await send(m)
                 held.clear()
@@ -216,7 +237,9 @@ class AuditTrail:
         return (scope["method"] in WRITES or 400 <= status < 500
                 or (operation in AUDITED_READS and actor.startswith("instructor:")))
 
-    def _submit(self, scope: Scope, messages: list[Message]) -> threading.Event | None:
+    def _row(self, scope: Scope, messages: list[Message]) -> tuple[AuditRow, bool] | None:
+        """The audit row of the response in ``messages``, and whether its actor is the new
+        session's instructor (looked up when written)."""
         try:
             status = int(messages[0]["status"])
             raw = b"".join(m.get("body", b"") for m in messages[1:])
@@ -238,7 +261,6 @@ class AuditTrail:
                 # a seat of another session: named by its row id, never by its session's id
                 actor = f"participant#{state.get('audit_actor_id')} of another session"
             client = scope.get("client")
-            writer: AuditWriter = scope["app"].state.audit
             row = AuditRow(at=utcnow(), session_id=session_id[:64] if session_id else None,
                            actor=str(actor or "anonymous")[:120],
                            client=str(client[0])[:64] if client else None,
@@ -246,7 +268,7 @@ class AuditTrail:
                            route=redact(str(scope["path"]))[:300],
                            status=status, what=_what(operation, status, body))
             created = actor is None and operation == "create_session" and status < 300
-            return writer.submit(row, owner_from_session=created)
+            return row, created
         except Exception:  # noqa: BLE001 - the request took effect; log, never fail it
             log.exception("audit row not made for %s %s", scope.get("method"),
                           redact(str(scope.get("path"))))
