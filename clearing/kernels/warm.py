@@ -53,7 +53,7 @@ def _cached(kernel: Any) -> bool:
 
 def cold() -> bool:
     """Whether any kernel of :data:`SIGNATURES` is missing from the cache (caching on)."""
-    if numba.config.DISABLE_JIT:  # plain Python kernels: nothing to compile
+    if numba.config.DISABLE_JIT:  # type: ignore[attr-defined]  # plain Python kernels
         return False
     return bool(NJIT.get("cache")) and not all(_cached(k) for k, _ in SIGNATURES)
 
@@ -99,7 +99,7 @@ def stop(child: subprocess.Popen[bytes] | None) -> None:
 
 def main() -> None:
     """Compile every kernel of :data:`SIGNATURES` (loaded instead when already cached)."""
-    if numba.config.DISABLE_JIT:
+    if numba.config.DISABLE_JIT:  # type: ignore[attr-defined]
         return
     for kernel, signature in SIGNATURES:
         kernel.compile(signature)
