@@ -35,6 +35,9 @@ class Category(StrEnum):
     OBLIGATION_PENALTY = "obligation_penalty"
     STORAGE_COMPENSATION = "storage_compensation"
     PERFORMANCE_BONUS = "performance_bonus"
+    CONTRACT_DIFFERENCE = "contract_difference"
+    MECHANISM_SETTLEMENT = "mechanism_settlement"
+    MECHANISM_CHARGE = "mechanism_charge"
 
 
 _CATEGORIES: tuple[Category, ...] = tuple(Category)

@@ -24,6 +24,7 @@ from market.rules.sections.agents import (
 )
 from market.rules.sections.capacity import TECHNOLOGIES, CapacityCredit, CapacityRules, DemandPoint
 from market.rules.sections.compensation import CompensationRules, Deduction
+from market.rules.sections.contracts import ContractRules
 from market.rules.sections.energy import EnergyRules
 from market.rules.sections.fleet import (
     ExportRules,
@@ -55,6 +56,7 @@ __all__ = [
     "CapacityCredit",
     "CapacityRules",
     "CompensationRules",
+    "ContractRules",
     "Deduction",
     "DemandPoint",
     "EnergyRules",

@@ -26,6 +26,7 @@ from market.rules.problems import problems_from, unknown_key_message
 from market.rules.sections.agents import AgentRules
 from market.rules.sections.capacity import CapacityRules
 from market.rules.sections.compensation import CompensationRules
+from market.rules.sections.contracts import ContractRules
 from market.rules.sections.energy import EnergyRules
 from market.rules.sections.fleet import FleetRules
 from market.rules.sections.green import GreenRules
@@ -47,14 +48,19 @@ class MarketRules(RulesModel):
     agents: AgentRules = Field(default_factory=AgentRules)
     pathway: PathwayRules = Field(default_factory=PathwayRules)
     """Entry, exit and policy steps between the years of ``mengxi pathway``."""
+    contracts: ContractRules = Field(default_factory=ContractRules)
+    """Contracts settled as differences (coal CfDs, the mechanism price)."""
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler,
               info: SerializationInfo) -> dict[str, Any]:
-        # A rule set at the default pathway keeps the JSON (and sha256) it had before.
+        # A rule set at the default pathway and contracts keeps the JSON (and sha256) it had
+        # before these tables.
         data = handler(self)
-        if info.mode_is_json() and self.pathway == PathwayRules():
-            data.pop("pathway", None)
+        if info.mode_is_json():
+            for name, default in (("pathway", PathwayRules()), ("contracts", ContractRules())):
+                if getattr(self, name) == default:
+                    data.pop(name, None)
         return data
 
     @classmethod
@@ -71,6 +77,16 @@ class MarketRules(RulesModel):
                     "fleet.loads.value_of_lost_load_yuan_per_mwh",
                     f"must be above the energy price floor ({floor:g}) and at most the energy "
                     f"price cap ({cap:g}): loads bid it in the energy market",
+                )
+            )
+        strike = num(pick(values, "contracts", "coal_strike_float"))
+        drift = num(pick(values, "energy", "contract_price_float"))
+        if strike is not None and drift is not None and abs(strike) > drift:
+            problems.append(
+                (
+                    "contracts.coal_strike_float",
+                    f"must be within +-energy.contract_price_float ({drift:g}): the strike "
+                    "stays within the benchmark's band",
                 )
             )
         responsive = num(pick(values, "fleet", "loads", "responsive_price_yuan_per_mwh"))
