@@ -8,6 +8,9 @@ when its strategy plays the unit's role (an owner key naming a generator strateg
 owner's storage alone); a key that fits nothing at all is refused, so is an unknown name or
 parameter.
 
+A trained policy plays as ``"policy:PATH"`` (a JSON file written by ``mengxi learn``,
+:mod:`agents.learning.blocks`), read and registered the first time a mapping names it.
+
 Defaults: generators ``opportunity_cost``, storage ``storage_optimal``, renewable owners
 ``green_seller``, loads ``green_buyer``. A strategy's parameters not given in the mapping take
 ``defaults[name]`` when given (a run passes its rules' ``agents.strategies`` tables,
@@ -89,6 +92,11 @@ def parse_spec(value: Any, role: str | None = None,
     else:
         raise StrategyError(f"a strategy is a name, (name, params) or {{'name', 'params'}}; "
                             f"got {value!r}")
+    if str(name).startswith("policy:"):
+        # a trained policy (agents.learning.blocks): loaded and registered on first use
+        from agents.learning.blocks import policy_strategy
+
+        policy_strategy(str(name))
     strategy = get_strategy(str(name), role)
     resolved = strategy.params(params, (defaults or {}).get(strategy.name))
     return StrategySpec(strategy, tuple(sorted(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from typing import Annotated
 
 import httpx
@@ -65,6 +66,10 @@ def run_command(
                                                          "%(levelname)s %(message)s")
     if strategy is not None:
         try:
+            if strategy.startswith("policy:"):  # a trained policy, registered on loading
+                from agents.learning.blocks import policy_strategy
+
+                policy_strategy(strategy)
             get_strategy(strategy)
         except StrategyError as exc:
             _refuse(str(exc))
@@ -98,9 +103,72 @@ def run_command(
         raise typer.Exit(EXIT_STOPPED)
 
 
+def learn_command(
+    scenario: Annotated[str, typer.Argument(
+        metavar="SCENARIO", help="A preset name (e.g. mengxi) or a rules TOML file.")],
+    owner: Annotated[str, typer.Option(help="The learning owner (a generator owner).")] =
+        "genco-1",
+    steps: Annotated[int, typer.Option(
+        min=1, help="Environment steps (days) to train for, the baseline's episode "
+                    "included.")] = 600,
+    seed: Annotated[int | None, typer.Option(
+        min=0, help="Seed of the world and the search; default: the rules' meta.seed.")] = None,
+    scale: Annotated[float, typer.Option(help="Fleet scale (1 = the full fleet).")] = 0.1,
+    days: Annotated[int, typer.Option(min=1, help="Days of an episode.")] = 7,
+    start_day: Annotated[int, typer.Option(min=0, help="First day of the episode "
+                                                       "(0 = 1 January).")] = 0,
+    out: Annotated[Path | None, typer.Option(
+        help="Output directory; default out/learn-<scenario>-<owner>-seed<S>.")] = None,
+) -> None:
+    """Train OWNER's bidding policy on SCENARIO with CMA-ES (everyone else on their
+    strategies); write policy.json (usable as --strategy OWNER=policy:PATH), curve.csv and
+    curve.png."""
+    import math
+
+    from agents.learning.single import OwnerEnv
+    from agents.learning.train import improvement, train, write_outputs
+    from api.cli.simulate import load_scenario
+    from market.errors import MarketError
+
+    if not (math.isfinite(scale) and scale > 0):
+        _refuse(f"--scale must be a number > 0 (1 is the full fleet), got {scale}")
+    try:
+        rules, name = load_scenario(scenario)
+        seed = rules.meta.seed if seed is None else seed
+        env = OwnerEnv(rules, owner, scale=scale, seed=seed, days=days, start_day=start_day)
+        console = Console(highlight=False)
+
+        def progress(generation: int, used: int, best: float) -> None:
+            console.print(f"generation {generation}: {used} steps, best profit "
+                          f"{best:,.0f} yuan")
+
+        result = train(env, steps=steps, seed=seed, progress=progress)
+    except MarketError as err:
+        problems = getattr(err, "problems", None)
+        _refuse(str(err).splitlines()[0] + ("" if not problems else
+                                            ": " + "; ".join(map(str, problems))))
+        return
+    out_dir = out if out is not None else Path("out") / f"learn-{name}-{owner}-seed{seed}"
+    paths = write_outputs(result, out_dir, {
+        "scenario": scenario, "owner": owner, "seed": seed, "scale": scale, "days": days,
+        "start_day": start_day, "trainer": "cma"})
+    table = Table("figure", "value", title=f"{owner} learning on {name}, seed {seed}")
+    table.add_row("baseline profit (opportunity-cost offers)",
+                  f"{result.baseline_profit_yuan:,.0f} yuan")
+    table.add_row("learned profit", f"{result.best_profit_yuan:,.0f} yuan")
+    table.add_row("improvement", f"{100 * improvement(result):+.1f} %")
+    table.add_row("blocks' mean position, base (0) to cap (1)",
+                  ", ".join(f"{v:.2f}" for v in result.fractions.mean(axis=0)))
+    table.add_row("steps", str(result.steps))
+    console.print(table)
+    console.print(f"policy: {paths['policy']} (use --strategy {owner}=policy:"
+                  f"{paths['policy']}); curve: {paths['curve_csv']}, {paths['curve_png']}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``agents`` (with ``run``) to the ``mengxi`` app."""
+    """Add ``agents`` (with ``run``) and ``learn`` to the ``mengxi`` app."""
     app.add_typer(agents_app, name="agents")
+    app.command("learn")(learn_command)
 
 
 def main() -> None:
