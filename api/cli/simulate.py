@@ -122,6 +122,10 @@ def simulate_command(
                         "same shares); default: the rules' own.")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Output directory; default out/<scenario>-seed<S>.")] = None,
+    strategy: Annotated[list[str] | None, typer.Option(
+        "--strategy", help="KEY=NAME: owner, technology or role KEY plays strategy NAME "
+                           "(e.g. genco-1=markup, genco-1=policy:out/learn/policy.json); "
+                           "repeatable.")] = None,
 ) -> None:
     """Simulate a year of the Mengxi markets; write tables, ledger and report."""
     from clearing.kernels import warm
@@ -138,6 +142,12 @@ def simulate_command(
         _refuse(f"cannot load scenario {scenario!r}", getattr(err, "problems", None)
                 or [str(err)])
         return
+    strategies: dict[str, str] = {}
+    for item in strategy or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            _refuse(f"--strategy must be KEY=NAME (e.g. genco-1=markup), got {item!r}")
+        strategies[key.strip()] = value.strip()
     seed = rules.meta.seed if seed is None else seed
     out_dir = out if out is not None else Path("out") / f"{name}-seed{seed}"
     console = Console(highlight=False)
@@ -163,7 +173,8 @@ def simulate_command(
     try:
         try:
             with bar:
-                result = run_year(rules, seed, scale, progress=progress)
+                result = run_year(rules, seed, scale, strategies=strategies or None,
+                                  progress=progress)
         except MarketError as err:
             _refuse(str(err).splitlines()[0], getattr(err, "problems", None))
             return

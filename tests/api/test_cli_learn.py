@@ -113,3 +113,26 @@ def test_learn_refuses_bad_input(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "steps must be at least" in result.output
     result = runner.invoke(app, ["learn", "no-such-preset"])
     assert result.exit_code == 2
+
+
+@pytest.mark.slow
+def test_simulate_with_a_policy(tight: Path, tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(LinearPolicy(np.zeros((3, len(FEATURES)))).to_json()))
+    out = tmp_path / "year"
+    result = CliRunner().invoke(app, ["simulate", str(tight), "--scale", "0.02", "--seed", "1",
+                                      "--strategy", f"genco-1=policy:{path}", "--out",
+                                      str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert f"genco-1/generator/policy:{path}" in summary["strategies"]
+
+
+def test_simulate_strategy_option_refused() -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["simulate", "mengxi", "--scale", "0.02", "--strategy",
+                                 "genco-1"])
+    assert result.exit_code == 2 and "KEY=NAME" in result.output
+    result = runner.invoke(app, ["simulate", "mengxi", "--scale", "0.02", "--strategy",
+                                 "genco-1=policy:/no/such/policy.json"])
+    assert result.exit_code == 2 and "not found" in result.output
