@@ -340,6 +340,12 @@ class MarketEnv(ParallelEnv):  # type: ignore[misc]
             self.agents = []
         return obs, rewards, terminations, truncations, infos
 
+    def day_forecast(self) -> np.ndarray:
+        """The next day's shared price forecast (24,), yuan/MWh: what a strategy sees for it
+        (the observation carries it divided by the cap, as float32)."""
+        s = 24 * self._day()
+        return np.asarray(self._y.forecast[s:s + 24], dtype=np.float64).copy()
+
     @property
     def prices(self) -> np.ndarray:
         """Hourly clearing prices of the episode so far (yuan/MWh, NaN before clearing)."""

@@ -55,14 +55,14 @@ def episode(env: OwnerEnv, policy: LinearPolicy | None, seed: int
             ) -> tuple[float, np.ndarray]:
     """(the owner's episode profit, the block fractions played (days, B)); ``None``: the
     opportunity-cost offer (-1 everywhere)."""
-    obs, _ = env.reset(seed=seed)
-    cap = float(env.rules.energy.price_cap_yuan_per_mwh)
+    env.reset(seed=seed)
     total, played, done = 0.0, [], False
     while not done:
+        # the day's forecast in full precision, as the strategy policy:PATH will see it
         action = (-np.ones(env.market.blocks) if policy is None
-                  else policy.act_forecast(obs[:24].astype(np.float64) * cap, env.rules))
+                  else policy.act_forecast(env.market.day_forecast(), env.rules))
         played.append(fractions_of(action, len(action)))
-        obs, reward, term, trunc, _ = env.step(action)
+        _, reward, term, trunc, _ = env.step(action)
         total += reward
         done = term or trunc
     return total, np.array(played)

@@ -133,3 +133,30 @@ def test_bad_configuration_named() -> None:
     with pytest.raises(StrategyError, match="start_day"):
         MarketEnv("mengxi", scale=SCALE, start_day=400)
     assert MarketEnv("mengxi", scale=SCALE).observation_space("genco-1").shape == (OBS_SIZE,)
+
+
+def test_policy_strategy_plays_what_the_env_trained() -> None:
+    """The strategy policy:PATH prices each day with the action the trainer gave that day's
+    forecast (env.day_forecast)."""
+    from agents.learning.blocks import LinearPolicy, policy_offers_fn
+
+    rules = load_preset("mengxi")
+    w = np.array([[-1.0, 0.0, 0.0], [0.0, 3.0, 0.0], [-0.5, 0.0, 2.0]])
+    policy = LinearPolicy(w)
+    env = MarketEnv(rules, scale=SCALE, days=2, start_day=40, agents=["genco-1"])
+    env.reset(seed=0)
+    y, units = env._y, env._units["genco-1"]
+    s = 24 * 40
+    obs = y.offer_obs(next(g for g in y.adaptive if g.owner == "genco-1"), s, s + 48, None)
+    offers = policy_offers_fn(policy)(obs, rules, np.random.default_rng(0), {})
+    for day in range(2):
+        action = policy.act_forecast(env.day_forecast(), rules)
+        hours = slice(24 * day, 24 * day + 24)
+        one = OfferObservation(obs.owner, obs.hours[hours], obs.unit_ids, obs.technology,
+                               obs.marginal_cost_yuan_per_mwh, obs.available_mw[hours],
+                               obs.must_run_mw[hours], obs.price_forecast_yuan_per_mwh[hours])
+        expected = block_offers(one, fractions_of(action, 3), rules)
+        np.testing.assert_array_equal(offers.price_yuan_per_mwh[hours], expected.price_yuan_per_mwh)
+        env.step({"genco-1": action})
+    assert len(units) == obs.unit_ids.shape[0]
+    assert not np.array_equal(offers.price_yuan_per_mwh[:24], offers.price_yuan_per_mwh[24:])
