@@ -145,8 +145,8 @@ def learn_command(
         result = train(env, steps=steps, seed=seed, progress=progress)
     except MarketError as err:
         problems = getattr(err, "problems", None)
-        _refuse(str(err).splitlines()[0] + ("" if not problems else
-                                            ": " + "; ".join(map(str, problems))))
+        head = str(err).splitlines()[0].rstrip(":")
+        _refuse(head + ("" if not problems else ": " + "; ".join(map(str, problems))))
         return
     out_dir = out if out is not None else Path("out") / f"learn-{name}-{owner}-seed{seed}"
     paths = write_outputs(result, out_dir, {
