@@ -250,3 +250,12 @@ def test_energy_only_builds_less_firm_capacity_and_loses_more_load():
     (built_cm, lole_cm), (built_eo, lole_eo) = out["mengxi"], out["no-capacity-market"]
     assert built_eo < built_cm
     assert lole_eo > lole_cm
+
+
+def test_cli_pathway_writes_its_files(tmp_path):
+    result = CliRunner().invoke(app, ["pathway", "mengxi", "--years", "2025-2025", "--seed", "3",
+                                      "--scale", "0.01", "--out", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "p" / "pathway.json").read_text(encoding="utf-8"))
+    assert [y["year"] for y in doc["years"]] == [2025]
+    assert (tmp_path / "p" / "report.html").read_text(encoding="utf-8").count("<img") == 5
