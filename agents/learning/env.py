@@ -26,14 +26,19 @@
   of its storage as a fraction of their energy (0 without storage). No other participant's
   bids, sealed or cleared: only the forecast, the load forecast and published prices.
 
-Not modelled here (left to the year): the annual capacity auction (every unit runs without a
-capacity obligation), coal compensation and green trading, which settle monthly and yearly.
+* **Capacity.** With a ``capacity`` step (:data:`CapacityStep`; ``mengxi learn`` passes the
+  year's, :func:`studies.year.run.capacity_market`, which this layer may not import) the
+  annual capacity auction runs once per world before its first day, as in the year: the
+  agents' units offer at net going-forward cost, storage keeps charge for what it cleared,
+  and the rules carry the resolved capacity table. Without one, no unit holds an obligation.
+  Capacity payments, penalties, coal compensation and green trading settle monthly and
+  yearly in the year; they are not in the daily reward.
 """
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +55,7 @@ from agents.learning.blocks import DEFAULT_BLOCKS, block_offers, fractions_of
 from agents.profiles import Profiles, year_profiles
 from agents.strategies.assign import Group, StrategySpec, assign, unit_role
 from agents.strategies.base import OfferObservation, Offers, Strategy
+from agents.strategies.capacity import truthful_capacity
 from market.energy.auction import SELL, hour_offsets, settle_energy
 from market.errors import StrategyError
 from market.ledger.book import Ledger
@@ -91,15 +97,28 @@ def _offers(obs: OfferObservation, rules: MarketRules) -> tuple[np.ndarray, np.n
 
 
 #: The learners' strategy inside the environment (not registered: it plays the action).
-ACTION_STRATEGY = Strategy("env_action", "generator", _action_offers,
+ACTION_STRATEGY = Strategy("env_action", "generator", _action_offers, truthful_capacity,
                            learn=lambda state, reward, params: state,
                            description="the environment agent's action of the day")
 
 
+#: The year's capacity step, given by a caller of a higher layer (``mengxi learn`` passes
+#: :func:`studies.year.run.capacity_market`): (rules, fleet, profiles, groups, one generator
+#: per group label) -> (the rules with the resolved capacity table, MW each unit cleared or
+#: ``None``).
+CapacityStep = Callable[[MarketRules, SynthFleet, Profiles, list[Group],
+                         dict[str, np.random.Generator]],
+                        tuple[MarketRules, np.ndarray | None]]
+
+
 @dataclass(frozen=True, eq=False)
 class World:
-    """What a seed fixes: fleet, profiles, groups, static rows and their hour offsets."""
+    """What a seed fixes: the rules of the year (capacity resolved when a capacity step
+    ran), fleet, profiles, groups, the MW each unit cleared in the capacity auction (``None``:
+    none ran), static rows and their hour offsets."""
 
+    rules: MarketRules
+    capacity_mw: np.ndarray | None
     synth: SynthFleet
     profiles: Profiles
     groups: list[Group]
@@ -125,8 +144,10 @@ class MarketEnv(ParallelEnv):  # type: ignore[misc]
                  days: int = DEFAULT_DAYS, start_day: int = 0,
                  agents: list[str] | None = None,
                  strategies: Mapping[str, Any] | None = None,
-                 blocks: int = DEFAULT_BLOCKS) -> None:
+                 blocks: int = DEFAULT_BLOCKS,
+                 capacity: CapacityStep | None = None) -> None:
         self.rules = load_scenario(rules)
+        self.capacity = capacity
         problems = []
         if isinstance(scale, bool) or not isinstance(scale, int | float) or not scale > 0:
             problems.append(f"scale must be a number > 0, got {scale!r}")
@@ -179,14 +200,20 @@ class MarketEnv(ParallelEnv):  # type: ignore[misc]
     def _world(self, seed: int) -> World:
         if seed not in self._worlds:
             rules = self.rules
-            fleet_ss, profile_ss, energy_ss, _, _ = np.random.SeedSequence(seed).spawn(5)
+            fleet_ss, profile_ss, energy_ss, capacity_ss, _ = np.random.SeedSequence(
+                seed).spawn(5)
             synth = synthesize_fleet(rules, _seed(fleet_ss), self.scale)
             profiles = year_profiles(synth, rules.meta.year, _seed(profile_ss))
             groups = self._groups(synth, self.possible_agents)
-            y = WindowClearing(rules, synth, profiles, groups, self._rngs(groups, energy_ss))
+            cleared = None
+            if self.capacity is not None:
+                rules, cleared = self.capacity(rules, synth, profiles, groups,
+                                               self._rngs(groups, capacity_ss))
+            y = WindowClearing(rules, synth, profiles, groups, self._rngs(groups, energy_ss),
+                               cleared)
             static = y.static_rows()
-            self._worlds[seed] = World(synth, profiles, groups, energy_ss, static,
-                                       hour_offsets(static[0], profiles.n_hours))
+            self._worlds[seed] = World(rules, cleared, synth, profiles, groups, energy_ss,
+                                       static, hour_offsets(static[0], profiles.n_hours))
         return self._worlds[seed]
 
     def _groups(self, synth: SynthFleet, learners: list[str]) -> list[Group]:
@@ -216,9 +243,9 @@ class MarketEnv(ParallelEnv):  # type: ignore[misc]
             raise StrategyError(f"seed must be an integer >= 0, got {seed}")
         w = self._world(seed)
         self._w = w
-        rules, synth, profiles = self.rules, w.synth, w.profiles
-        self._y = WindowClearing(rules, synth, profiles, w.groups, self._rngs(w.groups,
-                                                                            w.energy_ss))
+        rules, synth, profiles = w.rules, w.synth, w.profiles
+        self._y = WindowClearing(rules, synth, profiles, w.groups,
+                                 self._rngs(w.groups, w.energy_ss), w.capacity_mw)
         h = profiles.n_hours
         self._h = h
         self._windows = windows_of(h, rules.agents.runner.window_start_hours)
@@ -282,7 +309,8 @@ class MarketEnv(ParallelEnv):  # type: ignore[misc]
         if unknown:
             raise StrategyError(f"actions for unknown agents {unknown}; agents: "
                                 f"{', '.join(self.possible_agents)}")
-        y, w, rules = self._y, self._w, self.rules
+        y, w = self._y, self._w
+        rules = w.rules
         for a in self.possible_agents:
             act = actions.get(a, -np.ones(self.blocks))
             y.states[self._label[a]] = fractions_of(act, self.blocks)

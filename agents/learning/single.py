@@ -12,7 +12,7 @@ import gymnasium as gym
 import numpy as np
 
 from agents.learning.blocks import DEFAULT_BLOCKS
-from agents.learning.env import DEFAULT_DAYS, DEFAULT_SCALE, MarketEnv
+from agents.learning.env import DEFAULT_DAYS, DEFAULT_SCALE, CapacityStep, MarketEnv
 from market.rules import MarketRules
 
 
@@ -28,9 +28,10 @@ class OwnerEnv(gym.Env):  # type: ignore[misc]
                  scale: float = DEFAULT_SCALE, seed: int | None = None,
                  days: int = DEFAULT_DAYS, start_day: int = 0,
                  strategies: Mapping[str, Any] | None = None,
-                 blocks: int = DEFAULT_BLOCKS) -> None:
+                 blocks: int = DEFAULT_BLOCKS, capacity: CapacityStep | None = None) -> None:
         self.market = MarketEnv(rules, scale=scale, seed=seed, days=days, start_day=start_day,
-                                agents=[owner], strategies=strategies, blocks=blocks)
+                                agents=[owner], strategies=strategies, blocks=blocks,
+                                capacity=capacity)
         self.owner = owner
         self.observation_space = self.market.observation_space(owner)
         self.action_space = self.market.action_space(owner)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -103,6 +103,17 @@ def run_command(
         raise typer.Exit(EXIT_STOPPED)
 
 
+def year_capacity_step(rules: Any, synth: Any, profiles: Any, groups: Any, rngs: Any
+                       ) -> tuple[Any, Any]:
+    """The year's capacity step for the learning environment
+    (:data:`agents.learning.env.CapacityStep`): :func:`studies.year.run.capacity_market`,
+    returning the rules with the resolved capacity table and the MW each unit cleared."""
+    from studies.year.run import capacity_market
+
+    year_rules, _, result = capacity_market(rules, synth, profiles, groups, rngs)
+    return year_rules, None if result is None else result.cleared_mw
+
+
 def learn_command(
     scenario: Annotated[str, typer.Argument(
         metavar="SCENARIO", help="A preset name (e.g. mengxi) or a rules TOML file.")],
@@ -119,6 +130,9 @@ def learn_command(
                                                        "(0 = 1 January).")] = 0,
     out: Annotated[Path | None, typer.Option(
         help="Output directory; default out/learn-<scenario>-<owner>-seed<S>.")] = None,
+    capacity: Annotated[bool, typer.Option(
+        "--capacity/--no-capacity", help="Run the year's capacity auction before the "
+                                         "episode (when the rules enable it).")] = True,
 ) -> None:
     """Train OWNER's bidding policy on SCENARIO with CMA-ES (everyone else on their
     strategies); write policy.json (usable as --strategy OWNER=policy:PATH), curve.csv and
@@ -135,7 +149,8 @@ def learn_command(
     try:
         rules, name = load_scenario(scenario)
         seed = rules.meta.seed if seed is None else seed
-        env = OwnerEnv(rules, owner, scale=scale, seed=seed, days=days, start_day=start_day)
+        env = OwnerEnv(rules, owner, scale=scale, seed=seed, days=days, start_day=start_day,
+                       capacity=year_capacity_step if capacity else None)
         console = Console(highlight=False)
 
         def progress(generation: int, used: int, best: float) -> None:
@@ -151,7 +166,7 @@ def learn_command(
     out_dir = out if out is not None else Path("out") / f"learn-{name}-{owner}-seed{seed}"
     paths = write_outputs(result, out_dir, {
         "scenario": scenario, "owner": owner, "seed": seed, "scale": scale, "days": days,
-        "start_day": start_day, "trainer": "cma"})
+        "start_day": start_day, "capacity_auction": capacity, "trainer": "cma"})
     table = Table("figure", "value", title=f"{owner} learning on {name}, seed {seed}")
     table.add_row("baseline profit (opportunity-cost offers)",
                   f"{result.baseline_profit_yuan:,.0f} yuan")

@@ -160,3 +160,23 @@ def test_policy_strategy_plays_what_the_env_trained() -> None:
         env.step({"genco-1": action})
     assert len(units) == obs.unit_ids.shape[0]
     assert not np.array_equal(offers.price_yuan_per_mwh[:24], offers.price_yuan_per_mwh[24:])
+
+
+def test_capacity_step_from_the_year() -> None:
+    """With the year's capacity step the world holds the auction's obligations (storage keeps
+    charge for them) and the rules with the resolved capacity table; still deterministic."""
+    from api.cli.agents import year_capacity_step
+
+    def run(capacity):
+        env = MarketEnv("mengxi", scale=SCALE, days=2, start_day=340, capacity=capacity)
+        _, rewards = _episode(env, 2, 1)
+        return env, rewards
+
+    with_cap, r1 = run(year_capacity_step)
+    w = with_cap._worlds[2]
+    assert w.capacity_mw is not None and w.capacity_mw.sum() > 0
+    assert w.capacity_mw[w.synth.storage_index].sum() > 0
+    assert w.rules.capacity != with_cap.rules.capacity  # the resolved table
+    assert run(year_capacity_step)[1] == r1
+    without, r0 = run(None)
+    assert without._worlds[2].capacity_mw is None
