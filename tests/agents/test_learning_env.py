@@ -180,3 +180,20 @@ def test_capacity_step_from_the_year() -> None:
     assert run(year_capacity_step)[1] == r1
     without, r0 = run(None)
     assert without._worlds[2].capacity_mw is None
+
+
+@pytest.mark.slow
+def test_the_environment_is_the_years_engine() -> None:
+    """With the year's capacity step and genco-1 offering at opportunity cost (-1), the first
+    three days clear at the same prices, hour by hour, as the simulated year of that seed."""
+    from api.cli.agents import year_capacity_step
+    from studies.year import run_year
+
+    rules = load_preset("mengxi")
+    year = run_year(rules, 3, SCALE)
+    env = MarketEnv(rules, scale=SCALE, days=3, start_day=0, agents=["genco-1"],
+                    capacity=year_capacity_step)
+    env.reset(seed=3)
+    while env.agents:
+        env.step({"genco-1": -np.ones(env.blocks)})
+    np.testing.assert_array_equal(env.prices, year.hourly["price_yuan_per_mwh"][:72])
