@@ -87,6 +87,7 @@ def units_table(rules: MarketRules, synth: SynthFleet, energy: EnergyYear,
     variable = np.where(fleet.is_coal, cost * mwh, 0.0)
     fixed = fixed_costs(fleet.technologies, rules) * fleet.nameplate_mw * KW_PER_MW
     revenue = (yuan("energy") + yuan("capacity_payment") + yuan("performance_penalty")
+               + yuan("performance_bonus")
                + yuan("compensation") + yuan("green_premium")
                + yuan("certificate_sale") + yuan("storage_compensation")
                + yuan("cost_allocation"))
@@ -100,6 +101,7 @@ def units_table(rules: MarketRules, synth: SynthFleet, energy: EnergyYear,
         "marginal_cost_yuan_per_mwh": cost.copy(), "energy_mwh": mwh,
         "energy_revenue_yuan": yuan("energy"), "capacity_revenue_yuan": yuan("capacity_payment"),
         "performance_penalty_yuan": -yuan("performance_penalty"),
+        "performance_bonus_yuan": yuan("performance_bonus"),
         # The net compensation, the only compensation money that moves (its gross, offset and
         # deductions are per unit and month in failures.csv and by month in monthly.csv).
         "compensation_yuan": yuan("compensation"),
@@ -273,6 +275,7 @@ def build_summary(rules: MarketRules, seed: int, scale: float, synth: SynthFleet
             "requirement_mw": None if capacity is None else _f(capacity.demand.requirement_mw),
             "payments_yuan": 0.0 if capacity is None else capacity.total_payment_fen / 100.0,
             "penalties_yuan": 0.0 if perf is None else perf.total_penalty_fen / 100.0,
+            "bonus_yuan": 0.0 if perf is None else perf.total_bonus_fen / 100.0,
         },
         # gross = offset + deducted + paid; paid is the only money posted (see
         # studies.output.files for each key's meaning).

@@ -271,7 +271,12 @@ def test_fleet_and_runner_assumptions_reach_the_year():
     assert wind.any() and np.allclose(fixed[wind], 2 * fixed_base[wind])
     assert np.array_equal(fixed[~wind], fixed_base[~wind])
     params = changed.summary["strategies"]["loads/green_buyer/green_buyer"]["params"]
-    assert params == {"bundled_share": 0.25}
+    # The override reaches the strategy; its other parameters keep their defaults.
+    assert params["bundled_share"] == 0.25
+    base_params = base.summary["strategies"]["loads/green_buyer/green_buyer"]["params"]
+    assert base_params["bundled_share"] != 0.25
+    assert {k: v for k, v in params.items() if k != "bundled_share"} == \
+        {k: v for k, v in base_params.items() if k != "bundled_share"}
     # One clearing window a day instead of two changes how storage runs.
     daily = run_year(rules.with_overrides({"agents.runner.window_start_hours": [0]}), 3, 0.02)
     assert not np.array_equal(daily.hourly["storage_discharge_mw"],
