@@ -12,7 +12,6 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api.service.classroom import deadline
-from api.service.classroom.profit import RETAIL_MARGIN_YUAN_PER_MWH
 from tests.api.conftest import API, Game, bearer, capacity_offers, energy_offers, new_game
 
 SEATS = ["genco-1", "genco-2", "genco-3", "genco-4", "genco-5", "genco-6", "retailer-1"]
@@ -55,7 +54,12 @@ def test_briefing_names_the_rules_numbers_and_the_players_costs(client: TestClie
     bad = client.get(game.url("/briefing?role=pirate"), headers=game.as_("instructor"))
     assert bad.status_code == 422 and "role" in bad.text
     assert client.get(game.url("/briefing?role=retailer")).status_code == 401
-    assert abs(312.9 - (282.9 + RETAIL_MARGIN_YUAN_PER_MWH)) < 1e-9
+    # the retail margin is a rule parameter: a game with another margin is briefed with it
+    other_game = small(client, join=("retailer-1",),
+                       overrides={"fleet.loads.retail_margin_yuan_per_mwh": 50.0})
+    text = client.get(other_game.url("/briefing"),
+                      headers=other_game.as_("retailer-1")).json()["text"]
+    assert "retail tariff 332.9 yuan/MWh" in text and "margin 50)" in text
 
 
 def test_standings_list_every_seat_from_the_start_and_count_costs(client: TestClient) -> None:
@@ -88,9 +92,14 @@ def test_standings_list_every_seat_from_the_start_and_count_costs(client: TestCl
     g1 = rows["genco-1"]
     assert g1["fixed_cost_fen"] > 0 and g1["variable_cost_fen"] > 0
     assert g1["rounds"][0]["lines"] and any("fixed cost" in x for x in g1["rounds"][0]["lines"])
-    # profit differs from the ledger's net by exactly the costs the ledger does not hold
+    # profit differs from the ledger's net by exactly the costs the ledger does not hold and
+    # the monthly money outside the game's 8 hours (capacity is paid for a whole month)
     net = client.get(game.url("/me/settlement"), headers=game.as_("genco-1")).json()["net_fen"]
-    assert g1["profit_fen"] == net - g1["variable_cost_fen"] - g1["fixed_cost_fen"]
+    assert g1["profit_fen"] == (net - g1["variable_cost_fen"] - g1["fixed_cost_fen"]
+                                - g1["uncounted_fen"])
+    assert g1["uncounted_fen"] != 0
+    paid = next(x for x in g1["rounds"][0]["lines"] if x.startswith("capacity payment"))
+    assert "share" in paid
     # the retailer is paid the retail tariff on the load served
     shop = rows["retailer-1"]
     assert shop["retail_revenue_fen"] > 0
@@ -283,3 +292,28 @@ def test_green_prices_have_no_cap_unless_the_rules_set_one(client: TestClient) -
     assert capped.view("genco-1")["limits"]["green_premium_cap_yuan_per_mwh"] == 40.0
     text = client.get(capped.url("/briefing"), headers=capped.as_("genco-1")).json()["text"]
     assert "at most 40 yuan/MWh" in text
+
+
+def test_the_default_game_with_bots_in_every_seat_teaches(client: TestClient) -> None:
+    """Item 4: at the lobby's defaults with bots in every seat the capacity round clears at a
+    positive price, energy prices sit inside the caps, and profit over the game's hours
+    separates the seats: the retailer and some gencos win, some genco loses."""
+    game = new_game(client)
+    prices = []
+    for _ in range(3):
+        r = client.post(game.url("/rounds/open"), headers=game.as_("instructor"),
+                        json={"bots": {}})
+        assert r.status_code == 200, r.text
+        prices.append(game.clear(r.json()["round_id"]))
+    assert prices[0]["price"] > 0
+    rules = client.get(game.url("/rules"), headers=game.as_("instructor")).json()["energy"]
+    for result in prices[1:]:
+        hourly = result["hourly_price_yuan_per_mwh"]
+        assert len(hourly) == 24
+        assert all(rules["price_floor_yuan_per_mwh"] <= p < rules["price_cap_yuan_per_mwh"]
+                   for p in hourly)
+    board = client.get(game.url("/standings"), headers=game.as_("instructor")).json()["data"]
+    profit = {r["participant"]: r["profit_fen"] for r in board}
+    assert profit["retailer-1"] > 0
+    gencos = [v for p, v in profit.items() if p.startswith("genco")]
+    assert max(gencos) > 0 > min(gencos)

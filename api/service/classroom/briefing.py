@@ -15,7 +15,7 @@ import numpy as np
 from agents.fleet import fixed_costs
 from api.service.classroom.profit import (
     MONTHS_PER_YEAR,
-    RETAIL_MARGIN_YUAN_PER_MWH,
+    period_share,
     retail_tariff_yuan_per_mwh,
 )
 from market.capacity.auction import accredited_mw
@@ -170,16 +170,21 @@ def _profit(s: Session, role: str) -> list[str]:
                "payments, green premiums, compensation).")
     out.append("- **Variable cost**: your units' marginal cost (yuan/MWh) x the MWh they "
                "produce.")
-    out.append(f"- **Fixed cost**: each unit's fixed cost (yuan/kW·yr) x nameplate kW / "
-               f"{MONTHS_PER_YEAR} for every month the game covers, charged when the first "
-               "round clears. Capacity payments and compensation are how it is recovered.")
+    hours = int(s.profiles.n_hours)
+    out.append(f"- **The period** is the game's {hours} hours. Fixed cost counts each unit's "
+               f"fixed cost (yuan/kW·yr) x nameplate kW x {hours} / 8760, charged when the "
+               "first round clears. Money paid by the month (capacity payments, the capacity "
+               "cost to loads, coal compensation and its deductions) counts at the game's "
+               f"hours' share of its months, {period_share(s)[1]:.2%}; the ledger shows the "
+               "whole monthly amounts. Capacity payments and compensation are how fixed cost "
+               "is recovered.")
     out.append("- **Penalties**: performance penalties (capacity not delivered in stress "
                "hours) and the obligation shortfall penalty.")
     out.append(f"- **Retail revenue** (retailers): your customers pay the **retail tariff "
                f"{_n(tariff)} yuan/MWh** (coal benchmark "
                f"{_n(s.rules.energy.coal_benchmark_price_yuan_per_mwh)} + margin "
-               f"{_n(RETAIL_MARGIN_YUAN_PER_MWH)}) for every MWh of their load served; you pay "
-               "the energy price, the capacity cost and certificates.")
+               f"{_n(s.rules.fleet.loads.retail_margin_yuan_per_mwh)}) for every MWh of "
+               "their load served; you pay the energy price, the capacity cost and certificates.")
     out.append("")
     tips = {
         "genco": "Offer below your marginal cost and you may sell at a loss; offer far above "

@@ -9,10 +9,12 @@
   compensation are also reported on their own lines;
 * **variable cost**: each accepted sell of a unit with a marginal cost, MW x 1 h x yuan/MWh,
   in the energy round that dispatched it (storage buys its energy in the market instead);
-* **fixed cost**: each unit's ``fixed cost (yuan/kW·yr) x nameplate kW / 12`` for every
-  calendar month the game's hours cover (the months the capacity payments are paid for:
-  capacity money is monthly in the ledger), charged in the first round of the plan that
-  clears;
+* **the period**: the game's hours. Fixed cost counts ``fixed cost (yuan/kW·yr) x nameplate kW
+  x hours / 8760``; the money the ledger pays by the month (capacity payments, their cost to
+  loads, coal compensation and its deductions) counts at the game's hours' share of the
+  months they pay for, ``hours / (months x 8760 / 12)``, so that a 48-hour game is not
+  credited (or charged) a whole month of capacity against two days of energy. The ledger
+  keeps the full amounts; ``uncounted_fen`` is the difference;
 * **retail revenue**: a retailer's customers pay :func:`retail_tariff_yuan_per_mwh` for each
   MWh of load served in an energy round (the accepted buy MW of its loads x 1 h).
 """
@@ -31,14 +33,16 @@ from market.ledger.book import SYSTEM_OPERATOR
 from market.rules import MarketRules
 from market.session import RoundStatus, Session
 
-RETAIL_MARGIN_YUAN_PER_MWH = 30.0
-"""Margin of the game's retail tariff over the coal benchmark price, yuan/MWh [E]
-(../shared/DOMAIN.md, "Retail tariff for the game's retailer role: benchmark + 30 yuan/MWh
-margin [E], so a retailer can win by buying cheaply")."""
-
 MONTHS_PER_YEAR = 12
-"""Calendar months in a year: a monthly share of an annual fixed cost is 1/12 (the ledger
-pays capacity in twelve monthly payments the same way)."""
+"""Calendar months in a year: the ledger pays annual capacity money in twelve monthly
+payments."""
+
+HOURS_PER_YEAR = 8760
+"""Hours in the (non-leap) year the annual costs and prices are quoted for."""
+
+MONTHLY_CATEGORIES = frozenset({"capacity_payment", "cost_allocation", "compensation",
+                                "deduction"})
+"""Ledger categories paid by the month: counted at the game's hours' share of their months."""
 
 PENALTY_WORD = "penalty"
 COMPENSATION_WORD = "compensation"
@@ -46,9 +50,18 @@ COMPENSATION_WORD = "compensation"
 
 def retail_tariff_yuan_per_mwh(rules: MarketRules) -> float:
     """What a retailer's customers pay per MWh served: the coal benchmark price
-    (``energy.coal_benchmark_price_yuan_per_mwh``, [R]) plus
-    :data:`RETAIL_MARGIN_YUAN_PER_MWH` [E]."""
-    return float(rules.energy.coal_benchmark_price_yuan_per_mwh) + RETAIL_MARGIN_YUAN_PER_MWH
+    (``energy.coal_benchmark_price_yuan_per_mwh``, [R]) plus the margin
+    ``fleet.loads.retail_margin_yuan_per_mwh`` [E]."""
+    return (float(rules.energy.coal_benchmark_price_yuan_per_mwh)
+            + float(rules.fleet.loads.retail_margin_yuan_per_mwh))
+
+
+def period_share(s: Session) -> tuple[float, float]:
+    """(fixed-cost share of a year, share of the covered months counted) for the game's
+    hours: ``hours / 8760`` and ``hours / (months x 8760 / 12)`` (at most 1)."""
+    hours = int(s.profiles.n_hours)
+    months = max(1, len(set(s.profiles.month_of_hour)))
+    return hours / HOURS_PER_YEAR, min(1.0, hours * MONTHS_PER_YEAR / (months * HOURS_PER_YEAR))
 
 
 @dataclass
@@ -61,6 +74,9 @@ class RoundMoney:
     variable_cost_fen: int = 0
     fixed_cost_fen: int = 0
     retail_revenue_fen: int = 0
+    uncounted_fen: int = 0
+    """Monthly ledger money outside the game's hours (ledger amount - counted amount)."""
+    monthly_share: float = 1.0
 
     @property
     def revenue_fen(self) -> int:
@@ -91,8 +107,11 @@ class RoundMoney:
         """One line per part of the money, saying what it is."""
         out = []
         for category, fen in sorted(self.market_fen.items()):
+            share = (f"; the game's hours' share, {self.monthly_share:.2%} of the monthly "
+                     "amount" if category in MONTHLY_CATEGORIES and self.monthly_share < 1
+                     else "")
             out.append(f"{category.replace('_', ' ')}: {fen / 100:+,.2f} yuan "
-                       f"({EXPLAIN.get(category, 'money settled in this round')})")
+                       f"({EXPLAIN.get(category, 'money settled in this round')}{share})")
         if self.retail_revenue_fen:
             out.append(f"retail revenue: {self.retail_revenue_fen / 100:+,.2f} yuan (your "
                        "customers pay the retail tariff for each MWh of their load served)")
@@ -101,7 +120,7 @@ class RoundMoney:
                        "cost x MWh your units produced)")
         if self.fixed_cost_fen:
             out.append(f"fixed cost: {-self.fixed_cost_fen / 100:+,.2f} yuan (the game's "
-                       "months' share of your units' annual fixed cost)")
+                       "hours' share of your units' annual fixed cost)")
         return out
 
 
@@ -121,12 +140,11 @@ EXPLAIN = {
 
 
 def _owner_fixed_fen(s: Session) -> dict[str, int]:
-    """Per owner: fixed cost of the game's months, fen."""
+    """Per owner: fixed cost of the game's hours, fen."""
     fleet = s.fleet
     per_kw = fixed_costs(np.asarray(fleet.technologies), s.rules)
-    months = len(set(s.profiles.month_of_hour))
     yuan = per_kw * np.asarray(fleet.nameplate_mw, dtype=np.float64) * KW_PER_MW \
-        * months / MONTHS_PER_YEAR
+        * period_share(s)[0]
     out: dict[str, float] = {}
     for owner, v in zip(fleet.owners.tolist(), yuan.tolist(), strict=True):
         out[str(owner)] = out.get(str(owner), 0.0) + v
@@ -159,6 +177,7 @@ def round_money(s: Session) -> dict[str, list[RoundMoney]]:
     seats = views.seats(s)
     out: dict[str, list[RoundMoney]] = {p: [] for p in seats}
     fixed = _owner_fixed_fen(s)
+    share = period_share(s)[1]
     first = True
     for rid in s.round_ids():
         if s.status(rid) != RoundStatus.CLEARED:
@@ -170,11 +189,15 @@ def round_money(s: Session) -> dict[str, list[RoundMoney]]:
         if res.kind == "energy":
             variable, retail = _energy_parts(s, d)
         for p in seats:
-            money = {k: int(v) for k, v in res.settlement.get(p, {}).items() if k != "net"}
+            ledger = {k: int(v) for k, v in res.settlement.get(p, {}).items() if k != "net"}
+            money = {k: (int(round(v * share)) if k in MONTHLY_CATEGORIES else v)
+                     for k, v in ledger.items()}
             m = RoundMoney(rid, res.kind, money,
                            variable_cost_fen=int(round(variable.get(p, 0.0) * 100)),
                            retail_revenue_fen=int(round(retail.get(p, 0.0) * 100)),
-                           fixed_cost_fen=fixed.get(p, 0) if first else 0)
+                           fixed_cost_fen=fixed.get(p, 0) if first else 0,
+                           uncounted_fen=sum(ledger.values()) - sum(money.values()),
+                           monthly_share=share)
             out[p].append(m)
         first = False
     out.pop(SYSTEM_OPERATOR, None)
@@ -199,6 +222,7 @@ def standings(s: Session, taken: dict[str, str | None], bots: set[str]) -> list[
             "penalties_fen": sum(r.penalties_fen for r in rounds),
             "compensation_fen": sum(r.compensation_fen for r in rounds),
             "retail_revenue_fen": sum(r.retail_revenue_fen for r in rounds),
+            "uncounted_fen": sum(r.uncounted_fen for r in rounds),
             "profit_fen": revenue - cost,
             "rounds": [{"round_id": r.round_id, "kind": r.kind, "revenue_fen": r.revenue_fen,
                         "cost_fen": r.cost_fen, "profit_fen": r.profit_fen,

@@ -68,8 +68,9 @@ class RoundMoneyPublic(BaseModel):
 
 
 class StandingPublic(BaseModel):
-    """One seat's profit: revenue - cost, where cost holds market payments, variable cost
-    and the game's share of fixed cost (fen). ``seat``: ``player`` (a person joined),
+    """One seat's profit over the game's hours: revenue - cost, where cost holds market
+    payments, variable cost and the game's hours' share of fixed cost (fen); monthly money
+    counts at the game's hours' share of its months. ``seat``: ``player`` (a person joined),
     ``bot`` (the server plays it) or ``empty`` (nobody: its loads and must-offer units are
     entered for it)."""
 
@@ -84,6 +85,10 @@ class StandingPublic(BaseModel):
     penalties_fen: int
     compensation_fen: int
     retail_revenue_fen: int
+    uncounted_fen: int = Field(
+        description="Monthly ledger money (capacity payments and their cost to loads, "
+                    "compensation and deductions) outside the game's hours, fen: the ledger "
+                    "pays whole months, profit counts the game's hours' share")
     profit_fen: int
     rounds: list[RoundMoneyPublic]
 

@@ -154,6 +154,10 @@ class LoadRules(RulesModel):
     compensation is charged to [E]."""
     size_sigma: NonNegative = 0.6
     """Spread of load sizes: sigma of the log of each load's size before normalising [E]."""
+    retail_margin_yuan_per_mwh: Finite = 30.0
+    """Margin of the game's retail tariff over the coal benchmark price, yuan/MWh [E]: a
+    retailer's customers pay benchmark + margin for each MWh served, so a retailer that buys
+    below the tariff can win (the game's profit count)."""
 
 
 class ExportRules(RulesModel):
