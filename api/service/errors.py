@@ -241,6 +241,11 @@ def _statuses(path: str, method: str, op: dict[str, Any]) -> set[int]:
     return codes
 
 
+TOKEN_OPTIONAL = frozenset({"create_session"})
+"""Operations open to anyone that also read a token when one is sent (an instructor's token
+adds the new game to that instructor's list)."""
+
+
 def document_errors(app: FastAPI) -> None:
     """Make the app's OpenAPI document declare, for every operation, each error status it can
     return, all with :class:`ErrorBody` (FastAPI's default 422 body is never sent, so it is
@@ -266,6 +271,9 @@ def document_errors(app: FastAPI) -> None:
             for method, op in item.items():
                 if not isinstance(op, dict) or "responses" not in op:
                     continue
+                if op.get("operationId") in TOKEN_OPTIONAL and op.get("security"):
+                    # open: {} (no token) is one of the accepted requirements
+                    op["security"] = [{}, *op["security"]]
                 responses = op["responses"]
                 for code in sorted(_statuses(path, method, op)):
                     old = responses.get(str(code), {})

@@ -26,6 +26,7 @@ from api.service.schemas.sessions import (
     SessionPublic,
     UnitView,
 )
+from clearing.grid import floor_to
 from market.capacity.auction import accredited_mw
 from market.certificates.registry import TICKS_PER_MWH
 from market.session import RoundStatus, Session
@@ -131,6 +132,7 @@ def participant_view(s: Session, row: SessionRow, participant: str, round_id: st
     registry = s.registry
     issuing = set(registry.issuing_technologies)
     units = []
+    q = s.rules.ticks.quantity_mw  # quantities served on their grid, rounded down
     for i in np.flatnonzero(fleet.owners == participant).tolist():
         uid, tech = str(fleet.unit_ids[i]), str(fleet.technologies[i])
         nameplate = float(fleet.nameplate_mw[i])
@@ -140,7 +142,8 @@ def participant_view(s: Session, row: SessionRow, participant: str, round_id: st
         units.append(UnitView(
             unit=uid, technology=tech, nameplate_mw=nameplate,
             capacity_credit=float(credit[i]) / nameplate if nameplate else 0.0,
-            accredited_mw=float(credit[i]), declared_max_mw=float(fleet.declared_max_mw[i]),
+            accredited_mw=float(floor_to(credit[i], q)),
+            declared_max_mw=float(fleet.declared_max_mw[i]),
             marginal_cost_yuan_per_mwh=s.marginal_cost.get(uid),
             supported_units=list(fleet.supported_units[i]),
             storage_energy_mwh=energy.get(uid), storage_soc_mwh=soc.get(uid),
@@ -148,9 +151,11 @@ def participant_view(s: Session, row: SessionRow, participant: str, round_id: st
             min_output_fraction=float(trait.get("min_output_fraction", 0.0)),
             winter_must_run=bool(trait.get("winter_must_run", False)),
             lowest_offer_yuan_per_mwh=trait.get("lowest_offer_yuan_per_mwh"),
-            available_mw=[float(v) for v in s.available[i, hours]]))
+            available_mw=floor_to(s.available[i, hours], q).tolist()))
     loads = [LoadView(load=ld.load_id, industrial_commercial=ld.industrial_commercial,
-                      obligated=ld.obligated, demand_mw=[ld.demand_mw[h] for h in hours])
+                      obligated=ld.obligated,
+                      demand_mw=floor_to(np.asarray([ld.demand_mw[h] for h in hours],
+                                                    dtype=np.float64), q).tolist())
              for ld in s.loads if ld.participant == participant]
     return ParticipantView(
         session_id=s.session_id, participant=participant,

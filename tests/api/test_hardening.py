@@ -554,3 +554,39 @@ def test_a_stream_flood_is_answered_with_429(db_kind: str, request: pytest.Fixtu
         # closed streams give their slots back
         r = c.get(url, params={"follow": "false"}, headers=game.as_("genco-1"))
         assert r.status_code == 200
+
+
+def test_the_document_marks_open_operations_and_serves_quantities_on_the_grid(
+        client: TestClient) -> None:
+    """Issue 11, item 8: ``create_session`` is open (no token is one accepted requirement,
+    and a call without one succeeds), operations that need a token do not say so; the MW a
+    participant is shown are on the quantity grid (rounded down), so a client can offer them
+    as they are."""
+    doc = client.get(f"{API}/openapi.json").json()
+    ops = {op["operationId"]: op for item in doc["paths"].values() for op in item.values()}
+    assert {} in ops["create_session"]["security"]
+    assert all({} not in op.get("security", [{"x": []}]) for name, op in ops.items()
+               if name != "create_session")
+    game = new_game(client, join=("genco-1", "retailer-1"))  # created without a token
+    game.open()
+    game.clear("capacity")
+    game.open()
+    tick = client.get(game.url("/rules"), headers=game.as_("genco-1")).json()["ticks"][
+        "quantity_mw"]
+    values = []
+    for who in ("genco-1", "retailer-1"):
+        view = game.view(who)
+        for unit in view["units"]:
+            values += unit["available_mw"] + [unit["accredited_mw"]]
+        for load in view["loads"]:
+            values += load["demand_mw"]
+    assert len(values) > 24
+    assert all(abs(v / tick - round(v / tick)) < 1e-6 for v in values)
+    # offering exactly what is shown is accepted
+    view = game.view("genco-1")
+    unit = view["units"][0]
+    bids = [{"unit": unit["unit"], "hour": h, "price": 100.0, "quantity": mw}
+            for h, mw in zip(view["hours"], unit["available_mw"],
+                                                strict=True) if mw > 0]
+    rid = view["round"]["round_id"]
+    assert game.bid("genco-1", rid, bids).status_code == 201
