@@ -6,11 +6,18 @@
 * ``ledger.csv`` and ``ledger.parquet``: one row per ledger entry (leg), in posting order:
   period, participant, counterparty, category, amount_yuan (signed, participant's view:
   exactly two decimals in the CSV, from the integer fen), memo, unit (empty / null when none);
-* ``hourly.parquet``: the hourly columns;
-* ``units.csv``, ``monthly.csv``, ``failures.csv``: the per-unit, per-month tables and the
-  failures log;
+* ``hourly``, ``units``, ``monthly``, ``failures``: the hourly columns, the per-unit and
+  per-month tables and the failures log, each as ``.csv`` and ``.parquet`` holding the same
+  rows (:data:`TABLES`);
+* ``capacity_offers`` (unit_id, mw, price_yuan_per_kw_yr, imputed, accepted_mw) and
+  ``capacity_demand`` (the resolved demand curve: point, mw, price_yuan_per_kw_yr), as
+  ``.csv`` and ``.parquet`` (no rows without a capacity market);
 * ``capacity.json``: offers, demand points, price and cleared MW (``null`` without a capacity
   market).
+
+The hourly table: ``load_mw`` is demand as bid, ``served_load_mw`` what loads bought (the
+loads' energy cost is the sum of price x served load), ``unserved_mw`` inelastic demand not
+served, ``curtailed_mw`` wind and solar available but not dispatched, ``co2_t`` emissions.
 
 Coal compensation, the same in every file: gross = offset + deducted + paid, each >= 0.
 
@@ -54,8 +61,10 @@ import pyarrow.parquet as pq
 from clearing.jsonable import jsonable
 from studies.year.run import YearResult
 
-FILES = ("summary.json", "ledger.csv", "ledger.parquet", "hourly.parquet", "units.csv",
-         "monthly.csv", "failures.csv", "capacity.json")
+TABLES = ("hourly", "units", "monthly", "failures", "capacity_offers", "capacity_demand")
+"""Tables written both as CSV and as Parquet (besides the ledger)."""
+FILES = ("summary.json", "ledger.csv", "ledger.parquet",
+         *(f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")), "capacity.json")
 LEDGER_COLUMNS = ("period", "participant", "counterparty", "category", "amount_yuan", "memo",
                   "unit")
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "use_dictionary": False,
@@ -153,9 +162,30 @@ def write_outputs(result: YearResult, out_dir: str | Path) -> Path:
     _write_parquet(out / "ledger.parquet", {
         **{k: led[k] for k in LEDGER_COLUMNS[:4]},
         "amount_yuan": led["amount_fen"] / 100.0, "memo": led["memo"], "unit": led["unit"]})
-    _write_parquet(out / "hourly.parquet", result.hourly)
-    _write_text(out / "units.csv", csv_text(result.units))
-    _write_text(out / "monthly.csv", csv_text(result.monthly))
-    _write_text(out / "failures.csv", csv_text(result.failures))
+    offers, demand = capacity_tables(result.capacity)
+    tables = {"hourly": result.hourly, "units": result.units, "monthly": result.monthly,
+              "failures": result.failures, "capacity_offers": offers,
+              "capacity_demand": demand}
+    for name in TABLES:
+        _write_text(out / f"{name}.csv", csv_text(tables[name]))
+        _write_parquet(out / f"{name}.parquet", tables[name])
     _write_text(out / "capacity.json", json_text(result.capacity))
     return out
+
+
+def capacity_tables(record: Mapping[str, Any] | None
+                    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(offers, demand curve) columns of the year's capacity record (no rows without one)."""
+    if record is None:
+        offers = {"unit_id": np.array([], dtype=str), "mw": np.array([], dtype=np.float64),
+                  "price_yuan_per_kw_yr": np.array([], dtype=np.float64),
+                  "imputed": np.array([], dtype=bool),
+                  "accepted_mw": np.array([], dtype=np.float64)}
+        points: list[list[float]] = []
+    else:
+        offers = {k: np.asarray(v) for k, v in record["offers"].items()}
+        points = record["demand_points"]
+    demand = {"point": np.arange(len(points), dtype=np.int64),
+              "mw": np.array([q for q, _ in points], dtype=np.float64),
+              "price_yuan_per_kw_yr": np.array([p for _, p in points], dtype=np.float64)}
+    return offers, demand

@@ -109,7 +109,7 @@ def run_pathway(rules: MarketRules, years: list[int], seed: int, scale: float | 
         nameplate = np.asarray(units["nameplate_mw"], dtype=np.float64)
         installed = {t: _mw(nameplate[tech == t].sum()) for t in TECHNOLOGIES}
         backup_mw = sum(state.backup_mw.values()) * run_scale
-        unserved = np.nan_to_num(np.asarray(result.hourly["curtailed_mwh"], dtype=np.float64))
+        unserved = np.nan_to_num(np.asarray(result.hourly["unserved_mw"], dtype=np.float64))
         served_by_backup = np.minimum(unserved, backup_mw * p.backup_availability)
         left = unserved - served_by_backup
         load_mwh = float(summary["energy"]["load_mwh"])

@@ -64,6 +64,7 @@ from studies.year.tables import (
     failures_table,
     hourly_table,
     monthly_table,
+    rounded,
     units_table,
 )
 
@@ -183,7 +184,7 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
                            load_mwh_by_month(profiles), month_price)
     report("green", 1, 1)
     report("tables", 0, 1)
-    hourly = hourly_table(energy, synth, profiles)
+    hourly = hourly_table(rules, energy, synth, profiles)
     described = {g.label: g.spec.describe() for g in groups}
     summary = build_summary(rules, int(seed), float(synth.scale), synth, profiles, energy,
                             hourly, capacity, perf, comp, calls, green, ledger, described)
@@ -198,6 +199,7 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
         capacity=capacity_record(capacity), monthly=monthly_table(comp, green),
         failures=failures_table(comp), bids=bids)
     summary["market_power"] = market_power(result)
+    summary.update(rounded(summary))  # figures to the decimals they mean
     report("tables", 1, 1)
     return result
 

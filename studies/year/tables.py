@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.fleet import SynthFleet, fixed_costs
+from agents.fleet import SynthFleet, emission_factors, fixed_costs
 from agents.inprocess.runner import EnergyYear
 from agents.profiles import Profiles
 from clearing.grid import KW_PER_MW, from_ticks
@@ -26,19 +26,39 @@ CAPACITY_MEMOS = ("capacity market cost", "capacity market penalties refunded")
 COMPENSATION_MEMO = "coal capacity compensation funding"
 
 
-def hourly_table(energy: EnergyYear, synth: SynthFleet, profiles: Profiles) -> dict[str, Any]:
-    """Per-hour columns (H,) of the contract, plus ``month``, ``forecast_yuan_per_mwh`` and
-    ``renewable_curtailed_mwh`` (wind and solar available but not dispatched)."""
+def served_load_mw(energy: EnergyYear) -> np.ndarray:
+    """float64 (H,): MW the loads bought in each hour (their accepted bids; exports and
+    storage charging excluded), the MWh their energy bill is for."""
+    a, h = energy.actors, len(energy.price)
+    total = np.zeros(h, dtype=np.float64)
+    for rows, accepted in energy.rows:
+        actor = rows[1]
+        load = (actor >= a.n_units) & (actor < a.n_units + a.n_loads)
+        total += np.bincount(rows[0][load], weights=accepted[load].astype(np.float64),
+                             minlength=h)[:h]
+    return total * energy.quantity_tick
+
+
+def hourly_table(rules: MarketRules, energy: EnergyYear, synth: SynthFleet,
+                 profiles: Profiles) -> dict[str, Any]:
+    """Per-hour columns (H,): ``load_mw`` is demand as bid, ``served_load_mw`` what the loads
+    bought (energy cost = sum of price x served load), ``unserved_mw`` inelastic demand not
+    served (lost load), ``curtailed_mw`` wind and solar available but not dispatched; output by
+    technology (``coal_mw``, ``wind_mw``, ``solar_mw``, ``storage_discharge_mw``) and
+    ``storage_charge_mw``; ``co2_t`` the coal units' emissions (dispatch x the class's
+    ``co2_t_per_mwh``); plus ``month``, ``forecast_yuan_per_mwh``, stress and reserve margin."""
     d, a = energy.dispatch_mw, energy.available_mw
     w, s, st = synth.wind_index, synth.solar_index, synth.storage_index
     renew_cut = (a[:, w].sum(axis=1) - d[:, w].sum(axis=1)
                  + a[:, s].sum(axis=1) - d[:, s].sum(axis=1))
+    factors = emission_factors(np.asarray(synth.fleet.technologies), rules)
     return {
         "hour": np.arange(profiles.n_hours, dtype=np.int64),
         "month": profiles.month.astype(np.int64),
         "price_yuan_per_mwh": energy.price,
         "load_mw": profiles.system_load_mw,
-        "curtailed_mwh": energy.curtailed_mwh,
+        "served_load_mw": served_load_mw(energy),
+        "unserved_mw": energy.curtailed_mwh,
         "coal_mw": d[:, synth.coal_index].sum(axis=1),
         "wind_mw": d[:, w].sum(axis=1),
         "solar_mw": d[:, s].sum(axis=1),
@@ -47,7 +67,8 @@ def hourly_table(energy: EnergyYear, synth: SynthFleet, profiles: Profiles) -> d
         "export_mw": energy.export_mw,
         "wind_available_mw": a[:, w].sum(axis=1),
         "solar_available_mw": a[:, s].sum(axis=1),
-        "renewable_curtailed_mwh": np.maximum(renew_cut, 0.0),
+        "curtailed_mw": np.maximum(renew_cut, 0.0),
+        "co2_t": d @ factors,
         "stress": energy.stress.copy(),
         "reserve_margin": energy.reserve_margin,
         "forecast_yuan_per_mwh": energy.forecast,
@@ -203,6 +224,34 @@ def capacity_record(result: CapacityResult | None) -> dict[str, Any] | None:
     }
 
 
+def _decimals(key: str) -> int | None:
+    """Decimals a summary figure means, by its key's unit: yuan to the fen, prices and
+    intensities per unit to 4, MW, MWh and tonnes to 3 (the quantity grid); None for a key
+    without a unit."""
+    if "_per_" in key:
+        return 4
+    if key.endswith("_yuan"):
+        return 2
+    if key.endswith(("_mw", "_mwh", "_t")):
+        return 3
+    return None
+
+
+def rounded(value: Any, key: str = "", decimals: int = 6) -> Any:
+    """``value`` (a summary, nested dicts and lists) with every float rounded to the decimals
+    its key means (:func:`_decimals`), or its enclosing key's (``consumer_cost_yuan``'s
+    components), else 6 (shares, ratios, strategy parameters); a negative zero becomes 0.0."""
+    own = _decimals(key)
+    places = decimals if own is None else own
+    if isinstance(value, dict):
+        return {k: rounded(v, str(k), places) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [rounded(v, key, places) for v in value]
+    if isinstance(value, float) and math.isfinite(value):
+        return round(value, places) + 0.0
+    return value
+
+
 def _f(x: Any) -> float | None:
     """A JSON-able float (None for NaN or infinite)."""
     v = float(x)
@@ -240,6 +289,10 @@ def build_summary(rules: MarketRules, seed: int, scale: float, synth: SynthFleet
     load = profiles.system_load_mw
     gen = hourly["coal_mw"].sum() + hourly["wind_mw"].sum() + hourly["solar_mw"].sum()
     renew = hourly["wind_mw"].sum() + hourly["solar_mw"].sum()
+    served = float(hourly["served_load_mw"].sum())
+    discharge = float(hourly["storage_discharge_mw"].sum())
+    co2 = float(hourly["co2_t"].sum())
+    cost = consumer_cost(ledger, synth)
     report = green.registry.invariant_report()
     t = report.totals
     trades = green.market.trades
@@ -260,11 +313,18 @@ def build_summary(rules: MarketRules, seed: int, scale: float, synth: SynthFleet
             "simple_avg_price_yuan_per_mwh": _f(price.mean()),
             "max_price_yuan_per_mwh": _f(price.max()), "min_price_yuan_per_mwh": _f(price.min()),
             "stress_hours": int(energy.stress.sum()),
-            "curtailed_mwh": _f(energy.curtailed_mwh.sum()),
-            "renewable_curtailed_mwh": _f(hourly["renewable_curtailed_mwh"].sum()),
-            "load_mwh": _f(load.sum()), "generation_mwh": _f(gen),
+            "unserved_mwh": _f(energy.curtailed_mwh.sum()),
+            "renewable_curtailed_mwh": _f(hourly["curtailed_mw"].sum()),
+            "load_mwh": _f(load.sum()), "served_load_mwh": _f(served),
+            "generation_excl_storage_mwh": _f(gen),
             "export_mwh": _f(energy.export_mw.sum()),
             "storage_discharge_mwh": _f(hourly["storage_discharge_mw"].sum()),
+            "storage_charge_mwh": _f(hourly["storage_charge_mw"].sum()),
+        },
+        "emissions": {
+            "co2_t": _f(co2),
+            "intensity_t_per_mwh": _f(co2 / (gen + discharge)) if gen + discharge > 0
+            else None,
         },
         "capacity": {
             "enabled": capacity is not None,
@@ -305,7 +365,9 @@ def build_summary(rules: MarketRules, seed: int, scale: float, synth: SynthFleet
             "registry_problems": len(report.problems),
         },
         "renewable_share": _f(renew / gen) if gen > 0 else None,
-        "consumer_cost_yuan": consumer_cost(ledger, synth),
+        "consumer_cost_yuan": cost,
+        "consumer_cost_yuan_per_mwh": {k: _f(v / served) if served > 0 else None
+                                       for k, v in cost.items()},
         "ledger": {"imbalance_yuan": ledger.balance() / 100.0,
                    "payments": int(ledger.n_payments), "entries": int(ledger.n_entries)},
     }

@@ -116,7 +116,7 @@ def test_the_year_reports_the_resolved_capacity_market_and_reliability():
     assert [p[1] for p in cap["demand_curve"]] == pytest.approx(
         [1.5 * cap["net_cone_yuan_per_kw_yr"], 0.75 * cap["net_cone_yuan_per_kw_yr"], 0.0],
         abs=0.01)
-    unserved = year.hourly["curtailed_mwh"]
+    unserved = year.hourly["unserved_mw"]
     assert rel["lole_hours"] == int((unserved > 0.0005).sum())
     assert rel["eue_mwh"] == pytest.approx(float(unserved.sum()))
     assert rel["standard_lole_hours"] == 3.0

@@ -57,7 +57,9 @@ def fake_year(n_hours: int = 360, with_market_power: bool = True) -> FakeYear:
     coal = np.clip(load + export + charge - wind - solar - discharge, 0, None)
     hourly = {
         "hour": h, "price_yuan_per_mwh": price, "load_mw": load,
-        "curtailed_mwh": wind_av - wind, "coal_mw": coal, "wind_mw": wind, "solar_mw": solar,
+        "unserved_mw": np.zeros(n_hours), "curtailed_mw": wind_av - wind,
+        "served_load_mw": load, "co2_t": coal * 0.85, "coal_mw": coal, "wind_mw": wind,
+        "solar_mw": solar,
         "storage_discharge_mw": discharge, "storage_charge_mw": charge, "export_mw": export,
         "wind_available_mw": wind_av, "solar_available_mw": solar_av, "stress": stress,
         "reserve_margin": rng.random(n_hours),

@@ -62,6 +62,10 @@ class GeneratorClass(RulesModel):
     declared_max_output_fraction: Fraction = 1.0
     """Declared maximum output of each unit of the class, share of nameplate [E]: the MW the
     coal compensation pays on and calls for (``fleet.declared_max`` sets single units)."""
+    co2_t_per_mwh: NonNegative = 0.0
+    """Carbon dioxide emitted per MWh generated, t/MWh [E] (docs/DOMAIN.md, "Costs of new
+    entry and emissions": ultra-supercritical 0.80, supercritical 0.85, subcritical 0.92;
+    wind and solar 0)."""
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler,
@@ -226,14 +230,16 @@ class FleetRules(RulesModel):
     going-forward cost) [E]."""
     coal_ultra_supercritical: GeneratorClass = Field(
         default_factory=lambda: _gen(
-            20, 1000.0, 200.0, 240.0, min_output_fraction_low=0.30, min_output_fraction_high=0.40
+            20, 1000.0, 200.0, 240.0, min_output_fraction_low=0.30, min_output_fraction_high=0.40,
+            co2_t_per_mwh=0.80,
         )
     )
     coal_supercritical: GeneratorClass = Field(
-        default_factory=lambda: _gen(30, 600.0, 240.0, 280.0)
+        default_factory=lambda: _gen(30, 600.0, 240.0, 280.0, co2_t_per_mwh=0.85)
     )
     coal_subcritical: GeneratorClass = Field(
-        default_factory=lambda: _gen(20, 350.0, 280.0, 340.0, winter_must_run=True)
+        default_factory=lambda: _gen(20, 350.0, 280.0, 340.0, winter_must_run=True,
+                             co2_t_per_mwh=0.92)
     )
     """Subcritical and combined heat and power units."""
     wind: GeneratorClass = Field(
