@@ -37,6 +37,7 @@ from tests.api.conftest import (
     PG_URL,
     Game,
     TestClient,
+    bearer,
     capacity_offers,
     create_app,
     db_state,
@@ -590,3 +591,33 @@ def test_the_document_marks_open_operations_and_serves_quantities_on_the_grid(
                                                 strict=True) if mw > 0]
     rid = view["round"]["round_id"]
     assert game.bid("genco-1", rid, bids).status_code == 201
+
+
+def test_every_paged_list_has_a_total_and_a_next_cursor(client: TestClient) -> None:
+    """Issue 11, item 8: sessions, ledgers, events and the audit trail page the same way:
+    following ``next_cursor`` (as ``offset`` or ``after``) from the first page visits
+    ``total`` rows, each once, and the last page says ``null``."""
+    game = new_game(client, join=("genco-1",))
+    game.open()
+    game.clear("capacity")
+    token = game.instructor
+    for _ in range(2):  # more sessions of the same instructor
+        r = client.post(f"{API}/sessions", headers=bearer(token), json={"name": "more"})
+        assert r.status_code == 201, r.text
+    lists = [(f"{API}/sessions", "offset", "instructor"),
+             (game.url("/ledger"), "offset", "instructor"),
+             (game.url("/me/ledger"), "offset", "genco-1"),
+             (game.url("/events/log"), "after", "genco-1"),
+             (game.url("/audit"), "after", "instructor")]
+    for url, cursor, who in lists:
+        seen: list[str] = []
+        page = client.get(url, params={"limit": 2}, headers=game.as_(who)).json()
+        total = page["total"]
+        while True:
+            seen += [json.dumps(x, sort_keys=True) for x in page["data"]]
+            if page["next_cursor"] is None:
+                break
+            page = client.get(url, params={"limit": 2, cursor: page["next_cursor"]},
+                              headers=game.as_(who)).json()
+            assert page["total"] >= total
+        assert total >= 3 and len(seen) == total == len(set(seen)), (url, total, len(seen))

@@ -157,6 +157,12 @@ def events_after(db: Db, session_id: str, after_id: int, limit: int) -> Sequence
                       .order_by(EventRow.id).limit(limit)).all()
 
 
+def events_total(db: Db, session_id: str) -> int:
+    """Events of the session in all."""
+    return int(db.scalar(select(func.count()).select_from(EventRow)
+                         .where(EventRow.session_id == session_id)) or 0)
+
+
 # --------------------------------------------------------------------- stream tickets
 
 def add_ticket(db: Db, row: StreamTicketRow) -> None:

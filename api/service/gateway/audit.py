@@ -285,5 +285,5 @@ def read(db: Db, session_id: str, after: int, limit: int) -> AuditPublic:
                                  method=r.method, route=r.route, status=r.status, what=r.what)
                 for r in rows]
         count = repo.audit_count(db, session_id)
-    return AuditPublic(data=data, count=count,
-                       next_after=data[-1].id if len(data) == limit else None)
+    nxt = data[-1].id if len(data) == limit else None
+    return AuditPublic(data=data, count=count, next_after=nxt, total=count, next_cursor=nxt)

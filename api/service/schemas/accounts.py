@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from api.service.schemas.paging import PageFields
 from api.service.schemas.sessions import UtcDatetime
 
 
@@ -22,7 +23,9 @@ class LedgerEntryPublic(BaseModel):
     unit: str | None
 
 
-class LedgerEntriesPublic(BaseModel):
+class LedgerEntriesPublic(PageFields):
+    """A page of ledger legs; ``count`` is kept for older clients and equals ``total``."""
+
     data: list[LedgerEntryPublic]
     count: int
 
@@ -86,7 +89,9 @@ class EventPublic(BaseModel):
     created_at: UtcDatetime
 
 
-class EventsPublic(BaseModel):
+class EventsPublic(PageFields):
+    """A page of events; ``count`` is the rows in this page."""
+
     data: list[EventPublic]
     count: int
 

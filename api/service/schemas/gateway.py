@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.service.schemas.paging import PageFields
 from api.service.schemas.sessions import UtcDatetime
 
 #: Longest token lifetime a session may set: ten years, seconds.
@@ -61,7 +62,7 @@ class AuditEntryPublic(BaseModel):
     what: str = Field(description="The operation and, for a refusal, its code and detail")
 
 
-class AuditPublic(BaseModel):
+class AuditPublic(PageFields):
     data: list[AuditEntryPublic]
     count: int = Field(description="Rows of this session's trail in all")
     next_after: int | None = Field(description="Pass as ?after= for the next page (null: "

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
+from api.service.schemas.paging import PageFields
+
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 
 
@@ -128,7 +130,9 @@ class SessionPublic(BaseModel):
     seats: list[str]
 
 
-class SessionsPublic(BaseModel):
+class SessionsPublic(PageFields):
+    """A page of the instructor's sessions; ``count`` is kept and equals ``total``."""
+
     data: list[SessionPublic]
     count: int
 

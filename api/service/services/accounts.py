@@ -13,6 +13,7 @@ from api.service.schemas.accounts import (
     LedgerEntriesPublic,
     SettlementPublic,
 )
+from api.service.schemas.paging import next_offset
 from api.service.services.common import reading
 
 
@@ -22,7 +23,8 @@ def ledger(db: Db, live: LiveSessions, session_id: str, participant: str | None,
     """Ledger legs in posting order: one participant's (or every leg for ``None``)."""
     with reading(db, live, session_id) as (_row, s):
         rows = views.ledger_entries(s, participant, category=category, period=period)
-    return LedgerEntriesPublic(data=rows[offset:offset + limit], count=len(rows))
+    return LedgerEntriesPublic(data=rows[offset:offset + limit], count=len(rows),
+                               total=len(rows), next_cursor=next_offset(offset, limit, len(rows)))
 
 
 def settlement(db: Db, live: LiveSessions, session_id: str, participant: str

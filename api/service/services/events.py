@@ -24,9 +24,11 @@ def events_after(db: Db, session_id: str, after_id: int, limit: int) -> EventsPu
         if repo.get_session(db, session_id) is None:
             raise session_not_found(session_id)
         rows = repo.events_after(db, session_id, after_id, limit)
+        total = repo.events_total(db, session_id)
         data = [EventPublic(id=r.id, kind=r.kind, round_id=r.round_id, data=json.loads(r.data),
                             created_at=r.created_at) for r in rows]
-    return EventsPublic(data=data, count=len(data))
+    return EventsPublic(data=data, count=len(data), total=total,
+                        next_cursor=data[-1].id if len(data) == limit else None)
 
 
 def issue_ticket(db: Db, session_id: str, role: str, participant: str | None,

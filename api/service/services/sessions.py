@@ -27,6 +27,7 @@ from api.service.schemas.classroom import (
     StandingPublic,
     StandingsPublic,
 )
+from api.service.schemas.paging import next_offset
 from api.service.schemas.sessions import (
     LobbyPublic,
     SessionCreate,
@@ -180,7 +181,8 @@ def list_sessions(db: Db, live: LiveSessions, instructor: InstructorRow, offset:
     with db.begin():
         rows, count = repo.sessions_of(db, instructor.id, offset, limit)
         ids = [r.id for r in rows]
-    return SessionsPublic(data=[get_session(db, live, sid) for sid in ids], count=count)
+    return SessionsPublic(data=[get_session(db, live, sid) for sid in ids], count=count,
+                          total=count, next_cursor=next_offset(offset, limit, count))
 
 
 def rules_of(db: Db, live: LiveSessions, session_id: str) -> dict[str, object]:
