@@ -241,6 +241,26 @@ def _statuses(path: str, method: str, op: dict[str, Any]) -> set[int]:
     return codes
 
 
+UNIT_SUFFIXES = (("_yuan_per_kw_yr", "yuan/kW·yr"), ("_yuan_per_mwh", "yuan/MWh"),
+                 ("_mwh", "MWh"), ("_mw", "MW"), ("_yuan", "yuan"), ("_fen", "fen (0.01 yuan)"),
+                 ("_seconds", "seconds"))
+"""A field's unit, read from the end of its name (the house naming rule)."""
+
+
+def describe_units(schemas: dict[str, Any]) -> None:
+    """Give every schema property whose name ends in a unit a description naming it (kept
+    where the model has one already, with the unit appended when it does not say it)."""
+    for schema in schemas.values():
+        for name, prop in schema.get("properties", {}).items():
+            unit = next((u for suffix, u in UNIT_SUFFIXES if name.endswith(suffix)), None)
+            if unit is None:
+                continue
+            text = prop.get("description", "")
+            if unit not in text:
+                prop["description"] = f"{text} (unit: {unit})".strip() if text else \
+                    f"Unit: {unit}"
+
+
 TOKEN_OPTIONAL = frozenset({"create_session"})
 """Operations open to anyone that also read a token when one is sent (an instructor's token
 adds the new game to that instructor's list)."""
@@ -266,6 +286,7 @@ def document_errors(app: FastAPI) -> None:
         schemas["ErrorBody"] = body
         for name in ("HTTPValidationError", "ValidationError"):
             schemas.pop(name, None)
+        describe_units(schemas)
         ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
         for path, item in doc.get("paths", {}).items():
             for method, op in item.items():

@@ -621,3 +621,28 @@ def test_every_paged_list_has_a_total_and_a_next_cursor(client: TestClient) -> N
                               headers=game.as_(who)).json()
             assert page["total"] >= total
         assert total >= 3 and len(seen) == total == len(set(seen)), (url, total, len(seen))
+
+
+def test_the_document_gives_units_and_enums(client: TestClient) -> None:
+    """Issue 11, item 8: every field whose name carries a unit says it; bid prices and
+    quantities name their units per round kind; round kinds and statuses are enums."""
+    from market.session.rounds import kind_names
+
+    schemas = client.get(f"{API}/openapi.json").json()["components"]["schemas"]
+    checked = 0
+    for name, schema in schemas.items():
+        for field, prop in schema.get("properties", {}).items():
+            for suffix, unit in (("_yuan_per_mwh", "yuan/MWh"), ("_mwh", "MWh"),
+                                 ("_mw", "MW"), ("_fen", "fen")):
+                if field.endswith(suffix):
+                    assert unit in prop.get("description", ""), (name, field)
+                    checked += 1
+                    break
+    assert checked > 30
+    for model in ("BidPublic",):
+        for field, unit in (("price", "yuan/MWh"), ("quantity", "MW")):
+            assert unit in schemas[model]["properties"][field]["description"]
+    body = schemas["BidBatchCreate"]["properties"]["bids"]["items"]["properties"]
+    assert "yuan/kW·yr" in body["price"]["description"]
+    assert schemas["RoundPublic"]["properties"]["kind"]["enum"] == list(kind_names())
+    assert "cleared" in schemas["RoundResultPublic"]["properties"]["status"]["enum"]

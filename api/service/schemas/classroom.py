@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.service.schemas.sessions import RoundOpen, RoundPublic, UtcDatetime
+from api.service.schemas.sessions import RoundKind, RoundOpen, RoundPublic, UtcDatetime
 
 MAX_DEADLINE_SECONDS = 7 * 24 * 3600
 """The longest round deadline an instructor may set, seconds (a week: a class or a
@@ -58,7 +58,7 @@ class RoundMoneyPublic(BaseModel):
     """One seat's money in one cleared round, fen; ``lines`` explain each part."""
 
     round_id: str
-    kind: str
+    kind: RoundKind
     revenue_fen: int
     cost_fen: int
     profit_fen: int

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from api.service.schemas.paging import PageFields
+from market.session import RoundStatus
+from market.session.rounds import kind_names
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 
@@ -23,6 +25,18 @@ def as_utc(value: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+
+
+PRICE_UNITS = ("Price: energy yuan/MWh, capacity yuan/kW·yr, green premium yuan/MWh; on the "
+               "price grid (MarketLimits.price_tick_yuan)")
+QUANTITY_UNITS = ("Quantity: energy MW for the hour, capacity accredited MW, green MWh; on the "
+                  "quantity grid (MarketLimits.quantity_tick_mw)")
+ROUND_KINDS = kind_names()
+"""The round kinds a session plays, for the document."""
+ROUND_STATUSES = tuple(status.value for status in RoundStatus)
+"""A round's lifecycle, for the document."""
+RoundKind = Annotated[str, Field(json_schema_extra={"enum": list(ROUND_KINDS)})]
+RoundStatusName = Annotated[str, Field(json_schema_extra={"enum": list(ROUND_STATUSES)})]
 
 
 class BotsCreate(BaseModel):
@@ -93,7 +107,7 @@ class RoundPublic(BaseModel):
     counts the participants with bids stored (their bids stay sealed until it clears)."""
 
     round_id: str
-    kind: str
+    kind: RoundKind
     status: Literal["pending", "open", "gate_closed", "cleared"]
     takes_bids: bool
     hours: list[int]
@@ -274,11 +288,11 @@ class BidIn(BaseModel):
     ``price`` premium yuan/MWh, ``quantity`` MWh, ``unit`` (sells, optional), ``counterparty``
     (listing buys)."""
 
-    price: float
-    quantity: float
+    price: float = Field(description=PRICE_UNITS)
+    quantity: float = Field(description=QUANTITY_UNITS)
     unit: str | None = None
     side: Literal["sell", "buy"] = "sell"
-    hour: int | None = None
+    hour: int | None = Field(None, description="Hour index of the session (energy bids)")
     counterparty: str | None = None
     kind: str | None = None
 
@@ -310,8 +324,8 @@ class BidBatchPublic(BaseModel):
 class BidPublic(BaseModel):
     unit: str | None
     side: str
-    price: float
-    quantity: float
+    price: float = Field(description=PRICE_UNITS)
+    quantity: float = Field(description=QUANTITY_UNITS)
     hour: int | None
     counterparty: str | None
 
@@ -337,8 +351,8 @@ class RoundResultPublic(BaseModel):
     are the instructor)."""
 
     round_id: str
-    kind: str
-    status: str
+    kind: RoundKind
+    status: RoundStatusName
     price: float | None
     hourly_price_yuan_per_mwh: list[float | None] | None
     volume: float | None
