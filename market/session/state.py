@@ -193,9 +193,10 @@ def variable_cost_fen(s: SessionBooks) -> dict[str, int]:
 
 
 def leaderboard(s: SessionBooks) -> list[dict[str, Any]]:
-    """Profit per participant (joined ones and anyone the ledger names, the system operator
-    excepted): ledger revenues minus ledger costs minus the variable cost of dispatched units,
-    in fen; ranked by profit, highest first, ties by participant id."""
+    """Profit per participant (every seat, joined or not: owners of units and loads, and
+    anyone the ledger names, the system operator excepted): ledger revenues minus ledger costs
+    minus the variable cost of dispatched units, in fen; ranked by profit, highest first, ties
+    by participant id."""
     cols = s.ledger.columns()
     revenue: dict[str, int] = {}
     cost: dict[str, int] = {}
@@ -203,7 +204,8 @@ def leaderboard(s: SessionBooks) -> list[dict[str, Any]]:
         book = revenue if fen > 0 else cost
         book[who] = book.get(who, 0) + abs(int(fen))
     variable = variable_cost_fen(s)
-    names = dict.fromkeys([*s.participants, *revenue, *cost, *variable])
+    seats = [str(o) for o in s.fleet.owners.tolist()] + [ld.participant for ld in s.loads]
+    names = dict.fromkeys([*seats, *s.participants, *revenue, *cost, *variable])
     names.pop(SYSTEM_OPERATOR, None)
     rows: list[dict[str, Any]] = []
     for p in names:

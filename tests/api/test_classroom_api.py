@@ -64,6 +64,9 @@ def test_briefing_names_the_rules_numbers_and_the_players_costs(client: TestClie
 
 def test_standings_list_every_seat_from_the_start_and_count_costs(client: TestClient) -> None:
     game = small(client, join=("genco-1",))
+    # the older leaderboard too lists every seat from the start (defect 2), not only joined ones
+    old = client.get(game.url("/leaderboard"), headers=game.as_("genco-1")).json()
+    assert sorted(r["participant"] for r in old["data"]) == SEATS
     board = client.get(game.url("/standings"), headers=game.as_("genco-1")).json()
     assert sorted(r["participant"] for r in board["data"]) == SEATS
     kinds = {r["participant"]: r["seat"] for r in board["data"]}
