@@ -35,7 +35,7 @@ from studies.year.run import UNSERVED_TOLERANCE_MWH, run_year
 
 #: Consumer cost components of the year's summary, then the backup's.
 COST_COMPONENTS = ("energy", "capacity", "compensation", "green", "storage_compensation",
-                   "backup")
+                   "contracts", "backup")
 
 Progress = Callable[[int, int, int], None]
 

@@ -45,6 +45,7 @@ from market.compensation.scheme import month_periods
 from market.errors import SynthesisError
 from market.ledger.book import Ledger
 from market.rules import MarketRules
+from studies.year.contracts import settle_contracts
 from studies.year.green import run_green_year
 from studies.year.markets import (
     expected_margins,
@@ -61,6 +62,7 @@ from studies.year.tables import (
     bids_table,
     build_summary,
     capacity_record,
+    contracts_summary,
     failures_table,
     hourly_table,
     monthly_table,
@@ -183,6 +185,8 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
                            unit_mwh_by_month(profiles, energy.dispatch_mw),
                            load_mwh_by_month(profiles), month_price)
     report("green", 1, 1)
+    contracts = settle_contracts(ledger, rules, synth, profiles, energy, periods,
+                                 load_mwh_by_month(profiles))
     report("tables", 0, 1)
     hourly = hourly_table(rules, energy, synth, profiles)
     described = {g.label: g.spec.describe() for g in groups}
@@ -190,6 +194,7 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
                             hourly, capacity, perf, comp, calls, green, ledger, described)
     summary["capacity"].update(capacity_summary(year_rules, cone))
     summary["reliability"] = reliability_summary(rules, energy.curtailed_mwh)
+    summary["contracts"] = contracts_summary(contracts)
     units, bids = units_table(year_rules, synth, energy, ledger), bids_table(energy)
     # The tables hold what the year reports: let the year's bid rows and (hour x unit)
     # matrices go before the market-power metrics make their own working copies.

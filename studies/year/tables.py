@@ -19,6 +19,7 @@ from market.compensation.scheme import CompensationYear, eligible_units
 from market.energy.settlement import STORAGE_RECOVERY_MEMO
 from market.ledger.book import Ledger
 from market.rules import MarketRules
+from studies.year.contracts import ContractsYear
 from studies.year.green import GreenYear
 
 #: cost_allocation memos of the capacity market and of the coal compensation funding.
@@ -104,6 +105,7 @@ def units_table(rules: MarketRules, synth: SynthFleet, energy: EnergyYear,
         return money.get(cat, np.zeros(n, dtype=np.int64)) / 100.0
 
     mwh = energy.dispatch_mw.sum(axis=0)
+    contracts = yuan("contract_difference") + yuan("mechanism_settlement")
     cost = np.asarray(synth.marginal_cost_yuan_per_mwh, dtype=np.float64)
     variable = np.where(fleet.is_coal, cost * mwh, 0.0)
     fixed = fixed_costs(fleet.technologies, rules) * fleet.nameplate_mw * KW_PER_MW
@@ -111,7 +113,7 @@ def units_table(rules: MarketRules, synth: SynthFleet, energy: EnergyYear,
                + yuan("performance_bonus")
                + yuan("compensation") + yuan("green_premium")
                + yuan("certificate_sale") + yuan("storage_compensation")
-               + yuan("cost_allocation"))
+               + yuan("cost_allocation") + contracts)
     comp = eligible_units(fleet, rules.compensation)
     return {
         "unit_id": fleet.unit_ids.astype(str), "owner": fleet.owners.astype(str),
@@ -128,6 +130,8 @@ def units_table(rules: MarketRules, synth: SynthFleet, energy: EnergyYear,
         "compensation_yuan": yuan("compensation"),
         "green_revenue_yuan": yuan("green_premium") + yuan("certificate_sale"),
         "storage_compensation_yuan": yuan("storage_compensation"),
+        # differences of coal CfDs and of the mechanism price (received +, paid -)
+        "contracts_yuan": contracts,
         "funding_charge_yuan": -yuan("cost_allocation"),
         "variable_cost_yuan": variable, "fixed_cost_yuan": fixed,
         "profit_yuan": revenue - variable - fixed,
@@ -224,6 +228,19 @@ def capacity_record(result: CapacityResult | None) -> dict[str, Any] | None:
     }
 
 
+def contracts_summary(contracts: ContractsYear | None) -> dict[str, Any]:
+    """The summary's ``contracts``: whether they settled, the coal strike and contracted MWh,
+    and the yuan moved (coal CfDs to the sellers, mechanism to the projects, the mechanism's
+    charge to loads; negative the other way)."""
+    if contracts is None:
+        return {"enabled": False}
+    return {"enabled": True, "coal_strike_yuan_per_mwh": contracts.strike,
+            "coal_contracted_mwh": float(contracts.coal_mwh.sum()),
+            "coal_difference_yuan": int(contracts.coal_fen.sum()) / 100.0,
+            "mechanism_paid_yuan": int(contracts.mechanism_fen.sum()) / 100.0,
+            "mechanism_charge_yuan": int(contracts.charge_fen.sum()) / 100.0}
+
+
 def _decimals(key: str) -> int | None:
     """Decimals a summary figure means, by its key's unit: yuan to the fen, prices and
     intensities per unit to 4, MW, MWh and tonnes to 3 (the quantity grid); None for a key
@@ -274,6 +291,7 @@ def consumer_cost(ledger: Ledger, synth: SynthFleet) -> dict[str, float]:
         "compensation": paid(alloc & (memo == COMPENSATION_MEMO)),
         "green": paid(np.isin(cat, ("green_premium", "certificate_sale", "obligation_penalty"))),
         "storage_compensation": paid(alloc & (memo == STORAGE_RECOVERY_MEMO)),
+        "contracts": paid(np.isin(cat, ("contract_difference", "mechanism_charge"))),
     }
     out["total"] = round(sum(out.values()), 2)
     return out

@@ -16,8 +16,9 @@ class ContractRules(RulesModel):
     (strike - spot price) x contracted MWh between their parties."""
 
     enabled: Flag = False
-    """Whether the simulated year settles the contracts (the settlement functions of
-    :mod:`market.contracts` take these parameters either way) [E]."""
+    """Whether the simulated year (and so each pathway year) settles the contracts after the
+    spot market: coal CfDs with loads and the stock projects' mechanism price
+    (:mod:`studies.year.contracts`); off by default [E]."""
     coal_contracted_share: Fraction = 0.7
     """Share of each coal unit's output sold to loads under medium/long-term CfDs [E]."""
     coal_strike_float: Annotated[float, Field(strict=True, ge=-1.0, le=1.0,
