@@ -30,6 +30,7 @@ year's data into them. Loads pay under their load id, with no ledger unit.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -271,14 +272,48 @@ def realtime_available_mw(energy: EnergyYear, synth: SynthFleet,
     return out
 
 
+@dataclass(frozen=True)
+class Payers:
+    """Who is charged the capacity cost and the coal compensation: the loads, then (when
+    ``fleet.exports.cost_share`` > 0) the export blocks for that share of their MW. Per payer:
+    ``ids``, ``peak_mw``, ``mwh_by_month`` (n, 12) and ``industrial_commercial``."""
+
+    ids: list[str]
+    peak_mw: np.ndarray
+    mwh_by_month: np.ndarray
+    industrial_commercial: np.ndarray
+
+
+def cost_payers(rules: MarketRules, synth: SynthFleet, profiles: Profiles,
+                export_mw: np.ndarray) -> Payers:
+    """The :class:`Payers` of the year; ``export_mw`` (H,) the exports cleared each hour,
+    split over the blocks by their size."""
+    ids = synth.load_ids.astype(str).tolist()
+    peak = profiles.load_mw.max(axis=0)
+    mwh = load_mwh_by_month(profiles)
+    industrial = np.asarray(synth.load_industrial_commercial, dtype=bool)
+    share = rules.fleet.exports.cost_share
+    block = np.asarray(synth.export_mw, dtype=np.float64)
+    if share <= 0 or block.size == 0 or block.sum() <= 0:
+        return Payers(ids, peak, mwh, industrial)
+    monthly = np.bincount(profiles.month_index, weights=np.asarray(export_mw, dtype=np.float64),
+                          minlength=12)
+    export_mwh = share * (block / block.sum())[:, None] * monthly[None, :]
+    return Payers(ids + synth.export_ids.astype(str).tolist(),
+                  np.concatenate([peak, share * block]), np.vstack([mwh, export_mwh]),
+                  np.concatenate([industrial, np.ones(block.size, dtype=bool)]))
+
+
 def settle_capacity(ledger: Ledger, rules: MarketRules, result: CapacityResult,
                     energy: EnergyYear, synth: SynthFleet, profiles: Profiles,
                     periods: list[str]) -> PerformanceResult:
     """Post the year's capacity payments monthly (loads charged each month), assess
-    performance over the stress hours and charge penalties in December, refunded to loads."""
-    weights = load_weights(rules.capacity.cost_allocation, peak_mw=profiles.load_mw.max(axis=0),
-                           energy_mwh=profiles.load_mw.sum(axis=0))
-    loads = synth.load_ids.tolist()
+    performance over the stress hours and charge penalties in December, refunded to loads
+    (and to exports for their :func:`cost_payers` share)."""
+    payers = cost_payers(rules, synth, profiles, energy.export_mw)
+    weights = load_weights(rules.capacity.cost_allocation, peak_mw=payers.peak_mw,
+                           energy_mwh=payers.mwh_by_month.sum(axis=1))
+    loads = payers.ids
     batch = Postings()
     settle_capacity_months(batch, result, periods, list(range(1, len(periods) + 1)), loads,
                            weights)
@@ -330,11 +365,12 @@ def settle_compensation(ledger: Ledger, rules: MarketRules, energy: EnergyYear,
                         capacity: CapacityResult | None) -> tuple[CompensationYear, Calls]:
     """Count failures from the calls, compensate, fund and post the year."""
     calls = compensation_calls(rules, energy, synth, profiles)
+    payers = cost_payers(rules, synth, profiles, energy.export_mw)
     year, _ = settle_months(
         ledger, synth.fleet, rules.compensation, calls, periods,
         capacity_monthly_fen=None if capacity is None else monthly_fen(capacity.payment_fen),
-        load_ids=synth.load_ids.tolist(), load_mwh=load_mwh_by_month(profiles),
-        industrial_commercial=synth.load_industrial_commercial,
+        load_ids=payers.ids, load_mwh=payers.mwh_by_month,
+        industrial_commercial=payers.industrial_commercial,
         renewable_mwh=unit_mwh_by_month(profiles, energy.dispatch_mw))
     return year, calls
 

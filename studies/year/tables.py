@@ -277,8 +277,15 @@ def _f(x: Any) -> float | None:
 
 def consumer_cost(ledger: Ledger, synth: SynthFleet) -> dict[str, float]:
     """What the loads paid, yuan, by component (a refund counts negative)."""
+    return paid_by(ledger, synth.load_ids)
+
+
+def paid_by(ledger: Ledger, payers: np.ndarray) -> dict[str, float]:
+    """What ``payers`` (participant ids) paid, yuan, by component (a refund counts
+    negative): energy, capacity, compensation, green, storage compensation, contracts and the
+    total."""
     cols = ledger.columns()
-    loads = np.isin(cols["participant"].astype(str), synth.load_ids)
+    loads = np.isin(cols["participant"].astype(str), np.asarray(payers).astype(str))
     cat, memo, fen = cols["category"], cols["memo"], -cols["amount_fen"]
 
     def paid(mask: np.ndarray) -> float:
@@ -384,6 +391,9 @@ def build_summary(rules: MarketRules, seed: int, scale: float, synth: SynthFleet
         },
         "renewable_share": _f(renew / gen) if gen > 0 else None,
         "consumer_cost_yuan": cost,
+        "exports": {"cost_share": float(rules.fleet.exports.cost_share),
+                    "energy_mwh": _f(energy.export_mw.sum()),
+                    "paid_yuan": paid_by(ledger, synth.export_ids)},
         "consumer_cost_yuan_per_mwh": {k: _f(v / served) if served > 0 else None
                                        for k, v in cost.items()},
         "ledger": {"imbalance_yuan": ledger.balance() / 100.0,

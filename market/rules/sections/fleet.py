@@ -173,6 +173,10 @@ class ExportRules(RulesModel):
     """Low end of total exports in an hour, MW."""
     total_high_mw: NonNegative = 10000.0
     """High end of total exports in an hour, MW."""
+    cost_share: Fraction = 0.0
+    """Share of each export block's MW (and MWh) counted as local load when the capacity
+    market's cost and the coal compensation are charged: the receiving provinces' share of the
+    capacity cost of the plants serving them (notice 1501) [E]; 0 = exports pay none of it."""
 
     @classmethod
     def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
