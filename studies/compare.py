@@ -207,9 +207,29 @@ def _csv_cell(value: Any) -> str:
     return str(value)
 
 
+def _absolute(value: float) -> str:
+    """A difference as a short label: thousands separators, four significant digits."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def relative_label(row: MetricDifference) -> str:
+    """The y label of a metric in :func:`plot_comparison`: the metric alone when its change
+    is drawn as a percentage of A; with a zero mean under A, where no percentage exists, the
+    absolute change and its interval ``(A = 0; B - A = 12.5, 95 % CI [3.1, 21.9])``; with no
+    seed defining it under both, ``(no data)``."""
+    if row.mean_diff is None or row.mean_a is None:
+        return f"{row.metric} (no data)"
+    if row.mean_a == 0.0:
+        ci = ("" if row.ci_low is None or row.ci_high is None
+              else f", 95 % CI [{_absolute(row.ci_low)}, {_absolute(row.ci_high)}]")
+        return f"{row.metric} (A = 0; B \u2212 A = {_absolute(row.mean_diff)}{ci})"
+    return row.metric
+
+
 def plot_comparison(comparison: Comparison) -> Any:
     """A forest plot: each metric's mean difference B - A as a percentage of its mean under A,
-    with the 95 % interval; metrics with no defined relative change are labelled n/a."""
+    with the 95 % interval; a metric whose mean under A is zero has no percentage and is
+    labelled with its absolute change instead (:func:`relative_label`)."""
     from matplotlib.figure import Figure
 
     rows = comparison.rows
@@ -220,11 +240,9 @@ def plot_comparison(comparison: Comparison) -> Any:
     labels = []
     for i, r in enumerate(rows):
         y = len(rows) - 1 - i
-        ok = r.mean_diff is not None and r.mean_a not in (None, 0.0)
-        labels.append(r.metric if ok else f"{r.metric} (n/a)")
-        if not ok:
+        labels.append(relative_label(r))
+        if r.mean_diff is None or r.mean_a is None or r.mean_a == 0.0:
             continue
-        assert r.mean_a is not None and r.mean_diff is not None
         scale = 100.0 / abs(r.mean_a)
         ax.plot([r.mean_diff * scale], [y], "o", color="#2b8cbe")
         if r.ci_low is not None and r.ci_high is not None:

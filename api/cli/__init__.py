@@ -22,8 +22,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain (click) help: typer's rich panels print a value type beside every flag
+    # ("--json <bool>") and read "[pathway]" in a docstring as markup; the plain format shows
+    # flags as flags, prints help text as written and wraps to the terminal.
+    rich_markup_mode=None,
 )
-
 
 
 @app.callback()

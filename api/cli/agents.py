@@ -18,6 +18,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.cli import fmt
+from api.cli.paths import ForceOpt, check_out
+
 EXIT_STOPPED, EXIT_REFUSED = 1, 2
 
 agents_app = typer.Typer(name="agents", help="Bots that play a game of the service over HTTP.",
@@ -133,6 +136,7 @@ def learn_command(
     capacity: Annotated[bool, typer.Option(
         "--capacity/--no-capacity", help="Run the year's capacity auction before the "
                                          "episode (when the rules enable it).")] = True,
+    force: ForceOpt = False,
 ) -> None:
     """Train OWNER's bidding policy on SCENARIO with CMA-ES (everyone else on their
     strategies); write policy.json (usable as --strategy OWNER=policy:PATH), curve.csv and
@@ -144,18 +148,21 @@ def learn_command(
     from api.cli.simulate import load_scenario
     from market.errors import MarketError
 
+    check_out(out, force)
     if not (math.isfinite(scale) and scale > 0):
         _refuse(f"--scale must be a number > 0 (1 is the full fleet), got {scale}")
     try:
         rules, name = load_scenario(scenario)
         seed = rules.meta.seed if seed is None else seed
+        out_dir = out if out is not None else Path("out") / f"learn-{name}-{owner}-seed{seed}"
+        check_out(out_dir, force, explicit=out is not None)
         env = OwnerEnv(rules, owner, scale=scale, seed=seed, days=days, start_day=start_day,
                        capacity=year_capacity_step if capacity else None)
         console = Console(highlight=False)
 
         def progress(generation: int, used: int, best: float) -> None:
             console.print(f"generation {generation}: {used} steps, best profit "
-                          f"{best:,.0f} yuan")
+                          f"{fmt.money(best)}")
 
         result = train(env, steps=steps, seed=seed, progress=progress)
     except MarketError as err:
@@ -163,14 +170,13 @@ def learn_command(
         head = str(err).splitlines()[0].rstrip(":")
         _refuse(head + ("" if not problems else ": " + "; ".join(map(str, problems))))
         return
-    out_dir = out if out is not None else Path("out") / f"learn-{name}-{owner}-seed{seed}"
     paths = write_outputs(result, out_dir, {
         "scenario": scenario, "owner": owner, "seed": seed, "scale": scale, "days": days,
         "start_day": start_day, "capacity_auction": capacity, "trainer": "cma"})
     table = Table("figure", "value", title=f"{owner} learning on {name}, seed {seed}")
     table.add_row("baseline profit (opportunity-cost offers)",
-                  f"{result.baseline_profit_yuan:,.0f} yuan")
-    table.add_row("learned profit", f"{result.best_profit_yuan:,.0f} yuan")
+                  fmt.money(result.baseline_profit_yuan))
+    table.add_row("learned profit", fmt.money(result.best_profit_yuan))
     table.add_row("improvement", f"{100 * improvement(result):+.1f} %")
     table.add_row("blocks' mean position, base (0) to cap (1)",
                   ", ".join(f"{v:.2f}" for v in result.fractions.mean(axis=0)))

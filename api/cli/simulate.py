@@ -6,8 +6,17 @@ with a progress bar, a summary table is printed at the end, and the outputs
 units.csv, monthly.csv, failures.csv, capacity.json) and, when ``studies.output.report`` is
 installed,
 report.html with its plots are written to ``--out`` (default ``out/<scenario>-seed<S>``).
-Refused input (unknown preset, bad rules file, a negative seed, a scale <= 0) prints the reason
-and exits with status 2, without a traceback.
+
+With ``--seeds N`` (N > 1) the year runs for seeds S, S+1, ..., S+N-1 (:mod:`studies.seeds`; in
+this process, or on Dask with ``--scheduler``), a table prints each headline figure's mean
+over the seeds and its 95 % interval (Student's t), and ``seeds.json`` (every seed's figures
+and the spread) and ``seeds.csv`` (one row per seed) are written to ``--out`` (default
+``out/<scenario>-seeds<S>-<S+N-1>``); no per-year tables or report.
+
+Refused input (an unknown preset, bad rules file, a negative seed, a scale <= 0, an ``--out``
+that is a file or a folder holding files without ``--force``) prints the reason and exits with
+status 2, without a traceback and before the year runs. Sums of money print in million yuan
+(:mod:`api.cli.fmt`).
 """
 
 from __future__ import annotations
@@ -23,6 +32,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.cli import fmt
+from api.cli.paths import ForceOpt, check_out
 from market.errors import MarketError
 from market.rules import MarketRules, load_preset, load_rules
 
@@ -50,25 +61,17 @@ def _refuse(message: str, problems: list[Any] | None = None) -> None:
     raise typer.Exit(EXIT_REFUSED)
 
 
-def _money(yuan: float | None) -> str:
-    if yuan is None:
-        return "-"
-    if abs(yuan) >= 1e8:
-        return f"{yuan / 1e8:,.2f} yi yuan"  # 1 yi = 100 million
-    return f"{yuan:,.0f} yuan"
-
-
 def _num(value: float | None, fmt: str = "{:,.2f}") -> str:
     return "-" if value is None or not math.isfinite(value) else fmt.format(value)
 
 
 def compensation_paid(k: dict[str, Any]) -> str:
     """The net compensation paid (the money posted), with the gross and what the capacity
-    payments offset when they differ from it."""
-    text = _money(k["paid_yuan"])
+    payments offset when they differ from it, all in million yuan."""
+    text = fmt.money(k["paid_yuan"])
     if k.get("offset_yuan"):
-        text += f" (gross {_money(k['gross_yuan'])}, {_money(k['offset_yuan'])} offset by " \
-                "capacity payments)"
+        text += (f" (gross {fmt.million_yuan(k['gross_yuan'])}, "
+                 f"{fmt.million_yuan(k['offset_yuan'])} offset by capacity payments)")
     return text
 
 
@@ -78,8 +81,8 @@ def compensation_deducted(k: dict[str, Any]) -> str:
     due = k.get("deductions_due_yuan")
     note = f"{k['failures']} failures"
     if due is not None and due != k["deducted_yuan"]:
-        note += f"; {_money(due)} due, already offset"
-    return f"{_money(k['deducted_yuan'])} ({note})"
+        note += f"; {fmt.million_yuan(due)} due, already offset"
+    return f"{fmt.money(k['deducted_yuan'])} ({note})"
 
 
 def summary_table(summary: dict[str, Any]) -> Table:
@@ -91,11 +94,11 @@ def summary_table(summary: dict[str, Any]) -> Table:
     rows = [
         ("energy price, load-weighted", f"{_num(e['avg_price_yuan_per_mwh'])} yuan/MWh"),
         ("stress hours", str(e["stress_hours"])),
-        ("unserved energy", f"{_num(e['curtailed_mwh'], '{:,.0f}')} MWh"),
+        ("unserved energy", f"{_num(e['unserved_mwh'], '{:,.0f}')} MWh"),
         ("capacity price", "no capacity market" if not c["enabled"]
          else f"{_num(c['clearing_price_yuan_per_kw_yr'])} yuan/kW-yr"),
         ("capacity cleared", f"{_num(c['cleared_mw'], '{:,.0f}')} MW"),
-        ("capacity penalties", _money(c["penalties_yuan"])),
+        ("capacity penalties", fmt.money(c["penalties_yuan"])),
         ("compensation paid (net)", compensation_paid(k)),
         ("compensation deducted", compensation_deducted(k)),
         ("certificates issued / retired",
@@ -104,8 +107,8 @@ def summary_table(summary: dict[str, Any]) -> Table:
         ("green premium", f"{_num(g['avg_premium_yuan_per_mwh'])} yuan/MWh"),
         ("renewable share", _num(None if summary["renewable_share"] is None
                                  else 100 * summary["renewable_share"], "{:.1f} %")),
-        ("consumer cost", _money(cost["total"])),
-        ("ledger imbalance", f"{summary['ledger']['imbalance_yuan']:.2f} yuan"),
+        ("consumer cost", fmt.money(cost["total"])),
+        ("ledger imbalance", fmt.money(summary["ledger"]["imbalance_yuan"])),
     ]
     for name, value in rows:
         table.add_row(name, value)
@@ -126,8 +129,19 @@ def simulate_command(
         "--strategy", help="KEY=NAME: owner, technology or role KEY plays strategy NAME "
                            "(e.g. genco-1=markup, genco-1=policy:out/learn/policy.json); "
                            "repeatable.")] = None,
+    force: ForceOpt = False,
+    seeds: Annotated[int, typer.Option(
+        "--seeds", min=1, help="Run N years, seeds S, S+1, ..., S+N-1, and print each "
+                               "headline figure's mean and 95 % interval; write seeds.json "
+                               "and seeds.csv.")] = 1,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", metavar="ADDRESS",
+        help="With --seeds: run the years as tasks on this Dask scheduler (tcp://host:8786), "
+             "or on a local cluster of two worker processes with 'local'; default: one "
+             "after another in this process.")] = None,
 ) -> None:
     """Simulate a year of the Mengxi markets; write tables, ledger and report."""
+    check_out(out, force)
     from clearing.kernels import warm
     from studies.output.files import write_outputs
     from studies.year import run_year
@@ -148,8 +162,15 @@ def simulate_command(
         if not sep or not key.strip() or not value.strip():
             _refuse(f"--strategy must be KEY=NAME (e.g. genco-1=markup), got {item!r}")
         strategies[key.strip()] = value.strip()
+    if scheduler is not None and seeds == 1:
+        _refuse("--scheduler runs the years of --seeds N on Dask; give --seeds 2 or more")
     seed = rules.meta.seed if seed is None else seed
+    if seeds > 1:
+        simulate_seeds(rules, name, list(range(seed, seed + seeds)), scale, out, strategies,
+                       scheduler)
+        return
     out_dir = out if out is not None else Path("out") / f"{name}-seed{seed}"
+    check_out(out_dir, force, explicit=out is not None)
     console = Console(highlight=False)
     bar = Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), console=console, transient=True)
@@ -190,6 +211,48 @@ def simulate_command(
         warm.stop(compiling)
         for w in workers:
             w.close()
+
+
+def seeds_table(title: str, spread: dict[str, dict[str, Any]]) -> Table:
+    """Each headline figure's mean over the seeds and its 95 % interval as a rich table; sums
+    of money in million yuan, the unit in the figure's name."""
+    from studies.seeds import HEADLINE
+
+    table = fmt.figures_table(title, ["figure"], ["mean", "95 % interval", "n"],
+                              interval_column="95 % interval")
+    for path, label, unit in HEADLINE:
+        s = spread[path]
+        shown_unit = fmt.MONEY_UNIT if fmt.is_money(path) else unit
+        table.add_row(f"{label}, {shown_unit}", fmt.figure(path, s["mean"]),
+                      fmt.interval(path, s["low"], s["high"]), str(s["n"]))
+    return table
+
+
+def simulate_seeds(rules: MarketRules, name: str, seed_list: list[int], scale: float | None,
+                   out: Path | None, strategies: dict[str, str], scheduler: str | None) -> None:
+    """``simulate --seeds N``: run the seeds, print the spread, write seeds.json and .csv."""
+    from studies.seeds import run_seeds, spread, write_seeds
+
+    first, last = seed_list[0], seed_list[-1]
+    out_dir = out if out is not None else Path("out") / f"{name}-seeds{first}-{last}"
+    check_out(out_dir, True)  # a file in the way; the default folder is the command's own
+    console = Console(highlight=False)
+    bar = Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), console=console, transient=True)
+    try:
+        with bar:
+            task = bar.add_task("years (seeds)", total=len(seed_list))
+            records = run_seeds(
+                rules, seed_list, scale, strategies=strategies or None, scheduler=scheduler,
+                progress=lambda _step, done, _total: bar.update(task, completed=done))
+    except MarketError as err:
+        _refuse(str(err).splitlines()[0], getattr(err, "problems", None))
+        return
+    scale_text = "" if scale is None else f", scale {scale:g}"
+    console.print(seeds_table(f"{rules.meta.name}, seeds {first}..{last}{scale_text}: mean, "
+                              "95 % interval (t)", spread(records)))
+    paths = write_seeds(out_dir, rules, scale, records, strategies or None)
+    console.print(f"wrote {paths['json']} and {paths['csv']}", markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -16,6 +16,10 @@ KEY=V1,V2 ...`` runs a grid of rule overrides on Dask. ``--out DIR`` writes CSV,
 PNG. Refused input (an unknown preset, key or metric, a value of the wrong type, no seeds, an
 unreachable scheduler) prints every problem and exits with status 2; a sweep in which some
 points failed prints them and exits with status 1 after writing everything.
+
+Every command checks ``--out`` before it runs anything (:mod:`api.cli.paths`: a file, or a folder
+that holds files without ``--force``, is refused with status 2); tables print sums of money in
+million yuan (:mod:`api.cli.fmt`).
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from api.cli import fmt
+from api.cli.paths import ForceOpt, check_out
 from market.errors import MarketError
 from market.rules import MarketRules, load_preset, load_rules
 
@@ -78,14 +83,6 @@ def _progress(console: Console, label: str) -> Progress:
                     console=console, transient=True)
 
 
-def _ci(low: float | None, high: float | None) -> str:
-    if low is None or high is None:
-        return "\u2014"
-    from studies.output.report import format_value
-
-    return f"[{format_value(low)}, {format_value(high)}]"
-
-
 def compare_command(
     a: Annotated[str, typer.Argument(metavar="A", help="Rules file or preset name.")],
     b: Annotated[str, typer.Argument(metavar="B", help="Rules file or preset name.")],
@@ -93,12 +90,13 @@ def compare_command(
     first_seed: FirstSeedOpt = 0,
     scale: ScaleOpt = None,
     out: OutOpt = None,
+    force: ForceOpt = False,
     metric: MetricOpt = None,
 ) -> None:
     """Run A and B on the same seeds; print B - A with 95 % confidence intervals."""
+    check_out(out, force)
     from studies.compare import compare_rules, write_comparison
     from studies.metrics import KEY_METRICS
-    from studies.output.report import format_value
 
     console = Console(highlight=False)
     try:
@@ -112,16 +110,16 @@ def compare_command(
     except MarketError as err:
         _refuse(err)
         return
-    table = Table(title=f"B - A over seeds {seed_list[0]}..{seed_list[-1]} (paired, 95 % CI)",
-                  title_justify="left",
-                  caption=f"A = {a} ({rules_a.sha256()[:12]}), B = {b} "
-                          f"({rules_b.sha256()[:12]})", caption_justify="left")
-    table.add_column("metric", overflow="fold")
-    for name in ("A", "B", "B - A", "95 % CI", "n"):
-        table.add_column(name, justify="right", overflow="fold")
+    caption = "\n".join(filter(None, (
+        f"A = {a} ({rules_a.sha256()[:12]}), B = {b} ({rules_b.sha256()[:12]})",
+        fmt.money_caption(result.metrics))))
+    table = fmt.figures_table(
+        f"B - A over seeds {seed_list[0]}..{seed_list[-1]} (paired, 95 % CI)", ["metric"],
+        ["A", "B", "B - A", "95 % CI", "n"], interval_column="95 % CI", caption=caption)
     for r in result.rows:
-        table.add_row(r.metric, format_value(r.mean_a), format_value(r.mean_b),
-                      format_value(r.mean_diff), _ci(r.ci_low, r.ci_high), str(r.n))
+        table.add_row(r.metric, fmt.figure(r.metric, r.mean_a), fmt.figure(r.metric, r.mean_b),
+                      fmt.figure(r.metric, r.mean_diff),
+                      fmt.interval(r.metric, r.ci_low, r.ci_high), str(r.n))
     console.print(table)
     if out is not None:
         for path in write_comparison(result, out).values():
@@ -143,11 +141,12 @@ def sweep_command(
         help="A running Dask scheduler (tcp://host:8786); default: a local cluster of two "
              "worker processes.")] = None,
     out: OutOpt = None,
+    force: ForceOpt = False,
     metric: MetricOpt = None,
 ) -> None:
     """Run every point of a grid of rule overrides on Dask; one table, failed points listed."""
+    check_out(out, force)
     from studies.metrics import KEY_METRICS
-    from studies.output.report import format_value
     from studies.sweep import PLOT_METRICS, one_line, parse_grid, run_sweep, write_sweep
 
     console = Console(highlight=False)
@@ -168,18 +167,15 @@ def sweep_command(
         _refuse(err)
         return
     shown = list(metric) if metric else [m for m in PLOT_METRICS if m in metrics]
-    table = Table(title=f"sweep of {scenario} ({rules.sha256()[:12]}): mean over seeds "
-                        f"{seed_list[0]}..{seed_list[-1]}", title_justify="left")
-    for axis in axes:
-        table.add_column(axis.key, overflow="fold")
-    table.add_column("seeds ok", justify="right")
-    for m in shown:
-        table.add_column(m, justify="right", overflow="fold")
+    table = fmt.figures_table(
+        f"sweep of {scenario} ({rules.sha256()[:12]}): mean over seeds "
+        f"{seed_list[0]}..{seed_list[-1]}", [a.key for a in axes], ["seeds ok", *shown],
+        caption=fmt.money_caption(shown))
     texts = {axis.key: dict(zip(axis.values, axis.texts, strict=True)) for axis in axes}
     for row in result.point_table():
         ok = f"{row['ok']}/{row['ok'] + row['failed']}"
         table.add_row(*(texts[a.key][row[a.key]] for a in axes), ok,
-                      *(format_value(row[m]) for m in shown))
+                      *(fmt.figure(m, row[m]) for m in shown))
     console.print(table)
     failed = [row for row in result.point_table() if row["failed"]]
     for row in failed:
@@ -205,8 +201,10 @@ def calibrate_command(
     max_runs: Annotated[int, typer.Option(
         "--max-runs", min=2, max=40, help="At most this many simulated years.")] = 14,
     out: OutOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Find the reserve margin at which the simulated LOLE meets the reliability standard."""
+    check_out(out, force)
     import csv
     import json
 
@@ -225,11 +223,10 @@ def calibrate_command(
         _refuse(err)
         return
     standard = result.standard_lole_hours
-    table = Table(title=f"reserve margin for LOLE <= {standard:g} h: {scenario}, seed "
-                        f"{result.seed}", title_justify="left")
-    for name in ("peak x", "peak MW", "accredited MW", "reserve margin", "LOLE h", "EUE MWh",
-                 "ok"):
-        table.add_column(name, justify="right", no_wrap=True)
+    table = fmt.figures_table(
+        f"reserve margin for LOLE <= {standard:g} h: {scenario}, seed {result.seed}", [],
+        ["peak\nx", "peak\nMW", "accredited\nMW", "reserve\nmargin", "LOLE\nh", "EUE\nMWh",
+         "ok"])
     for r in sorted(result.runs, key=lambda r: r.peak_multiple):
         table.add_row(f"{r.peak_multiple:.4f}", f"{r.peak_mw:,.0f}", f"{r.accredited_mw:,.0f}",
                       f"{r.reserve_margin:.1%}", str(r.lole_hours), f"{r.eue_mwh:,.1f}",
@@ -244,9 +241,6 @@ def calibrate_command(
                       f"{result.found.reserve_margin:.1%}{note}; the rules give "
                       f"{rules.capacity.reserve_margin:.1%}", markup=False, soft_wrap=True)
     if out is not None:
-        if out.exists() and not out.is_dir():
-            console.print(f"refused: --out {out} exists and is not a directory", markup=False)
-            raise typer.Exit(EXIT_REFUSED)
         out.mkdir(parents=True, exist_ok=True)
         (out / "calibration.json").write_text(json.dumps(result.as_dict(), indent=2) + "\n",
                                               encoding="utf-8")
@@ -274,21 +268,20 @@ def pathway_command(
     out: Annotated[Path | None, typer.Option(
         "--out", help="Write pathway.json, pathway.csv, pathway.parquet and report.html "
                       "(with plots/) into this directory.")] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Simulate a decade: the year for each year, with retirements, investment, load growth
     and policy steps between the years (the rules' [pathway] table)."""
     from studies.pathway.output import write_pathway
     from studies.pathway.run import parse_years, run_pathway
 
+    check_out(out, force)
     console = Console(highlight=False)
     try:
         year_list = parse_years(years)
     except ValueError as err:
         Console(stderr=True, highlight=False).print(f"refused: {err}", markup=False)
         raise typer.Exit(EXIT_REFUSED) from None
-    if out is not None and out.exists() and not out.is_dir():
-        console.print(f"refused: --out {out} exists and is not a directory", markup=False)
-        raise typer.Exit(EXIT_REFUSED)
     try:
         rules = _load(scenario)
         chosen = rules.meta.seed if seed is None else seed
@@ -299,22 +292,26 @@ def pathway_command(
     except MarketError as err:
         _refuse(err)
         return
-    table = Table(title=f"pathway {years}: {scenario}, seed {result.seed}, scale "
-                        f"{result.scale:g}", title_justify="left")
-    for name in ("year", "coal MW", "wind+solar MW", "storage MW", "built MW", "retired MW",
-                 "capacity price", "reserve margin", "LOLE h", "EUE MWh", "yuan/MWh"):
-        table.add_column(name, justify="right", no_wrap=True)
+    # Two tables, the fleet and the market, so that each fits 80 columns with whole numbers.
+    head = f"pathway {years}: {scenario}, seed {result.seed}, scale {result.scale:g}"
+    fleet = fmt.figures_table(head, [], ["year", "coal\nMW", "wind+solar\nMW", "storage\nMW",
+                                         "built\nMW", "retired\nMW"])
+    market = fmt.figures_table("", [],
+                               ["year", "capacity price\nyuan/kW-yr", "reserve\nmargin",
+                                "LOLE\nh", "EUE\nMWh", "consumer cost\nyuan/MWh"])
     for r in result.years:
         cap = r["capacity_price_yuan_per_kw_yr"]
         inst = r["installed_mw"]
-        table.add_row(
+        fleet.add_row(
             str(r["year"]), f"{sum(v for t, v in inst.items() if t.startswith('coal')):,.0f}",
             f"{inst['wind'] + inst['solar']:,.0f}", f"{inst['storage']:,.0f}",
-            f"{sum(r['built_mw'].values()):,.0f}", f"{sum(r['retired_mw'].values()):,.0f}",
-            "-" if cap is None else f"{cap:,.2f}", f"{r['reserve_margin']:.1%}",
-            str(r["lole_hours"]), f"{r['eue_mwh']:,.1f}",
+            f"{sum(r['built_mw'].values()):,.0f}", f"{sum(r['retired_mw'].values()):,.0f}")
+        market.add_row(
+            str(r["year"]), fmt.NONE if cap is None else f"{cap:,.2f}",
+            f"{r['reserve_margin']:.1%}", str(r["lole_hours"]), f"{r['eue_mwh']:,.1f}",
             f"{r['consumer_cost_yuan_per_mwh']:,.2f}")
-    console.print(table)
+    console.print(fleet)
+    console.print(market)
     if out is not None:
         write_pathway(result, out)
         console.print(f"outputs written to {out} (report: {out / 'report.html'})", markup=False,

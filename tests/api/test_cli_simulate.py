@@ -78,7 +78,7 @@ def _summary(**compensation) -> dict:
     k = {"gross_yuan": 0.0, "offset_yuan": 0.0, "deducted_yuan": 0.0, "paid_yuan": 0.0,
          "deductions_due_yuan": 0.0, "failures": 0, **compensation}
     return {"rules_name": "mengxi", "seed": 1, "scale": 1.0, "hours": 8760,
-            "energy": {"avg_price_yuan_per_mwh": 250.0, "stress_hours": 3, "curtailed_mwh": 0.0},
+            "energy": {"avg_price_yuan_per_mwh": 250.0, "stress_hours": 3, "unserved_mwh": 0.0},
             "capacity": {"enabled": True, "clearing_price_yuan_per_kw_yr": 400.0,
                          "cleared_mw": 1.0, "penalties_yuan": 0.0},
             "compensation": k,
@@ -93,13 +93,13 @@ def test_the_compensation_lines_show_net_amounts_not_would_be_deductions():
     # due (39.6 M) but moved no money: the table says 0 paid and 0 deducted.
     text = _table_text(_summary(gross_yuan=2_039_400_000.0, offset_yuan=2_039_400_000.0,
                                 deductions_due_yuan=39_600_000.0, failures=147))
-    assert text["compensation paid (net)"] == ("0 yuan (gross 20.39 yi yuan, 20.39 yi yuan "
+    assert text["compensation paid (net)"] == ("0.00 million yuan (gross 2,039.40, 2,039.40 "
                                                "offset by capacity payments)")
-    assert text["compensation deducted"] == ("0 yuan (147 failures; 39,600,000 yuan due, "
+    assert text["compensation deducted"] == ("0.00 million yuan (147 failures; 39.60 due, "
                                              "already offset)")
     # offset = "none": the deductions are money not paid, and the lines say so
     text = _table_text(_summary(gross_yuan=99_000_000.0, deducted_yuan=4_950_000.0,
                                 paid_yuan=94_050_000.0, deductions_due_yuan=4_950_000.0,
                                 failures=4))
-    assert text["compensation paid (net)"] == "94,050,000 yuan"
-    assert text["compensation deducted"] == "4,950,000 yuan (4 failures)"
+    assert text["compensation paid (net)"] == "94.05 million yuan"
+    assert text["compensation deducted"] == "4.95 million yuan (4 failures)"

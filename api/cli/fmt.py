@@ -1,0 +1,102 @@
+"""Numbers as the ``mengxi`` commands print them, and the tables that hold them.
+
+Money: every sum of money a command prints is in **million yuan** (10^6 yuan), with thousands
+separators and two decimals (``12,345.68 million yuan``); a sum below 0.01 million that is not
+zero keeps two significant digits (``0.0049``), so it never prints as 0.00. The unit is written
+beside the value, or once in a caption when a table's rows carry different units. Prices and
+rates keep their own units (yuan/MWh, yuan/kW-yr); the files the commands write keep yuan.
+
+Tables fit the terminal (80 columns and up) without breaking a number across lines: every
+column of numbers is ``no_wrap``; only the name column, and an interval column between its two
+bounds, may wrap.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from rich.table import Table
+
+#: The unit of every sum of money the CLI prints, and yuan per one of it.
+MONEY_UNIT = "million yuan"
+YUAN_PER_MONEY_UNIT = 1_000_000.0
+
+#: A value that is not defined (no seed where both rule sets have it, no capacity market).
+NONE = "\u2014"
+
+
+def million_yuan(yuan: float) -> str:
+    """``yuan`` as a number of million yuan, without the unit (see the module docstring)."""
+    m = yuan / YUAN_PER_MONEY_UNIT
+    if m != 0 and abs(m) < 0.01:
+        return f"{m:.2g}"
+    return f"{m:,.2f}"
+
+
+def money(yuan: float | None) -> str:
+    """A sum of money with its unit: ``1,234.57 million yuan``; a dash for None or NaN."""
+    if yuan is None or not math.isfinite(yuan):
+        return NONE
+    return f"{million_yuan(yuan)} {MONEY_UNIT}"
+
+
+def is_money(path: str) -> bool:
+    """Whether a summary figure (a dotted path) is a sum of money in yuan: some part of the
+    path ends in ``_yuan`` (``consumer_cost_yuan.total``, ``compensation.paid_yuan``), not a
+    price such as ``avg_price_yuan_per_mwh``."""
+    return any(part.endswith("_yuan") for part in path.split("."))
+
+
+def number(value: float | None) -> str:
+    """A plain figure: thousands separators, whole from 1,000 up, two decimals from 1 up,
+    three significant digits below 1, a dash for None or NaN."""
+    if value is None or not math.isfinite(value):
+        return NONE
+    if isinstance(value, int) or (value == int(value) and abs(value) >= 1000):
+        return f"{int(value):,}"
+    if value == 0:
+        return "0"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 1:
+        return f"{value:,.2f}"
+    return f"{value:.3g}"
+
+
+def figure(path: str, value: float | None) -> str:
+    """The value of the summary figure ``path``: sums of money in million yuan (without the
+    unit), anything else as :func:`number`."""
+    if value is None or not math.isfinite(value):
+        return NONE
+    return million_yuan(value) if is_money(path) else number(value)
+
+
+def interval(path: str, low: float | None, high: float | None) -> str:
+    """``[low, high]`` in the units of :func:`figure`; a dash when either end is undefined."""
+    if low is None or high is None:
+        return NONE
+    return f"[{figure(path, low)}, {figure(path, high)}]"
+
+
+def money_caption(paths: Sequence[str]) -> str:
+    """The caption line that names the unit of the money rows, or "" when there are none."""
+    if not any(is_money(p) for p in paths):
+        return ""
+    return f"sums of money (figures ending _yuan) in {MONEY_UNIT}"
+
+
+def figures_table(title: str, names: Sequence[str], numbers: Sequence[str],
+                  interval_column: str | None = None, caption: str = "") -> Table:
+    """A table whose first columns (``names``) hold text that may wrap and whose other
+    columns (``numbers``) hold one number each and never wrap; ``interval_column``, one of
+    ``numbers``, holds ``[low, high]`` and may wrap between the two bounds."""
+    table = Table(title=title or None, title_justify="left", caption=caption or None,
+                  caption_justify="left")
+    for name in names:
+        table.add_column(name, overflow="fold")
+    for name in numbers:
+        wraps = name == interval_column
+        table.add_column(name, justify="right", no_wrap=not wraps,
+                         overflow="fold" if wraps else "ellipsis")
+    return table
