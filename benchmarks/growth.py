@@ -7,7 +7,7 @@ Run: ``python benchmarks/growth.py [--scales 0.1,0.3,1,3] [--sizes 1e3,...,1e7] 
   first (scale 0.005: kernels loaded from Numba's cache, never compiled in the timing), then
   the timed year (``run_year`` of the Mengxi preset, its default seed), wall seconds, the
   process's peak resident memory (``VmHWM``, MB, whole process) and the year's bid rows.
-* **Clearing**: random books as ``api.cli.timing.random_arrays`` (half buys, half sells,
+* **Clearing**: random books as ``api.timing.random_arrays`` (half buys, half sells,
   150,000 price ticks), each size in a fresh process: ``clear`` on a built book and
   ``OrderBook.from_arrays`` + ``clear``, medians of warm calls (the first call is not timed),
   beside ``np.sort`` of the same prices; per-order nanoseconds show whether the cost is
@@ -39,7 +39,7 @@ print(json.dumps({{"scale": {scale}, "year_s": round(s, 3), "peak_mb": round(hwm
 CLEAR = r"""
 import json
 import numpy as np
-from api.cli.timing import median_time, random_arrays
+from api.timing import median_time, random_arrays
 from clearing import OrderBook, clear
 n = {n}
 ids, sides, prices, qtys = random_arrays(n)

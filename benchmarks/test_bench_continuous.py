@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.cli.timing import event_stream
+from api.timing import event_stream
 from clearing.continuous import CANCEL, ContinuousBook
 from clearing.reference import reference_continuous
 

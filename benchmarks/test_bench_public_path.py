@@ -27,7 +27,7 @@ _MEDIANS: dict[tuple[str, int], float] = {}
 def arrays(n: int) -> tuple[np.ndarray, ...]:
     """ids, sides, prices, quantities of a random book as a caller holds them: int ids,
     +1/-1 sides, prices on 150,000 ticks of 0.01 yuan, quantities 0.001-100 MW (as
-    ``api.cli.timing.random_book``)."""
+    ``api.timing.random_book``)."""
     if n not in _ARRAYS:
         rng = np.random.default_rng(n)
         sides = np.where(rng.random(n) < 0.5, 1, -1).astype(np.int8)

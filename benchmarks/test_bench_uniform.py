@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from api.cli.timing import lp_clear, random_book
+from api.timing import lp_clear, random_book
 from clearing import clear, clear_batch
 from clearing.reference import reference_uniform
 

@@ -18,8 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.cli import fmt
-from api.cli.paths import ForceOpt, check_out
+from api.cli import output as fmt
+from api.cli.output import ForceOpt, check_out
 
 EXIT_STOPPED, EXIT_REFUSED = 1, 2
 

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.cli import timing as bench
+from api import timing as bench
 
 
 def _fmt(seconds: float | None) -> str:

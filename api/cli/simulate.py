@@ -16,7 +16,7 @@ and the spread) and ``seeds.csv`` (one row per seed) are written to ``--out`` (d
 Refused input (an unknown preset, bad rules file, a negative seed, a scale <= 0, an ``--out``
 that is a file or a folder holding files without ``--force``) prints the reason and exits with
 status 2, without a traceback and before the year runs. Sums of money print in million yuan
-(:mod:`api.cli.fmt`).
+(:mod:`api.cli.output`).
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.cli import fmt
-from api.cli.paths import ForceOpt, check_out
+from api.cli import output as fmt
+from api.cli.output import ForceOpt, check_out
 from market.errors import MarketError
 from market.rules import MarketRules, load_preset, load_rules
 

@@ -17,9 +17,9 @@ PNG. Refused input (an unknown preset, key or metric, a value of the wrong type,
 unreachable scheduler) prints every problem and exits with status 2; a sweep in which some
 points failed prints them and exits with status 1 after writing everything.
 
-Every command checks ``--out`` before it runs anything (:mod:`api.cli.paths`: a file, or a folder
+Every command checks ``--out`` before it runs anything (:mod:`api.cli.output`: a file, or a folder
 that holds files without ``--force``, is refused with status 2); tables print sums of money in
-million yuan (:mod:`api.cli.fmt`).
+million yuan (:mod:`api.cli.output`).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.cli import fmt
-from api.cli.paths import ForceOpt, check_out
+from api.cli import output as fmt
+from api.cli.output import ForceOpt, check_out
 from market.errors import MarketError
 from market.rules import MarketRules, load_preset, load_rules
 

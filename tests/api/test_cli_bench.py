@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app, timing
+from api import timing
+from api.cli import app
 from api.cli import bench as cli_bench
-from api.cli.timing import Measurement
+from api.timing import Measurement
 
 
 @pytest.mark.slow

@@ -17,7 +17,8 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 import studies.compare
-from api.cli import app, fmt
+from api.cli import app
+from api.cli import output as fmt
 from api.cli.simulate import summary_table
 from studies.compare import MetricDifference, relative_label
 
