@@ -420,9 +420,12 @@ def _plain_csv(cls: type[OrderBook], path: Path, kwargs: dict[str, Any]) -> Orde
     status, start, end, sides, prices, qtys = ks.scan_csv(buf, ks.HEADER, ks.POW10)
     if status != ks.SCAN_OK or not ks.unique_spans(buf, start, end):
         return None
-    text = data.decode("ascii")
-    ids = np.empty(start.shape[0], dtype=object)
-    ids[:] = [text[a:b] for a, b in zip(start.tolist(), end.tolist(), strict=True)]
+    # The ids as str objects, as the line reader gives them: gathered by the kernel into a
+    # fixed-width array (printable ASCII, no NUL, so nothing is stripped) and converted by
+    # NumPy in one pass, faster than slicing the text once per row.
+    width = max(1, int((end - start).max(initial=1)))
+    ids = ks.gather_spans(buf, start, end, width).view(f"S{width}").ravel() \
+        .astype(f"U{width}").astype(object)
     try:
         return _intake(cls, ids, sides, prices, qtys, True, source=str(path), **kwargs)
     except Exception:  # noqa: BLE001 - refused or bad arguments: the slow way says why

@@ -169,3 +169,16 @@ def unique_spans(buf, start, end):  # pragma: no cover - compiled
             slot = (slot + 1) & mask
         table[slot] = i
     return True
+
+
+@njit(**NJIT)
+def gather_spans(buf, start, end, width):  # pragma: no cover - compiled
+    """uint8 (n, width): the byte strings buf[start[i]:end[i]] left-aligned and zero-padded,
+    to be viewed as a fixed-width ``S{width}`` array (the ids, without a Python object each)."""
+    n = start.shape[0]
+    out = np.zeros((n, width), dtype=np.uint8)
+    for i in range(n):
+        a = start[i]
+        for j in range(end[i] - a):
+            out[i, j] = buf[a + j]
+    return out
