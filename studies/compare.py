@@ -126,11 +126,15 @@ class Comparison:
     values_a: dict[str, list[float | None]] = field(repr=False)
     values_b: dict[str, list[float | None]] = field(repr=False)
     rows: tuple[MetricDifference, ...] = ()
+    strategies_a: dict[str, str] = field(default_factory=dict)
+    strategies_b: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (what ``comparison.json`` holds)."""
-        return {"a": {"rules_name": self.name_a, "rules_sha256": self.sha256_a},
-                "b": {"rules_name": self.name_b, "rules_sha256": self.sha256_b},
+        return {"a": {"rules_name": self.name_a, "rules_sha256": self.sha256_a,
+                      "strategies": self.strategies_a},
+                "b": {"rules_name": self.name_b, "rules_sha256": self.sha256_b,
+                      "strategies": self.strategies_b},
                 "seeds": list(self.seeds), "scale": self.scale, "difference": "b - a",
                 "confidence": 0.95, "metrics": [asdict(r) for r in self.rows],
                 "values_a": self.values_a, "values_b": self.values_b}
@@ -157,12 +161,17 @@ def _metric_values(summary: Mapping[str, Any], metrics: Sequence[str]
 
 def compare_rules(rules_a: Any, rules_b: Any, seeds: Sequence[int], scale: float | None = None,
                   metrics: Sequence[str] = KEY_METRICS, *, run: RunYear | None = None,
-                  progress: Progress | None = None) -> Comparison:
+                  progress: Progress | None = None,
+                  strategies_a: Mapping[str, Any] | None = None,
+                  strategies_b: Mapping[str, Any] | None = None) -> Comparison:
     """Run ``rules_a`` and ``rules_b`` (``MarketRules``) on every seed and compare the metrics.
 
     ``run(rules, seed, scale=scale)`` simulates one year (``studies.year.run.run_year`` by
-    default). Raises :class:`StudyInputError` for no seeds, repeated seeds, or a metric that is
-    not a number in the summaries (checked on the first seed, before the rest run).
+    default), with ``strategies=`` the side's ``strategies_a`` or ``strategies_b`` when given
+    (owner, technology or role -> strategy name, e.g. ``{"genco-1": "policy:PATH"}``): the
+    same rules with a learned bidder against the truthful one is a comparison too. Raises
+    :class:`StudyInputError` for no seeds, repeated seeds, or a metric that is not a number
+    in the summaries (checked on the first seed, before the rest run).
     """
     seeds = tuple(int(s) for s in seeds)
     metrics = tuple(metrics)
@@ -179,9 +188,11 @@ def compare_rules(rules_a: Any, rules_b: Any, seeds: Sequence[int], scale: float
     values_a: dict[str, list[float | None]] = {m: [] for m in metrics}
     values_b: dict[str, list[float | None]] = {m: [] for m in metrics}
     total = 2 * len(seeds)
+    sides = ((rules_a, values_a, strategies_a), (rules_b, values_b, strategies_b))
     for i, seed in enumerate(seeds):
-        for j, (rules, store) in enumerate(((rules_a, values_a), (rules_b, values_b))):
-            summary = run(rules, seed, scale=scale).summary
+        for j, (rules, store, strategies) in enumerate(sides):
+            extra = {} if not strategies else {"strategies": dict(strategies)}
+            summary = run(rules, seed, scale=scale, **extra).summary
             row, bad = _metric_values(summary, metrics)
             if bad:
                 raise StudyInputError(sorted(set(bad)))
@@ -191,7 +202,9 @@ def compare_rules(rules_a: Any, rules_b: Any, seeds: Sequence[int], scale: float
                 progress("compare", 2 * i + j + 1, total)
     rows = tuple(paired_difference(m, values_a[m], values_b[m]) for m in metrics)
     return Comparison(rules_a.meta.name, rules_b.meta.name, rules_a.sha256(), rules_b.sha256(),
-                      seeds, scale, metrics, values_a, values_b, rows)
+                      seeds, scale, metrics, values_a, values_b, rows,
+                      {str(k): str(v) for k, v in (strategies_a or {}).items()},
+                      {str(k): str(v) for k, v in (strategies_b or {}).items()})
 
 
 # --------------------------------------------------------------------- output files

@@ -154,3 +154,15 @@ def check_out(out: Path | None, force: bool, *, explicit: bool = True) -> None:
         Console(stderr=True, highlight=False, soft_wrap=True).print(
             f"refused: {problem}", markup=False)
         raise typer.Exit(EXIT_REFUSED)
+
+
+def parse_strategies(items: Sequence[str] | None, flag: str = "--strategy") -> dict[str, str]:
+    """``KEY=NAME`` items (owner, technology or role KEY plays strategy NAME) as a dict.
+    Raises ValueError naming ``flag`` and the item for anything else."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ValueError(f"{flag} must be KEY=NAME (e.g. genco-1=markup), got {item!r}")
+        out[key.strip()] = value.strip()
+    return out

@@ -156,12 +156,11 @@ def simulate_command(
         _refuse(f"cannot load scenario {scenario!r}", getattr(err, "problems", None)
                 or [str(err)])
         return
-    strategies: dict[str, str] = {}
-    for item in strategy or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            _refuse(f"--strategy must be KEY=NAME (e.g. genco-1=markup), got {item!r}")
-        strategies[key.strip()] = value.strip()
+    try:
+        strategies = fmt.parse_strategies(strategy)
+    except ValueError as err:
+        _refuse(str(err))
+        return
     if scheduler is not None and seeds == 1:
         _refuse("--scheduler runs the years of --seeds N on Dask; give --seeds 2 or more")
     seed = rules.meta.seed if seed is None else seed

@@ -92,9 +92,24 @@ def compare_command(
     out: OutOpt = None,
     force: ForceOpt = False,
     metric: MetricOpt = None,
+    strategy: Annotated[list[str] | None, typer.Option(
+        "--strategy", metavar="KEY=NAME",
+        help="Owner, technology or role KEY plays strategy NAME in A and B (e.g. "
+             "genco-1=markup, genco-1=policy:out/learn/policy.json); repeatable.")] = None,
+    strategy_b: Annotated[list[str] | None, typer.Option(
+        "--strategy-b", metavar="KEY=NAME",
+        help="As --strategy, for B only (over --strategy): e.g. mengxi against mengxi with "
+             "--strategy-b genco-1=policy:PATH compares a learned bidder with the default "
+             "one.")] = None,
 ) -> None:
     """Run A and B on the same seeds; print B - A with 95 % confidence intervals."""
     check_out(out, force)
+    try:
+        both = fmt.parse_strategies(strategy)
+        only_b = fmt.parse_strategies(strategy_b, "--strategy-b")
+    except ValueError as err:
+        Console(stderr=True, highlight=False).print(f"refused: {err}", markup=False)
+        raise typer.Exit(EXIT_REFUSED) from None
     from studies.compare import compare_rules, write_comparison
     from studies.metrics import KEY_METRICS
 
@@ -106,7 +121,8 @@ def compare_command(
             task = bar.add_task("compare", total=2 * seeds)
             result = compare_rules(
                 rules_a, rules_b, seed_list, scale, tuple(metric or KEY_METRICS),
-                progress=lambda _step, done, _total: bar.update(task, completed=done))
+                progress=lambda _step, done, _total: bar.update(task, completed=done),
+                strategies_a=both or None, strategies_b={**both, **only_b} or None)
     except MarketError as err:
         _refuse(err)
         return

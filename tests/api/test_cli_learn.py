@@ -136,3 +136,28 @@ def test_simulate_strategy_option_refused() -> None:
     result = runner.invoke(app, ["simulate", "mengxi", "--scale", "0.02", "--strategy",
                                  "genco-1=policy:/no/such/policy.json"])
     assert result.exit_code == 2 and "not found" in result.output
+
+
+@pytest.mark.slow
+def test_compare_a_policy_against_the_default_bidder(tight: Path, tmp_path: Path) -> None:
+    """``mengxi compare A A --strategy-b genco-1=policy:PATH``: the same rules, B with the
+    learned bidder; a policy that marks every block up by its bound moves the prices, and a
+    bad item is refused with exit 2 before any year runs."""
+    path = tmp_path / "p.json"
+    high = np.zeros((3, len(FEATURES)))
+    high[:, FEATURES.index("bias")] = 10.0
+    path.write_text(json.dumps(LinearPolicy(high).to_json()))
+    out = tmp_path / "cmp"
+    runner = CliRunner()
+    result = runner.invoke(app, ["compare", str(tight), str(tight), "--seeds", "2",
+                                 "--scale", "0.02", "--strategy-b", f"genco-1=policy:{path}",
+                                 "--metric", "energy.avg_price_yuan_per_mwh", "--out",
+                                 str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "comparison.json").read_text())
+    row = next(r for r in data["metrics"] if r["metric"] == "energy.avg_price_yuan_per_mwh")
+    assert row["mean_diff"] != 0.0
+    assert data["a"]["strategies"] == {}
+    assert data["b"]["strategies"] == {"genco-1": f"policy:{path}"}
+    bad = runner.invoke(app, ["compare", "mengxi", "mengxi", "--strategy-b", "genco-1"])
+    assert bad.exit_code == 2 and "--strategy-b must be KEY=NAME" in bad.output
