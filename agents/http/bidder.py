@@ -96,6 +96,10 @@ def strategy_mapping(strategy: str | Mapping[str, Any] | None, participant: str,
         return {}
     if isinstance(strategy, Mapping):
         return dict(strategy)
+    if strategy.startswith("policy:"):  # a trained policy: loaded and registered on first use
+        from agents.learning.blocks import policy_strategy
+
+        policy_strategy(strategy)
     role = get_strategy(strategy).role
     if role not in roles:
         return {}

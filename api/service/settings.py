@@ -3,6 +3,8 @@ variables (``MENGXI_DATABASE_URL``, ``MENGXI_MAX_BATCH_BIDS``, ...) or given in 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from limits import parse_many
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +41,11 @@ class Settings(BaseSettings):
     """Idle time after which an event stream sends a comment line, seconds."""
     max_scale: float = Field(default=2.0, gt=0)
     """Largest fleet scale a session may be created with."""
+    policy_dir: Path | None = None
+    """Folder of trained policies (``policy.json`` files written by ``mengxi learn``) the
+    server's bots may play: a game's ``bots.strategy`` ``"policy:NAME"`` plays
+    ``<policy_dir>/NAME`` (``.json`` added when missing). ``None``: no policy bots. Clients
+    name a file in this folder, never a path of the server's."""
     lock_timeout_seconds: float = Field(default=5.0, gt=0, le=3600)
     """Longest wait for a lock (a session another request is writing; SQLite's write lock;
     PostgreSQL's ``lock_timeout``); a request that would wait longer gets 503 + Retry-After."""

@@ -17,15 +17,19 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from pathlib import Path
 from typing import Any
 
 from agents.http.bidder import Bidder
 from api.service import views
 from api.service.db import repositories as repo
 from api.service.db.tables import SessionRow
+from api.service.errors import Refused
 from api.service.schemas.sessions import BotsCreate
 from api.service.security import PARTICIPANT_PREFIX, new_token, token_sha256
 from api.service.services.common import Writing
+from api.service.settings import Settings
 from market.errors import MarketError
 from market.rules import MarketRules
 from market.session import Session
@@ -69,11 +73,40 @@ class LocalGameData:
         return [seat.model_dump(mode="json") for seat in views.seat_list(self.s)]
 
 
+POLICY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+"""A trained policy's name in ``policy:NAME``: a file name in the server's policy folder."""
+
+
+def resolve_policy(policy: BotsCreate | None, settings: Settings) -> BotsCreate | None:
+    """``policy`` with a ``"policy:NAME"`` strategy turned into the server's file
+    ``policy:<policy_dir>/NAME[.json]``; refused (422, naming ``body.bots.strategy``) when the
+    server has no policy folder, the name is not a plain file name or the file is missing."""
+    if policy is None or policy.strategy is None or not policy.strategy.startswith("policy:"):
+        return policy
+    name = policy.strategy[len("policy:"):]
+    where = [{"loc": "body.bots.strategy", "reason": "unknown policy"}]
+    if settings.policy_dir is None:
+        raise Refused("this server plays no trained policies: start it with MENGXI_POLICY_DIR "
+                      "set to a folder of policy files", problems=where)
+    if not POLICY_NAME.fullmatch(name) or ".." in name:
+        raise Refused(f"policy:NAME names a file in the server's policy folder (letters, "
+                      f"digits, _ . -), got {name!r}", problems=where)
+    path = Path(settings.policy_dir) / (name if name.endswith(".json") else f"{name}.json")
+    if not path.is_file():
+        raise Refused(f"no trained policy {name!r} on this server", problems=where)
+    return policy.model_copy(update={"strategy": f"policy:{path}"})
+
+
 def check_policy(policy: BotsCreate) -> None:
-    """Refuse an unknown strategy name (:class:`~market.errors.StrategyError`, a 422)."""
+    """Refuse an unknown strategy name (:class:`~market.errors.StrategyError`, a 422); a
+    trained policy (``policy:PATH``, already resolved) is loaded and registered."""
     if policy.strategy is not None:
         from agents.strategies.base import get_strategy
 
+        if policy.strategy.startswith("policy:"):
+            from agents.learning.blocks import policy_strategy
+
+            policy_strategy(policy.strategy)
         get_strategy(policy.strategy)
 
 

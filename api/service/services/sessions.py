@@ -128,8 +128,9 @@ def create_session(db: Db, live: LiveSessions, settings: Settings, body: Session
         raise Refused(f"scale {body.scale:g} is above this server's limit "
                       f"{settings.max_scale:g}; allowed 0 < scale <= {settings.max_scale:g}")
     rules = resolve_rules(body)
-    if body.bots is not None:
-        seat_bots.check_policy(body.bots)
+    bots = seat_bots.resolve_policy(body.bots, settings)
+    if bots is not None:
+        seat_bots.check_policy(bots)
     setup = GameSetup(seed=rules.meta.seed if body.seed is None else body.seed,
                       scale=body.scale, energy_rounds=body.energy_rounds,
                       hours_per_round=body.hours_per_round, start_day=body.start_day,
@@ -155,7 +156,7 @@ def create_session(db: Db, live: LiveSessions, settings: Settings, body: Session
                          rules_name=rules.meta.name, rules_sha256=rules.sha256(),
                          setup=json.dumps(seat_bots.setup_with_policy(
                              {"preset": body.preset, **asdict(setup), "unit_traits": traits},
-                             body.bots)),
+                             bots)),
                          snapshot_version=1)
         repo.add_session(db, row, state)
         repo.add_events(db, session_id, [("session_created", None, {"name": body.name})]
