@@ -12,8 +12,9 @@ with ``--out DIR`` writes ``calibration.json``, ``calibration.csv`` and ``calibr
 
 ``mengxi compare A B --seeds N`` simulates both rule sets on the same N seeds and prints the
 paired differences B - A with 95 % confidence intervals; ``mengxi sweep SCENARIO --grid
-KEY=V1,V2 ...`` runs a grid of rule overrides on Dask. ``--out DIR`` writes CSV, JSON and a
-PNG. Refused input (an unknown preset, key or metric, a value of the wrong type, no seeds, an
+KEY=V1,V2 ...`` runs a grid of rule overrides on Dask. With ``--years FIRST-LAST`` both run
+pathways instead of single years (:mod:`studies.pathway.study`: paired seeds, the pathway's
+figures). ``--out DIR`` writes CSV, JSON and a PNG. Refused input (an unknown preset, key or metric, a value of the wrong type, no seeds, an
 unreachable scheduler) prints every problem and exits with status 2; a sweep in which some
 points failed prints them and exits with status 1 after writing everything.
 
@@ -25,7 +26,7 @@ million yuan (:mod:`api.cli.output`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -55,6 +56,29 @@ MetricOpt = Annotated[list[str] | None, typer.Option(
     help="A summary figure to report, as a dotted path (repeatable); default: the key "
          "figures (prices, stress hours, capacity, compensation, certificates, consumer "
          "cost, HHI, RSI).")]
+
+
+YearsOpt = Annotated[str | None, typer.Option(
+    "--years", metavar="FIRST-LAST",
+    help="Run a pathway of these years (e.g. 2025-2035: entry and exit between the years) "
+         "for each seed instead of one year; default figures: the pathway's (summed LOLE "
+         "and EUE, firm MW in the last year, consumer cost per MWh, MW built and retired, "
+         "mean capacity price).")]
+
+
+def _pathway_task(years: str | None) -> Any:
+    """The :class:`studies.pathway.study.PathwayTask` of ``--years`` (None without it);
+    a bad range is refused with exit 2, one line."""
+    if years is None:
+        return None
+    from studies.pathway.run import parse_years
+    from studies.pathway.study import PathwayTask
+
+    try:
+        return PathwayTask(tuple(parse_years(years)))
+    except ValueError as err:
+        Console(stderr=True, highlight=False).print(f"refused: {err}", markup=False)
+        raise typer.Exit(EXIT_REFUSED) from None
 
 
 def _load(source: str) -> MarketRules:
@@ -101,9 +125,16 @@ def compare_command(
         help="As --strategy, for B only (over --strategy): e.g. mengxi against mengxi with "
              "--strategy-b genco-1=policy:PATH compares a learned bidder with the default "
              "one.")] = None,
+    years: YearsOpt = None,
 ) -> None:
     """Run A and B on the same seeds; print B - A with 95 % confidence intervals."""
     check_out(out, force)
+    pathway = _pathway_task(years)
+    if pathway is not None and (strategy or strategy_b):
+        Console(stderr=True, highlight=False).print(
+            "refused: --years runs pathways with each role's default strategy; --strategy and "
+            "--strategy-b apply to single years", markup=False)
+        raise typer.Exit(EXIT_REFUSED)
     try:
         both = fmt.parse_strategies(strategy)
         only_b = fmt.parse_strategies(strategy_b, "--strategy-b")
@@ -112,6 +143,7 @@ def compare_command(
         raise typer.Exit(EXIT_REFUSED) from None
     from studies.compare import compare_rules, write_comparison
     from studies.metrics import KEY_METRICS
+    from studies.pathway.study import PATHWAY_METRICS
 
     console = Console(highlight=False)
     try:
@@ -120,9 +152,11 @@ def compare_command(
         with _progress(Console(stderr=True), "years") as bar:
             task = bar.add_task("compare", total=2 * seeds)
             result = compare_rules(
-                rules_a, rules_b, seed_list, scale, tuple(metric or KEY_METRICS),
+                rules_a, rules_b, seed_list, scale,
+                tuple(metric or (KEY_METRICS if pathway is None else PATHWAY_METRICS)),
                 progress=lambda _step, done, _total: bar.update(task, completed=done),
-                strategies_a=both or None, strategies_b={**both, **only_b} or None)
+                strategies_a=both or None, strategies_b={**both, **only_b} or None,
+                run=None if pathway is None else pathway.run)
     except MarketError as err:
         _refuse(err)
         return
@@ -159,14 +193,17 @@ def sweep_command(
     out: OutOpt = None,
     force: ForceOpt = False,
     metric: MetricOpt = None,
+    years: YearsOpt = None,
 ) -> None:
     """Run every point of a grid of rule overrides on Dask; one table, failed points listed."""
     check_out(out, force)
+    pathway = _pathway_task(years)
     from studies.metrics import KEY_METRICS
+    from studies.pathway.study import PATHWAY_METRICS
     from studies.sweep import PLOT_METRICS, one_line, parse_grid, run_sweep, write_sweep
 
     console = Console(highlight=False)
-    metrics = tuple(metric or KEY_METRICS)
+    metrics = tuple(metric or (KEY_METRICS if pathway is None else PATHWAY_METRICS))
     try:
         rules = _load(scenario)
         axes = parse_grid(rules, grid)
@@ -178,11 +215,13 @@ def sweep_command(
             task = bar.add_task("sweep", total=n_points * seeds)
             result = run_sweep(
                 rules, axes, seed_list, scale, metrics=metrics, scheduler=scheduler,
+                task=pathway,
                 progress=lambda _step, done, _total: bar.update(task, completed=done))
     except MarketError as err:
         _refuse(err)
         return
-    shown = list(metric) if metric else [m for m in PLOT_METRICS if m in metrics]
+    shown = list(metric) if metric else (
+        [m for m in PLOT_METRICS if m in metrics] if pathway is None else list(metrics[:4]))
     table = fmt.figures_table(
         f"sweep of {scenario} ({rules.sha256()[:12]}): mean over seeds "
         f"{seed_list[0]}..{seed_list[-1]}", [a.key for a in axes], ["seeds ok", *shown],
