@@ -345,6 +345,10 @@ def build_summary(rules: MarketRules, seed: int, scale: float, synth: SynthFleet
             "export_mwh": _f(energy.export_mw.sum()),
             "storage_discharge_mwh": _f(hourly["storage_discharge_mw"].sum()),
             "storage_charge_mwh": _f(hourly["storage_charge_mw"].sum()),
+            # The names before issue 14, kept for older readers (summary keys are pinned):
+            # curtailed_mwh is unserved_mwh, generation_mwh is generation_excl_storage_mwh.
+            "curtailed_mwh": _f(energy.curtailed_mwh.sum()),
+            "generation_mwh": _f(gen),
         },
         "emissions": {
             "co2_t": _f(co2),

@@ -112,3 +112,9 @@ def test_summary_figures_are_rounded_to_their_meaning(year: YearResult) -> None:
         if key.endswith("_yuan"):
             assert round(v, 2) == v, key
         assert v == 0.0 or abs(v) >= 1e-6, (key, v)  # no -4e-17 markups
+
+
+def test_the_old_summary_keys_stay_beside_the_new_names(year: YearResult) -> None:
+    e = year.summary["energy"]
+    assert e["curtailed_mwh"] == e["unserved_mwh"]
+    assert e["generation_mwh"] == e["generation_excl_storage_mwh"]
