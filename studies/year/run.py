@@ -249,7 +249,7 @@ def capacity_summary(year_rules: MarketRules, cone: Mapping[str, float]) -> dict
     """The summary's resolved capacity figures: ``accreditation`` (technology -> credit in
     [0, 1] as the auction used it), ``accreditation_method``, ``net_cone_yuan_per_kw_yr`` (as
     resolved), ``net_cone_method``, ``gross_cone_yuan_per_kw_yr``,
-    ``reference_margin_yuan_per_kw_yr`` and ``demand_curve`` ([requirement fraction,
+    ``offer_cap_yuan_per_kw_yr``, ``reference_margin_yuan_per_kw_yr`` and ``demand_curve`` ([requirement fraction,
     yuan/kW·yr] points at the resolved Net CONE)."""
     c = year_rules.capacity
     fractions, prices = c.demand_curve()
@@ -259,6 +259,7 @@ def capacity_summary(year_rules: MarketRules, cone: Mapping[str, float]) -> dict
         "net_cone_yuan_per_kw_yr": float(c.net_cone_yuan_per_kw_yr),
         "net_cone_method": c.net_cone_method,
         "gross_cone_yuan_per_kw_yr": float(c.gross_cone_yuan_per_kw_yr),
+        "offer_cap_yuan_per_kw_yr": float(c.offer_cap_yuan_per_kw_yr),
         "reference_margin_yuan_per_kw_yr": round(float(cone["reference_margin"]), 2),
         "demand_curve": [[float(q), round(float(p), 2)] for q, p in
                          zip(fractions.tolist(), prices.tolist(), strict=True)],
