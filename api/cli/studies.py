@@ -14,9 +14,10 @@ with ``--out DIR`` writes ``calibration.json``, ``calibration.csv`` and ``calibr
 paired differences B - A with 95 % confidence intervals; ``mengxi sweep SCENARIO --grid
 KEY=V1,V2 ...`` runs a grid of rule overrides on Dask. With ``--years FIRST-LAST`` both run
 pathways instead of single years (:mod:`studies.pathway.study`: paired seeds, the pathway's
-figures). ``--out DIR`` writes CSV, JSON and a PNG. Refused input (an unknown preset, key or metric, a value of the wrong type, no seeds, an
-unreachable scheduler) prints every problem and exits with status 2; a sweep in which some
-points failed prints them and exits with status 1 after writing everything.
+figures). ``--out DIR`` writes CSV, JSON and a PNG. Refused input (an unknown preset, key or
+metric, a value of the wrong type, no seeds, an unreachable scheduler) prints every problem and
+exits with status 2; a sweep in which some points failed prints them and exits with status 1
+after writing everything.
 
 Every command checks ``--out`` before it runs anything (:mod:`api.cli.output`: a file, or a folder
 that holds files without ``--force``, is refused with status 2); tables print sums of money in

@@ -249,8 +249,8 @@ def capacity_summary(year_rules: MarketRules, cone: Mapping[str, float]) -> dict
     """The summary's resolved capacity figures: ``accreditation`` (technology -> credit in
     [0, 1] as the auction used it), ``accreditation_method``, ``net_cone_yuan_per_kw_yr`` (as
     resolved), ``net_cone_method``, ``gross_cone_yuan_per_kw_yr``,
-    ``offer_cap_yuan_per_kw_yr``, ``reference_margin_yuan_per_kw_yr`` and ``demand_curve`` ([requirement fraction,
-    yuan/kW·yr] points at the resolved Net CONE)."""
+    ``offer_cap_yuan_per_kw_yr``, ``reference_margin_yuan_per_kw_yr`` and ``demand_curve``
+    ([requirement fraction, yuan/kW·yr] points at the resolved Net CONE)."""
     c = year_rules.capacity
     fractions, prices = c.demand_curve()
     return {
