@@ -183,13 +183,49 @@ def seeds_csv(records: Sequence[SeedRecord]) -> str:
     return buf.getvalue()
 
 
+def _shown(value: float | None, unit: str) -> tuple[str, str]:
+    """(value as the page shows it, unit): yuan as million yuan, a fraction as %."""
+    from studies.output.report import format_value
+
+    if unit == "yuan":
+        return format_value(None if value is None else value / 1e6), "million yuan"
+    if unit == "fraction":
+        return format_value(None if value is None else 100.0 * value), "%"
+    return format_value(value), unit
+
+
+def seeds_html(rules: MarketRules, scale: float | None, records: Sequence[SeedRecord]) -> str:
+    """The text of ``seeds.html``: the spread of every headline figure (mean, 95 % interval,
+    n) and each seed's figures, rendered with Jinja2 (``templates/seeds.html.j2``)."""
+    from studies.output.report import report_environment
+
+    stats = spread(records)
+    rows = []
+    for path, label, unit in HEADLINE:
+        s = stats[path]
+        mean, shown_unit = _shown(s["mean"], unit)
+        low, _ = _shown(s["low"], unit)
+        high, _ = _shown(s["high"], unit)
+        interval = "\u2014" if s["low"] is None else f"{low} to {high}"
+        rows.append({"label": label, "unit": shown_unit, "mean": mean, "interval": interval,
+                     "n": s["n"]})
+    per_seed = [{"seed": r.seed, "cells": [_shown(r.figures.get(p), u)[0]
+                                            for p, _, u in HEADLINE]} for r in records]
+    return report_environment().get_template("seeds.html.j2").render(
+        rules_name=rules.meta.name, rules_sha256=rules.sha256(),
+        seeds=[r.seed for r in records], scale_text="the rules' own" if scale is None
+        else f"{scale:g}", rows=rows, per_seed=per_seed)
+
+
 def write_seeds(out_dir: str | Path, rules: MarketRules, scale: float | None,
                 records: Sequence[SeedRecord], strategies: Mapping[str, str] | None = None
                 ) -> dict[str, Path]:
-    """Write ``seeds.json`` and ``seeds.csv`` into ``out_dir`` (created); their paths."""
+    """Write ``seeds.json``, ``seeds.csv`` and ``seeds.html`` (the spread as a page) into
+    ``out_dir`` (created); their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out / "seeds.json", "csv": out / "seeds.csv"}
+    paths = {"json": out / "seeds.json", "csv": out / "seeds.csv", "html": out / "seeds.html"}
     paths["json"].write_bytes(seeds_json(rules, scale, records, strategies).encode("utf-8"))
     paths["csv"].write_bytes(seeds_csv(records).encode("utf-8"))
+    paths["html"].write_bytes(seeds_html(rules, scale, records).encode("utf-8"))
     return paths

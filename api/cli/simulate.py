@@ -251,7 +251,8 @@ def simulate_seeds(rules: MarketRules, name: str, seed_list: list[int], scale: f
     console.print(seeds_table(f"{rules.meta.name}, seeds {first}..{last}{scale_text}: mean, "
                               "95 % interval (t)", spread(records)))
     paths = write_seeds(out_dir, rules, scale, records, strategies or None)
-    console.print(f"wrote {paths['json']} and {paths['csv']}", markup=False, soft_wrap=True)
+    console.print(f"wrote {paths['json']}, {paths['csv']} and {paths['html']}", markup=False,
+                  soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

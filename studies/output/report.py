@@ -203,6 +203,11 @@ def _escape(value: Any) -> Any:
 
 
 @cache
+def report_environment() -> Environment:
+    """The Jinja2 environment of the sandbox's pages (``studies/output/templates``)."""
+    return _environment()
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("studies.output", "templates"),

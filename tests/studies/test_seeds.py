@@ -92,7 +92,10 @@ def test_simulate_seeds_prints_the_spread_and_writes_both_files(monkeypatch, tmp
     assert result.exit_code == 0, result.output
     assert "seeds 10..11" in result.output and "95 % interval" in result.output
     assert "consumer cost, million yuan" in result.output
-    assert {p.name for p in out.iterdir()} == {"seeds.json", "seeds.csv"}
+    assert {p.name for p in out.iterdir()} == {"seeds.json", "seeds.csv", "seeds.html"}
+    page = (out / "seeds.html").read_text(encoding="utf-8")
+    assert 'id="spread-table"' in page and "95 % interval" in page
+    assert "energy price, load-weighted" in page and "million yuan" in page
     data = json.loads((out / "seeds.json").read_text(encoding="utf-8"))
     assert data["seeds"] == [10, 11] and data["scale"] == 0.02
 
