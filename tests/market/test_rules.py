@@ -35,6 +35,7 @@ VARIANTS = [
     "deductions-shanghai",
     "compensation-charged-to-renewables",
     "no-capacity-market",
+    "vrr-gross-cone-floor",
 ]
 
 
@@ -161,6 +162,13 @@ INTENDED = {
     },
     "compensation-charged-to-renewables": {"compensation.funding": "supported_renewables"},
     "no-capacity-market": {"capacity.enabled": False},
+    "vrr-gross-cone-floor": {
+        "capacity.demand_points": [
+            {"requirement_fraction": 0.97, "net_cone_multiple": 1.5, "gross_cone_multiple": 1.0},
+            {"requirement_fraction": 1.03, "net_cone_multiple": 0.75},
+            {"requirement_fraction": 1.10, "net_cone_multiple": 0.0},
+        ]
+    },
 }
 
 
@@ -742,3 +750,19 @@ def test_toml_text_leaves_out_none_at_every_depth():
 
     text = toml_text.dumps({"a": {"b": None, "c": [{"d": 1, "e": None}]}, "f": None})
     assert tomllib.loads(text) == {"a": {"c": [{"d": 1}]}}
+
+
+def test_a_gross_cone_floor_keeps_the_top_of_the_curve_paying_when_net_cone_is_zero():
+    """PJM's older VRR point (a), max(Gross CONE, 1.5 x Net CONE): with Net CONE 0 (a short
+    year whose scarcity margins cover Gross CONE) the preset's curve is 0 everywhere, the
+    floored curve still pays Gross CONE at its first point; with a high Net CONE the floor
+    does not bind."""
+    base = load_preset("mengxi").capacity
+    floor = load_preset("vrr-gross-cone-floor").capacity
+    gross = floor.gross_cone_yuan_per_kw_yr
+    for cone, first in ((0.0, gross), (100.0, gross), (400.0, 1.5 * 400.0)):
+        _, plain = base.resolved(net_cone_yuan_per_kw_yr=cone).demand_curve()
+        _, floored = floor.resolved(net_cone_yuan_per_kw_yr=cone).demand_curve()
+        assert floored[0] == pytest.approx(first)
+        assert plain[0] == pytest.approx(1.5 * cone)
+        assert floored[1:].tolist() == plain[1:].tolist()

@@ -75,6 +75,13 @@ class DemandPoint(RulesModel):
     """Price at that quantity as a multiple of Net CONE."""
     price_yuan_per_kw_yr: NonNegative | None = None
     """Price at that quantity fixed in yuan/kW-yr (instead of a multiple of Net CONE)."""
+    gross_cone_multiple: NonNegative | None = None
+    """With ``net_cone_multiple``: the price is at least this multiple of Gross CONE
+    (``capacity.gross_cone_yuan_per_kw_yr``), as PJM's older VRR point (a) is max(Gross CONE,
+    1.5 x Net CONE) [R, docs/DOMAIN.md]. A curve whose prices are multiples of a derived Net
+    CONE falls to 0 when the reference unit's energy margin covers its Gross CONE (a short
+    system with scarcity prices); this floor keeps the top of the curve paying. None: no
+    floor."""
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler,
@@ -91,11 +98,16 @@ class DemandPoint(RulesModel):
                      "(x Net CONE) or price_yuan_per_kw_yr")]
         return []
 
-    def price(self, net_cone_yuan_per_kw_yr: float) -> float:
-        """The point's price, yuan/kW-yr, for a Net CONE."""
+    def price(self, net_cone_yuan_per_kw_yr: float, gross_cone_yuan_per_kw_yr: float = 0.0
+              ) -> float:
+        """The point's price, yuan/kW-yr, for a Net CONE (and, with ``gross_cone_multiple``,
+        a Gross CONE)."""
         if self.price_yuan_per_kw_yr is not None:
             return float(self.price_yuan_per_kw_yr)
-        return float(self.net_cone_multiple or 0.0) * net_cone_yuan_per_kw_yr
+        price = float(self.net_cone_multiple or 0.0) * net_cone_yuan_per_kw_yr
+        if self.gross_cone_multiple is not None:
+            price = max(price, float(self.gross_cone_multiple) * gross_cone_yuan_per_kw_yr)
+        return price
 
 
 class CapacityCredit(RulesModel):
@@ -313,7 +325,8 @@ class CapacityRules(RulesModel):
         """
         cone = self.net_cone_yuan_per_kw_yr
         fractions = np.array([p.requirement_fraction for p in self.demand_points], dtype=np.float64)
-        prices = np.array([p.price(cone) for p in self.demand_points], dtype=np.float64)
+        gross = self.gross_cone_yuan_per_kw_yr
+        prices = np.array([p.price(cone, gross) for p in self.demand_points], dtype=np.float64)
         if self.demand_shape == "vertical":
             return np.repeat(fractions[:1], 2), np.array([prices[0], 0.0])
         return fractions, prices
