@@ -66,19 +66,14 @@ def is_money(path: str) -> bool:
 
 
 def number(value: float | None) -> str:
-    """A plain figure: thousands separators, whole from 1,000 up, two decimals from 1 up,
-    three significant digits below 1, a dash for None or NaN."""
+    """A plain figure as the report writes it (:func:`studies.output.report.format_value`:
+    thousands separators, whole from 1,000 up, two decimals from 1 up), three significant
+    digits below 1, a dash for None or NaN."""
+    from studies.output.report import format_value
+
     if value is None or not math.isfinite(value):
         return NONE
-    if isinstance(value, int) or (value == int(value) and abs(value) >= 1000):
-        return f"{int(value):,}"
-    if value == 0:
-        return "0"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if abs(value) >= 1:
-        return f"{value:,.2f}"
-    return f"{value:.3g}"
+    return format_value(value, small_digits=3)
 
 
 def figure(path: str, value: float | None) -> str:

@@ -143,9 +143,11 @@ MWH_PER_GWH = 1e3
 T_PER_MT = 1e6
 
 
-def format_value(value: Any) -> str:
-    """A summary value as text: thousands separators, 2 decimals from 1 up, 4 significant
-    digits below 1, 0 for float noise (below :data:`FLOAT_NOISE`), an em dash for null."""
+def format_value(value: Any, small_digits: int = 4) -> str:
+    """A summary value as text: thousands separators, 2 decimals from 1 up, ``small_digits``
+    significant digits below 1, 0 for float noise (below :data:`FLOAT_NOISE`), an em dash for
+    null. The one number format of the report, the plots' labels and the CLI
+    (:func:`api.cli.output.number`)."""
     if value is None:
         return "\u2014"
     if isinstance(value, bool):
@@ -161,7 +163,7 @@ def format_value(value: Any) -> str:
             return f"{value:,.0f}"
         if abs(value) >= 1:
             return f"{value:,.2f}"
-        return f"{value:.4g}"
+        return f"{value:.{small_digits}g}"
     if isinstance(value, list | tuple | dict):
         return json.dumps(value, sort_keys=True)
     return str(value)
