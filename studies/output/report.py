@@ -73,10 +73,10 @@ CAPTIONS: dict[str, tuple[str, str]] = {
     "storage": (
         "Storage: a typical week and its revenue stack",
         "Left: the storage fleet's charging (below zero) and discharging in the typical week, "
-        "and its state of charge. The result has no state-of-charge column, so it is "
-        "approximated: cumulative charge times the year's discharge/charge ratio less "
-        "discharge, drawn from the week's lowest level. Right: the storage units' revenue by "
-        "source against their fixed cost."),
+        "and the energy it holds at the end of each hour (its state of charge: charging "
+        "raises it by the charged MWh times the round-trip efficiency). A fleet that ends "
+        "its evenings empty and its middays full is arbitraging the solar peak. Right: the "
+        "storage units' revenue by source against their fixed cost."),
     "reliability": (
         "Reliability: stress hours, lost load and the standard",
         "Stress hours and hours with unserved load by month and by hour of the day, and the "

@@ -46,7 +46,8 @@ def hourly_table(rules: MarketRules, energy: EnergyYear, synth: SynthFleet,
     bought (energy cost = sum of price x served load), ``unserved_mw`` inelastic demand not
     served (lost load), ``curtailed_mw`` wind and solar available but not dispatched; output by
     technology (``coal_mw``, ``wind_mw``, ``solar_mw``, ``storage_discharge_mw``) and
-    ``storage_charge_mw``; ``co2_t`` the coal units' emissions (dispatch x the class's
+    ``storage_charge_mw``, ``storage_soc_mwh`` (the storage fleet's energy stored at the end
+    of each hour); ``co2_t`` the coal units' emissions (dispatch x the class's
     ``co2_t_per_mwh``); plus ``month``, ``forecast_yuan_per_mwh``, stress and reserve margin."""
     d, a = energy.dispatch_mw, energy.available_mw
     w, s, st = synth.wind_index, synth.solar_index, synth.storage_index
@@ -65,6 +66,8 @@ def hourly_table(rules: MarketRules, energy: EnergyYear, synth: SynthFleet,
         "solar_mw": d[:, s].sum(axis=1),
         "storage_discharge_mw": d[:, st].sum(axis=1),
         "storage_charge_mw": energy.charge_mw[:, st].sum(axis=1),
+        "storage_soc_mwh": np.asarray(energy.soc_mwh, dtype=np.float64)[1:].sum(axis=1)
+        if np.asarray(energy.soc_mwh).ndim == 2 else np.zeros(profiles.n_hours),
         "export_mw": energy.export_mw,
         "wind_available_mw": a[:, w].sum(axis=1),
         "solar_available_mw": a[:, s].sum(axis=1),

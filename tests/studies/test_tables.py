@@ -118,3 +118,18 @@ def test_the_old_summary_keys_stay_beside_the_new_names(year: YearResult) -> Non
     e = year.summary["energy"]
     assert e["curtailed_mwh"] == e["unserved_mwh"]
     assert e["generation_mwh"] == e["generation_excl_storage_mwh"]
+
+
+def test_the_storage_state_of_charge_follows_its_charge_and_discharge(year: YearResult) -> None:
+    h = year.hourly
+    soc = np.asarray(h["storage_soc_mwh"])
+    charge, discharge = np.asarray(h["storage_charge_mw"]), np.asarray(h["storage_discharge_mw"])
+    energy = load_preset("mengxi").fleet.storage.energy_mwh
+    units = int((year.units["technology"] == "storage").sum())
+    assert soc.shape == (8760,) and (soc >= -1e-6).all()
+    assert (soc <= units * energy + 1e-6).all() and soc.max() > 0
+    step = np.diff(soc)
+    only_charge = (charge[1:] > 1.0) & (discharge[1:] == 0)
+    only_discharge = (discharge[1:] > 1.0) & (charge[1:] == 0)
+    assert only_charge.any() and only_discharge.any()
+    assert (step[only_charge] > 0).all() and (step[only_discharge] < 0).all()

@@ -18,8 +18,8 @@ from studies.year.run import YearResult, run_year
 
 HOURLY = ("hour", "price_yuan_per_mwh", "load_mw", "served_load_mw", "unserved_mw",
           "curtailed_mw", "coal_mw", "wind_mw", "solar_mw", "storage_discharge_mw",
-          "storage_charge_mw", "export_mw", "wind_available_mw", "solar_available_mw", "co2_t",
-          "stress", "reserve_margin")
+          "storage_charge_mw", "storage_soc_mwh", "export_mw", "wind_available_mw",
+          "solar_available_mw", "co2_t", "stress", "reserve_margin")
 UNITS = ("unit_id", "owner", "technology", "nameplate_mw", "accredited_mw",
          "marginal_cost_yuan_per_mwh", "energy_mwh", "energy_revenue_yuan",
          "capacity_revenue_yuan", "performance_penalty_yuan", "compensation_yuan",

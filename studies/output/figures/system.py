@@ -121,9 +121,10 @@ def curtailment(hourly: Mapping[str, Any]) -> Figure:
 
 def storage(hourly: Mapping[str, Any], units: Mapping[str, Any]) -> Figure:
     """Storage over the typical week: charge below zero, discharge above (MW) and the fleet's
-    approximate state of charge (MWh, cumulative charge x the year's discharge/charge ratio
-    less discharge, from the week's lowest level); and the storage units' revenue stack
-    against their fixed cost (million yuan)."""
+    state of charge (MWh, the hourly table's ``storage_soc_mwh``; for a result without it,
+    approximated by cumulative charge x the year's discharge/charge ratio less discharge, from
+    the week's lowest level); and the storage units' revenue stack against their fixed cost
+    (million yuan)."""
     fig, (week, money) = figure("Storage: a typical week and its revenue stack", 2, (1.8, 1.0),
                                 wspace=0.5, right=0.8)
     charge, discharge = column(hourly, "storage_charge_mw"), column(
@@ -134,7 +135,13 @@ def storage(hourly: Mapping[str, Any], units: Mapping[str, Any]) -> Figure:
         ratio = float(discharge.sum() / charge.sum()) if charge.sum() > 0 else 1.0
         span = typical_week(hourly["load_mw"])
         x = np.arange(span.stop - span.start)
-        level = np.cumsum(charge[span] * ratio - discharge[span])
+        stored = column(hourly, "storage_soc_mwh")
+        exact = stored.size == charge.size
+        if exact:  # the year's own state of charge, end of each hour
+            level = stored[span]
+        else:  # an older result without the column: cumulative charge, scaled
+            level = np.cumsum(charge[span] * ratio - discharge[span])
+            level = level - float(level.min(initial=0.0))
         edges = np.arange(x.size + 1) - 0.5
         week.stairs(discharge[span], edges, fill=True, color=COLORS["storage"],
                     label="discharge, MW")
@@ -143,9 +150,10 @@ def storage(hourly: Mapping[str, Any], units: Mapping[str, Any]) -> Figure:
         week.set_xlabel("hour of the typical week")
         week.set_ylabel("MW")
         soc = week.twinx()
-        soc.plot(x, level - float(level.min(initial=0.0)), color="black", lw=1.5,
-                 label=f"state of charge (approx., round trip {ratio:.2f})")
-        soc.set_ylabel("MWh stored (approx.)")
+        soc.plot(x, level, color="black", lw=1.5,
+                 label="state of charge" if exact
+                 else f"state of charge (approx., round trip {ratio:.2f})")
+        soc.set_ylabel("MWh stored" if exact else "MWh stored (approx.)")
         soc.set_ylim(bottom=0)
         handles, more = week.get_legend_handles_labels(), soc.get_legend_handles_labels()
         week.legend(handles[0] + more[0], handles[1] + more[1], loc="upper left", fontsize=8)
