@@ -35,8 +35,8 @@ import numpy as np
 
 import agents.http.observe as observe
 from agents.observe import certificates_to_buy
-from agents.strategies.assign import Group, assign, unit_role
-from agents.strategies.base import CapacityOffers, Offers, get_strategy
+from agents.strategies.assign import Group, assign, strategy_named, unit_role
+from agents.strategies.base import CapacityOffers, Offers
 from agents.strategies.green import GreenBuyerDecision, GreenSellerDecision
 from agents.strategies.storage import StorageSchedule
 from market.certificates.registry import TICKS_PER_MWH
@@ -96,11 +96,7 @@ def strategy_mapping(strategy: str | Mapping[str, Any] | None, participant: str,
         return {}
     if isinstance(strategy, Mapping):
         return dict(strategy)
-    if strategy.startswith("policy:"):  # a trained policy: loaded and registered on first use
-        from agents.learning.blocks import policy_strategy
-
-        policy_strategy(strategy)
-    role = get_strategy(strategy).role
+    role = strategy_named(strategy).role
     if role not in roles:
         return {}
     return {("green_buyers" if role == "green_buyer" else participant): strategy}

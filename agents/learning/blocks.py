@@ -34,12 +34,13 @@ from typing import Any
 import numpy as np
 
 from agents.strategies.base import (
+    POLICY_PREFIX,
+    STRATEGIES,
     OfferObservation,
     Offers,
     Strategy,
     _flexible_mw,
     certificate_value,
-    get_strategy,
     price_grid,
     register_strategy,
 )
@@ -53,9 +54,6 @@ DEFAULT_BLOCKS = 3
 
 #: The policy's day features, in order.
 FEATURES = ("bias", "forecast_mean", "forecast_max")
-
-#: Prefix of a trained policy's strategy name: ``policy:PATH`` (a JSON file).
-POLICY_PREFIX = "policy:"
 
 #: Policy file format version written by :meth:`LinearPolicy.to_json`.
 POLICY_FORMAT = 1
@@ -200,10 +198,9 @@ def policy_strategy(name: str) -> Strategy:
     file is read once per process). Capacity: offered at net going-forward cost."""
     if not name.startswith(POLICY_PREFIX) or not name[len(POLICY_PREFIX):]:
         raise StrategyError(f"a trained policy strategy is 'policy:PATH', got {name!r}")
-    try:
-        return get_strategy(name, "generator")
-    except StrategyError:
-        pass
+    known = STRATEGIES.get(name)
+    if known is not None:
+        return known
     policy = LinearPolicy.load(name[len(POLICY_PREFIX):])
     return register_strategy(Strategy(
         name, "generator", policy_offers_fn(policy), truthful_capacity,

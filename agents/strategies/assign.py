@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.strategies.base import Strategy, get_strategy
+from agents.strategies.base import POLICY_PREFIX, Strategy, get_strategy
 from market.errors import StrategyError
 
 DEFAULTS = {"generator": "opportunity_cost", "storage": "storage_optimal",
@@ -92,15 +92,22 @@ def parse_spec(value: Any, role: str | None = None,
     else:
         raise StrategyError(f"a strategy is a name, (name, params) or {{'name', 'params'}}; "
                             f"got {value!r}")
-    if str(name).startswith("policy:"):
-        # a trained policy (agents.learning.blocks): loaded and registered on first use
-        from agents.learning.blocks import policy_strategy
-
-        policy_strategy(str(name))
-    strategy = get_strategy(str(name), role)
+    strategy = strategy_named(str(name), role)
     resolved = strategy.params(params, (defaults or {}).get(strategy.name))
     return StrategySpec(strategy, tuple(sorted(
         (k, tuple(v) if isinstance(v, list) else v) for k, v in resolved.items())))
+
+
+def strategy_named(name: str, role: str | None = None) -> Strategy:
+    """The registered strategy ``name`` (of ``role`` when given), as
+    :func:`~agents.strategies.base.get_strategy`; a trained policy ``policy:PATH`` is loaded
+    from its file and registered the first time (:func:`agents.learning.blocks.policy_strategy`).
+    The one place every driver looks a strategy up by the name a user gave."""
+    if name.startswith(POLICY_PREFIX):
+        from agents.learning.blocks import policy_strategy
+
+        policy_strategy(name)
+    return get_strategy(name, role)
 
 
 def unit_role(technology: str) -> str:

@@ -169,6 +169,11 @@ class Strategy:
 #: Strategies by name; add one with :func:`register_strategy`.
 STRATEGIES: dict[str, Strategy] = {}
 
+POLICY_PREFIX = "policy:"
+"""Prefix of a trained policy's strategy name, ``policy:PATH`` (a JSON file written by
+``mengxi learn``), loaded and registered on first use by
+:func:`agents.strategies.assign.strategy_named`."""
+
 
 def register_strategy(strategy: Strategy) -> Strategy:
     """Add ``strategy`` to :data:`STRATEGIES` (its role must be one of :data:`ROLES`)."""
@@ -180,7 +185,8 @@ def register_strategy(strategy: Strategy) -> Strategy:
 
 def get_strategy(name: str, role: str | None = None) -> Strategy:
     """The strategy called ``name`` (of ``role`` when given); :class:`StrategyError` naming
-    the known ones otherwise."""
+    the known ones otherwise. A ``policy:PATH`` not loaded yet is unknown here: look names
+    up with :func:`agents.strategies.assign.strategy_named`, which loads it."""
     found = STRATEGIES.get(name)
     if found is None or (role is not None and found.role != role):
         known = sorted(n for n, s in STRATEGIES.items() if role is None or s.role == role)

@@ -62,18 +62,14 @@ def run_command(
     events, bids in every round with the strategies, and stops when the session ends."""
     from agents.http.client import Refusal
     from agents.http.runner import run_bots
-    from agents.strategies.base import get_strategy
+    from agents.strategies.assign import strategy_named
     from market.errors import StrategyError
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(threadName)s "
                                                          "%(levelname)s %(message)s")
     if strategy is not None:
         try:
-            if strategy.startswith("policy:"):  # a trained policy, registered on loading
-                from agents.learning.blocks import policy_strategy
-
-                policy_strategy(strategy)
-            get_strategy(strategy)
+            strategy_named(strategy)  # a policy:PATH is loaded here
         except StrategyError as exc:
             _refuse(str(exc))
     if seat and len(seat) != count:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.http.bidder import Bidder
+from agents.strategies.base import POLICY_PREFIX
 from api.service import views
 from api.service.db import repositories as repo
 from api.service.db.tables import SessionRow
@@ -81,9 +82,10 @@ def resolve_policy(policy: BotsCreate | None, settings: Settings) -> BotsCreate 
     """``policy`` with a ``"policy:NAME"`` strategy turned into the server's file
     ``policy:<policy_dir>/NAME[.json]``; refused (422, naming ``body.bots.strategy``) when the
     server has no policy folder, the name is not a plain file name or the file is missing."""
-    if policy is None or policy.strategy is None or not policy.strategy.startswith("policy:"):
+    if policy is None or policy.strategy is None or \
+            not policy.strategy.startswith(POLICY_PREFIX):
         return policy
-    name = policy.strategy[len("policy:"):]
+    name = policy.strategy[len(POLICY_PREFIX):]
     where = [{"loc": "body.bots.strategy", "reason": "unknown policy"}]
     if settings.policy_dir is None:
         raise Refused("this server plays no trained policies: start it with MENGXI_POLICY_DIR "
@@ -94,20 +96,16 @@ def resolve_policy(policy: BotsCreate | None, settings: Settings) -> BotsCreate 
     path = Path(settings.policy_dir) / (name if name.endswith(".json") else f"{name}.json")
     if not path.is_file():
         raise Refused(f"no trained policy {name!r} on this server", problems=where)
-    return policy.model_copy(update={"strategy": f"policy:{path}"})
+    return policy.model_copy(update={"strategy": f"{POLICY_PREFIX}{path}"})
 
 
 def check_policy(policy: BotsCreate) -> None:
     """Refuse an unknown strategy name (:class:`~market.errors.StrategyError`, a 422); a
-    trained policy (``policy:PATH``, already resolved) is loaded and registered."""
+    trained policy (``policy:PATH``, already resolved) is loaded by ``strategy_named``."""
     if policy.strategy is not None:
-        from agents.strategies.base import get_strategy
+        from agents.strategies.assign import strategy_named
 
-        if policy.strategy.startswith("policy:"):
-            from agents.learning.blocks import policy_strategy
-
-            policy_strategy(policy.strategy)
-        get_strategy(policy.strategy)
+        strategy_named(policy.strategy)
 
 
 def setup_with_policy(setup: dict[str, Any], policy: BotsCreate | None) -> dict[str, Any]:
