@@ -67,12 +67,6 @@ def status_of(s: Session, row: SessionRow | None = None) -> str:
     return "waiting" if all(x == RoundStatus.PENDING for x in statuses) else "running"
 
 
-def seats(s: Session) -> list[str]:
-    """Participants a game has seats for: owners of units and loads, in that order."""
-    owners = [str(o) for o in s.fleet.owners.tolist()] + [ld.participant for ld in s.loads]
-    return list(dict.fromkeys(owners))
-
-
 def seat_list(s: Session) -> list[SeatPublic]:
     taken = set(s.participants)
     units: dict[str, int] = {}
@@ -82,7 +76,7 @@ def seat_list(s: Session) -> list[SeatPublic]:
     for ld in s.loads:
         loads[ld.participant] = loads.get(ld.participant, 0) + 1
     return [SeatPublic(participant=p, units=units.get(p, 0), loads=loads.get(p, 0),
-                       taken=p in taken) for p in seats(s)]
+                       taken=p in taken) for p in s.seats()]
 
 
 def setup_of(row: SessionRow) -> dict[str, Any]:
@@ -98,7 +92,7 @@ def session_public(row: SessionRow, s: Session) -> SessionPublic:
         current_round=None if cur is None else round_public(s, cur),
         rounds_total=len(s.round_ids()),
         rounds_cleared=sum(s.status(rid) == RoundStatus.CLEARED for rid in s.round_ids()),
-        participants=list(s.participants), seats=seats(s))
+        participants=list(s.participants), seats=s.seats())
 
 
 def limits(s: Session) -> MarketLimits:

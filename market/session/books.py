@@ -59,6 +59,13 @@ class SessionBooks:
     _units: frozenset[str]
     # ----------------------------------------------------------------- calendar and assets
 
+    def seats(self) -> list[str]:
+        """Participants the game has seats for: owners of units, then of loads, each once, in
+        fleet and load order (joined or not)."""
+        owners = [str(o) for o in self.fleet.owners.tolist()] + [ld.participant
+                                                                  for ld in self.loads]
+        return list(dict.fromkeys(owners))
+
     def period(self, month: int) -> str:
         """Ledger period of a calendar month of the rules' year, ``"2025-01"``."""
         return period_label(self.rules.meta.year, month)

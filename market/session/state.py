@@ -204,8 +204,7 @@ def leaderboard(s: SessionBooks) -> list[dict[str, Any]]:
         book = revenue if fen > 0 else cost
         book[who] = book.get(who, 0) + abs(int(fen))
     variable = variable_cost_fen(s)
-    seats = [str(o) for o in s.fleet.owners.tolist()] + [ld.participant for ld in s.loads]
-    names = dict.fromkeys([*seats, *s.participants, *revenue, *cost, *variable])
+    names = dict.fromkeys([*s.seats(), *s.participants, *revenue, *cost, *variable])
     names.pop(SYSTEM_OPERATOR, None)
     rows: list[dict[str, Any]] = []
     for p in names:

@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 
 from agents.fleet import fixed_costs
-from api.service import views
 from clearing.grid import KW_PER_MW
 from market.ledger.book import SYSTEM_OPERATOR
 from market.rules import MarketRules
@@ -174,7 +173,7 @@ def _energy_parts(s: Session, result: dict[str, Any]) -> tuple[dict[str, float],
 def round_money(s: Session) -> dict[str, list[RoundMoney]]:
     """Per seat (every seat of the game), its :class:`RoundMoney` of each cleared round, in
     plan order."""
-    seats = views.seats(s)
+    seats = s.seats()
     out: dict[str, list[RoundMoney]] = {p: [] for p in seats}
     fixed = _owner_fixed_fen(s)
     share = period_share(s)[1]

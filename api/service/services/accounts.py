@@ -50,7 +50,7 @@ def certificates_of(db: Db, live: LiveSessions, session_id: str, participant: st
 def certificates(db: Db, live: LiveSessions, session_id: str) -> CertificatesPublic:
     """Every owner's holdings (the instructor's view) and the registry's totals."""
     with reading(db, live, session_id) as (_row, s):
-        owners = list(dict.fromkeys([*views.seats(s), *s.registry.names()["owner"]]))
+        owners = list(dict.fromkeys([*s.seats(), *s.registry.names()["owner"]]))
         data = [views.certificate_holdings(s, o) for o in owners]
         totals = {k: float(v) for k, v in s.registry.invariant_report().totals.items()}
     return CertificatesPublic(data=data, count=len(data), totals=totals)

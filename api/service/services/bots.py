@@ -124,7 +124,7 @@ def fill_and_bid(db: Any, w: Writing, round_id: str, policy: BotsCreate | None) 
     rule = setup.get(POLICY)
     seats: dict[str, dict[str, Any]] = dict(setup.get(SEATS) or {})
     if rule is not None:
-        free = [p for p in views.seats(s) if p not in s.participants]
+        free = [p for p in s.seats() if p not in s.participants]
         count = len(free) if rule.get("count") is None else int(rule["count"]) - len(seats)
         seed = s.seed if rule.get("seed") is None else int(rule["seed"])
         for seat in free[:count]:

@@ -24,7 +24,7 @@ def join(db: Db, live: LiveSessions, session_id: str, body: ParticipantJoin
     """Take the seat ``body.participant`` (or the first free one); returns the token."""
     with writing(db, live, session_id) as w:
         s = w.session
-        seats = views.seats(s)
+        seats = s.seats()
         free = [p for p in seats if p not in s.participants]
         seat = body.participant
         if seat is None:
