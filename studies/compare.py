@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from market.errors import StudyInputError
-from studies.metrics import KEY_METRICS, summary_value
+from studies.metrics import KEY_METRICS, seed_problems, summary_value
 
 #: (step, done, total) -> None, as ``run_year`` takes it.
 Progress = Callable[[str, int, int], None]
@@ -175,11 +175,7 @@ def compare_rules(rules_a: Any, rules_b: Any, seeds: Sequence[int], scale: float
     """
     seeds = tuple(int(s) for s in seeds)
     metrics = tuple(metrics)
-    problems = []
-    if not seeds:
-        problems.append("no seeds: give at least one (two for a confidence interval)")
-    if len(set(seeds)) != len(seeds):
-        problems.append(f"seeds repeat: {list(seeds)}")
+    problems = seed_problems(seeds, "give at least one (two for a confidence interval)")
     if not metrics:
         problems.append("no metrics to compare")
     if problems:

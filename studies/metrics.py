@@ -15,7 +15,8 @@
 :func:`market_power` reads a year's result (anything with the ``bids``, ``hourly``,
 ``capacity`` and ``units`` fields of ``studies.year.run.YearResult``) and returns a JSON-able dict
 that ``run_year`` puts in ``summary["market_power"]``. :data:`KEY_METRICS` and
-:func:`summary_value` name the summary figures that comparisons and sweeps report.
+:func:`summary_value` name the summary figures that comparisons and sweeps report;
+:func:`seed_problems` checks the seeds every study runs over.
 """
 
 from __future__ import annotations
@@ -353,3 +354,16 @@ def market_power(result_like: Any) -> dict[str, Any]:
         "rsi": rsi_block,
         "markup": markup,
     }
+
+
+def seed_problems(seeds: Sequence[int], at_least: str = "give at least one") -> list[str]:
+    """What is wrong with the seeds of a study (compare, sweep, ``simulate --seeds``): none, a
+    repeated one, a negative one; ``at_least`` completes the message for none."""
+    problems = []
+    if not seeds:
+        problems.append(f"no seeds: {at_least}")
+    if len(set(seeds)) != len(seeds):
+        problems.append(f"seeds repeat: {list(seeds)}")
+    if any(s < 0 for s in seeds):
+        problems.append(f"seeds must be >= 0: {list(seeds)}")
+    return problems

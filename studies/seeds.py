@@ -38,7 +38,7 @@ from typing import Any
 from clearing.jsonable import jsonable
 from market.errors import StudyInputError
 from market.rules import MarketRules
-from studies.metrics import summary_value
+from studies.metrics import seed_problems, summary_value
 
 #: (step, done, total) -> None.
 Progress = Callable[[str, int, int], None]
@@ -108,13 +108,7 @@ def run_seeds(rules: MarketRules, seeds: Sequence[int], scale: float | None = No
     (on Dask, every failed seed with its message).
     """
     seeds = tuple(int(s) for s in seeds)
-    problems = []
-    if not seeds:
-        problems.append("no seeds: give at least one (two for an interval)")
-    if len(set(seeds)) != len(seeds):
-        problems.append(f"seeds repeat: {list(seeds)}")
-    if any(s < 0 for s in seeds):
-        problems.append(f"seeds must be >= 0: {list(seeds)}")
+    problems = seed_problems(seeds, "give at least one (two for an interval)")
     if problems:
         raise StudyInputError(problems)
     year = year or year_summary

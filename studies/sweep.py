@@ -32,7 +32,7 @@ from typing import Any
 from clearing.jsonable import jsonable
 from market.errors import RulesError, StudyInputError
 from market.rules import MarketRules
-from studies.metrics import KEY_METRICS, summary_value
+from studies.metrics import KEY_METRICS, seed_problems, summary_value
 
 #: (rules, seed, scale) -> the year's summary dict; :func:`year_summary` by default.
 SweepTask = Callable[[MarketRules, int, float | None], Mapping[str, Any]]
@@ -286,11 +286,7 @@ def run_sweep(rules: MarketRules, axes: Sequence[GridAxis], seeds: Sequence[int]
     no seeds, repeated seeds, a scale that is not > 0 or an unreachable scheduler.
     """
     seeds = tuple(int(s) for s in seeds)
-    problems = []
-    if not seeds:
-        problems.append("no seeds: give at least one")
-    if len(set(seeds)) != len(seeds):
-        problems.append(f"seeds repeat: {list(seeds)}")
+    problems = seed_problems(seeds)
     if scale is not None and not (isinstance(scale, int | float) and math.isfinite(scale)
                                   and scale > 0):
         problems.append(f"scale must be a number > 0 (1 is the full Mengxi fleet), "
