@@ -17,7 +17,7 @@ from market.capacity.performance import PerformanceResult
 from market.compensation.calls import Calls
 from market.compensation.scheme import CompensationYear, eligible_units
 from market.energy.settlement import STORAGE_RECOVERY_MEMO
-from market.ledger.book import Ledger
+from market.ledger.book import Category, Ledger
 from market.rules import MarketRules
 from studies.year.contracts import ContractsYear
 from studies.year.green import GreenYear
@@ -108,7 +108,7 @@ def units_table(rules: MarketRules, synth: SynthFleet, energy: EnergyYear,
         return money.get(cat, np.zeros(n, dtype=np.int64)) / 100.0
 
     mwh = energy.dispatch_mw.sum(axis=0)
-    contracts = yuan("contract_difference") + yuan("mechanism_settlement")
+    contracts = yuan(Category.CONTRACT_DIFFERENCE) + yuan(Category.MECHANISM_SETTLEMENT)
     cost = np.asarray(synth.marginal_cost_yuan_per_mwh, dtype=np.float64)
     variable = np.where(fleet.is_coal, cost * mwh, 0.0)
     fixed = fixed_costs(fleet.technologies, rules) * fleet.nameplate_mw * KW_PER_MW
@@ -301,7 +301,8 @@ def paid_by(ledger: Ledger, payers: np.ndarray) -> dict[str, float]:
         "compensation": paid(alloc & (memo == COMPENSATION_MEMO)),
         "green": paid(np.isin(cat, ("green_premium", "certificate_sale", "obligation_penalty"))),
         "storage_compensation": paid(alloc & (memo == STORAGE_RECOVERY_MEMO)),
-        "contracts": paid(np.isin(cat, ("contract_difference", "mechanism_charge"))),
+        "contracts": paid(np.isin(cat, (Category.CONTRACT_DIFFERENCE,
+                                        Category.MECHANISM_CHARGE))),
     }
     out["total"] = round(sum(out.values()), 2)
     return out

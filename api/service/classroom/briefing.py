@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from agents.fleet import fixed_costs
+from agents.observe import HOURS_PER_YEAR
 from api.service.classroom.profit import (
     MONTHS_PER_YEAR,
     period_share,
@@ -172,7 +173,8 @@ def _profit(s: Session, role: str) -> list[str]:
                "produce.")
     hours = int(s.profiles.n_hours)
     out.append(f"- **The period** is the game's {hours} hours. Fixed cost counts each unit's "
-               f"fixed cost (yuan/kW·yr) x nameplate kW x {hours} / 8760, charged when the "
+               f"fixed cost (yuan/kW·yr) x nameplate kW x {hours} / {HOURS_PER_YEAR:,}, charged "
+               "when the "
                "first round clears. Money paid by the month (capacity payments, the capacity "
                "cost to loads, coal compensation and its deductions) counts at the game's "
                f"hours' share of its months, {period_share(s)[1]:.2%}; the ledger shows the "

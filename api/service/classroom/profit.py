@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 
 from agents.fleet import fixed_costs
+from agents.observe import HOURS_PER_YEAR
 from clearing.grid import KW_PER_MW
-from market.ledger.book import SYSTEM_OPERATOR
+from market.ledger.book import SYSTEM_OPERATOR, Category
 from market.rules import MarketRules
 from market.session import RoundStatus, Session
 
@@ -36,11 +37,8 @@ MONTHS_PER_YEAR = 12
 """Calendar months in a year: the ledger pays annual capacity money in twelve monthly
 payments."""
 
-HOURS_PER_YEAR = 8760
-"""Hours in the (non-leap) year the annual costs and prices are quoted for."""
-
-MONTHLY_CATEGORIES = frozenset({"capacity_payment", "cost_allocation", "compensation",
-                                "deduction"})
+MONTHLY_CATEGORIES = frozenset({Category.CAPACITY_PAYMENT, Category.COST_ALLOCATION,
+                                Category.COMPENSATION, Category.DEDUCTION})
 """Ledger categories paid by the month: counted at the game's hours' share of their months."""
 
 PENALTY_WORD = "penalty"
