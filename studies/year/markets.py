@@ -285,12 +285,11 @@ class Payers:
 
 
 def cost_payers(rules: MarketRules, synth: SynthFleet, profiles: Profiles,
-                export_mw: np.ndarray) -> Payers:
+                export_mw: np.ndarray, mwh: np.ndarray) -> Payers:
     """The :class:`Payers` of the year; ``export_mw`` (H,) the exports cleared each hour,
-    split over the blocks by their size."""
+    split over the blocks by their size; ``mwh`` the loads' :func:`load_mwh_by_month`."""
     ids = synth.load_ids.astype(str).tolist()
     peak = profiles.load_mw.max(axis=0)
-    mwh = load_mwh_by_month(profiles)
     industrial = np.asarray(synth.load_industrial_commercial, dtype=bool)
     share = rules.fleet.exports.cost_share
     block = np.asarray(synth.export_mw, dtype=np.float64)
@@ -306,11 +305,10 @@ def cost_payers(rules: MarketRules, synth: SynthFleet, profiles: Profiles,
 
 def settle_capacity(ledger: Ledger, rules: MarketRules, result: CapacityResult,
                     energy: EnergyYear, synth: SynthFleet, profiles: Profiles,
-                    periods: list[str]) -> PerformanceResult:
+                    periods: list[str], payers: Payers) -> PerformanceResult:
     """Post the year's capacity payments monthly (loads charged each month), assess
     performance over the stress hours and charge penalties in December, refunded to loads
     (and to exports for their :func:`cost_payers` share)."""
-    payers = cost_payers(rules, synth, profiles, energy.export_mw)
     weights = load_weights(rules.capacity.cost_allocation, peak_mw=payers.peak_mw,
                            energy_mwh=payers.mwh_by_month.sum(axis=1))
     loads = payers.ids
@@ -362,21 +360,22 @@ def compensation_calls(rules: MarketRules, energy: EnergyYear, synth: SynthFleet
 
 def settle_compensation(ledger: Ledger, rules: MarketRules, energy: EnergyYear,
                         synth: SynthFleet, profiles: Profiles, periods: list[str],
-                        capacity: CapacityResult | None) -> tuple[CompensationYear, Calls]:
-    """Count failures from the calls, compensate, fund and post the year."""
+                        capacity: CapacityResult | None, payers: Payers,
+                        unit_mwh: np.ndarray) -> tuple[CompensationYear, Calls]:
+    """Count failures from the calls, compensate, fund (:func:`cost_payers`) and post the
+    year; ``unit_mwh`` each unit's :func:`unit_mwh_by_month` of its dispatch."""
     calls = compensation_calls(rules, energy, synth, profiles)
-    payers = cost_payers(rules, synth, profiles, energy.export_mw)
     year, _ = settle_months(
         ledger, synth.fleet, rules.compensation, calls, periods,
         capacity_monthly_fen=None if capacity is None else monthly_fen(capacity.payment_fen),
         load_ids=payers.ids, load_mwh=payers.mwh_by_month,
         industrial_commercial=payers.industrial_commercial,
-        renewable_mwh=unit_mwh_by_month(profiles, energy.dispatch_mw))
+        renewable_mwh=unit_mwh)
     return year, calls
 
 
-def recover_storage(ledger: Ledger, rules: MarketRules, synth: SynthFleet, profiles: Profiles,
-                    periods: list[str]) -> None:
+def recover_storage(ledger: Ledger, rules: MarketRules, synth: SynthFleet,
+                    load_mwh: np.ndarray, periods: list[str]) -> None:
     """Charge each month's storage compensation to loads by their MWh that month (unless the
     rules' ``energy.storage_compensation_recovery`` is ``"none"``)."""
     if rules.energy.storage_compensation_recovery == "none":
@@ -384,5 +383,4 @@ def recover_storage(ledger: Ledger, rules: MarketRules, synth: SynthFleet, profi
     paid = [-ledger.totals_by("participant", period=period,
                               category=Category.STORAGE_COMPENSATION).get(SYSTEM_OPERATOR, 0)
             for period in periods]
-    recover_storage_compensation(ledger, periods, paid, synth.load_ids.tolist(),
-                                 load_mwh_by_month(profiles))
+    recover_storage_compensation(ledger, periods, paid, synth.load_ids.tolist(), load_mwh)

@@ -48,6 +48,7 @@ from market.rules import MarketRules
 from studies.year.contracts import settle_contracts
 from studies.year.green import run_green_year
 from studies.year.markets import (
+    cost_payers,
     expected_margins,
     load_mwh_by_month,
     obligation_cost,
@@ -168,25 +169,28 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
                              progress=report,
                              capacity_mw=None if capacity is None else capacity.cleared_mw)
     report("settlement", 0, 1)
+    load_mwh = load_mwh_by_month(profiles)
+    unit_mwh = unit_mwh_by_month(profiles, energy.dispatch_mw)
+    payers = cost_payers(rules, synth, profiles, energy.export_mw, load_mwh)
     perf = None
     if capacity is not None:
-        perf = settle_capacity(ledger, year_rules, capacity, energy, synth, profiles, periods)
-    recover_storage(ledger, rules, synth, profiles, periods)
+        perf = settle_capacity(ledger, year_rules, capacity, energy, synth, profiles, periods,
+                               payers)
+    recover_storage(ledger, rules, synth, load_mwh, periods)
     report("settlement", 1, 1)
     report("compensation", 0, 1)
-    comp, calls = settle_compensation(ledger, rules, energy, synth, profiles, periods, capacity)
+    comp, calls = settle_compensation(ledger, rules, energy, synth, profiles, periods, capacity,
+                                      payers, unit_mwh)
     report("compensation", 1, 1)
     report("green", 0, 1)
     load = profiles.system_load_mw
     price = np.nan_to_num(energy.price)
     month_price = np.bincount(profiles.month_index, weights=price * load, minlength=12) / \
         np.maximum(np.bincount(profiles.month_index, weights=load, minlength=12), MIN_MONTH_LOAD)
-    green = run_green_year(rules, synth, groups, rngs(green_ss), ledger, periods,
-                           unit_mwh_by_month(profiles, energy.dispatch_mw),
-                           load_mwh_by_month(profiles), month_price)
+    green = run_green_year(rules, synth, groups, rngs(green_ss), ledger, periods, unit_mwh,
+                           load_mwh, month_price)
     report("green", 1, 1)
-    contracts = settle_contracts(ledger, rules, synth, profiles, energy, periods,
-                                 load_mwh_by_month(profiles))
+    contracts = settle_contracts(ledger, rules, synth, profiles, energy, periods, load_mwh)
     report("tables", 0, 1)
     hourly = hourly_table(rules, energy, synth, profiles)
     described = {g.label: g.spec.describe() for g in groups}
