@@ -66,8 +66,7 @@ def hourly_table(rules: MarketRules, energy: EnergyYear, synth: SynthFleet,
         "solar_mw": d[:, s].sum(axis=1),
         "storage_discharge_mw": d[:, st].sum(axis=1),
         "storage_charge_mw": energy.charge_mw[:, st].sum(axis=1),
-        "storage_soc_mwh": np.asarray(energy.soc_mwh, dtype=np.float64)[1:].sum(axis=1)
-        if np.asarray(energy.soc_mwh).ndim == 2 else np.zeros(profiles.n_hours),
+        "storage_soc_mwh": energy.soc_mwh[1:].sum(axis=1),  # (H + 1, n_storage): after each h
         "export_mw": energy.export_mw,
         "wind_available_mw": a[:, w].sum(axis=1),
         "solar_available_mw": a[:, s].sum(axis=1),
@@ -321,6 +320,7 @@ def build_summary(rules: MarketRules, seed: int, scale: float, synth: SynthFleet
     served = float(hourly["served_load_mw"].sum())
     discharge = float(hourly["storage_discharge_mw"].sum())
     co2 = float(hourly["co2_t"].sum())
+    unserved = _f(energy.curtailed_mwh.sum())
     cost = consumer_cost(ledger, synth)
     report = green.registry.invariant_report()
     t = report.totals
@@ -342,7 +342,7 @@ def build_summary(rules: MarketRules, seed: int, scale: float, synth: SynthFleet
             "simple_avg_price_yuan_per_mwh": _f(price.mean()),
             "max_price_yuan_per_mwh": _f(price.max()), "min_price_yuan_per_mwh": _f(price.min()),
             "stress_hours": int(energy.stress.sum()),
-            "unserved_mwh": _f(energy.curtailed_mwh.sum()),
+            "unserved_mwh": unserved,
             "renewable_curtailed_mwh": _f(hourly["curtailed_mw"].sum()),
             "load_mwh": _f(load.sum()), "served_load_mwh": _f(served),
             "generation_excl_storage_mwh": _f(gen),
@@ -351,7 +351,7 @@ def build_summary(rules: MarketRules, seed: int, scale: float, synth: SynthFleet
             "storage_charge_mwh": _f(hourly["storage_charge_mw"].sum()),
             # The names before issue 14, kept for older readers (summary keys are pinned):
             # curtailed_mwh is unserved_mwh, generation_mwh is generation_excl_storage_mwh.
-            "curtailed_mwh": _f(energy.curtailed_mwh.sum()),
+            "curtailed_mwh": unserved,
             "generation_mwh": _f(gen),
         },
         "emissions": {
