@@ -179,10 +179,11 @@ def seeds_csv(records: Sequence[SeedRecord]) -> str:
 
 def _shown(value: float | None, unit: str) -> tuple[str, str]:
     """(value as the page shows it, unit): yuan as million yuan, a fraction as %."""
+    from studies.output.figures.canvas import MONEY_DIVISOR, MONEY_UNIT
     from studies.output.report import format_value
 
     if unit == "yuan":
-        return format_value(None if value is None else value / 1e6), "million yuan"
+        return format_value(None if value is None else value / MONEY_DIVISOR), MONEY_UNIT
     if unit == "fraction":
         return format_value(None if value is None else 100.0 * value), "%"
     return format_value(value), unit

@@ -35,9 +35,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-#: The unit of every sum of money the CLI prints, and yuan per one of it.
-MONEY_UNIT = "million yuan"
-YUAN_PER_MONEY_UNIT = 1_000_000.0
+from studies.output.figures.canvas import MONEY_DIVISOR, MONEY_UNIT
+
+# The unit of every sum of money the CLI prints is the report's (MONEY_UNIT, yuan per one of
+# it MONEY_DIVISOR): one convention across the CLI, the report and its plots.
 
 #: A value that is not defined (no seed where both rule sets have it, no capacity market).
 NONE = "\u2014"
@@ -45,7 +46,7 @@ NONE = "\u2014"
 
 def million_yuan(yuan: float) -> str:
     """``yuan`` as a number of million yuan, without the unit (see the module docstring)."""
-    m = yuan / YUAN_PER_MONEY_UNIT
+    m = yuan / MONEY_DIVISOR
     if m != 0 and abs(m) < 0.01:
         return f"{m:.2g}"
     return f"{m:,.2f}"
