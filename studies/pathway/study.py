@@ -17,11 +17,11 @@ from types import SimpleNamespace
 from typing import Any
 
 from market.rules import MarketRules
-from studies.pathway.rules import TECHNOLOGIES
+from studies.pathway.rules import COAL
 from studies.pathway.run import PathwayResult, run_pathway
 
 #: Firm technologies: coal and storage (wind and solar are counted by their credit elsewhere).
-FIRM = tuple(t for t in TECHNOLOGIES if t.startswith("coal")) + ("storage",)
+FIRM = (*COAL, "storage")
 
 #: The figures ``mengxi compare --years`` and ``mengxi sweep --years`` report by default.
 PATHWAY_METRICS = ("pathway.lole_hours_sum", "pathway.eue_mwh_sum", "pathway.firm_mw_last",
