@@ -39,7 +39,8 @@ Coal compensation, the same in every file: gross = offset + deducted + paid, eac
   paid amounts.
 
 Determinism: no timestamps in any file; CSV floats in fixed formats chosen by the column's
-unit (``_yuan`` 2 decimals, ``_mw``/``_mwh`` 3, prices per unit 4, others 6; NaN empty),
+unit (:func:`studies.year.tables.decimals_for`: ``_yuan`` 2 decimals, ``_mw``/``_mwh``/``_t``
+3, per-unit figures 4, others 6; NaN empty),
 ``\\n`` line ends; parquet written by pyarrow with fixed options (zstd, no dictionary
 encoding, statistics on, format 2.6).
 """
@@ -60,6 +61,7 @@ import pyarrow.parquet as pq
 
 from clearing.jsonable import jsonable
 from studies.year.run import YearResult
+from studies.year.tables import decimals_for
 
 TABLES = ("hourly", "units", "monthly", "failures", "capacity_offers", "capacity_demand")
 """Tables written both as CSV and as Parquet (besides the ledger)."""
@@ -78,13 +80,8 @@ def json_text(value: Any) -> str:
 
 
 def _float_format(name: str) -> str:
-    if "_yuan_per_" in name:
-        return "{:.4f}"
-    if name.endswith("_yuan"):
-        return "{:.2f}"
-    if name.endswith(("_mw", "_mwh")):
-        return "{:.3f}"
-    return "{:.6f}"
+    decimals = decimals_for(name)
+    return f"{{:.{6 if decimals is None else decimals}f}}"
 
 
 def _column_text(name: str, values: np.ndarray) -> list[str]:

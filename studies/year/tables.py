@@ -243,10 +243,10 @@ def contracts_summary(contracts: ContractsYear | None) -> dict[str, Any]:
             "mechanism_charge_yuan": int(contracts.charge_fen.sum()) / 100.0}
 
 
-def _decimals(key: str) -> int | None:
-    """Decimals a summary figure means, by its key's unit: yuan to the fen, prices and
-    intensities per unit to 4, MW, MWh and tonnes to 3 (the quantity grid); None for a key
-    without a unit."""
+def decimals_for(key: str) -> int | None:
+    """Decimals a figure means, by its name's unit: yuan to the fen, prices and intensities
+    per unit to 4, MW, MWh and tonnes to 3 (the quantity grid); None for a name without a
+    unit. The summary's rounding and the CSV files' formats both read it."""
     if "_per_" in key:
         return 4
     if key.endswith("_yuan"):
@@ -258,9 +258,9 @@ def _decimals(key: str) -> int | None:
 
 def rounded(value: Any, key: str = "", decimals: int = 6) -> Any:
     """``value`` (a summary, nested dicts and lists) with every float rounded to the decimals
-    its key means (:func:`_decimals`), or its enclosing key's (``consumer_cost_yuan``'s
+    its key means (:func:`decimals_for`), or its enclosing key's (``consumer_cost_yuan``'s
     components), else 6 (shares, ratios, strategy parameters); a negative zero becomes 0.0."""
-    own = _decimals(key)
+    own = decimals_for(key)
     places = decimals if own is None else own
     if isinstance(value, dict):
         return {k: rounded(v, str(k), places) for k, v in value.items()}
