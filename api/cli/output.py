@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -116,6 +116,14 @@ def figures_table(title: str, names: Sequence[str], numbers: Sequence[str],
 
 
 EXIT_REFUSED = 2
+"""The exit status of every ``mengxi`` command that refuses its input."""
+
+
+def refuse(why: str) -> NoReturn:
+    """Refuse the command's input: ``refused: <why>`` as one line on stderr, exit status
+    :data:`EXIT_REFUSED`."""
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"refused: {why}", markup=False)
+    raise typer.Exit(EXIT_REFUSED)
 
 #: The ``--force`` option of every command with ``--out``.
 ForceOpt = Annotated[bool, typer.Option(
@@ -147,9 +155,7 @@ def check_out(out: Path | None, force: bool, *, explicit: bool = True) -> None:
         return
     problem = out_problem(out, force, explicit=explicit)
     if problem is not None:
-        Console(stderr=True, highlight=False, soft_wrap=True).print(
-            f"refused: {problem}", markup=False)
-        raise typer.Exit(EXIT_REFUSED)
+        refuse(problem)
 
 
 def parse_strategies(items: Sequence[str] | None, flag: str = "--strategy") -> dict[str, str]:

@@ -33,11 +33,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from api.cli import output as fmt
-from api.cli.output import ForceOpt, check_out
+from api.cli.output import EXIT_REFUSED, ForceOpt, check_out
 from market.errors import MarketError
 from market.rules import MarketRules, load_preset, load_rules
-
-EXIT_REFUSED = 2
 
 STEP_LABELS = {"fleet": "fleet and profiles", "capacity": "capacity auction",
                "energy": "energy auctions", "settlement": "capacity performance",

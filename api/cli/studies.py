@@ -41,7 +41,7 @@ from market.rules import MarketRules, load_preset, load_rules
 # studies.compare, studies.sweep (Dask) and studies.output.report (matplotlib) are imported by
 # the commands that use them, so that every other ``mengxi`` command starts without them.
 
-EXIT_REFUSED = 2
+EXIT_REFUSED = fmt.EXIT_REFUSED
 EXIT_POINTS_FAILED = 1
 
 SeedsOpt = Annotated[int, typer.Option("--seeds", min=1, help="Number of seeds (years) per "
@@ -78,8 +78,7 @@ def _pathway_task(years: str | None) -> Any:
     try:
         return PathwayTask(tuple(parse_years(years)))
     except ValueError as err:
-        Console(stderr=True, highlight=False).print(f"refused: {err}", markup=False)
-        raise typer.Exit(EXIT_REFUSED) from None
+        fmt.refuse(str(err))
 
 
 def _load(source: str) -> MarketRules:
@@ -132,16 +131,13 @@ def compare_command(
     check_out(out, force)
     pathway = _pathway_task(years)
     if pathway is not None and (strategy or strategy_b):
-        Console(stderr=True, highlight=False).print(
-            "refused: --years runs pathways with each role's default strategy; --strategy and "
-            "--strategy-b apply to single years", markup=False)
-        raise typer.Exit(EXIT_REFUSED)
+        fmt.refuse("--years runs pathways with each role's default strategy; --strategy and "
+                   "--strategy-b apply to single years")
     try:
         both = fmt.parse_strategies(strategy)
         only_b = fmt.parse_strategies(strategy_b, "--strategy-b")
     except ValueError as err:
-        Console(stderr=True, highlight=False).print(f"refused: {err}", markup=False)
-        raise typer.Exit(EXIT_REFUSED) from None
+        fmt.refuse(str(err))
     from studies.compare import compare_rules, write_comparison
     from studies.metrics import KEY_METRICS
     from studies.pathway.study import PATHWAY_METRICS
@@ -336,8 +332,7 @@ def pathway_command(
     try:
         year_list = parse_years(years)
     except ValueError as err:
-        Console(stderr=True, highlight=False).print(f"refused: {err}", markup=False)
-        raise typer.Exit(EXIT_REFUSED) from None
+        fmt.refuse(str(err))
     try:
         rules = _load(scenario)
         chosen = rules.meta.seed if seed is None else seed
