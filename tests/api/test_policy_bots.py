@@ -80,3 +80,20 @@ def test_policy_names_are_refused_clearly(request: pytest.FixtureRequest, tmp_pa
         assert needle in r.json()["detail"]
         assert any(p.get("loc") == "body.bots.strategy" for p in r.json()["problems"])
         assert db_state(settings) == before  # nothing stored: no session, no instructor
+
+
+def test_a_round_opened_with_policy_bots_resolves_the_name_too(
+        request: pytest.FixtureRequest, tmp_path: Path, policy_dir: Path) -> None:
+    settings = settings_for("sqlite", request, tmp_path, policy_dir=policy_dir)
+    with TestClient(create_app(settings)) as client:
+        made = client.post(f"{API}/sessions", json={"name": "later bots", "seed": 3,
+                                                    "energy_rounds": 1, "hours_per_round": 4})
+        sid, boss = made.json()["session"]["id"], made.json()["instructor_token"]
+        auth = {"Authorization": f"Bearer {boss}"}
+        bad = client.post(f"{API}/sessions/{sid}/rounds/open", headers=auth,
+                          json={"bots": {"strategy": "policy:nosuch"}})
+        assert bad.status_code == 422 and "no trained policy 'nosuch'" in bad.json()["detail"]
+        good = client.post(f"{API}/sessions/{sid}/rounds/open", headers=auth,
+                           json={"bots": {"strategy": "policy:steady"}})
+        assert good.status_code == 200, good.text
+        assert good.json()["bidders"] == 7  # every seat taken by a policy bot, and bid

@@ -15,7 +15,6 @@ from api.service.schemas.sessions import (
     RoundsPublic,
 )
 from api.service.services import rounds as service
-from api.service.services.bots import resolve_policy
 
 router = APIRouter(prefix="/sessions/{session_id}/rounds", tags=["rounds"])
 RoundIdPath = Annotated[str, Path(min_length=1, max_length=100, description="Round id")]
@@ -45,10 +44,10 @@ def open_next_round(session_id: SessionIdPath, member: CurrentInstructor, db: Db
     with ``"auto_clear": true`` clears the round then too; the deadline is in the session's
     ``setup.deadline`` (``{"round_id", "at", "auto_clear"}``) for every page's countdown."""
     body = body or RoundOpenTimed()
-    bots = resolve_policy(body.bots, request.app.state.settings)
-    return service.open_next(db, live, member.session_id, bots,
+    return service.open_next(db, live, member.session_id, body.bots,
                              deadline_seconds=body.deadline_seconds, auto_clear=body.auto_clear,
-                             database=request.app.state.database)
+                             database=request.app.state.database,
+                             settings=request.app.state.settings)
 
 
 @router.get("/{round_id}", operation_id="get_round")

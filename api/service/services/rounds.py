@@ -28,6 +28,7 @@ from api.service.schemas.sessions import (
 )
 from api.service.services import bots as seat_bots
 from api.service.services.common import reading, writing
+from api.service.settings import Settings
 from market.errors import MarketError
 from market.session import RoundStatus, Session
 
@@ -75,12 +76,15 @@ def _run_steps(live: LiveSessions, session_id: str, s: Session) -> None:
 
 def open_next(db: Db, live: LiveSessions, session_id: str,
               bots: BotsCreate | None = None, *, deadline_seconds: int | None = None,
-              auto_clear: bool = False, database: Database | None = None) -> RoundOpened:
+              auto_clear: bool = False, database: Database | None = None,
+              settings: Settings) -> RoundOpened:
     """Open the next bid round of the plan; bots take the seats still empty by the session's
     bots policy (``bots`` replaces it) and every bot seat bids
     (:mod:`api.service.services.bots`). With ``deadline_seconds`` the gate closes by itself
     then (and the round clears when ``auto_clear``; :mod:`api.service.classroom.deadline`),
-    timed by ``database``'s server."""
+    timed by ``database``'s server. A ``policy:NAME`` strategy is a file of ``settings``'
+    policy folder (:func:`api.service.services.bots.resolve_policy`)."""
+    bots = seat_bots.resolve_policy(bots, settings)
     if bots is not None:
         seat_bots.check_policy(bots)
     if auto_clear and deadline_seconds is None:
