@@ -8,10 +8,13 @@ Importing this package registers every built-in family (thermal, storage, learni
 'generator'
 >>> "storage_arbitrage" in strategy_names("storage")
 True
+
+A name a user gave (which may be a trained ``policy:PATH``) is looked up with
+:func:`strategy_named`.
 """
 
 from agents.strategies import capacity, green, learning, storage, thermal  # noqa: F401
-from agents.strategies.assign import assign, parse_spec
+from agents.strategies.assign import assign, parse_spec, strategy_named
 from agents.strategies.base import (
     STRATEGIES,
     CapacityObservation,
@@ -35,5 +38,6 @@ __all__ = [
     "get_strategy",
     "parse_spec",
     "register_strategy",
+    "strategy_named",
     "strategy_names",
 ]
