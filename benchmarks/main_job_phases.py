@@ -85,14 +85,25 @@ def main() -> None:
     seen: set[str] = set()
 
     def progress(step: str, done: int, total: int) -> None:
-        if done == total and step not in seen:
+        if done == total and step not in seen and not (extra and step == "tables"):
             seen.add(step)
             ph.mark(f"year: {step}")
 
-    result = run_year(rules, seed, args.scale, progress=progress)
+    out = Path(args.out)
+    extra = {}
+    if worker is not None:  # as the command does: the plots get the tables before the metrics
+        from studies.output.plots import send_year
+
+        def tables_ready(result: object) -> None:
+            ph.mark("year: tables")
+            send_year(worker, result, out / "plots")
+
+        extra["tables_ready"] = tables_ready
+    result = run_year(rules, seed, args.scale, progress=progress, **extra)
+    if extra:
+        ph.mark("year: market power")
     Console(file=open("/dev/null", "w")).print(summary_table(result.summary))
     ph.mark("summary table")
-    out = Path(args.out)
     write_outputs(result, out)
     ph.mark("files")
     from studies.output.report import write_report

@@ -185,14 +185,20 @@ def simulate_command(
     has_report = importlib.util.find_spec("studies.output.report") is not None
     # On a fresh install, a child compiles the kernels the year calls last (clearing.kernels.warm).
     compiling = warm.start()
-    # The plots' child processes load matplotlib on the other core while the year runs.
-    workers = importlib.import_module("studies.output.plots").start_workers() \
-        if has_report else []
+    # The plots' child processes load matplotlib on the other core while the year runs, and
+    # get the year's tables before its last step (the market-power metrics).
+    plots = importlib.import_module("studies.output.plots") if has_report else None
+    workers = plots.start_workers() if plots is not None else []
+
+    def tables_ready(result: Any) -> None:
+        if plots is not None:
+            plots.send_year(workers, result, out_dir / "plots")
+
     try:
         try:
             with bar:
                 result = run_year(rules, seed, scale, strategies=strategies or None,
-                                  progress=progress)
+                                  progress=progress, tables_ready=tables_ready)
         except MarketError as err:
             _refuse(str(err).splitlines()[0], getattr(err, "problems", None))
             return

@@ -179,9 +179,7 @@ def energy_payments(hour: np.ndarray, pair: np.ndarray, side: np.ndarray,
     period = period_of[hour]
     n_pairs = max(int(participant_of_pair.shape[0]), 1)
     key = (period * n_pairs + pair) * 2 + (side > 0)
-    keys, inverse = np.unique(key, return_inverse=True)
-    sums = np.zeros(keys.shape[0], dtype=np.int64)
-    np.add.at(sums, inverse.reshape(-1), money)
+    keys, sums = _sum_by_key(key, money, 2 * n_pairs * max(len(period_names), 1))
     first = (keys // 2) % n_pairs
     fen = round_half_even_div(np.abs(sums) * per_unit.numerator, per_unit.denominator)
     who = np.asarray(participant_of_pair)[first].astype(object)
@@ -192,6 +190,22 @@ def energy_payments(hour: np.ndarray, pair: np.ndarray, side: np.ndarray,
     units = np.asarray(unit_of_pair)[first].astype(object)
     units[units == ""] = None
     return (period_names[keys // 2 // n_pairs], payer, payee, units, fen)
+
+
+def _sum_by_key(key: np.ndarray, money: np.ndarray, n_keys: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``key`` values (int64 in [0, n_keys), ascending) and the exact int64 sum
+    of ``money`` of each: what ``np.unique(key, return_inverse=True)`` and ``np.add.at`` give,
+    by counting into a dense table when the key range is small (no sort of the rows)."""
+    if n_keys <= 4 * key.shape[0] + (1 << 16):
+        dense = np.zeros(n_keys, dtype=np.int64)
+        np.add.at(dense, key, money)
+        keys = np.flatnonzero(np.bincount(key, minlength=n_keys))
+        return keys, dense[keys]
+    keys, inverse = np.unique(key, return_inverse=True)
+    sums = np.zeros(keys.shape[0], dtype=np.int64)
+    np.add.at(sums, inverse.reshape(-1), money)
+    return keys, sums
 
 
 def post_energy_payments(ledger: Ledger, payments: Payments, memo: str = "spot energy") -> int:

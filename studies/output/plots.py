@@ -66,7 +66,7 @@ __all__ = ["COST_COMPONENTS", "DPI", "FIGSIZE", "MONEY_UNIT", "PLOT_FILES", "PLO
            "consumer_cost", "curtailment", "dispatch_week", "draw_plots", "emissions",
            "green_monthly", "merit_order", "plot_inputs", "price_duration", "price_histogram",
            "price_profile", "profit_by_technology", "reliability", "renewable_share",
-           "revenue_stack", "start_workers", "storage", "typical_week", "write_plots"]
+           "revenue_stack", "send_year", "start_workers", "storage", "typical_week", "write_plots"]
 
 #: File name of each plot in ``plots/``, in report order; the key is the figure's id in the
 #: report page.
@@ -240,6 +240,20 @@ class PlotWorker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def send_year(workers: list[PlotWorker], result: Any, plots_dir: Path) -> None:
+    """Hand ``result`` (a YearResult) to each of ``workers`` not yet sent a year, to draw
+    into ``plots_dir``. ``run_year(..., tables_ready=...)`` calls it before the year's last
+    step (the market-power metrics), so the drawing overlaps that step and the files."""
+    pending = [w for w in workers if w.sent is None]
+    for w in workers:
+        if w.sent is not None and Path(w.sent[1]) != Path(plots_dir):
+            raise ValueError(f"plot worker already drawing into {w.sent[1]}, not {plots_dir}")
+    if pending:
+        data = plot_inputs(result)
+        for w in pending:
+            w.send(data, plots_dir)
 
 
 def start_workers() -> list[PlotWorker]:

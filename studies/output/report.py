@@ -29,7 +29,7 @@ from markupsafe import Markup
 
 from studies.metrics import RSI_SCREEN, market_power
 from studies.output.figures.canvas import MONEY_DIVISOR, MONEY_UNIT
-from studies.output.plots import PLOT_FILES, PlotWorker, draw_plots, plot_inputs
+from studies.output.plots import PLOT_FILES, PlotWorker, draw_plots, plot_inputs, send_year
 
 #: Each figure's title and what to look for in it, keyed like
 #: :data:`studies.output.plots.PLOT_FILES`.
@@ -413,17 +413,16 @@ def write_report(result: Any, out_dir: str | Path,
     ``units``, ``capacity``, ``monthly`` and ``bids`` fields). ``plot_worker``: started
     :class:`~studies.output.plots.PlotWorker` (one, or several that share the plots,
     :func:`~studies.output.plots.start_workers`) that draw the plots while the page is
-    written (the same bytes); plots no worker draws are drawn here."""
+    written (the same bytes), sent the year here unless :func:`~studies.output.plots.send_year`
+    sent it earlier; plots no worker draws are drawn here."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     workers = ([] if plot_worker is None else
                [plot_worker] if isinstance(plot_worker, PlotWorker) else list(plot_worker))
-    data = plot_inputs(result)
-    for w in workers:
-        w.send(data, out / "plots")
+    send_year(workers, result, out / "plots")  # no-op for those already sent this year
     left = tuple(n for n in PLOT_FILES if not any(n in w.names for w in workers))
     if left:
-        draw_plots(data, out / "plots", left)
+        draw_plots(plot_inputs(result), out / "plots", left)
     page = render_report(result, {k: f"plots/{v}" for k, v in PLOT_FILES.items()})
     path = out / "report.html"
     path.write_text(page, encoding="utf-8", newline="\n")

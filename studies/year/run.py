@@ -131,16 +131,19 @@ def fleet_and_profiles(rules: MarketRules, fleet_ss: np.random.SeedSequence,
 
 def run_year(rules: MarketRules, seed: int, scale: float | None = None,
              strategies: Mapping[str, Any] | None = None,
-             progress: Progress | None = None) -> YearResult:
+             progress: Progress | None = None,
+             tables_ready: Callable[[YearResult], None] | None = None) -> YearResult:
     """Simulate one year of ``rules`` (see the module docstring).
 
     ``scale`` shrinks the fleet (``None``: the rules' own scale); ``strategies`` maps owners,
     technologies or roles to strategies (:mod:`agents.strategies.assign`; default: generators
     at opportunity cost, storage scheduled optimally, green sellers and obligated buyers),
     their parameters defaulting to the rules' ``agents.strategies``; ``progress`` is called as
-    ``progress(step, done, total)``. Every assumption of the simulation is a rule
-    (``fleet``, ``agents``). Raises a :class:`~market.errors.MarketError` subclass for bad
-    inputs (seed, scale, strategies).
+    ``progress(step, done, total)``; ``tables_ready(result)`` is called once the tables and
+    the summary are final but for ``summary["market_power"]`` (the last step), so a caller
+    can hand the tables to the plots' processes while the metrics run. Every assumption of
+    the simulation is a rule (``fleet``, ``agents``). Raises a
+    :class:`~market.errors.MarketError` subclass for bad inputs (seed, scale, strategies).
     """
     _check(rules, seed, scale)
     report = progress or (lambda step, done, total: None)
@@ -207,8 +210,10 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
         summary=summary, hourly=hourly, units=units, ledger=ledger,
         capacity=capacity_record(capacity), monthly=monthly_table(comp, green),
         failures=failures_table(comp), bids=bids)
-    summary["market_power"] = market_power(result)
     summary.update(rounded(summary))  # figures to the decimals they mean
+    if tables_ready is not None:
+        tables_ready(result)
+    summary["market_power"] = rounded(market_power(result), "market_power")
     report("tables", 1, 1)
     return result
 

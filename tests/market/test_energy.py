@@ -399,3 +399,23 @@ def test_a_year_of_hours_clears_in_one_call_and_settles_to_zero():
     assert all(v == 0 for v in ledger.totals_by("period").values())
     assert len(ledger.totals_by("period")) == 12
     assert 2 * abs(out.system_operator_energy_fen) <= out.energy_payments
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(-2**40, 2**40)), max_size=200),
+       st.sampled_from([41, 10**9]))
+def test_payments_summed_by_key_as_unique_and_add_at(rows: list[tuple[int, int]],
+                                                     n_keys: int) -> None:
+    """The settlement's grouping counts into a dense table when the key range is small and
+    sorts otherwise (``n_keys`` 10**9): either way the keys and exact sums are those of
+    ``np.unique`` + ``np.add.at``."""
+    from market.energy.settlement import _sum_by_key
+
+    key = np.array([k for k, _ in rows], dtype=np.int64)
+    money = np.array([m for _, m in rows], dtype=np.int64)
+    keys, sums = _sum_by_key(key, money, n_keys)
+    want_keys, inverse = np.unique(key, return_inverse=True)
+    want = np.zeros(want_keys.shape[0], dtype=np.int64)
+    np.add.at(want, inverse.reshape(-1), money)
+    assert keys.tolist() == want_keys.tolist()
+    assert sums.tolist() == want.tolist()

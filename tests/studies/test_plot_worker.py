@@ -73,3 +73,40 @@ def test_plots_no_child_draws_are_drawn_here(tmp_path: Path):
     with worker:
         write_report(year, tmp_path / "there", plot_worker=[worker])
     assert _pngs(tmp_path / "here") == _pngs(tmp_path / "there")
+
+
+def test_a_year_sent_before_its_metrics_draws_the_same_plots(tmp_path: Path):
+    """``run_year(..., tables_ready=...)`` hands the tables over before the market-power
+    metrics (as ``mengxi simulate`` does): the summary is the same as without the hook, its
+    ``market_power`` is filled in afterwards, and the children's PNGs are the bytes drawn
+    in-process from the finished year. A worker drawing into another folder is refused."""
+    import json
+
+    import pytest
+
+    from market.rules import load_preset
+    from studies.output.plots import send_year, start_workers
+    from studies.year import run_year
+
+    rules = load_preset("mengxi")
+    plain = run_year(rules, 5, 0.02)
+    write_report(plain, tmp_path / "here")
+    workers = start_workers()
+    seen: list[bool] = []
+
+    def ready(result: object) -> None:
+        seen.append("market_power" in result.summary)  # type: ignore[attr-defined]
+        send_year(workers, result, tmp_path / "there" / "plots")
+        with pytest.raises(ValueError, match="already drawing"):
+            send_year(workers, result, tmp_path / "elsewhere" / "plots")
+
+    try:
+        early = run_year(rules, 5, 0.02, tables_ready=ready)
+        write_report(early, tmp_path / "there", plot_worker=workers)
+    finally:
+        for w in workers:
+            w.close()
+    assert seen == [False]
+    assert json.dumps(early.summary) == json.dumps(plain.summary)
+    assert early.summary["market_power"]
+    assert _pngs(tmp_path / "here") == _pngs(tmp_path / "there")

@@ -23,6 +23,7 @@ from api.service.db.tables import (
     StreamTicketRow,
     utcnow,
 )
+from api.service.schemas.accounts import EVENT_KINDS
 
 
 def dumps(value: Any) -> str:
@@ -147,6 +148,8 @@ def batches_since(db: Db, session_id: str, version: int, after_id: int
 def add_events(db: Db, session_id: str, events: Sequence[tuple[str, str | None, dict[str, Any]]]
                ) -> None:
     for kind, round_id, data in events:
+        if kind not in EVENT_KINDS:  # the OpenAPI document lists every kind a client sees
+            raise ValueError(f"event kind {kind!r} is not one of EVENT_KINDS")
         db.add(EventRow(session_id=session_id, kind=kind, round_id=round_id, data=dumps(data)))
     db.flush()
 

@@ -3,9 +3,9 @@ certificates in MWh, 1 certificate = 1 MWh)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.service.schemas.paging import PageFields
 from api.service.schemas.sessions import UtcDatetime
@@ -79,11 +79,24 @@ class CertificatesPublic(BaseModel):
     totals: dict[str, float]
 
 
+#: Every kind of event a session's log and stream carry, in the order a game meets them:
+#: the session's own (created, halted, resumed, a bot seat handed to a student) and the
+#: game's (a seat joined; a round opened, received bids, closed its gate, cleared or was
+#: voided). The database refuses any other (``repositories.add_events``).
+EVENT_KINDS: tuple[str, ...] = (
+    "session_created", "participant_joined", "round_opened", "bids_received", "gate_closed",
+    "round_cleared", "round_voided", "session_halted", "session_resumed", "bot_released")
+
+EventKind = Annotated[str, Field(
+    description="What happened; one of the listed kinds (the stream's SSE event name).",
+    json_schema_extra={"enum": list(EVENT_KINDS)})]
+
+
 class EventPublic(BaseModel):
     """``id`` orders a session's events; resume a stream after it (``Last-Event-ID``)."""
 
     id: int
-    kind: str
+    kind: EventKind
     round_id: str | None
     data: dict[str, Any]
     created_at: UtcDatetime
