@@ -12,7 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import (
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from market.rules.base import (
     Flag,
@@ -23,6 +28,7 @@ from market.rules.base import (
     RulesModel,
     pick,
 )
+from market.rules.sections.capacity import drop_defaults
 
 #: A calendar year of a pathway.
 Year = Annotated[int, Field(strict=True, ge=2000, le=2100)]
@@ -148,10 +154,34 @@ class PathwayRules(RulesModel):
     """Storage discharge compensation by entry cohort [S, Inner Mongolia]; the stock at the
     first year belongs to the earliest cohort. The year pays the installed MW-weighted rate of
     the cohorts still within their ``energy.storage_compensation_years``."""
+    capacity_lead_years: Annotated[int, Field(strict=True, ge=0, le=10)] = 0
+    """k: the capacity auction held after pathway year y buys capacity for delivery year
+    y + k, for the peak load forecast by ``load_growth_per_year``, from the units expected to
+    be there and from candidate projects whose ``build_years`` is at most k [E]. 0: each
+    year's own auction buys that year's capacity from the units in it (no new entry offers).
+    With k >= 1 the first k years keep their own (T-0) auction (:mod:`studies.pathway.forward`)."""
+    new_entry_price_lock_years: Annotated[int, Field(strict=True, ge=1, le=30)] = 1
+    """New entry that clears a forward auction is paid its clearing price for this many
+    delivery years from its first [E]; 1: no lock (paid each later auction's price). Needs
+    ``capacity_lead_years`` >= 1."""
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler,
+              info: SerializationInfo) -> dict[str, Any]:
+        # rules published before these keys keep their JSON (and sha256) at the defaults
+        return drop_defaults(self, handler(self), info,
+                             ("capacity_lead_years", "new_entry_price_lock_years"))
 
     @classmethod
     def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
+        lead = values.get("capacity_lead_years", 0)
+        lock = values.get("new_entry_price_lock_years", 1)
+        if (type(lead) is int and type(lock) is int and lead == 0 and lock > 1):
+            problems.append(("new_entry_price_lock_years",
+                             f"a price lock of {lock} years needs capacity_lead_years >= 1: "
+                             "new entry offers only in an auction held before it is built "
+                             "(capacity_lead_years is 0)"))
         for name in ("recovery_steps", "storage_cohorts"):
             rows = values.get(name)
             if not isinstance(rows, list | tuple):
