@@ -70,9 +70,14 @@ def on_grid(value: float, tick: float) -> bool:
         v = float(value)
     except (OverflowError, TypeError, ValueError):
         return False
-    if not math.isfinite(v):
+    # to_ticks's test on one Python float, without a one-element array (about 10x faster;
+    # the markets check prices one at a time): np.rint and round() both round half to even.
+    scaled = v / tick
+    if not math.isfinite(scaled):
         return False
-    return bool(to_ticks(np.array([v]), tick)[1][0])
+    rounded = float(round(scaled))
+    return (abs(scaled - rounded) <= GRID_TOLERANCE_TICKS + abs(rounded) * 2e-15
+            and abs(rounded) < MAX_EXACT_TICKS)
 
 
 def integer_inverse(tick: float) -> int | None:

@@ -13,7 +13,6 @@ import logging
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -60,6 +59,8 @@ def run_command(
 ) -> None:
     """Join COUNT bots to session SESSION of the server at URL; each takes a seat, follows the
     events, bids in every round with the strategies, and stops when the session ends."""
+    import httpx  # here, not at the top: every other command starts without it
+
     from agents.http.client import Refusal
     from agents.http.runner import run_bots
     from agents.strategies.assign import strategy_named

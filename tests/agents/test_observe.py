@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import agents.http.observe as http_observe
 from agents.fleet import SynthFleet, synthesize_fleet
@@ -233,3 +235,19 @@ def test_capacity_bids_are_the_years_offers(year: Any) -> None:
     bids = http_observe.capacity_bids(offers, obs, rules)
     assert [(b["unit"], b["quantity"], b["price"]) for b in bids] == [
         (str(ids[0]), 270.0, 10.0), (str(ids[1]), 280.5, 20.0), (str(ids[3]), 50.0, 40.13)]
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=True, width=64), min_size=0,
+                max_size=30))
+def test_strategies_price_grid_is_the_observe_grid_clipped(prices):
+    """The strategies' one-pass grid (floor, cap, nearest tick) gives the same bytes as the
+    plain composition: clip, agents.observe.price_grid, clip (no -0.0 from a tiny negative)."""
+    from agents.observe import price_grid as observe_grid
+    from agents.strategies.base import price_grid as strategy_grid
+    rules = load_preset("mengxi")
+    e, tick = rules.energy, float(rules.ticks.price_yuan)
+    x = np.array(prices + [-1e-9, -0.004, 0.005, 0.015, 1e308], dtype=np.float64)
+    want = np.clip(observe_grid(np.clip(x, e.price_floor_yuan_per_mwh,
+                                        e.price_cap_yuan_per_mwh), tick),
+                   e.price_floor_yuan_per_mwh, e.price_cap_yuan_per_mwh)
+    assert strategy_grid(x, rules).tobytes() == want.tobytes()

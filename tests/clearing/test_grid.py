@@ -44,3 +44,19 @@ def test_beyond_exact_float_ticks_is_refused():
 def test_floor_keeps_a_value_written_on_the_grid():
     # 0.3 / 0.001 = 299.99999999999994 in floats: a plain floor would lose one tick.
     assert floor_ticks(np.array([0.3, 0.3004, 900.0]), QUANTITY_TICK).tolist() == [300, 300, 900000]
+
+
+_NEAR_GRID = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(2**53), max_value=2**53).map(lambda n: n * PRICE_TICK),
+    st.tuples(st.integers(min_value=-10**9, max_value=10**9),
+              st.floats(min_value=-1e-5, max_value=1e-5)).map(
+        lambda t: t[0] * PRICE_TICK + t[1]),
+)
+
+
+@given(_NEAR_GRID, st.sampled_from([PRICE_TICK, QUANTITY_TICK, 0.005, 0.3, 1.0, 2.5]))
+def test_scalar_on_grid_decides_as_to_ticks_does(value, tick):
+    """The scalar check (the markets call it once per price) and the array check are one
+    rule: the same answer for every float, grid points, near misses and the extremes."""
+    assert on_grid(value, tick) is bool(to_ticks(np.array([value]), tick)[1][0])
