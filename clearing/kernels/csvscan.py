@@ -182,3 +182,21 @@ def gather_spans(buf, start, end, width):  # pragma: no cover - compiled
         for j in range(end[i] - a):
             out[i, j] = buf[a + j]
     return out
+
+
+@njit(**NJIT)
+def contiguous_spans(buf, start, end):  # pragma: no cover - compiled
+    """The byte strings buf[start[i]:end[i]] end to end (uint8) and their int64 offsets
+    (n + 1,): an Arrow large-string array's two buffers, so the ids become Python str
+    objects in Arrow's one conversion pass."""
+    n = start.shape[0]
+    offsets = np.empty(n + 1, dtype=np.int64)
+    offsets[0] = 0
+    for i in range(n):
+        offsets[i + 1] = offsets[i] + (end[i] - start[i])
+    data = np.empty(offsets[n], dtype=np.uint8)
+    for i in range(n):
+        a, o = start[i], offsets[i]
+        for j in range(end[i] - a):
+            data[o + j] = buf[a + j]
+    return data, offsets

@@ -286,3 +286,22 @@ def test_compiled_csv_reader_takes_plain_files(tmp_path):
     assert book_module._plain_csv(OrderBook, path, {}) is None
     with pytest.raises(OrderBookError, match="line 9: duplicate id 'o3' .first used on line 5"):
         OrderBook.from_csv(path)
+
+
+@pytest.mark.parametrize("arrow", [True, False])
+def test_compiled_csv_ids_are_the_same_str_either_way(tmp_path, monkeypatch, arrow):
+    """Large files take their ids through Arrow, small ones through NumPy: both give the line
+    reader's str ids (widths 1 to 40, printable ASCII with spaces and punctuation)."""
+    import clearing.book as book_module
+
+    ids = [f"o{i}" for i in range(40)] + ["x", "A b-c_d.e:f/g", "~" * 40, "q!#"]
+    b = OrderBook.from_arrays(ids, [1, -1] * (len(ids) // 2), np.arange(len(ids)) * 0.5,
+                              np.ones(len(ids)))
+    path = tmp_path / "ids.csv"
+    b.to_csv(path)
+    monkeypatch.setattr(book_module, "ARROW_IDS_MIN_ROWS", 0 if arrow else 10**9)
+    fast = book_module._plain_csv(OrderBook, path, {})
+    assert fast is not None
+    assert fast.ids.dtype == object and list(fast.ids) == ids
+    assert all(type(i) is str for i in fast.ids)
+    assert fast.to_csv() == b.to_csv()
