@@ -140,11 +140,45 @@ def scan_csv(buf, header, pow10):  # pragma: no cover - compiled
 
 
 @njit(**NJIT)
+def _integer_ids(buf, start, end):  # pragma: no cover - compiled
+    """The ids as int64 when every one is a plain non-negative integer written without a
+    leading zero ("0", "17", never "017"), so distinct text is a distinct number; else an
+    empty array."""
+    n = start.shape[0]
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        a, b = start[i], end[i]
+        if b - a > 18 or (buf[a] == 48 and b - a > 1):
+            return out[:0]
+        v = np.int64(0)
+        for j in range(a, b):
+            c = buf[j]
+            if c < 48 or c > 57:
+                return out[:0]
+            v = v * 10 + (c - 48)
+        out[i] = v
+    return out
+
+
+@njit(**NJIT)
 def unique_spans(buf, start, end):  # pragma: no cover - compiled
-    """True when the byte strings buf[start[i]:end[i]] are all distinct (a hash set)."""
+    """True when the byte strings buf[start[i]:end[i]] are all distinct: integer ids (the
+    common case of a generated book) by marks in an array as long as the largest id, when
+    that is at most 16 x the rows; anything else by a hash set."""
     n = start.shape[0]
     if n >= 2**30:  # row numbers are kept as int32
         return False
+    numbers = _integer_ids(buf, start, end)
+    if n > 0 and numbers.shape[0] == n:
+        top = numbers.max()
+        if top < 16 * n + 1024:
+            seen = np.zeros(top + 1, dtype=np.bool_)
+            for i in range(n):
+                k = numbers[i]
+                if seen[k]:
+                    return False
+                seen[k] = True
+            return True
     size = 1
     while size < 2 * n:
         size *= 2
