@@ -188,11 +188,13 @@ class Decisions:
 
 
 def decide(base: MarketRules, state: FleetState, year: int,
-           margins: Sequence[Mapping[str, float]], shortfalls: Sequence[Mapping[str, float]]
-           ) -> Decisions:
+           margins: Sequence[Mapping[str, float]], shortfalls: Sequence[Mapping[str, float]],
+           auctioned: Sequence[str] = ()) -> Decisions:
     """Retirements and commitments after ``year`` (see the module docstring), updating
     ``state``: closed units leave ``counts`` (to ``backup_mw`` when
-    ``pathway.retired_to_backup``), commitments join ``pipeline``."""
+    ``pathway.retired_to_backup``), commitments join ``pipeline``. Technologies in
+    ``auctioned`` enter only through forward capacity auctions
+    (:mod:`studies.pathway.forward`), not by the investment rule; policy targets still apply."""
     p = base.pathway
     retired: dict[str, int] = {}
     for t in COAL:
@@ -207,8 +209,9 @@ def decide(base: MarketRules, state: FleetState, year: int,
     committed: dict[str, int] = {}
     for t, candidate in p.candidates().items():
         building = sum(u for _, tech, u in state.pipeline if tech == t)
-        n = investment_units(expected_margin(margins, t, p.expectation_years), candidate,
-                             p.discount_rate, state.counts[t], p.investment_step_share, building)
+        n = 0 if t in auctioned else investment_units(
+            expected_margin(margins, t, p.expectation_years), candidate, p.discount_rate,
+            state.counts[t], p.investment_step_share, building)
         target = {"wind": p.wind_target_mw_per_year, "solar": p.solar_target_mw_per_year}.get(t)
         if target:
             n += round(target / unit_size_mw(base, t))

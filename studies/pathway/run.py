@@ -6,20 +6,24 @@ with the fleet's unit counts, grown load and the policy steps of y; the year run
 seed (``SeedSequence(seed).spawn(n_years)[k]``, so every design run with the same seed sees the
 same weather and outages year by year); closed coal kept as emergency backup serves unserved
 load after the year (``pathway.backup_availability`` of its MW in each hour, at its cost
-``pathway.backup_cost_yuan_per_kw_yr`` charged to consumers); then owners retire and commit.
+``pathway.backup_cost_yuan_per_kw_yr`` charged to consumers); then owners retire and commit;
+then, with ``pathway.capacity_lead_years`` k >= 1, the forward capacity auction for year y + k
+is held (:mod:`studies.pathway.forward`), and a year from the (k+1)-th on is paid by the
+auction that bought it instead of running its own.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from market.errors import SynthesisError
 from market.rules import MarketRules
+from studies.pathway.forward import Book, auctioned, hold_auction, year_payments
 from studies.pathway.rules import (
     KW_PER_MW,
     TECHNOLOGIES,
@@ -52,6 +56,9 @@ class PathwayResult:
     seed: int
     scale: float
     standard_lole_hours: float
+    auctions: list[dict[str, Any]] = field(default_factory=list)
+    """With ``pathway.capacity_lead_years`` >= 1: each forward auction held (delivery year,
+    price, requirement, cleared MW, offered MW by kind, candidate units built)."""
 
 
 def parse_years(text: str) -> list[int]:
@@ -95,13 +102,26 @@ def run_pathway(rules: MarketRules, years: list[int], seed: int, scale: float | 
     shortfalls: list[dict[str, float]] = []
     records, details = [], []
     retired_before: dict[str, int] = {}
+    lead = p.capacity_lead_years if rules.capacity.enabled else 0
+    book, capacity_revenue, auctions = Book(), [], []
+    by_auction = auctioned(rules)
     for k, (year, year_seed) in enumerate(zip(years, year_seeds(seed, len(years)), strict=True)):
         if progress:
             progress(year, k, len(years))
         entering = enter(rules, state, year)
         rules_y = year_rules(rules, state, year, years[0])
+        forward_paid = lead > 0 and year >= years[0] + lead
+        if forward_paid:  # bought by a forward auction: no auction of its own
+            rules_y = rules_y.with_overrides({"capacity.enabled": False})
         result = run_year(rules_y, year_seed, run_scale)
         units, summary = result.units, result.summary
+        cost = dict(summary["consumer_cost_yuan"])
+        if forward_paid:
+            units, paid, offset = forward_money(rules, book, year, state, units)
+            cost["capacity"] = float(cost.get("capacity", 0.0)) + paid
+            cost["compensation"] = float(cost.get("compensation", 0.0)) - offset
+        if lead > 0:
+            capacity_revenue.append(capacity_per_kw(units))
         margins.append(technology_margins(units))
         shortfalls.append(shortfall_shares(units, rules_y))
 
@@ -113,7 +133,6 @@ def run_pathway(rules: MarketRules, years: list[int], seed: int, scale: float | 
         served_by_backup = np.minimum(unserved, backup_mw * p.backup_availability)
         left = unserved - served_by_backup
         load_mwh = float(summary["energy"]["load_mwh"])
-        cost = dict(summary["consumer_cost_yuan"])
         cost["backup"] = backup_mw * KW_PER_MW * p.backup_cost_yuan_per_kw_yr
         total_cost = sum(float(cost.get(c, 0.0)) for c in COST_COMPONENTS)
         peak = rules_y.fleet.loads.peak_mw * run_scale
@@ -121,8 +140,10 @@ def run_pathway(rules: MarketRules, years: list[int], seed: int, scale: float | 
         cap = summary["capacity"]
         records.append({
             "year": year,
-            "capacity_price_yuan_per_kw_yr": (float(cap["clearing_price_yuan_per_kw_yr"])
-                                              if rules_y.capacity.enabled else None),
+            "capacity_price_yuan_per_kw_yr": (
+                book.prices.get(year, 0.0) if forward_paid
+                else float(cap["clearing_price_yuan_per_kw_yr"]) if rules_y.capacity.enabled
+                else None),
             "built_mw": {t: _mw(entering.get(t, 0) * unit_size_mw(rules, t) * run_scale)
                          for t in TECHNOLOGIES},
             "retired_mw": {t: _mw(retired_before.get(t, 0) * unit_size_mw(rules, t) * run_scale)
@@ -153,10 +174,58 @@ def run_pathway(rules: MarketRules, years: list[int], seed: int, scale: float | 
         })
         del result
         if year != years[-1]:
-            decisions = decide(rules, state, year, margins, shortfalls)
+            # transition: entry online before the first forward delivery is by the
+            # investment rule, as at k = 0
+            skip = tuple(t for t in by_auction if year + max(
+                p.candidates()[t].build_years, 1) >= years[0] + lead)
+            decisions = decide(rules, state, year, margins, shortfalls, skip)
             retired_before = decisions.retired
+            if lead > 0:
+                auctions.append(hold_auction(
+                    rules, state, book, year, years[0], summary["capacity"], margins,
+                    capacity_revenue, fixed_per_kw(units)).record)
     if progress:
         progress(years[-1], len(years), len(years))
     return PathwayResult(years=records, details=details, rules_name=rules.meta.name,
                          seed=int(seed), scale=run_scale,
-                         standard_lole_hours=float(rules.capacity.reliability_standard_lole_hours))
+                         standard_lole_hours=float(rules.capacity.reliability_standard_lole_hours),
+                         auctions=auctions)
+
+
+def _per_kw(units: Mapping[str, np.ndarray], column: str) -> dict[str, float]:
+    tech = np.asarray(units["technology"]).astype(str)
+    value = np.asarray(units[column], dtype=np.float64)
+    kw = np.asarray(units["nameplate_mw"], dtype=np.float64) * KW_PER_MW
+    return {t: float(value[tech == t].sum() / kw[tech == t].sum()) for t in TECHNOLOGIES
+            if (tech == t).any() and kw[tech == t].sum() > 0}
+
+
+def capacity_per_kw(units: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """Capacity revenue per kW of nameplate by technology present."""
+    return _per_kw(units, "capacity_revenue_yuan")
+
+
+def fixed_per_kw(units: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """Fixed cost per kW of nameplate by technology present."""
+    return _per_kw(units, "fixed_cost_yuan")
+
+
+def forward_money(base: MarketRules, book: Book, year: int, state: FleetState,
+                  units: Mapping[str, np.ndarray]
+                  ) -> tuple[dict[str, np.ndarray], float, float]:
+    """A forward-delivered year's units table with its capacity payments
+    (:func:`studies.pathway.forward.year_payments`) added to ``capacity_revenue_yuan`` and
+    ``profit_yuan``, and, under ``compensation.offset = "capacity_payment"``, the offset
+    min(compensation, payment) taken from ``compensation_yuan`` and ``profit_yuan``; and the
+    yuan paid and offset in total."""
+    pay = year_payments(book, year, state, base, units)
+    comp = np.asarray(units["compensation_yuan"], dtype=np.float64)
+    offset = np.zeros_like(pay)
+    if base.compensation.enabled and base.compensation.offset == "capacity_payment":
+        offset = np.minimum(np.maximum(comp, 0.0), pay)
+    out = dict(units)
+    out["capacity_revenue_yuan"] = np.asarray(units["capacity_revenue_yuan"],
+                                              dtype=np.float64) + pay
+    out["compensation_yuan"] = comp - offset
+    out["profit_yuan"] = np.asarray(units["profit_yuan"], dtype=np.float64) + pay - offset
+    return out, float(pay.sum()), float(offset.sum())

@@ -36,6 +36,7 @@ VARIANTS = [
     "compensation-charged-to-renewables",
     "no-capacity-market",
     "vrr-gross-cone-floor",
+    "capacity-forward",
 ]
 
 
@@ -169,14 +170,21 @@ INTENDED = {
             {"requirement_fraction": 1.10, "net_cone_multiple": 0.0},
         ]
     },
+    "capacity-forward": {
+        "pathway.capacity_lead_years": 3,
+        "pathway.new_entry_price_lock_years": 3,
+    },
 }
 
 
 @pytest.mark.parametrize("name", VARIANTS)
 def test_variant_differs_from_the_preset_exactly_where_intended(name):
-    base = leaves(load_preset("mengxi").model_dump(mode="json"))
+    preset = load_preset("mengxi")
+    # the preset's JSON leaves out the pathway table at its defaults; a variant of it does not
+    base = {**leaves({"pathway": preset.pathway.model_dump(mode="json")}),
+            **leaves(preset.model_dump(mode="json"))}
     variant = leaves(load_preset(name).model_dump(mode="json"))
-    changed = {k: v for k, v in variant.items() if base[k] != v}
+    changed = {k: v for k, v in variant.items() if base.get(k) != v}
     changed.pop("meta.name")
     changed.pop("meta.description")
     assert changed == INTENDED[name]
@@ -766,3 +774,26 @@ def test_a_gross_cone_floor_keeps_the_top_of_the_curve_paying_when_net_cone_is_z
         assert floored[0] == pytest.approx(first)
         assert plain[0] == pytest.approx(1.5 * cone)
         assert floored[1:].tolist() == plain[1:].tolist()
+
+
+@pytest.mark.parametrize(("overrides", "key"), [
+    ({"pathway.capacity_lead_years": -1}, "pathway.capacity_lead_years"),
+    ({"pathway.capacity_lead_years": 11}, "pathway.capacity_lead_years"),
+    ({"pathway.capacity_lead_years": 1.5}, "pathway.capacity_lead_years"),
+    ({"pathway.new_entry_price_lock_years": 0}, "pathway.new_entry_price_lock_years"),
+    ({"pathway.new_entry_price_lock_years": 31}, "pathway.new_entry_price_lock_years"),
+    ({"pathway.new_entry_price_lock_years": 3}, "pathway.new_entry_price_lock_years"),
+])
+def test_forward_capacity_parameters_are_checked_naming_the_key(overrides, key):
+    with pytest.raises(MarketError, match=re.escape(key)):
+        load_preset("mengxi").with_overrides(overrides)
+
+
+def test_forward_capacity_parameters_at_their_defaults_leave_the_rules_json_alone():
+    preset = load_preset("mengxi")
+    assert (preset.pathway.capacity_lead_years, preset.pathway.new_entry_price_lock_years) \
+        == (0, 1)
+    dumped = preset.with_overrides({"pathway.load_growth_per_year": 0.04}).model_dump(
+        mode="json")["pathway"]
+    assert "capacity_lead_years" not in dumped
+    assert "new_entry_price_lock_years" not in dumped
