@@ -39,6 +39,33 @@ from market.errors import StrategyError
 from market.rules import MarketRules
 
 
+def storage_batches(groups: list[Group], cols: dict[str, np.ndarray]
+                    ) -> list[tuple[list[Group], np.ndarray, np.ndarray]]:
+    """The storage groups as the runner asks them each window: (groups, their fleet indices,
+    their storage columns). Groups whose strategy is
+    :attr:`~agents.strategies.base.Strategy.unit_separable` and that share its name and
+    parameters form one batch, asked once for all their units (same decisions, one call
+    instead of one per owner); any other group is asked alone."""
+    batches: list[tuple[list[Group], list[np.ndarray], list[np.ndarray]]] = []
+    where: dict[Any, int] = {}
+    for g in groups:
+        strategy = g.spec.strategy
+        key: Any = None
+        if strategy.unit_separable:
+            key = (strategy.name, repr(sorted(g.spec.param_dict().items())))
+        if key is not None and key in where:
+            b = batches[where[key]]
+        else:
+            if key is not None:
+                where[key] = len(batches)
+            b = ([], [], [])
+            batches.append(b)
+        b[0].append(g)
+        b[1].append(np.asarray(g.members, dtype=np.int64))
+        b[2].append(cols[g.label])
+    return [(gs, np.concatenate(ms), np.concatenate(cs)) for gs, ms, cs in batches]
+
+
 class WindowClearing:
     """Working state of :func:`agents.inprocess.runner.run_energy_year` (one instance per run): the
     actors, day-ahead availability and forecast, the learners' states and the storage state of
@@ -65,6 +92,7 @@ class WindowClearing:
         col = {int(u): j for j, u in enumerate(synth.storage_index.tolist())}
         self.storage_cols = {g.label: np.array([col[int(u)] for u in g.members], dtype=np.int64)
                              for g in self.storage}
+        self.storage_batches = storage_batches(self.storage, self.storage_cols)
         self.soc = synth.storage_energy_mwh * rules.fleet.storage.initial_soc_fraction
         self.soc_path = np.zeros((self.h + 1, len(synth.storage_index)))
         self.soc_path[0] = self.soc
@@ -145,10 +173,10 @@ class WindowClearing:
         if s // 24 != self.today:
             self.today = s // 24
             self.discharged_today[:] = 0.0
-        for g in self.storage:
-            cols = self.storage_cols[g.label]
+        for groups, members, cols in self.storage_batches:
+            g = groups[0]
             obs = StorageObservation(
-                g.owner, np.arange(s, e, dtype=np.int64), synth.fleet.unit_ids[g.members],
+                g.owner, np.arange(s, e, dtype=np.int64), synth.fleet.unit_ids[members],
                 self.soc[cols].copy(), synth.storage_energy_mwh[cols],
                 synth.storage_power_mw[cols], self.forecast[s:e], ahead,
                 stress_forecast=self.stress_forecast[s:end].copy(),
@@ -157,7 +185,8 @@ class WindowClearing:
             sched = g.spec.strategy.offer(obs, rules, self.rngs[g.label], g.spec.param_dict())
             if not isinstance(sched, StorageSchedule) or np.shape(sched.desired_mw) != (
                     w, len(cols)):
-                raise StrategyError(f"{group_name(g)} must return a StorageSchedule of shape "
+                names = " + ".join(group_name(x) for x in groups)
+                raise StrategyError(f"{names} must return a StorageSchedule of shape "
                                     f"({w}, {len(cols)})")
             desired[:, cols] = sched.desired_mw
             sell_p[:, cols] = sched.discharge_price_yuan_per_mwh

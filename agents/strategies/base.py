@@ -147,6 +147,11 @@ class Strategy:
     learn: LearnFn | None = None
     defaults: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
+    #: True when ``offer`` decides each unit from that unit's own state and the shared
+    #: forecasts alone, never from the owner's name, the rng or the other units: the
+    #: in-process runner may then ask it once for several owners' units that share its
+    #: parameters (the observation's ``owner`` is then the first of them).
+    unit_separable: bool = False
 
     @property
     def adaptive(self) -> bool:

@@ -555,4 +555,5 @@ register_strategy(Strategy(
                 "and its lookahead: energy margin + discharge compensation - degradation, "
                 "within power, energy, efficiency and the cycle cap, keeping charge for "
                 "forecast stress hours when it holds a capacity obligation; offers at the "
-                "value of stored energy"))
+                "value of stored energy",
+    unit_separable=True))

@@ -251,3 +251,37 @@ def test_strategies_price_grid_is_the_observe_grid_clipped(prices):
                                         e.price_cap_yuan_per_mwh), tick),
                    e.price_floor_yuan_per_mwh, e.price_cap_yuan_per_mwh)
     assert strategy_grid(x, rules).tobytes() == want.tobytes()
+
+
+def test_storage_owners_asked_together_decide_as_when_asked_alone() -> None:
+    """Storage owners on a unit-separable strategy with the same parameters are asked once a
+    window for all their units (agents.inprocess.window.storage_batches): the rows of every
+    window, and the state of charge they lead to, are those of asking each owner alone."""
+    from agents.inprocess.window import storage_batches
+
+    synth = synthesize_fleet(RULES, SEED, 0.3)
+    profiles = year_profiles(synth, RULES.meta.year, SEED)
+    f = synth.fleet
+    groups = assign({}, f.owners, f.technologies, synth.n_loads,
+                    defaults=RULES.agents.strategies.params_by_name())
+    storage = [g for g in groups if g.role == "storage"]
+    assert len(storage) >= 2 and all(g.spec.strategy.unit_separable for g in storage)
+    runs = []
+    for together in (True, False):
+        rngs = {g.label: np.random.default_rng(0) for g in groups}
+        w = WindowClearing(RULES, synth, profiles, groups, rngs)
+        if together:
+            assert len(w.storage_batches) == 1
+        else:
+            w.storage_batches = [b for g in w.storage
+                                 for b in storage_batches([g], w.storage_cols)]
+            assert len(w.storage_batches) == len(storage)
+        rows = []
+        for s in range(0, 24 * 6, 8):  # six days of windows; the charge moves in between
+            r = w.storage_rows(s, s + 8)
+            rows.append([np.asarray(x).tobytes() for x in r])
+            # a different charge in every unit and window, as clearing would leave it
+            share = (0.37 * (s + 1) + 0.13 * np.arange(w.soc.shape[0])) % 1.0
+            w.soc = synth.storage_energy_mwh * share
+        runs.append(rows)
+    assert runs[0] == runs[1]
