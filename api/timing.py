@@ -156,6 +156,26 @@ def measure_uniform(sizes: list[int], budget_s: float = 1.0, with_peers: bool = 
     return out
 
 
+def measure_csv(n: int = 1_000_000, budget_s: float = 1.0) -> list[Measurement]:
+    """A CSV book of ``n`` random orders (:func:`random_arrays`) read and cleared, as
+    ``mengxi clear FILE`` does after its imports, beside pyarrow reading the same file (its
+    default threads)."""
+    import tempfile
+    from pathlib import Path
+
+    from pyarrow import csv as pacsv
+
+    with tempfile.TemporaryDirectory(prefix="mengxi-bench-") as folder:
+        path = Path(folder) / "book.csv"
+        OrderBook.from_arrays(*random_arrays(n, seed=n)).to_csv(path)
+        out = []
+        t, runs = median_time(lambda: clear(OrderBook.from_csv(path)), budget_s)
+        out.append(Measurement("csv", n, "from_csv + clear", t, runs))
+        t, runs = median_time(lambda: pacsv.read_csv(path), budget_s)
+        out.append(Measurement("csv", n, "pyarrow read_csv", t, runs, "the file read alone"))
+    return out
+
+
 def measure_batch(n_auctions: int = 8_760, per_auction: int = 300,
                   budget_s: float = 1.0) -> Measurement:
     """Batched clearing of a year of hourly auctions in one call."""

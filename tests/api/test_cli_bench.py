@@ -122,3 +122,22 @@ def test_peak_memory_is_the_childs_own_not_its_parents():
 def test_bench_refuses_bad_sizes():
     result = CliRunner().invoke(app, ["bench", "--sizes", "ten"])
     assert result.exit_code == 2 and "--sizes must be positive integers" in result.output
+
+
+def test_csv_target_is_judged_against_pyarrows_read_in_the_same_run():
+    csv_ok = [Measurement("csv", 1_000_000, "from_csv + clear", 0.19, 3),
+              Measurement("csv", 1_000_000, "pyarrow read_csv", 0.10, 3)]
+    name = "CSV book of 1e6 orders read and cleared <= 2x pyarrow's read"
+    met = {t["target"]: t for t in cli_bench.check_targets(csv_ok, None)}
+    assert met[name]["met"] is True and met[name]["measured"].startswith("1.90x")
+    csv_slow = [Measurement("csv", 1_000_000, "from_csv + clear", 0.21, 3), csv_ok[1]]
+    assert {t["target"]: t["met"] for t in cli_bench.check_targets(csv_slow, None)}[name] \
+        is False
+    assert name not in {t["target"] for t in cli_bench.check_targets([], None)}
+
+
+def test_measure_csv_reads_and_clears_the_file_beside_pyarrow():
+    rows = timing.measure_csv(2_000, budget_s=0.05)
+    assert [(r.case, r.engine) for r in rows] == [("csv", "from_csv + clear"),
+                                                  ("csv", "pyarrow read_csv")]
+    assert all(r.median_s is not None and r.median_s > 0 and r.runs >= 3 for r in rows)
