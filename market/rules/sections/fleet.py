@@ -177,6 +177,12 @@ class ExportRules(RulesModel):
     """Share of each export block's MW (and MWh) counted as local load when the capacity
     market's cost and the coal compensation are charged: the receiving provinces' share of the
     capacity cost of the plants serving them (notice 1501) [E]; 0 = exports pay none of it."""
+    green_share: Fraction = 0.0
+    """Share of the export blocks' MWh sold as bundled green power: each month the
+    certificates of that many MWh, from the month's issuance pro rata to each wind and solar
+    unit's certificates, go with the export and are retired here for the receiving province
+    (compliance period ``export YEAR``), so no MWh is counted green twice [E]; 0 = exports
+    carry no certificates."""
 
     @classmethod
     def cross_problems(cls, values: Mapping[str, Any]) -> list[tuple[str, str]]:
