@@ -23,12 +23,14 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session as Db
 
 from api.service.db import repositories as repo
 from api.service.db.tables import BidBatchRow, SessionRow
 from api.service.errors import Busy
+from api.service.intake.queue import BatchQueue
 from market.session import Session
 
 
@@ -62,6 +64,9 @@ class LiveSessions:
         self._locks: dict[str, threading.RLock] = {}
         self._write_lock = threading.Lock() if single_writer else None
         self.rebuilds = 0
+        #: Bid batches waiting for their session, committed in groups
+        #: (:mod:`api.service.intake`).
+        self.intake: BatchQueue[Any, Any] = BatchQueue()
 
     def _lock(self, session_id: str) -> threading.RLock:
         with self._cache_lock:

@@ -122,6 +122,23 @@ def add_batch(db: Db, row: BidBatchRow) -> BidBatchRow:
     return row
 
 
+def add_batches(db: Db, rows: Sequence[BidBatchRow]) -> None:
+    """Insert ``rows`` (one statement where the database allows), ids in their order."""
+    db.add_all(rows)
+    db.flush()
+
+
+def batches_by_keys(db: Db, session_id: str, keys: Sequence[tuple[str, str]]
+                    ) -> dict[tuple[str, str], BidBatchRow]:
+    """The stored batches of ``session_id`` with these (participant, idempotency key)."""
+    wanted = set(keys)
+    rows = db.scalars(select(BidBatchRow).where(
+        BidBatchRow.session_id == session_id,
+        BidBatchRow.idempotency_key.in_(sorted({k for _p, k in wanted})))).all()
+    return {(r.participant, r.idempotency_key): r for r in rows
+            if r.idempotency_key is not None and (r.participant, r.idempotency_key) in wanted}
+
+
 def batch_by_key(db: Db, session_id: str, participant: str, key: str) -> BidBatchRow | None:
     return db.scalar(select(BidBatchRow).where(
         BidBatchRow.session_id == session_id, BidBatchRow.participant == participant,

@@ -7,6 +7,10 @@ the snapshot plus these rows). With an ``Idempotency-Key`` the first answer is s
 batch, and a retry with the same key and the same batch gets that answer again, changing
 nothing; the same key with another batch is refused.
 
+Concurrent batches of one session are committed together (:mod:`api.service.intake`): the
+batches waiting for the session are taken by one caller in one transaction, each checked and
+answered as if alone, each caller answered only after the commit.
+
 With ``If-Match: <revision>`` (the revision of the participant's stored batch for the round,
 as its last receipt said; ``0``: no batch yet) the batch replaces the stored one only if that
 is still the revision stored; otherwise it is refused with 412 (``revision_mismatch``) and
@@ -16,39 +20,27 @@ retry of a batch that was taken gets its receipt even though the revision has mo
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from sqlalchemy.orm import Session as Db
 
-from api.service.db import repositories as repo
-from api.service.db.tables import BidBatchRow, utcnow
-from api.service.errors import ApiError, Refused, TooLarge
+from api.service.errors import TooLarge
+from api.service.intake.group import (
+    Batch,
+    Receipt,
+    RevisionMismatch,
+    receipt_of,
+    request_sha256,
+    stored_revision,
+    take,
+)
 from api.service.live import LiveSessions
 from api.service.schemas.sessions import BidBatchPublic, BidsPublic, ParticipantBidsPublic
-from api.service.services.common import reading, writing
+from api.service.services.common import reading
 from market.session import Session
 
-
-class RevisionMismatch(ApiError):
-    """``If-Match`` names a revision other than the stored one: nothing was stored."""
-
-    status, code = 412, "revision_mismatch"
-
-
-def stored_revision(s: Session, participant: str, round_id: str) -> int:
-    """The revision of ``participant``'s stored batch for ``round_id``; 0 when it has none
-    (an unknown round raises the domain's ``UnknownRoundError``, a 404)."""
-    try:
-        return int(s.stored_batch(participant, round_id)["revision"])
-    except KeyError:
-        return 0
-
-
-def request_sha256(round_id: str, bids: list[Any]) -> str:
-    text = json.dumps([round_id, bids], sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+__all__ = ["RevisionMismatch", "receipt_of", "request_sha256", "stored_revision", "submit",
+           "visible"]
 
 
 def submit(db: Db, live: LiveSessions, max_bids: int, session_id: str, participant: str,
@@ -59,45 +51,14 @@ def submit(db: Db, live: LiveSessions, max_bids: int, session_id: str, participa
     if len(bids) > max_bids:
         raise TooLarge(f"a batch holds at most {max_bids} bids; this one has {len(bids)}. "
                        "A batch replaces your earlier one, so send your most valuable bids")
-    digest = request_sha256(round_id, bids)
-    with writing(db, live, session_id) as w:
-        if key is not None:
-            done = repo.batch_by_key(db, session_id, participant, key)
-            if done is not None:
-                if done.request_sha256 != digest:
-                    raise Refused(f"Idempotency-Key {key!r} was used for another batch; use a "
-                                  "new key for a new batch")
-                return receipt_of(done), True
-        s = w.session
-        if if_match is not None:
-            stored = stored_revision(s, participant, round_id)
-            if stored != if_match:
-                raise RevisionMismatch(
-                    f"If-Match names revision {if_match}, but the stored batch of "
-                    f"{participant!r} for round {round_id!r} is at revision {stored}"
-                    f"{' (no batch yet)' if stored == 0 else ''}; nothing was stored: read "
-                    "your bids again and send your batch with If-Match: "
-                    f"{stored} if it should still replace them",
-                    problems=[{"loc": "header.If-Match",
-                               "reason": f"stored revision is {stored}, not {if_match}"}])
-        revision = s.submit_bids(participant, round_id, bids)
-        entry = s.stored_batch(participant, round_id)
-        row = BidBatchRow(session_id=session_id, round_id=round_id, participant=participant,
-                          base_version=w.live.version, revision=revision,
-                          sequence=entry["sequence"], bid_count=len(entry["bids"]),
-                          bids=repo.dumps(entry["bids"]), idempotency_key=key,
-                          request_sha256=digest, created_at=utcnow())
-        repo.add_batch(db, row)
-        w.live.last_batch_id = row.id
-        receipt = receipt_of(row)
-    return receipt, False
+    batch = Batch(participant, round_id, bids, key, if_match, request_sha256(round_id, bids))
 
+    def take_group(group: Any) -> Any:
+        return take(db, live, session_id, group)
 
-def receipt_of(row: BidBatchRow) -> BidBatchPublic:
-    """The answer to an accepted batch, made of its row (so a retry gets the same)."""
-    return BidBatchPublic(batch_id=row.id, session_id=row.session_id, round_id=row.round_id,
-                          participant=row.participant, revision=row.revision,
-                          bid_count=row.bid_count, accepted_at=row.created_at)
+    receipt: Receipt = live.intake.submit(session_id, batch, max(1, len(bids)), take_group,
+                                          live.lock_timeout)
+    return receipt
 
 
 def _visible(s: Session, participant: str | None, round_id: str) -> BidsPublic:
