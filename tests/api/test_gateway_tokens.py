@@ -253,3 +253,15 @@ def test_an_open_stream_ends_when_its_token_is_revoked(
             c.post(game.url("/participants"), json={"participant": "genco-2"})
             assert any("participant_joined" in line and "genco-2" in line
                        for line in kept_lines)
+
+
+def test_the_token_lifetime_is_set_at_creation(client: TestClient) -> None:
+    game = new_game(client, join=("genco-1",), token_ttl_seconds=3600)
+    policy = client.get(game.url("/token-policy"), headers=game.as_("instructor")).json()
+    assert policy["token_ttl_seconds"] == policy["effective_ttl_seconds"] == 3600
+    me = client.get(game.url("/me"), headers=game.as_("genco-1"))
+    assert me.status_code == 200
+    for bad in (0, -5, 10**12, "an hour", 1e308):
+        r = client.post(f"{API}/sessions", json={"name": "x", "token_ttl_seconds": bad})
+        assert r.status_code == 422, r.text
+        assert "body.token_ttl_seconds" in [p["loc"] for p in r.json()["problems"]]

@@ -6,10 +6,9 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.service.schemas.paging import PageFields
-from api.service.schemas.sessions import UtcDatetime
+from api.service.schemas.sessions import MAX_TTL_SECONDS, UtcDatetime
 
-#: Longest token lifetime a session may set: ten years, seconds.
-MAX_TTL_SECONDS = 10 * 366 * 24 * 3600
+__all__ = ["MAX_TTL_SECONDS"]
 
 
 class SeatTokenPublic(BaseModel):

@@ -53,6 +53,10 @@ class BotsCreate(BaseModel):
     seed: Annotated[int | None, Field(ge=0, le=2**63 - 1)] = None
 
 
+#: Longest token lifetime a session may set: ten years, seconds.
+MAX_TTL_SECONDS = 10 * 366 * 24 * 3600
+
+
 class SessionCreate(BaseModel):
     """A new game. The rules are a preset by name or a TOML body (``extends = "mengxi"``
     and the tables it changes), then ``overrides`` by dotted key
@@ -80,6 +84,9 @@ class SessionCreate(BaseModel):
     green_mode: Literal["auction", "listing"] = "auction"
     obligation: bool = True
     bots: BotsCreate | None = None
+    token_ttl_seconds: Annotated[int | None, Field(ge=1, le=MAX_TTL_SECONDS)] = None
+    """Seconds a participant token of this session lives after it is issued (the session's
+    token policy, ``PUT S/token-policy`` later); None: the server's default."""
     """Fill the seats still empty with bots whenever a round opens (see ``BotsCreate``)."""
 
 

@@ -157,7 +157,7 @@ def create_session(db: Db, live: LiveSessions, settings: Settings, body: Session
                          setup=json.dumps(seat_bots.setup_with_policy(
                              {"preset": body.preset, **asdict(setup), "unit_traits": traits},
                              bots)),
-                         snapshot_version=1)
+                         snapshot_version=1, token_ttl_seconds=body.token_ttl_seconds)
         repo.add_session(db, row, state)
         repo.add_events(db, session_id, [("session_created", None, {"name": body.name})]
                         + event_rows(session, 0))
