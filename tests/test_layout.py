@@ -31,7 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ("clearing", "market", "agents", "studies", "api")
 MAX_MODULES_PER_FOLDER = 10
 CLEARING_MAY_IMPORT = frozenset({"numpy", "numba"}) | frozenset(sys.stdlib_module_names)
-CLEARING_EXCEPTIONS = {"clearing.reference.lp": frozenset({"highspy"})}
+#: Named exceptions, each optional: the LP reference (tests, bench) and the CSV reader's ids of a
+#: large file (imported only then, with a NumPy fallback when pyarrow is absent).
+CLEARING_EXCEPTIONS = {"clearing.reference.lp": frozenset({"highspy"}),
+                       "clearing.book": frozenset({"pyarrow"})}
 MARKET_MUST_NOT_IMPORT = frozenset(
     {"fastapi", "starlette", "uvicorn", "sqlalchemy", "alembic", "dask", "distributed", "httpx"})
 

@@ -16,6 +16,14 @@ Each month:
    min(contract, metered generation, consumption) only, the rest settled as energy only;
 4. an **unbundled** call auction of certificates alone for what loads still need.
 
+With ``fleet.exports.green_share`` > 0, that share of the month's export MWh leaves as bundled
+green power (:func:`export_certificates`): right after issuance, the certificates of those MWh
+(at most the month's issuance), taken from each wind and solar unit pro rata to what it was
+issued, are sold bundled to the export and retired here for the receiving province
+(compliance period ``export YEAR``). They can no longer be delivered, sold or retired locally,
+so no MWh is counted green twice. The price of that green power is the export's contract
+price (energy and certificate together, paid outside this market): no premium is booked.
+
 In December every load retires certificates for ``obligation_weight`` x its consumption of the
 year and pays the shortfall penalty on what it lacks.
 
@@ -30,7 +38,7 @@ hold, so the rule is conservative for every unit).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -60,6 +68,34 @@ from market.rules import MarketRules
 
 #: Months from the first month of the year to next year's compliance month (December).
 MONTHS_TO_NEXT_SETTLEMENT = 24
+#: The registry's owner of the certificates that leave with bundled green exports.
+EXPORT_OWNER = "exports"
+
+
+def export_certificates(registry: CertificateRegistry, units: list[str],
+                        issued_ticks: np.ndarray, export_ticks: int, year: str) -> int:
+    """Sell ``export_ticks`` of this month's certificates bundled to :data:`EXPORT_OWNER` and
+    retire them for the receiving province (compliance period ``export YEAR``); returns the
+    ticks exported: at most what ``units`` were issued this month (``issued_ticks`` int64
+    (n,)), shared pro rata to it (largest remainders first, then unit order)."""
+    issued = np.asarray(issued_ticks, dtype=np.int64)
+    total = int(issued.sum())
+    want = min(int(export_ticks), total)
+    if want <= 0:
+        return 0
+    exact = issued.astype(object) * want  # Python ints: no overflow, exact shares
+    share = np.array([int(x // total) for x in exact], dtype=np.int64)
+    rest = np.array([int(x % total) for x in exact], dtype=np.int64)
+    left = want - int(share.sum())
+    order = np.lexsort((np.arange(rest.shape[0]), -rest))  # largest remainder, then first
+    share[order[:left]] += 1
+    take = np.flatnonzero(share > 0)
+    registry.transfer_many([registry.unit_owner(units[i]) for i in take.tolist()],
+                           [EXPORT_OWNER] * take.shape[0], share[take],
+                           ["bundled"] * take.shape[0],
+                           units=[units[i] for i in take.tolist()])
+    registry.retire_many([EXPORT_OWNER], np.array([want], dtype=np.int64), f"export {year}")
+    return want
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,6 +121,8 @@ class GreenYear:
     bundled_contracted_mwh: np.ndarray
     bundled_undelivered_mwh: np.ndarray
     certificate_value: np.ndarray
+    exported_mwh: np.ndarray = field(default_factory=lambda: np.zeros(12))
+    """(12,) certificates (MWh) that left with bundled green exports each month."""
 
 
 def _whole(ticks: np.ndarray | int, per_certificate: int) -> np.ndarray:
@@ -115,10 +153,11 @@ def market_view(weight: float, month: int, issued_mwh: np.ndarray, unit_forecast
 def run_green_year(rules: MarketRules, synth: SynthFleet, groups: list[Group],
                    rngs: Mapping[str, np.random.Generator], ledger: Ledger, periods: list[str],
                    renewable_mwh: np.ndarray, load_mwh: np.ndarray,
-                   energy_price: np.ndarray) -> GreenYear:
+                   energy_price: np.ndarray, export_mwh: np.ndarray | None = None
+                   ) -> GreenYear:
     """Run the year. ``renewable_mwh`` float64 (n_units, 12) dispatched output per unit;
     ``load_mwh`` (n_loads, 12) consumption; ``energy_price`` (12,) yuan/MWh stated with
-    bundled trades."""
+    bundled trades; ``export_mwh`` (12,) the exports' MWh of each month (``None``: none)."""
     fleet = synth.fleet
     renew = np.flatnonzero(fleet.is_renewable)
     registry = CertificateRegistry.from_rules(rules.green, periods[0])
@@ -134,7 +173,9 @@ def run_green_year(rules: MarketRules, synth: SynthFleet, groups: list[Group],
     load_forecast = np.asarray(load_mwh, dtype=np.float64).sum(axis=1) / 12
     bankable = rules.green.certificate_validity_months >= MONTHS_TO_NEXT_SETTLEMENT
     stats = {k: np.zeros(12) for k in ("issued", "traded", "retired", "bundled_mwh",
-                                       "contracted", "undelivered")}
+                                       "contracted", "undelivered", "exported")}
+    exports = (np.zeros(12) if export_mwh is None
+               else np.asarray(export_mwh, dtype=np.float64)) * rules.fleet.exports.green_share
     premium, cert_price, value = np.full(12, np.nan), np.full(12, np.nan), np.full(12, np.nan)
     last_premium, last_cert = np.nan, np.nan
     for m, period in enumerate(periods):
@@ -160,6 +201,11 @@ def run_green_year(rules: MarketRules, synth: SynthFleet, groups: list[Group],
                 premium[m] = last_premium = float(out.premium_yuan_per_mwh)
         issue = registry.issue(period, renew_ids, renewable_mwh[renew, m])
         stats["issued"][m] = float(issue.certificates.sum())
+        if exports[m] > 0:
+            issued_ticks = issue.certificates[:, 0] * registry.ticks_per_certificate
+            stats["exported"][m] = export_certificates(
+                registry, renew_ids, issued_ticks, int(exports[m] * TICKS_PER_MWH),
+                period[:4]) / TICKS_PER_MWH
         delivered = deliver_contracts(
             market, period, dict(zip(renew_ids, renewable_mwh[renew, m].tolist(), strict=True)),
             dict(zip(loads.tolist(), load_mwh[:, m].tolist(), strict=True)))
@@ -189,7 +235,7 @@ def run_green_year(rules: MarketRules, synth: SynthFleet, groups: list[Group],
             revenue[fleet.index_of(t.unit)] += t.premium_fen
     return GreenYear(stats["issued"], stats["traded"], stats["retired"], stats["bundled_mwh"],
                      premium, cert_price, revenue, registry, market, obligations,
-                     stats["contracted"], stats["undelivered"], value)
+                     stats["contracted"], stats["undelivered"], value, stats["exported"])
 
 
 def _seller_orders(rules: MarketRules, sellers: list[Group],

@@ -190,8 +190,10 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
     price = np.nan_to_num(energy.price)
     month_price = np.bincount(profiles.month_index, weights=price * load, minlength=12) / \
         np.maximum(np.bincount(profiles.month_index, weights=load, minlength=12), MIN_MONTH_LOAD)
+    export_mwh = np.bincount(profiles.month_index,
+                             weights=np.asarray(energy.export_mw, dtype=np.float64), minlength=12)
     green = run_green_year(rules, synth, groups, rngs(green_ss), ledger, periods, unit_mwh,
-                           load_mwh, month_price)
+                           load_mwh, month_price, export_mwh)
     report("green", 1, 1)
     contracts = settle_contracts(ledger, rules, synth, profiles, energy, periods, load_mwh)
     report("tables", 0, 1)

@@ -396,6 +396,7 @@ def build_summary(rules: MarketRules, seed: int, scale: float, synth: SynthFleet
             "shortfall_mwh": _f(obligation.shortfall_mwh.sum()),
             "shortfall_penalty_yuan": int(obligation.penalty_fen.sum()) / 100.0,
             "registry_problems": len(report.problems),
+            "exported_mwh": _f(green.exported_mwh.sum()),
         },
         "renewable_share": _f(renew / gen) if gen > 0 else None,
         "consumer_cost_yuan": cost,

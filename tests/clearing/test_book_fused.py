@@ -326,3 +326,19 @@ def test_unique_spans_finds_every_duplicate(ids):
     start = np.array(starts, dtype=np.int64)
     end = start + np.array([len(i) for i in ids], dtype=np.int64)
     assert ks.unique_spans(buf, start, end) == (len(set(ids)) == len(ids))
+
+
+def test_compiled_csv_ids_without_pyarrow_take_the_numpy_way(tmp_path, monkeypatch):
+    """pyarrow is optional to the clearing core: absent, a large file's ids are made by NumPy."""
+    import sys
+
+    import clearing.book as book_module
+
+    ids = [f"id-{i}" for i in range(30)]
+    b = OrderBook.from_arrays(ids, [1, -1] * 15, np.arange(30) * 0.5, np.ones(30))
+    path = tmp_path / "ids.csv"
+    b.to_csv(path)
+    monkeypatch.setattr(book_module, "ARROW_IDS_MIN_ROWS", 0)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow -> ImportError
+    fast = book_module._plain_csv(OrderBook, path, {})
+    assert fast is not None and list(fast.ids) == ids
