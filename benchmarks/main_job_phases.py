@@ -92,13 +92,17 @@ def main() -> None:
     out = Path(args.out)
     extra = {}
     if worker is not None:  # as the command does: the plots get the tables before the metrics
-        from studies.output.plots import send_year
+        from studies.output.plots import send_hourly, send_year
 
         def tables_ready(result: object) -> None:
             ph.mark("year: tables")
             send_year(worker, result, out / "plots")
 
+        def hourly_ready(hourly: object) -> None:  # the early plots, drawn during settlement
+            send_hourly(worker, hourly, out / "plots")
+
         extra["tables_ready"] = tables_ready
+        extra["hourly_ready"] = hourly_ready
     result = run_year(rules, seed, args.scale, progress=progress, **extra)
     if extra:
         ph.mark("year: market power")

@@ -194,11 +194,16 @@ def simulate_command(
         if plots is not None:
             plots.send_year(workers, result, out_dir / "plots")
 
+    def hourly_ready(hourly: Any) -> None:
+        if plots is not None:
+            plots.send_hourly(workers, hourly, out_dir / "plots")
+
     try:
         try:
             with bar:
                 result = run_year(rules, seed, scale, strategies=strategies or None,
-                                  progress=progress, tables_ready=tables_ready)
+                                  progress=progress, tables_ready=tables_ready,
+                                  hourly_ready=hourly_ready)
         except MarketError as err:
             _refuse(str(err).splitlines()[0], getattr(err, "problems", None))
             return

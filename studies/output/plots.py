@@ -61,12 +61,13 @@ from studies.output.figures.system import (
 if TYPE_CHECKING:  # matplotlib is imported when a figure is first drawn
     from matplotlib.figure import Figure
 
-__all__ = ["COST_COMPONENTS", "DPI", "FIGSIZE", "MONEY_UNIT", "PLOT_FILES", "PLOT_SPLIT",
-           "PlotWorker", "capacity_auction", "certificates_monthly", "compensation_monthly",
-           "consumer_cost", "curtailment", "dispatch_week", "draw_plots", "emissions",
-           "green_monthly", "merit_order", "plot_inputs", "price_duration", "price_histogram",
-           "price_profile", "profit_by_technology", "reliability", "renewable_share",
-           "revenue_stack", "send_year", "start_workers", "storage", "typical_week", "write_plots"]
+__all__ = ["COST_COMPONENTS", "DPI", "EARLY_PLOTS", "FIGSIZE", "MONEY_UNIT", "PLOT_FILES",
+           "PLOT_SPLIT", "PlotWorker", "capacity_auction", "certificates_monthly",
+           "compensation_monthly", "consumer_cost", "curtailment", "dispatch_week",
+           "draw_plots", "emissions", "green_monthly", "merit_order", "plot_inputs",
+           "price_duration", "price_histogram", "price_profile", "profit_by_technology",
+           "reliability", "renewable_share", "revenue_stack", "send_hourly", "send_year",
+           "start_workers", "storage", "typical_week", "write_plots"]
 
 #: File name of each plot in ``plots/``, in report order; the key is the figure's id in the
 #: report page.
@@ -120,8 +121,16 @@ def plot_inputs(result: Any) -> dict[str, Any]:
             "lost_load_hours": lost}
 
 
+#: The plots drawn from the hourly table alone: ``mengxi simulate`` sends them to the plots'
+#: children as soon as the energy year is cleared (:func:`send_hourly`), so they are drawn
+#: while the year settles and trades green, not after it.
+EARLY_PLOTS: tuple[str, ...] = ("price_duration", "price_profile", "price_histogram",
+                                "dispatch_week", "renewable_share", "curtailment", "emissions")
+
+
 def _drawings(data: Mapping[str, Any]) -> dict[str, Callable[[], Figure]]:
-    hourly, units, summary = data["hourly"], data["units"], data["summary"]
+    # The early plots' data is the hourly table alone; the others read the rest when drawn.
+    hourly, units, summary = data["hourly"], data.get("units") or {}, data.get("summary") or {}
     return {
         "price_duration": lambda: price_duration(hourly),
         "price_profile": lambda: price_profile(hourly),
@@ -156,10 +165,11 @@ def draw_plots(data: Mapping[str, Any], plots_dir: Path,
 #: How :func:`start_workers` shares the plots between two children (about the same drawing
 #: time each; measured with ``benchmarks``-sized years).
 PLOT_SPLIT: tuple[tuple[str, ...], ...] = (
-    ("price_duration", "price_histogram", "dispatch_week", "curtailment", "emissions",
-     "capacity_auction", "certificates_monthly", "revenue_stack"),
-    ("price_profile", "merit_order", "renewable_share", "storage", "reliability",
-     "compensation_monthly", "green_monthly", "consumer_cost", "profit_by_technology"),
+    ("price_duration", "price_histogram", "curtailment",
+     "merit_order", "storage", "capacity_auction", "consumer_cost"),
+    ("price_profile", "dispatch_week", "renewable_share", "emissions",
+     "reliability", "compensation_monthly", "green_monthly", "certificates_monthly",
+     "revenue_stack", "profit_by_technology"),
 )
 
 
@@ -187,6 +197,8 @@ class PlotWorker:
                                      stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)
         self.sent: tuple[dict[str, Any], Path] | None = None
+        self.early: tuple[str, ...] = ()  # drawn from the hourly table, sent before the year
+        self.early_dir: Path | None = None
 
     @classmethod
     def start(cls, names: tuple[str, ...] = tuple(PLOT_FILES)) -> PlotWorker | None:
@@ -195,13 +207,36 @@ class PlotWorker:
         except OSError:
             return None
 
+    def send_hourly(self, hourly: Any, plots_dir: Path) -> None:
+        """Hand the child the year's hourly table early, to draw its :data:`EARLY_PLOTS`
+        while the year goes on; :meth:`send` later gives it the rest."""
+        if self.sent is not None or self.early:
+            raise RuntimeError("send_hourly after send, or twice")
+        early = tuple(n for n in self.names if n in EARLY_PLOTS)
+        if not early:
+            return
+        plots_dir.mkdir(parents=True, exist_ok=True)
+        self.early, self.early_dir = early, plots_dir
+        assert self.proc.stdin is not None
+        try:
+            pickle.dump(({"hourly": hourly}, str(plots_dir), early), self.proc.stdin,
+                        protocol=pickle.HIGHEST_PROTOCOL)
+            self.proc.stdin.flush()
+        except OSError:  # the child is gone: wait() draws in this process
+            pass
+
     def send(self, data: dict[str, Any], plots_dir: Path) -> None:
-        """Hand the child a year's plot inputs and the folder to draw into (created here)."""
+        """Hand the child a year's plot inputs and the folder to draw into (created here):
+        the plots not already sent with :meth:`send_hourly`."""
+        if self.early_dir is not None and Path(self.early_dir) != Path(plots_dir):
+            raise ValueError(f"plot worker drew early plots into {self.early_dir}, "
+                             f"not {plots_dir}")
         plots_dir.mkdir(parents=True, exist_ok=True)
         self.sent = (data, plots_dir)
         assert self.proc.stdin is not None
+        rest = tuple(n for n in self.names if n not in self.early)
         try:
-            pickle.dump((data, str(plots_dir), self.names), self.proc.stdin,
+            pickle.dump((data, str(plots_dir), rest), self.proc.stdin,
                         protocol=pickle.HIGHEST_PROTOCOL)
             self.proc.stdin.close()
         except OSError:  # the child is gone: wait() draws in this process
@@ -256,6 +291,15 @@ def send_year(workers: list[PlotWorker], result: Any, plots_dir: Path) -> None:
             w.send(data, plots_dir)
 
 
+def send_hourly(workers: list[PlotWorker], hourly: Any, plots_dir: Path) -> None:
+    """Hand the year's hourly table to each of ``workers`` to draw its :data:`EARLY_PLOTS`
+    into ``plots_dir`` now. ``run_year(..., hourly_ready=...)`` calls it once the energy year
+    is cleared, so that drawing overlaps the settlement, green trading and tables."""
+    for w in workers:
+        if w.sent is None and not w.early:
+            w.send_hourly(hourly, plots_dir)
+
+
 def start_workers() -> list[PlotWorker]:
     """Two children that share the plots (:data:`PLOT_SPLIT`): drawn in half the time when
     the machine has a core for each. Empty if none can be started."""
@@ -271,15 +315,15 @@ def _worker() -> int:
     warm = Figure(figsize=(1.0, 1.0), dpi=DPI)
     warm.text(0.5, 0.5, "0")
     warm.savefig(io.BytesIO(), format="png")
-    try:
-        data, plots_dir, names = pickle.load(sys.stdin.buffer)  # noqa: S301 - parent's pipe
-    except EOFError:  # the parent closed the pipe without a year
-        return 0
     # Matplotlib makes many small objects and this process ends after drawing: the cyclic
     # collector's passes are time (about 7 %) for no memory worth having back.
     gc.disable()
-    draw_plots(data, Path(plots_dir), names)
-    return 0
+    while True:  # the early plots (hourly table), then the rest of the year
+        try:
+            data, plots_dir, names = pickle.load(sys.stdin.buffer)  # noqa: S301 - parent's pipe
+        except EOFError:  # the parent closed the pipe: all sent (or no year)
+            return 0
+        draw_plots(data, Path(plots_dir), names)
 
 
 if __name__ == "__main__":

@@ -132,7 +132,8 @@ def fleet_and_profiles(rules: MarketRules, fleet_ss: np.random.SeedSequence,
 def run_year(rules: MarketRules, seed: int, scale: float | None = None,
              strategies: Mapping[str, Any] | None = None,
              progress: Progress | None = None,
-             tables_ready: Callable[[YearResult], None] | None = None) -> YearResult:
+             tables_ready: Callable[[YearResult], None] | None = None,
+             hourly_ready: Callable[[dict[str, Any]], None] | None = None) -> YearResult:
     """Simulate one year of ``rules`` (see the module docstring).
 
     ``scale`` shrinks the fleet (``None``: the rules' own scale); ``strategies`` maps owners,
@@ -141,7 +142,9 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
     their parameters defaulting to the rules' ``agents.strategies``; ``progress`` is called as
     ``progress(step, done, total)``; ``tables_ready(result)`` is called once the tables and
     the summary are final but for ``summary["market_power"]`` (the last step), so a caller
-    can hand the tables to the plots' processes while the metrics run. Every assumption of
+    can hand the tables to the plots' processes while the metrics run; ``hourly_ready(hourly)``
+    is called with the final hourly table as soon as the energy year is cleared (before its
+    settlement), for plots drawn from it alone. Every assumption of
     the simulation is a rule (``fleet``, ``agents``). Raises a
     :class:`~market.errors.MarketError` subclass for bad inputs (seed, scale, strategies).
     """
@@ -171,6 +174,10 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
     energy = run_energy_year(year_rules, synth, profiles, groups, rngs(energy_ss), ledger,
                              progress=report,
                              capacity_mw=None if capacity is None else capacity.cleared_mw)
+    # The hourly table is the energy year's alone (nothing after this changes it).
+    hourly = hourly_table(rules, energy, synth, profiles)
+    if hourly_ready is not None:
+        hourly_ready(hourly)
     report("settlement", 0, 1)
     load_mwh = load_mwh_by_month(profiles)
     unit_mwh = unit_mwh_by_month(profiles, energy.dispatch_mw)
@@ -197,7 +204,6 @@ def run_year(rules: MarketRules, seed: int, scale: float | None = None,
     report("green", 1, 1)
     contracts = settle_contracts(ledger, rules, synth, profiles, energy, periods, load_mwh)
     report("tables", 0, 1)
-    hourly = hourly_table(rules, energy, synth, profiles)
     described = {g.label: g.spec.describe() for g in groups}
     summary = build_summary(rules, int(seed), float(synth.scale), synth, profiles, energy,
                             hourly, capacity, perf, comp, calls, green, ledger, described)

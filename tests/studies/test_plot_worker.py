@@ -110,3 +110,31 @@ def test_a_year_sent_before_its_metrics_draws_the_same_plots(tmp_path: Path):
     assert json.dumps(early.summary) == json.dumps(plain.summary)
     assert early.summary["market_power"]
     assert _pngs(tmp_path / "here") == _pngs(tmp_path / "there")
+
+
+def test_early_plots_sent_with_the_hourly_table_are_the_same_bytes(tmp_path: Path):
+    """``mengxi simulate`` hands the children the hourly table as soon as the energy year is
+    cleared (``send_hourly``), then the rest of the year: every PNG is the bytes drawn here,
+    and each child drew its early plots before it was sent the year."""
+    from studies.output.plots import EARLY_PLOTS, PLOT_SPLIT, send_hourly, start_workers
+
+    assert all(any(n in names for names in PLOT_SPLIT) for n in EARLY_PLOTS)
+    year = fake_year()
+    write_report(year, tmp_path / "here")
+    workers = start_workers()
+    try:
+        send_hourly(workers, year.hourly, tmp_path / "there" / "plots")
+        early = [tmp_path / "there" / "plots" / PLOT_FILES[n] for n in EARLY_PLOTS]
+        import time
+
+        deadline = time.monotonic() + 60
+        while not all(p.is_file() for p in early) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert all(p.is_file() for p in early)  # drawn with no year sent yet
+        assert all(w.sent is None for w in workers)
+        write_report(year, tmp_path / "there", plot_worker=workers)
+    finally:
+        for w in workers:
+            w.close()
+    assert all(w.proc.returncode == 0 for w in workers)
+    assert _pngs(tmp_path / "here") == _pngs(tmp_path / "there")
