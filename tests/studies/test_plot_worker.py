@@ -15,6 +15,16 @@ def _pngs(folder: Path) -> dict[str, bytes]:
     return {f: (folder / "plots" / f).read_bytes() for f in PLOT_FILES.values()}
 
 
+def _report_by(workers: list[PlotWorker], year, folder: Path) -> None:
+    """The report written with ``workers`` drawing its plots; every child ended well."""
+    try:
+        write_report(year, folder, plot_worker=workers)
+    finally:
+        for w in workers:
+            w.close()
+    assert all(w.proc.returncode == 0 for w in workers)
+
+
 def test_the_child_draws_the_same_bytes_as_this_process(tmp_path: Path):
     year = fake_year()
     here = write_report(year, tmp_path / "here")
@@ -56,12 +66,7 @@ def test_two_children_share_the_plots_and_draw_the_same_bytes(tmp_path: Path):
     write_report(year, tmp_path / "here")
     workers = start_workers()
     assert [w.names for w in workers] == list(PLOT_SPLIT)
-    try:
-        write_report(year, tmp_path / "there", plot_worker=workers)
-    finally:
-        for w in workers:
-            w.close()
-    assert all(w.proc.returncode == 0 for w in workers)
+    _report_by(workers, year, tmp_path / "there")
     assert _pngs(tmp_path / "here") == _pngs(tmp_path / "there")
 
 
@@ -132,9 +137,9 @@ def test_early_plots_sent_with_the_hourly_table_are_the_same_bytes(tmp_path: Pat
             time.sleep(0.05)
         assert all(p.is_file() for p in early)  # drawn with no year sent yet
         assert all(w.sent is None for w in workers)
-        write_report(year, tmp_path / "there", plot_worker=workers)
-    finally:
+    except BaseException:
         for w in workers:
             w.close()
-    assert all(w.proc.returncode == 0 for w in workers)
+        raise
+    _report_by(workers, year, tmp_path / "there")
     assert _pngs(tmp_path / "here") == _pngs(tmp_path / "there")
